@@ -1,0 +1,273 @@
+/* config.c: r2mpu's settings -- one table of keys, read once before the first request */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define R2_MAX_PART_SIZE (5ULL << 30)   /* R2's (and S3's) largest part */
+
+enum key_type { KEY_STRING, KEY_SIZE, KEY_DURATION, KEY_BOOL };
+
+struct config_key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	size_t size;             /* for KEY_STRING: the buffer's size */
+	const char *def;         /* default, parsed like a user's value */
+	const char *help;
+};
+
+#define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
+
+static const struct config_key keys[] = {
+	{ "R2MPU_STORE", KEY_STRING, FIELD(store), "fs",
+	  "where objects live: fs (a local directory)" },
+	{ "R2MPU_FS_ROOT", KEY_STRING, FIELD(fs_root), "/var/lib/r2mpu",
+	  "fs store: directory holding objects, uploads and temporary files" },
+	{ "R2MPU_FS_FSYNC", KEY_BOOL, FIELD(fs_fsync), "1",
+	  "fs store: fsync parts and objects before answering (durability)" },
+	{ "R2MPU_MAX_PART_SIZE", KEY_SIZE, FIELD(max_part_size), "5G",
+	  "largest part accepted, bytes (K/M/G suffixes); larger gets 413" },
+	{ "R2MPU_UPLOAD_TTL", KEY_DURATION, FIELD(upload_ttl), "7d",
+	  "uploads not completed within this time are removed (s/m/h/d)" },
+	{ "R2MPU_MOUNT", KEY_STRING, FIELD(mount), "",
+	  "URL path prefix above the keys, e.g. /files (default: SCRIPT_NAME)" },
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+	static const struct { const char *suffix; unsigned shift; } units[] = {
+		{ "", 0 }, { "K", 10 }, { "KiB", 10 }, { "M", 20 }, { "MiB", 20 },
+		{ "G", 30 }, { "GiB", 30 }, { "T", 40 }, { "TiB", 40 },
+	};
+	char *end;
+	unsigned long long v;
+	size_t i;
+
+	if (s == NULL || !isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			if (units[i].shift > 0 && v > (UINT64_MAX >> units[i].shift))
+				return -1;
+			*out = (uint64_t)v << units[i].shift;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int config_parse_duration(const char *s, uint64_t *out)
+{
+	static const struct { const char *suffix; uint64_t mult; } units[] = {
+		{ "", 1 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 },
+	};
+	char *end;
+	unsigned long long v;
+	size_t i;
+
+	if (s == NULL || !isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			if (v > UINT64_MAX / units[i].mult)
+				return -1;
+			*out = v * units[i].mult;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int config_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "1", "true", "yes", "on" };
+	static const char *const no[] = { "0", "false", "no", "off" };
+	size_t i;
+
+	for (i = 0; s != NULL && i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return *out = true, 0;
+		if (strcasecmp(s, no[i]) == 0)
+			return *out = false, 0;
+	}
+	return -1;
+}
+
+static const struct config_key *find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int set_key(struct config *cfg, const struct config_key *k, const char *value,
+		   const char *origin, char *errbuf, size_t errlen)
+{
+	void *field = (char *)cfg + k->offset;
+	int rc = 0;
+
+	switch (k->type) {
+	case KEY_STRING:
+		if (strlen(value) >= k->size) {
+			snprintf(errbuf, errlen, "%s (%s): longer than %zu bytes",
+				 k->name, origin, k->size - 1);
+			return -1;
+		}
+		memcpy(field, value, strlen(value) + 1);
+		return 0;
+	case KEY_SIZE:
+		rc = config_parse_size(value, field);
+		break;
+	case KEY_DURATION:
+		rc = config_parse_duration(value, field);
+		break;
+	case KEY_BOOL:
+		rc = config_parse_bool(value, field);
+		break;
+	}
+	if (rc < 0)
+		snprintf(errbuf, errlen, "%s (%s): cannot parse \"%.64s\"", k->name,
+			 origin, value);
+	return rc;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+static int load_file(struct config *cfg, const char *path, char *errbuf, size_t errlen)
+{
+	char line[CONFIG_STRING_MAX + 64], origin[64];
+	FILE *f;
+	int lineno = 0, rc = -1;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(errbuf, errlen, "R2MPU_CONFIG: cannot open %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *eq, *name, *value;
+		const struct config_key *k;
+
+		lineno++;
+		snprintf(origin, sizeof(origin), "config file line %d", lineno);
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(errbuf, errlen, "R2MPU_CONFIG: %s: line too long", origin);
+			goto out;
+		}
+		name = trim(line);
+		if (name[0] == '\0' || name[0] == '#')
+			continue;
+		eq = strchr(name, '=');
+		if (eq == NULL) {
+			snprintf(errbuf, errlen, "R2MPU_CONFIG: %s: expected KEY=value", origin);
+			goto out;
+		}
+		*eq = '\0';
+		name = trim(name);
+		value = trim(eq + 1);
+		k = find_key(name);
+		if (k == NULL) {
+			snprintf(errbuf, errlen, "R2MPU_CONFIG: %s: unknown key %.64s",
+				 origin, name);
+			goto out;
+		}
+		if (set_key(cfg, k, value, origin, errbuf, errlen) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	fclose(f);
+	return rc;
+}
+
+static int validate(const struct config *cfg, char *errbuf, size_t errlen)
+{
+	if (strcmp(cfg->store, "fs") != 0) {
+		snprintf(errbuf, errlen, "R2MPU_STORE: \"%.32s\" is not a store this "
+			 "build has (fs)", cfg->store);
+		return -1;
+	}
+	if (cfg->fs_root[0] == '\0') {
+		snprintf(errbuf, errlen, "R2MPU_FS_ROOT: must not be empty");
+		return -1;
+	}
+	if (cfg->max_part_size == 0 || cfg->max_part_size > R2_MAX_PART_SIZE) {
+		snprintf(errbuf, errlen, "R2MPU_MAX_PART_SIZE: must be from 1 byte to 5G");
+		return -1;
+	}
+	if (cfg->upload_ttl == 0) {
+		snprintf(errbuf, errlen, "R2MPU_UPLOAD_TTL: must be at least 1 second");
+		return -1;
+	}
+	if (cfg->mount[0] != '\0' &&
+	    (cfg->mount[0] != '/' || cfg->mount[strlen(cfg->mount) - 1] == '/')) {
+		snprintf(errbuf, errlen, "R2MPU_MOUNT: must start with / and not end with "
+			 "/ (e.g. /files), or be empty");
+		return -1;
+	}
+	return 0;
+}
+
+int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
+		char *errbuf, size_t errlen)
+{
+	const char *file;
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < NKEYS; i++)
+		if (set_key(cfg, &keys[i], keys[i].def, "default", errbuf, errlen) < 0)
+			return -1;
+	file = getenv_fn("R2MPU_CONFIG");
+	if (file != NULL && file[0] != '\0' && load_file(cfg, file, errbuf, errlen) < 0)
+		return -1;
+	for (i = 0; i < NKEYS; i++) {
+		const char *v = getenv_fn(keys[i].name);
+
+		if (v != NULL && set_key(cfg, &keys[i], v, "environment", errbuf, errlen) < 0)
+			return -1;
+	}
+	return validate(cfg, errbuf, errlen);
+}
+
+void config_print_keys(void (*print)(const char *line))
+{
+	char line[512];
+	size_t i;
+
+	print("  R2MPU_CONFIG          file of KEY=value lines read first (environment wins)");
+	for (i = 0; i < NKEYS; i++) {
+		snprintf(line, sizeof(line), "  %-21s %s (default: %s)", keys[i].name,
+			 keys[i].help, keys[i].def[0] ? keys[i].def : "empty");
+		print(line);
+	}
+}

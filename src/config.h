@@ -1,0 +1,37 @@
+/* config.h: r2mpu's settings -- one table of keys, read once before the first request */
+#ifndef R2MPU_CONFIG_H
+#define R2MPU_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_STRING_MAX 1024
+
+struct config {
+	char store[16];                      /* R2MPU_STORE: "fs" */
+	char fs_root[CONFIG_STRING_MAX];     /* R2MPU_FS_ROOT */
+	bool fs_fsync;                       /* R2MPU_FS_FSYNC */
+	uint64_t max_part_size;              /* R2MPU_MAX_PART_SIZE, bytes */
+	uint64_t upload_ttl;                 /* R2MPU_UPLOAD_TTL, seconds */
+	char mount[CONFIG_STRING_MAX];       /* R2MPU_MOUNT: URL prefix above the keys */
+};
+
+/*
+ * Fill *cfg from the defaults, then the file named by R2MPU_CONFIG (if set),
+ * then the environment (which wins). `getenv_fn` is getenv in the program and
+ * a table lookup in tests. On error, a message naming the key is written to
+ * errbuf and -1 returned. Secrets are never copied into errbuf.
+ */
+int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
+		char *errbuf, size_t errlen);
+
+/* Print every key, its default and its meaning (for --help and the README). */
+void config_print_keys(void (*print)(const char *line));
+
+/* Pure parsers, exposed for the unit tests. Each returns -1 on bad input. */
+int config_parse_size(const char *s, uint64_t *out);      /* "5368709120", "64M", "5G", "1KiB" */
+int config_parse_duration(const char *s, uint64_t *out);  /* "3600", "90s", "15m", "2h", "7d" */
+int config_parse_bool(const char *s, bool *out);          /* 1/0, true/false, yes/no, on/off */
+
+#endif

@@ -1,0 +1,178 @@
+/* handlers.c: one function per action -- validate, call the store, shape the answer */
+#include "handlers.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+static int oom(struct r2err *err)
+{
+	return r2err_set(err, 500, "InternalError", "Out of memory");
+}
+
+int http_meta_validate(const struct http_meta *meta, struct r2err *err)
+{
+	size_t total = 0;
+	int i;
+
+	for (i = 0; i < META_NFIELDS; i++) {
+		const unsigned char *v = (const unsigned char *)meta->value[i];
+
+		if (v == NULL)
+			continue;
+		total += strlen((const char *)v);
+		for (; *v != '\0'; v++)
+			if ((*v < 0x20 && *v != '\t') || *v == 0x7f)
+				return r2err_set(err, 400, "InvalidArgument",
+						 "Header %s contains a control character",
+						 http_meta_header[i]);
+	}
+	if (total > HTTP_META_MAX)
+		return r2err_set(err, 400, "MetadataTooLarge",
+				 "HTTP metadata headers total %zu bytes; at most %d are kept",
+				 total, HTTP_META_MAX);
+	return 0;
+}
+
+int handle_create(struct handler_ctx *ctx, struct r2err *err)
+{
+	json_object *body = NULL;
+	char *upload_id = NULL;
+	int rc = -1;
+
+	if (http_meta_validate(&ctx->req->meta, err) < 0)
+		return -1;
+	if (ctx->store->ops->create(ctx->store->state, ctx->req->key, &ctx->req->meta,
+				    &upload_id, err) < 0)
+		return -1;
+	body = json_object_new_object();
+	if (body == NULL) {
+		oom(err);
+		goto out;
+	}
+	json_object_object_add(body, "key", json_object_new_string(ctx->req->key));
+	json_object_object_add(body, "uploadId", json_object_new_string(upload_id));
+	send_json(ctx->res, 200, body);
+	rc = 0;
+out:
+	json_object_put(body);
+	free(upload_id);
+	return rc;
+}
+
+int handle_upload_part(struct handler_ctx *ctx, struct r2err *err)
+{
+	struct byte_source src = request_body_source(ctx->req);
+	char etag[ETAG_MAX];
+	json_object *body;
+
+	if (ctx->store->ops->upload_part(ctx->store->state, ctx->req->key,
+					 ctx->req->query.upload_id, ctx->part_number,
+					 &src, etag, err) < 0)
+		return -1;
+	body = json_object_new_object();
+	if (body == NULL)
+		return oom(err);
+	json_object_object_add(body, "partNumber", json_object_new_int(ctx->part_number));
+	json_object_object_add(body, "etag", json_object_new_string(etag));
+	send_json(ctx->res, 200, body);
+	json_object_put(body);
+	return 0;
+}
+
+int handle_complete(struct handler_ctx *ctx, struct r2err *err)
+{
+	struct part_list parts = { 0 };
+	char *text = NULL, etag[ETAG_MAX];
+	size_t len;
+	int rc = -1;
+
+	if (request_read_body(ctx->req, &text, &len, err) < 0)
+		return -1;
+	if (complete_body_parse(text, len, &parts, err) < 0)
+		goto out;
+	if (ctx->store->ops->complete(ctx->store->state, ctx->req->key,
+				      ctx->req->query.upload_id, &parts, etag, err) < 0)
+		goto out;
+	response_headerf(ctx->res, "ETag", "\"%s\"", etag);
+	send_empty(ctx->res, 200);
+	rc = 0;
+out:
+	part_list_free(&parts);
+	free(text);
+	return rc;
+}
+
+int handle_abort(struct handler_ctx *ctx, struct r2err *err)
+{
+	if (ctx->store->ops->abort(ctx->store->state, ctx->req->key,
+				   ctx->req->query.upload_id, err) < 0)
+		return -1;
+	send_empty(ctx->res, 204);
+	return 0;
+}
+
+int handle_delete(struct handler_ctx *ctx, struct r2err *err)
+{
+	if (ctx->store->ops->delete(ctx->store->state, ctx->req->key, err) < 0)
+		return -1;
+	send_empty(ctx->res, 204);
+	return 0;
+}
+
+/* The object_sink of GET/HEAD: headers from what the store decided, then the bytes. */
+static int get_begin(void *c, int status, const struct object_info *info,
+		     uint64_t first, uint64_t length)
+{
+	struct response *res = c;
+	char date[64];
+	struct tm tm;
+	int i;
+
+	response_headerf(res, "ETag", "\"%s\"", info->etag);
+	if (gmtime_r(&info->last_modified, &tm) != NULL &&
+	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0)
+		response_header(res, "Last-Modified", date);
+	if (status == 304)
+		return response_start(res, 304);
+	if (status == 412 || status == 416) {
+		if (status == 416)
+			response_headerf(res, "Content-Range", "bytes */%" PRIu64, info->size);
+		response_header(res, "Content-Type", "text/plain; charset=utf-8");
+		response_header(res, "Content-Length", "0");
+		return response_start(res, status);
+	}
+	for (i = 0; i < META_NFIELDS; i++)
+		if (info->meta.value[i] != NULL)
+			response_header(res, http_meta_header[i], info->meta.value[i]);
+	if (info->meta.value[META_CONTENT_TYPE] == NULL)
+		response_header(res, "Content-Type", "application/octet-stream");
+	response_header(res, "Accept-Ranges", "bytes");
+	response_headerf(res, "Content-Length", "%" PRIu64, length);
+	if (status == 206)
+		response_headerf(res, "Content-Range", "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
+				 first, first + length - 1, info->size);
+	return response_start(res, status);
+}
+
+static int get_write(void *c, const char *buf, size_t len)
+{
+	return response_write(c, buf, len);
+}
+
+int handle_get(struct handler_ctx *ctx, struct r2err *err)
+{
+	struct get_request greq = {
+		.range = ctx->req->range,
+		.if_match = ctx->req->if_match,
+		.if_none_match = ctx->req->if_none_match,
+		.if_range = ctx->req->if_range,
+		.head = ctx->req->method == METHOD_HEAD,
+	};
+	struct object_sink sink = { get_begin, get_write, ctx->res };
+
+	return ctx->store->ops->get(ctx->store->state, ctx->req->key, &greq, &sink, err);
+}

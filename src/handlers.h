@@ -1,0 +1,21 @@
+/* handlers.h: one function per action -- validate, call the store, shape the answer */
+#ifndef R2MPU_HANDLERS_H
+#define R2MPU_HANDLERS_H
+
+#include "route.h"
+
+/*
+ * Each returns 0 after writing its answer through ctx->res, or -1 with
+ * *err filled and nothing written (the router sends the error).
+ */
+int handle_create(struct handler_ctx *ctx, struct r2err *err);
+int handle_upload_part(struct handler_ctx *ctx, struct r2err *err);
+int handle_complete(struct handler_ctx *ctx, struct r2err *err);
+int handle_abort(struct handler_ctx *ctx, struct r2err *err);
+int handle_get(struct handler_ctx *ctx, struct r2err *err);      /* GET and HEAD */
+int handle_delete(struct handler_ctx *ctx, struct r2err *err);
+
+/* Pure: the metadata headers of mpu-create are storable (sizes, characters). */
+int http_meta_validate(const struct http_meta *meta, struct r2err *err);
+
+#endif

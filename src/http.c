@@ -1,0 +1,131 @@
+/* http.c: pure HTTP semantics for reading objects -- Range, If-Match, If-None-Match */
+#include "http.h"
+
+#include <string.h>
+
+static const char *skip_ows(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Parse decimal digits at *p into *v; false on no digits or overflow. */
+static bool parse_u64(const char **p, uint64_t *v)
+{
+	const char *s = *p;
+	uint64_t n = 0;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	while (*s >= '0' && *s <= '9') {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (n > (UINT64_MAX - d) / 10)
+			return false;
+		n = n * 10 + d;
+		s++;
+	}
+	*p = s;
+	*v = n;
+	return true;
+}
+
+enum range_result range_parse(const char *hdr, uint64_t size,
+			      uint64_t *first, uint64_t *length)
+{
+	const char *p;
+	uint64_t a, b;
+
+	if (hdr == NULL)
+		return RANGE_NONE;
+	p = skip_ows(hdr);
+	if (strncmp(p, "bytes=", 6) != 0)
+		return RANGE_NONE;
+	p = skip_ows(p + 6);
+	if (*p == '-') {                               /* suffix: the last b bytes */
+		p++;
+		if (!parse_u64(&p, &b) || *skip_ows(p) != '\0')
+			return RANGE_NONE;
+		if (b == 0 || size == 0)
+			return RANGE_UNSATISFIABLE;
+		if (b > size)
+			b = size;
+		*first = size - b;
+		*length = b;
+		return RANGE_OK;
+	}
+	if (!parse_u64(&p, &a) || *p != '-')
+		return RANGE_NONE;
+	p++;
+	if (*skip_ows(p) == '\0') {                     /* a- : from a to the end */
+		b = UINT64_MAX;
+	} else if (!parse_u64(&p, &b) || *skip_ows(p) != '\0' || b < a) {
+		return RANGE_NONE;                         /* includes "a-b,c-d" */
+	}
+	if (a >= size)
+		return RANGE_UNSATISFIABLE;
+	if (b >= size)
+		b = size - 1;
+	*first = a;
+	*length = b - a + 1;
+	return RANGE_OK;
+}
+
+bool etag_list_matches(const char *list, const char *etag, bool weak)
+{
+	const char *p;
+	size_t elen = strlen(etag);
+
+	if (list == NULL)
+		return false;
+	p = skip_ows(list);
+	if (*p == '*' && *skip_ows(p + 1) == '\0')
+		return true;
+	while (*p != '\0') {
+		bool is_weak = false;
+		const char *q;
+
+		p = skip_ows(p);
+		if (strncmp(p, "W/", 2) == 0) {
+			is_weak = true;
+			p += 2;
+		}
+		if (*p != '"')
+			return false;                      /* malformed list: no match */
+		q = strchr(p + 1, '"');
+		if (q == NULL)
+			return false;
+		if ((weak || !is_weak) && (size_t)(q - p - 1) == elen &&
+		    memcmp(p + 1, etag, elen) == 0)
+			return true;
+		p = skip_ows(q + 1);
+		if (*p == ',')
+			p++;
+		else if (*p != '\0')
+			return false;
+	}
+	return false;
+}
+
+int preconditions_evaluate(const char *if_match, const char *if_none_match,
+			   const char *etag)
+{
+	if (if_match != NULL && !etag_list_matches(if_match, etag, false))
+		return 412;
+	if (if_none_match != NULL && etag_list_matches(if_none_match, etag, true))
+		return 304;
+	return 0;
+}
+
+bool if_range_allows(const char *if_range, const char *etag)
+{
+	const char *p;
+
+	if (if_range == NULL)
+		return true;
+	p = skip_ows(if_range);
+	if (*p != '"')
+		return false;                              /* a date, or W/: not strong */
+	return etag_list_matches(p, etag, false) && strchr(p, ',') == NULL;
+}

@@ -1,0 +1,54 @@
+/* request.h: the request as data -- method, key, query, length and headers, copied from the environment */
+#ifndef R2MPU_REQUEST_H
+#define R2MPU_REQUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "errors.h"
+#include "store.h"
+#include "uri.h"
+
+enum method { METHOD_OTHER, METHOD_GET, METHOD_HEAD, METHOD_PUT, METHOD_POST, METHOD_DELETE };
+
+#define CONTENT_LENGTH_ABSENT (-1)
+
+/*
+ * Everything is copied out of the environment, which libfcgi replaces at
+ * the next accept. All pointers are owned by the request (request_free).
+ */
+struct request {
+	enum method method;
+	char method_name[16];        /* REQUEST_METHOD, truncated, for messages */
+	struct query query;
+	char *key;                   /* decoded once and valid, or NULL ... */
+	size_t key_len;
+	struct r2err key_err;        /* ... and then why (reported after routing) */
+	int64_t content_length;      /* CONTENT_LENGTH_ABSENT when not given */
+	char *range, *if_match, *if_none_match, *if_range;   /* may be NULL */
+	struct http_meta meta;       /* Content-Type etc. as sent */
+	uint64_t body_read;          /* bytes read from stdin so far */
+};
+
+/*
+ * Read the current request from the environment (after FCGI_Accept).
+ * -1 with *err for what makes the request unusable before routing:
+ * a malformed query string or CONTENT_LENGTH. *r is always safe to free.
+ */
+int request_read(struct request *r, const struct config *cfg, struct r2err *err);
+void request_free(struct request *r);
+
+/* The body as a byte_source of content_length bytes, reading stdin. */
+struct byte_source request_body_source(struct request *r);
+
+/*
+ * Read the whole body (content_length bytes, at most `max`) into a new
+ * buffer (caller frees). 400 "Missing or incomplete body" when it is short.
+ */
+int request_read_body(struct request *r, char **buf, size_t *len, struct r2err *err);
+
+/* Pure: CONTENT_LENGTH is digits only, no sign, no overflow; else -1. */
+int content_length_parse(const char *s, int64_t *out);
+
+#endif

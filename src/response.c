@@ -1,0 +1,164 @@
+/* response.c: the only writer of answers -- status, headers (CR/LF-safe), body, errors */
+#include "fcgi_stdio.h"   /* first: stdout is the request's output stream */
+
+#include "response.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+const char *status_reason(int status)
+{
+	static const struct { int status; const char *reason; } reasons[] = {
+		{ 200, "OK" }, { 204, "No Content" }, { 206, "Partial Content" },
+		{ 304, "Not Modified" }, { 400, "Bad Request" }, { 404, "Not Found" },
+		{ 405, "Method Not Allowed" }, { 411, "Length Required" },
+		{ 412, "Precondition Failed" }, { 413, "Content Too Large" },
+		{ 416, "Range Not Satisfiable" }, { 500, "Internal Server Error" },
+		{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
+		{ 504, "Gateway Timeout" }, { 507, "Insufficient Storage" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].status == status)
+			return reasons[i].reason;
+	return "Unknown";
+}
+
+void response_init(struct response *res, bool head)
+{
+	memset(res, 0, sizeof(*res));
+	res->head = head;
+}
+
+/* Append raw text to the header buffer; drops the header if it does not fit. */
+static void header_append(struct response *res, const char *name, const char *value)
+{
+	size_t nlen = strlen(name), vlen = strlen(value), i;
+	char *p;
+
+	if (res->started || res->hlen + nlen + vlen + 4 > sizeof(res->headers)) {
+		log_error("response: header %s dropped (too late or too long)", name);
+		return;
+	}
+	p = res->headers + res->hlen;
+	memcpy(p, name, nlen);
+	p[nlen] = ':';
+	p[nlen + 1] = ' ';
+	/* Never let a value end the header early: no CR, LF or other controls. */
+	for (i = 0; i < vlen; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		p[nlen + 2 + i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+	}
+	memcpy(p + nlen + 2 + vlen, "\r\n", 2);
+	res->hlen += nlen + vlen + 4;
+}
+
+void response_header(struct response *res, const char *name, const char *value)
+{
+	header_append(res, name, value);
+}
+
+void response_headerf(struct response *res, const char *name, const char *fmt, ...)
+{
+	char value[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	header_append(res, name, value);
+}
+
+static int out(struct response *res, const void *buf, size_t len)
+{
+	if (res->failed)
+		return -1;
+	/* FCGI_fwrite takes a non-const pointer but does not write through it. */
+	if (len > 0 && fwrite((void *)(uintptr_t)buf, 1, len, stdout) != len) {
+		res->failed = true;
+		log_error("response: client went away");
+		return -1;
+	}
+	return 0;
+}
+
+int response_start(struct response *res, int status)
+{
+	char line[64];
+	int n;
+
+	if (res->started)
+		return res->failed ? -1 : 0;
+	res->status = status;
+	res->started = true;
+	n = snprintf(line, sizeof(line), "Status: %d %s\r\n", status, status_reason(status));
+	if (out(res, line, (size_t)n) < 0 || out(res, res->headers, res->hlen) < 0 ||
+	    out(res, "\r\n", 2) < 0)
+		return -1;
+	return 0;
+}
+
+int response_write(struct response *res, const void *buf, size_t len)
+{
+	if (!res->started && response_start(res, 200) < 0)
+		return -1;
+	if (res->head)
+		return 0;
+	return out(res, buf, len);
+}
+
+static void send_body(struct response *res, int status, const char *type,
+		      const char *body, size_t len)
+{
+	if (type != NULL)
+		response_header(res, "Content-Type", type);
+	response_headerf(res, "Content-Length", "%zu", len);
+	if (response_start(res, status) == 0)
+		response_write(res, body, len);
+}
+
+void send_error(struct response *res, const struct r2err *err)
+{
+	char body[sizeof(err->message) + 1];
+	size_t len;
+
+	if (res->started) {
+		/* Too late for a status: the log is all that is left. */
+		log_error("error after the answer started: %d %s", err->status, err->message);
+		return;
+	}
+	if (err->status >= 500)
+		log_error("%d %s: %s", err->status, err->code, err->message);
+	len = (size_t)snprintf(body, sizeof(body), "%s", err->message);
+	response_header(res, "X-R2mpu-Error", err->code);
+	response_header(res, "X-Content-Type-Options", "nosniff");
+	if (err->status == 405)
+		response_header(res, "Allow", "PUT, POST, GET, DELETE");
+	send_body(res, err->status, "text/plain; charset=utf-8", body, len);
+}
+
+void send_json(struct response *res, int status, struct json_object *body)
+{
+	const char *text = json_object_to_json_string_ext(
+		body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	struct r2err err;
+
+	if (text == NULL) {
+		r2err_set(&err, 500, "InternalError", "Out of memory");
+		send_error(res, &err);
+		return;
+	}
+	send_body(res, status, "application/json", text, strlen(text));
+}
+
+void send_empty(struct response *res, int status)
+{
+	if (status != 204 && status != 304)
+		response_header(res, "Content-Length", "0");
+	response_start(res, status);
+}

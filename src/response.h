@@ -1,0 +1,48 @@
+/* response.h: the only writer of answers -- status, headers (CR/LF-safe), body, errors */
+#ifndef R2MPU_RESPONSE_H
+#define R2MPU_RESPONSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "errors.h"
+
+struct json_object;
+
+#define RESPONSE_HEADERS_MAX 8192
+
+/*
+ * One per request. Headers accumulate in a fixed buffer and go out once,
+ * with the status, at the first body byte or response_end(). After a write
+ * error (the client went away) every further call does nothing.
+ */
+struct response {
+	int status;                  /* 0 until set */
+	bool head;                   /* HEAD: headers only, never a body */
+	bool started;                /* status and headers are written */
+	bool failed;                 /* a write failed */
+	size_t hlen;
+	char headers[RESPONSE_HEADERS_MAX];
+};
+
+void response_init(struct response *res, bool head);
+
+/* Add a header. Bytes below 0x20 (CR, LF, ...) in the value become spaces. */
+void response_header(struct response *res, const char *name, const char *value);
+void response_headerf(struct response *res, const char *name, const char *fmt, ...)
+	__attribute__((format(__printf__, 3, 4)));
+
+/* Write status and headers (once). -1 when the client is gone. */
+int response_start(struct response *res, int status);
+/* Body bytes (dropped for HEAD); starts the response if needed. */
+int response_write(struct response *res, const void *buf, size_t len);
+
+/* Whole answers. */
+void send_error(struct response *res, const struct r2err *err);
+void send_json(struct response *res, int status, struct json_object *body);  /* body borrowed */
+void send_empty(struct response *res, int status);
+
+/* Reason phrase for a status ("Not Found"); "Unknown" if we never send it. */
+const char *status_reason(int status);
+
+#endif

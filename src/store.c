@@ -1,0 +1,42 @@
+/* store.c: choosing a store backend, and what all backends share */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const http_meta_header[META_NFIELDS] = {
+	[META_CONTENT_TYPE] = "Content-Type",
+	[META_CONTENT_DISPOSITION] = "Content-Disposition",
+	[META_CONTENT_ENCODING] = "Content-Encoding",
+	[META_CONTENT_LANGUAGE] = "Content-Language",
+	[META_CACHE_CONTROL] = "Cache-Control",
+	[META_EXPIRES] = "Expires",
+};
+
+void http_meta_free(struct http_meta *m)
+{
+	int i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < META_NFIELDS; i++) {
+		free(m->value[i]);
+		m->value[i] = NULL;
+	}
+}
+
+int store_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (strcmp(cfg->store, "fs") == 0)
+		return store_fs_open(cfg, out, errbuf, errlen);
+	snprintf(errbuf, errlen, "R2MPU_STORE: unknown store \"%s\"", cfg->store);
+	return -1;
+}
+
+void store_close(struct store *s)
+{
+	if (s != NULL && s->ops != NULL)
+		s->ops->close(s->state);
+}

@@ -1,0 +1,113 @@
+/* store.h: the interface every object store implements (file store; R2/S3 next) */
+#ifndef R2MPU_STORE_H
+#define R2MPU_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "complete_body.h"
+#include "config.h"
+#include "errors.h"
+#include "etag.h"
+
+/* The HTTP metadata R2 keeps with an object (writeHttpMetadata). */
+enum http_meta_field {
+	META_CONTENT_TYPE,
+	META_CONTENT_DISPOSITION,
+	META_CONTENT_ENCODING,
+	META_CONTENT_LANGUAGE,
+	META_CACHE_CONTROL,
+	META_EXPIRES,
+	META_NFIELDS
+};
+#define HTTP_META_MAX 8192   /* bytes, all values together: R2's metadata limit */
+
+struct http_meta {
+	char *value[META_NFIELDS];   /* owned, each may be NULL */
+};
+extern const char *const http_meta_header[META_NFIELDS];   /* "Content-Type", ... */
+void http_meta_free(struct http_meta *m);                    /* m may be NULL */
+
+/*
+ * A request body flowing into a store. read() fills up to len bytes and
+ * returns how many, 0 at the end, -1 on error. The store must read exactly
+ * `length` bytes: fewer means the client went away, and nothing is stored.
+ */
+struct byte_source {
+	ssize_t (*read)(void *ctx, char *buf, size_t len);
+	void *ctx;
+	uint64_t length;
+};
+
+/* What a store knows about an object, handed to an object_sink. */
+struct object_info {
+	uint64_t size;
+	char etag[ETAG_MAX];         /* unquoted */
+	time_t last_modified;
+	struct http_meta meta;       /* borrowed from the store for the call */
+};
+
+/* Conditions and range of a read, all borrowed, each may be NULL. */
+struct get_request {
+	const char *range;
+	const char *if_match;
+	const char *if_none_match;
+	const char *if_range;
+	bool head;                   /* HEAD: call begin() only */
+};
+
+/*
+ * Where an object flows out. The store calls begin() once, with the status
+ * it decided (200, 206, 304, 412 or 416) and for 206 the byte range, then
+ * write() for the body bytes of a 200/206 GET. Either returns -1 when the
+ * client is gone; the store then stops.
+ */
+struct object_sink {
+	int (*begin)(void *ctx, int status, const struct object_info *info,
+		     uint64_t first, uint64_t length);
+	int (*write)(void *ctx, const char *buf, size_t len);
+	void *ctx;
+};
+
+/*
+ * All functions return 0, or -1 with *err filled (404 NoSuchUpload for an
+ * unknown, finished or foreign upload id; 404 for a missing object, ...).
+ * Keys are validated before they get here; upload ids are not.
+ */
+struct store_ops {
+	const char *name;
+	/* *upload_id: malloc'd, caller frees. */
+	int (*create)(void *st, const char *key, const struct http_meta *meta,
+		      char **upload_id, struct r2err *err);
+	int (*upload_part)(void *st, const char *key, const char *upload_id,
+			   int part_number, struct byte_source *body,
+			   char etag[ETAG_MAX], struct r2err *err);
+	int (*complete)(void *st, const char *key, const char *upload_id,
+			const struct part_list *parts, char etag[ETAG_MAX],
+			struct r2err *err);
+	int (*abort)(void *st, const char *key, const char *upload_id,
+		     struct r2err *err);
+	int (*get)(void *st, const char *key, const struct get_request *req,
+		   struct object_sink *sink, struct r2err *err);
+	int (*delete)(void *st, const char *key, struct r2err *err);
+	void (*close)(void *st);
+};
+
+struct store {
+	const struct store_ops *ops;
+	void *state;
+};
+
+/* Open the store the configuration names; errbuf gets the reason on -1. */
+int store_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen);
+void store_close(struct store *s);
+
+/* Backends. */
+int store_fs_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen);
+
+/* The chunk size bodies flow through, both ways. */
+#define STREAM_CHUNK (256 * 1024)
+
+#endif

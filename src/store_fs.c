@@ -1,0 +1,990 @@
+/* store_fs.c: the embedded store -- objects and uploads in a local directory, with R2's rules */
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+
+#include "http.h"
+
+/*
+ * Layout under R2MPU_FS_ROOT (every name is made of hex digits we chose,
+ * never of the key, so no key can reach outside the store):
+ *
+ *   objects/<h[0..2]>/<h>   one object: header + data; h = SHA-256(key) in hex
+ *   uploads/<id>/meta       an upload in progress (JSON); also its lock
+ *   uploads/<id>/part.NNNNN one uploaded part: header + data
+ *   uploads/.sweep          when expired uploads were last removed
+ *   tmp/                    files being written, renamed into place when whole
+ *
+ * Concurrency (many processes, no shared memory): an upload's meta file is
+ * its lock. Publishing a part takes it shared; complete and abort take it
+ * exclusive and unlink meta first, so whoever waited on the lock sees
+ * st_nlink == 0 and answers NoSuchUpload. Objects and parts appear by
+ * rename(), whole or not at all.
+ */
+
+#define OBJ_MAGIC "R2MPUOB1"
+#define PART_MAGIC "R2MPUPT1"
+#define MAGIC_LEN 8
+#define PART_HEADER_LEN (MAGIC_LEN + MD5_LEN + 8)
+#define OBJ_HEADER_MAX (64 * 1024)
+#define UPLOAD_ID_LEN 32
+#define MIN_PART_SIZE (5ULL << 20)     /* R2: every part but the last */
+#define SWEEP_INTERVAL_MAX 3600        /* seconds between sweeps, at most */
+
+struct fs_store {
+	int root_fd;          /* O_DIRECTORY of R2MPU_FS_ROOT */
+	bool fsync;
+	uint64_t ttl;
+	char *chunk;          /* STREAM_CHUNK bytes, reused by every request */
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static int io_error(struct r2err *err, const char *what, const char *name)
+{
+	int e = errno;
+
+	log_error("fs store: %s %s: %s", what, name, strerror(e));
+	if (e == ENOSPC || e == EDQUOT)
+		return r2err_set(err, 507, "InsufficientStorage",
+				 "InsufficientStorage: the store is out of space");
+	return r2err_set(err, 500, "InternalError", "InternalError: store I/O error");
+}
+
+static int no_such_upload(struct r2err *err)
+{
+	return r2err_set(err, 404, "NoSuchUpload",
+			 "NoSuchUpload: The specified multipart upload does not exist.");
+}
+
+static void put_be64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)(v & 0xff);
+}
+
+static uint64_t get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read exactly len bytes at offset; -1 with errno (EIO for a short file). */
+static int pread_all(int fd, void *buf, size_t len, off_t off)
+{
+	char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pread(fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+static bool upload_id_valid(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < UPLOAD_ID_LEN; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+			return false;
+	return id[UPLOAD_ID_LEN] == '\0';
+}
+
+static int random_hex(char *out, size_t nbytes)
+{
+	unsigned char raw[32];
+
+	if (nbytes > sizeof(raw) || getrandom(raw, nbytes, 0) != (ssize_t)nbytes)
+		return -1;
+	hex_encode(raw, nbytes, out);
+	return 0;
+}
+
+/* "objects/ab/abcd..." for a key: SHA-256, so names are fixed-size hex. */
+static int object_path(const char *key, char *dir, size_t dirlen, char *path, size_t pathlen)
+{
+	unsigned char digest[32];
+	unsigned int n = sizeof(digest);
+	char hex[65];
+
+	if (EVP_Digest(key, strlen(key), digest, &n, EVP_sha256(), NULL) != 1)
+		return -1;
+	hex_encode(digest, sizeof(digest), hex);
+	snprintf(dir, dirlen, "objects/%.2s", hex);
+	snprintf(path, pathlen, "objects/%.2s/%s", hex, hex);
+	return 0;
+}
+
+/* A new file in tmp/ for writing; its name goes to name (64 bytes). */
+static int tmp_create(struct fs_store *fs, const char *kind, char name[64], struct r2err *err)
+{
+	char rnd[33];
+	int fd;
+
+	if (random_hex(rnd, 16) < 0)
+		return r2err_set(err, 500, "InternalError", "InternalError: no randomness");
+	snprintf(name, 64, "tmp/%s-%s", kind, rnd);
+	fd = openat(fs->root_fd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return io_error(err, "create", name);
+	return fd;
+}
+
+static void tmp_discard(struct fs_store *fs, int fd, const char *name)
+{
+	if (fd >= 0)
+		close(fd);
+	if (name[0] != '\0')
+		unlinkat(fs->root_fd, name, 0);
+}
+
+static int sync_file(struct fs_store *fs, int fd, const char *name, struct r2err *err)
+{
+	if (fs->fsync && fsync(fd) < 0)
+		return io_error(err, "fsync", name);
+	return 0;
+}
+
+static void sync_dir(struct fs_store *fs, const char *dir)
+{
+	int fd;
+
+	if (!fs->fsync)
+		return;
+	fd = openat(fs->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+/* Read a small JSON file (at most OBJ_HEADER_MAX bytes) from an open fd at offset. */
+static json_object *json_read_fd(int fd, off_t off, size_t len)
+{
+	json_object *obj = NULL;
+	char *buf;
+
+	if (len == 0 || len > OBJ_HEADER_MAX)
+		return NULL;
+	buf = malloc(len);
+	if (buf != NULL && pread_all(fd, buf, len, off) == 0) {
+		json_tokener *tok = json_tokener_new_ex(8);
+
+		if (tok != NULL) {
+			obj = json_tokener_parse_ex(tok, buf, (int)len);
+			json_tokener_free(tok);
+		}
+	}
+	free(buf);
+	return obj;
+}
+
+static const char *json_str(json_object *o, const char *name)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int64_t json_int(json_object *o, const char *name)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_int))
+		return -1;
+	return json_object_get_int64(v);
+}
+
+static json_object *meta_to_json(const struct http_meta *meta)
+{
+	json_object *http = json_object_new_object();
+	int i;
+
+	for (i = 0; http != NULL && i < META_NFIELDS; i++)
+		if (meta->value[i] != NULL)
+			json_object_object_add(http, http_meta_header[i],
+					       json_object_new_string(meta->value[i]));
+	return http;
+}
+
+/* Borrowed pointers into `o`: valid while o lives. */
+static void meta_from_json(json_object *o, struct http_meta *meta)
+{
+	json_object *http;
+	int i;
+
+	memset(meta, 0, sizeof(*meta));
+	if (!json_object_object_get_ex(o, "http", &http))
+		return;
+	for (i = 0; i < META_NFIELDS; i++)
+		meta->value[i] = (char *)json_str(http, http_meta_header[i]);
+}
+
+/* ---- uploads ------------------------------------------------------------ */
+
+struct upload {
+	int fd;               /* uploads/<id>/meta, locked */
+	json_object *meta;    /* its parsed contents */
+	char dir[64];         /* "uploads/<id>" */
+};
+
+static void upload_close(struct upload *u)
+{
+	if (u->fd >= 0)
+		close(u->fd);        /* drops the lock */
+	json_object_put(u->meta);
+	u->fd = -1;
+	u->meta = NULL;
+}
+
+/*
+ * Open and lock (LOCK_SH or LOCK_EX) an upload of `key`. NoSuchUpload when
+ * the id is malformed, unknown, finished, expired or belongs to another key.
+ */
+static int upload_open(struct fs_store *fs, const char *key, const char *id, int lock,
+		       struct upload *u, struct r2err *err)
+{
+	char path[96];
+	struct stat st;
+	const char *owner;
+	int64_t created;
+
+	u->fd = -1;
+	u->meta = NULL;
+	if (!upload_id_valid(id))
+		return no_such_upload(err);
+	snprintf(u->dir, sizeof(u->dir), "uploads/%s", id);
+	snprintf(path, sizeof(path), "%s/meta", u->dir);
+	u->fd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
+	if (u->fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return no_such_upload(err);
+		return io_error(err, "open", path);
+	}
+	while (flock(u->fd, lock) < 0) {
+		if (errno != EINTR) {
+			io_error(err, "lock", path);
+			goto fail;
+		}
+	}
+	if (fstat(u->fd, &st) < 0) {
+		io_error(err, "stat", path);
+		goto fail;
+	}
+	if (st.st_nlink == 0)       /* completed or aborted while we waited */
+		goto gone;
+	u->meta = json_read_fd(u->fd, 0, (size_t)st.st_size);
+	owner = u->meta ? json_str(u->meta, "key") : NULL;
+	created = u->meta ? json_int(u->meta, "created") : -1;
+	if (owner == NULL || created < 0) {
+		log_error("fs store: %s is corrupt", path);
+		goto gone;
+	}
+	if (strcmp(owner, key) != 0 || (uint64_t)(time(NULL) - created) >= fs->ttl)
+		goto gone;
+	return 0;
+gone:
+	no_such_upload(err);
+fail:
+	upload_close(u);
+	return -1;
+}
+
+/* Remove an upload whose meta fd we hold exclusively locked: meta first. */
+static void upload_remove(struct fs_store *fs, const char *dir)
+{
+	char path[128];
+	DIR *d;
+	struct dirent *de;
+	int dfd;
+
+	snprintf(path, sizeof(path), "%s/meta", dir);
+	unlinkat(fs->root_fd, path, 0);
+	dfd = openat(fs->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	d = fdopendir(dfd);
+	if (d == NULL) {
+		close(dfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			unlinkat(dfd, de->d_name, 0);
+	closedir(d);
+	if (unlinkat(fs->root_fd, dir, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		log_error("fs store: cannot remove %s: %s", dir, strerror(errno));
+}
+
+/*
+ * Remove uploads older than the TTL, upload directories left without meta
+ * by a crash, and stale temporary files. At most once per interval across
+ * all processes (uploads/.sweep's mtime, claimed with a non-blocking lock),
+ * so it costs nothing on the request path most of the time.
+ */
+static void sweep_expired(struct fs_store *fs)
+{
+	uint64_t interval = fs->ttl < SWEEP_INTERVAL_MAX ? fs->ttl : SWEEP_INTERVAL_MAX;
+	time_t now = time(NULL);
+	struct stat st;
+	struct dirent *de;
+	DIR *d = NULL;
+	int fd, dfd;
+
+	fd = openat(fs->root_fd, "uploads/.sweep", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0 || (uint64_t)(now - st.st_mtime) < interval ||
+	    flock(fd, LOCK_EX | LOCK_NB) < 0)
+		goto out;
+	if (fstat(fd, &st) < 0 || (uint64_t)(now - st.st_mtime) < interval)
+		goto out;                     /* another process has just swept */
+	futimens(fd, NULL);
+
+	dfd = openat(fs->root_fd, "uploads", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		char dir[64];
+		struct stat dst;
+		const char *key;
+		json_object *m;
+		char path[96];
+		int mfd;
+
+		if (!upload_id_valid(de->d_name))
+			continue;
+		snprintf(dir, sizeof(dir), "uploads/%.32s", de->d_name);
+		snprintf(path, sizeof(path), "%s/meta", dir);
+		mfd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
+		if (mfd < 0) {
+			/* No meta: a crash between mkdir and meta, or during removal. */
+			if (fstatat(fs->root_fd, dir, &dst, 0) == 0 &&
+			    (uint64_t)(now - dst.st_mtime) >= interval)
+				upload_remove(fs, dir);
+			continue;
+		}
+		if (fstat(mfd, &dst) < 0 || (m = json_read_fd(mfd, 0, (size_t)dst.st_size)) == NULL) {
+			close(mfd);
+			continue;
+		}
+		close(mfd);
+		key = json_str(m, "key");
+		if (key != NULL && (uint64_t)(now - json_int(m, "created")) >= fs->ttl) {
+			/* Expired: upload_open refuses it, so take the lock directly. */
+			mfd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
+			if (mfd >= 0 && flock(mfd, LOCK_EX | LOCK_NB) == 0 &&
+			    fstat(mfd, &dst) == 0 && dst.st_nlink > 0)
+				upload_remove(fs, dir);
+			if (mfd >= 0)
+				close(mfd);
+		}
+		json_object_put(m);
+	}
+	if (d != NULL)
+		closedir(d);
+
+	dfd = openat(fs->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		struct stat tst;
+
+		if (de->d_name[0] != '.' && fstatat(dfd, de->d_name, &tst, 0) == 0 &&
+		    (uint64_t)(now - tst.st_mtime) >= fs->ttl)
+			unlinkat(dfd, de->d_name, 0);
+	}
+	if (d != NULL)
+		closedir(d);
+out:
+	close(fd);
+}
+
+static int fs_create(void *state, const char *key, const struct http_meta *meta,
+		     char **upload_id, struct r2err *err)
+{
+	struct fs_store *fs = state;
+	json_object *obj = NULL;
+	char id[UPLOAD_ID_LEN + 1], dir[64], tmp[96], path[96];
+	const char *text;
+	int fd = -1, rc = -1;
+
+	*upload_id = NULL;
+	sweep_expired(fs);
+	if (random_hex(id, UPLOAD_ID_LEN / 2) < 0)
+		return r2err_set(err, 500, "InternalError", "InternalError: no randomness");
+	snprintf(dir, sizeof(dir), "uploads/%s", id);
+	snprintf(tmp, sizeof(tmp), "%s/meta.new", dir);
+	snprintf(path, sizeof(path), "%s/meta", dir);
+	if (mkdirat(fs->root_fd, dir, 0700) < 0)
+		return io_error(err, "mkdir", dir);
+
+	obj = json_object_new_object();
+	if (obj == NULL)
+		goto oom;
+	json_object_object_add(obj, "key", json_object_new_string(key));
+	json_object_object_add(obj, "created", json_object_new_int64((int64_t)time(NULL)));
+	json_object_object_add(obj, "http", meta_to_json(meta));
+	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
+	if (text == NULL)
+		goto oom;
+	fd = openat(fs->root_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write_all(fd, text, strlen(text)) < 0) {
+		io_error(err, "write", tmp);
+		goto out;
+	}
+	if (sync_file(fs, fd, tmp, err) < 0)
+		goto out;
+	if (renameat(fs->root_fd, tmp, fs->root_fd, path) < 0) {
+		io_error(err, "rename", tmp);
+		goto out;
+	}
+	*upload_id = strdup(id);
+	if (*upload_id == NULL)
+		goto oom;
+	rc = 0;
+	goto out;
+oom:
+	r2err_set(err, 500, "InternalError", "Out of memory");
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0) {
+		unlinkat(fs->root_fd, tmp, 0);
+		unlinkat(fs->root_fd, path, 0);
+		unlinkat(fs->root_fd, dir, AT_REMOVEDIR);
+	}
+	json_object_put(obj);
+	return rc;
+}
+
+/* ---- parts -------------------------------------------------------------- */
+
+static int fs_upload_part(void *state, const char *key, const char *upload_id,
+			  int part_number, struct byte_source *body,
+			  char etag[ETAG_MAX], struct r2err *err)
+{
+	struct fs_store *fs = state;
+	struct upload u;
+	struct md5 md5 = { 0 };
+	unsigned char header[PART_HEADER_LEN], digest[MD5_LEN];
+	char tmp[64] = "", path[96];
+	uint64_t left = body->length;
+	struct stat st;
+	int fd = -1, rc = -1;
+
+	/* Refuse an unknown upload before reading a byte; don't hold the lock meanwhile. */
+	if (upload_open(fs, key, upload_id, LOCK_SH, &u, err) < 0)
+		return -1;
+	flock(u.fd, LOCK_UN);
+	if ((fd = tmp_create(fs, "part", tmp, err)) < 0) {
+		tmp[0] = '\0';
+		goto out;
+	}
+	if (md5_init(&md5) < 0) {
+		r2err_set(err, 500, "InternalError", "Out of memory");
+		goto out;
+	}
+	memset(header, 0, sizeof(header));
+	if (write_all(fd, header, sizeof(header)) < 0) {
+		io_error(err, "write", tmp);
+		goto out;
+	}
+	while (left > 0) {
+		size_t want = left < STREAM_CHUNK ? (size_t)left : STREAM_CHUNK;
+		ssize_t n = body->read(body->ctx, fs->chunk, want);
+
+		if (n <= 0) {
+			r2err_set(err, 400, "IncompleteBody",
+				  "IncompleteBody: the request body ended after %llu of "
+				  "%llu bytes; nothing was stored",
+				  (unsigned long long)(body->length - left),
+				  (unsigned long long)body->length);
+			goto out;
+		}
+		md5_update(&md5, fs->chunk, (size_t)n);
+		if (write_all(fd, fs->chunk, (size_t)n) < 0) {
+			io_error(err, "write", tmp);
+			goto out;
+		}
+		left -= (uint64_t)n;
+	}
+	md5_final(&md5, digest);
+	memcpy(header, PART_MAGIC, MAGIC_LEN);
+	memcpy(header + MAGIC_LEN, digest, MD5_LEN);
+	put_be64(header + MAGIC_LEN + MD5_LEN, body->length);
+	if (pwrite(fd, header, sizeof(header), 0) != (ssize_t)sizeof(header)) {
+		io_error(err, "write", tmp);
+		goto out;
+	}
+	if (sync_file(fs, fd, tmp, err) < 0)
+		goto out;
+
+	/* Publish under the shared lock: complete/abort cannot run meanwhile. */
+	while (flock(u.fd, LOCK_SH) < 0 && errno == EINTR)
+		;
+	if (fstat(u.fd, &st) < 0 || st.st_nlink == 0) {
+		no_such_upload(err);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/part.%05d", u.dir, part_number);
+	if (renameat(fs->root_fd, tmp, fs->root_fd, path) < 0) {
+		io_error(err, "rename", tmp);
+		goto out;
+	}
+	tmp[0] = '\0';
+	sync_dir(fs, u.dir);
+	etag_from_md5(digest, etag);
+	rc = 0;
+out:
+	md5_free(&md5);
+	tmp_discard(fs, fd, tmp);
+	upload_close(&u);
+	return rc;
+}
+
+/* Header of a part file: its MD5 and size; -1 when missing or corrupt. */
+static int part_read_header(int fd, unsigned char md5[MD5_LEN], uint64_t *size)
+{
+	unsigned char h[PART_HEADER_LEN];
+	struct stat st;
+
+	if (pread_all(fd, h, sizeof(h), 0) < 0 || memcmp(h, PART_MAGIC, MAGIC_LEN) != 0)
+		return -1;
+	memcpy(md5, h + MAGIC_LEN, MD5_LEN);
+	*size = get_be64(h + MAGIC_LEN + MD5_LEN);
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != *size + PART_HEADER_LEN)
+		return -1;
+	return 0;
+}
+
+/* Append `len` bytes of `in` at `off` to `out`: in the kernel where it can. */
+static int copy_range(struct fs_store *fs, int in, off_t off, int out, uint64_t len)
+{
+	bool kernel = true;
+
+	while (len > 0) {
+		size_t want = len < (1u << 30) ? (size_t)len : (1u << 30);
+		ssize_t n = -1;
+
+		if (kernel) {
+			n = copy_file_range(in, &off, out, NULL, want, 0);
+			if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+				      errno == EOPNOTSUPP)) {
+				kernel = false;
+				continue;
+			}
+		} else {
+			if (want > STREAM_CHUNK)
+				want = STREAM_CHUNK;
+			n = pread(in, fs->chunk, want, off);
+			if (n > 0 && write_all(out, fs->chunk, (size_t)n) < 0)
+				return -1;
+			if (n > 0)
+				off += n;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Check the listed parts against what was uploaded and R2's rules; fill
+ * md5s[] and *total. Runs under the exclusive lock, so parts cannot change.
+ */
+static int check_parts(struct fs_store *fs, const struct upload *u,
+		       const struct part_list *parts, unsigned char (*md5s)[MD5_LEN],
+		       uint64_t *total, struct r2err *err)
+{
+	uint64_t first_size = 0;
+	size_t i;
+
+	*total = 0;
+	for (i = 0; i < parts->count; i++) {
+		const struct part_ref *p = &parts->parts[i];
+		char path[96], ours[ETAG_MAX];
+		uint64_t size;
+		int fd, rc;
+
+		snprintf(path, sizeof(path), "%s/part.%05d", u->dir, p->number);
+		fd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && errno != ENOENT)
+			return io_error(err, "open", path);
+		rc = fd < 0 ? -1 : part_read_header(fd, md5s[i], &size);
+		if (fd >= 0)
+			close(fd);
+		if (rc == 0)
+			etag_from_md5(md5s[i], ours);
+		if (rc < 0 || !etag_equal(p->etag, ours))
+			return r2err_set(err, 400, "InvalidPart",
+					 "InvalidPart: One or more of the specified parts could "
+					 "not be found or its etag does not match (part %d).",
+					 p->number);
+		if (i == 0)
+			first_size = size;
+		if (i + 1 < parts->count && size < MIN_PART_SIZE)
+			return r2err_set(err, 400, "EntityTooSmall",
+					 "EntityTooSmall: Your proposed upload is smaller than "
+					 "the minimum allowed object size (part %d is %llu bytes; "
+					 "all parts but the last must be at least 5 MiB).",
+					 p->number, (unsigned long long)size);
+		if ((i + 1 < parts->count && size != first_size) ||
+		    (i + 1 == parts->count && size > first_size))
+			return r2err_set(err, 400, "InvalidPart",
+					 "InvalidPart: Non Uniform Part Sizes: all parts but "
+					 "the last must have the same size, and the last must "
+					 "not be larger (part %d).", p->number);
+		*total += size;
+	}
+	return 0;
+}
+
+/* The object header: magic, 4-byte length, JSON. */
+static int object_write_header(int fd, const char *key, const char *etag, uint64_t size,
+			       const struct http_meta *meta)
+{
+	json_object *o = json_object_new_object();
+	unsigned char prefix[MAGIC_LEN + 4];
+	const char *text;
+	size_t len;
+	int rc = -1;
+
+	if (o == NULL)
+		return -1;
+	json_object_object_add(o, "key", json_object_new_string(key));
+	json_object_object_add(o, "etag", json_object_new_string(etag));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
+	json_object_object_add(o, "http", meta_to_json(meta));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	len = text ? strlen(text) : 0;
+	if (len > 0 && len <= OBJ_HEADER_MAX) {
+		memcpy(prefix, OBJ_MAGIC, MAGIC_LEN);
+		prefix[MAGIC_LEN] = (unsigned char)(len >> 24);
+		prefix[MAGIC_LEN + 1] = (unsigned char)(len >> 16);
+		prefix[MAGIC_LEN + 2] = (unsigned char)(len >> 8);
+		prefix[MAGIC_LEN + 3] = (unsigned char)len;
+		if (write_all(fd, prefix, sizeof(prefix)) == 0 && write_all(fd, text, len) == 0)
+			rc = 0;
+	}
+	json_object_put(o);
+	return rc;
+}
+
+static int fs_complete(void *state, const char *key, const char *upload_id,
+		       const struct part_list *parts, char etag[ETAG_MAX],
+		       struct r2err *err)
+{
+	struct fs_store *fs = state;
+	struct upload u;
+	unsigned char (*md5s)[MD5_LEN] = NULL;
+	struct http_meta meta;
+	char tmp[64] = "", dir[32], path[96];
+	uint64_t total;
+	size_t i;
+	int fd = -1, rc = -1;
+
+	if (upload_open(fs, key, upload_id, LOCK_EX, &u, err) < 0)
+		return -1;
+	md5s = calloc(parts->count ? parts->count : 1, MD5_LEN);
+	if (md5s == NULL) {
+		r2err_set(err, 500, "InternalError", "Out of memory");
+		goto out;
+	}
+	if (check_parts(fs, &u, parts, md5s, &total, err) < 0)
+		goto out;
+	if (etag_multipart((const unsigned char (*)[MD5_LEN])md5s, parts->count, etag) < 0) {
+		r2err_set(err, 500, "InternalError", "Out of memory");
+		goto out;
+	}
+	meta_from_json(u.meta, &meta);
+	if ((fd = tmp_create(fs, "object", tmp, err)) < 0) {
+		tmp[0] = '\0';
+		goto out;
+	}
+	if (object_write_header(fd, key, etag, total, &meta) < 0) {
+		io_error(err, "write", tmp);
+		goto out;
+	}
+	for (i = 0; i < parts->count; i++) {
+		int pfd;
+
+		snprintf(path, sizeof(path), "%s/part.%05d", u.dir, parts->parts[i].number);
+		pfd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
+		if (pfd < 0) {
+			io_error(err, "open", path);
+			goto out;
+		}
+		rc = copy_range(fs, pfd, PART_HEADER_LEN, fd,
+				(uint64_t)lseek(pfd, 0, SEEK_END) - PART_HEADER_LEN);
+		close(pfd);
+		if (rc < 0) {
+			io_error(err, "copy", path);
+			goto out;
+		}
+		rc = -1;
+	}
+	if (sync_file(fs, fd, tmp, err) < 0)
+		goto out;
+	if (object_path(key, dir, sizeof(dir), path, sizeof(path)) < 0) {
+		r2err_set(err, 500, "InternalError", "InternalError: hashing failed");
+		goto out;
+	}
+	if (mkdirat(fs->root_fd, dir, 0700) < 0 && errno != EEXIST) {
+		io_error(err, "mkdir", dir);
+		goto out;
+	}
+	if (renameat(fs->root_fd, tmp, fs->root_fd, path) < 0) {
+		io_error(err, "rename", tmp);
+		goto out;
+	}
+	tmp[0] = '\0';
+	sync_dir(fs, dir);
+	upload_remove(fs, u.dir);
+	rc = 0;
+out:
+	tmp_discard(fs, fd, tmp);
+	free(md5s);
+	upload_close(&u);
+	return rc;
+}
+
+static int fs_abort(void *state, const char *key, const char *upload_id, struct r2err *err)
+{
+	struct fs_store *fs = state;
+	struct upload u;
+
+	if (upload_open(fs, key, upload_id, LOCK_EX, &u, err) < 0)
+		return -1;
+	upload_remove(fs, u.dir);
+	upload_close(&u);
+	return 0;
+}
+
+/* ---- objects ------------------------------------------------------------ */
+
+static int fs_get(void *state, const char *key, const struct get_request *req,
+		  struct object_sink *sink, struct r2err *err)
+{
+	struct fs_store *fs = state;
+	unsigned char prefix[MAGIC_LEN + 4];
+	struct object_info info;
+	json_object *hdr = NULL;
+	char dir[32], path[96];
+	const char *etag;
+	uint64_t first = 0, length, done = 0;
+	size_t hlen;
+	off_t data_off;
+	struct stat st;
+	int fd, status = 200, rc = -1;
+
+	if (object_path(key, dir, sizeof(dir), path, sizeof(path)) < 0)
+		return r2err_set(err, 500, "InternalError", "InternalError: hashing failed");
+	fd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return r2err_set(err, 404, "NoSuchKey", "Object Not Found");
+		return io_error(err, "open", path);
+	}
+	if (pread_all(fd, prefix, sizeof(prefix), 0) < 0 ||
+	    memcmp(prefix, OBJ_MAGIC, MAGIC_LEN) != 0 || fstat(fd, &st) < 0) {
+		errno = EIO;
+		io_error(err, "read header of", path);
+		goto out;
+	}
+	hlen = ((size_t)prefix[8] << 24) | ((size_t)prefix[9] << 16) |
+	       ((size_t)prefix[10] << 8) | prefix[11];
+	hdr = json_read_fd(fd, sizeof(prefix), hlen);
+	etag = hdr ? json_str(hdr, "etag") : NULL;
+	data_off = (off_t)(sizeof(prefix) + hlen);
+	if (etag == NULL || strlen(etag) >= ETAG_MAX || json_int(hdr, "size") < 0 ||
+	    (uint64_t)json_int(hdr, "size") != (uint64_t)(st.st_size - data_off)) {
+		errno = EIO;
+		io_error(err, "parse header of", path);
+		goto out;
+	}
+	memset(&info, 0, sizeof(info));
+	info.size = (uint64_t)json_int(hdr, "size");
+	memcpy(info.etag, etag, strlen(etag) + 1);
+	info.last_modified = st.st_mtime;
+	meta_from_json(hdr, &info.meta);
+
+	length = info.size;
+	status = preconditions_evaluate(req->if_match, req->if_none_match, info.etag);
+	if (status == 0) {
+		status = 200;
+		if (if_range_allows(req->if_range, info.etag)) {
+			switch (range_parse(req->range, info.size, &first, &length)) {
+			case RANGE_OK:
+				status = 206;
+				break;
+			case RANGE_UNSATISFIABLE:
+				status = 416;
+				break;
+			case RANGE_NONE:
+				break;
+			}
+		}
+	}
+	if (sink->begin(sink->ctx, status, &info, first, length) < 0 ||
+	    req->head || (status != 200 && status != 206)) {
+		rc = 0;
+		goto out;
+	}
+	while (done < length) {
+		size_t want = length - done < STREAM_CHUNK ? (size_t)(length - done) : STREAM_CHUNK;
+
+		if (pread_all(fd, fs->chunk, want, data_off + (off_t)(first + done)) < 0) {
+			/* Headers are out: all we can do is log and cut the answer short. */
+			log_error("fs store: read %s: %s", path, strerror(errno));
+			break;
+		}
+		if (sink->write(sink->ctx, fs->chunk, want) < 0)
+			break;
+		done += want;
+	}
+	rc = 0;
+out:
+	json_object_put(hdr);
+	close(fd);
+	return rc;
+}
+
+static int fs_delete(void *state, const char *key, struct r2err *err)
+{
+	struct fs_store *fs = state;
+	char dir[32], path[96];
+
+	if (object_path(key, dir, sizeof(dir), path, sizeof(path)) < 0)
+		return r2err_set(err, 500, "InternalError", "InternalError: hashing failed");
+	if (unlinkat(fs->root_fd, path, 0) < 0 && errno != ENOENT)
+		return io_error(err, "unlink", path);
+	return 0;
+}
+
+static void fs_close(void *state)
+{
+	struct fs_store *fs = state;
+
+	if (fs == NULL)
+		return;
+	if (fs->root_fd >= 0)
+		close(fs->root_fd);
+	free(fs->chunk);
+	free(fs);
+}
+
+static const struct store_ops fs_ops = {
+	.name = "fs",
+	.create = fs_create,
+	.upload_part = fs_upload_part,
+	.complete = fs_complete,
+	.abort = fs_abort,
+	.get = fs_get,
+	.delete = fs_delete,
+	.close = fs_close,
+};
+
+int store_fs_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen)
+{
+	static const char *const subdirs[] = { "objects", "uploads", "tmp" };
+	struct fs_store *fs;
+	size_t i;
+
+	fs = calloc(1, sizeof(*fs));
+	if (fs == NULL) {
+		snprintf(errbuf, errlen, "fs store: out of memory");
+		return -1;
+	}
+	fs->root_fd = -1;
+	fs->chunk = malloc(STREAM_CHUNK);
+	if (fs->chunk == NULL) {
+		snprintf(errbuf, errlen, "fs store: out of memory");
+		goto fail;
+	}
+	fs->fsync = cfg->fs_fsync;
+	fs->ttl = cfg->upload_ttl;
+	if (mkdir(cfg->fs_root, 0700) < 0 && errno != EEXIST) {
+		snprintf(errbuf, errlen, "R2MPU_FS_ROOT: cannot create %s: %s", cfg->fs_root,
+			 strerror(errno));
+		goto fail;
+	}
+	fs->root_fd = open(cfg->fs_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fs->root_fd < 0) {
+		snprintf(errbuf, errlen, "R2MPU_FS_ROOT: cannot open %s: %s", cfg->fs_root,
+			 strerror(errno));
+		goto fail;
+	}
+	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		if (mkdirat(fs->root_fd, subdirs[i], 0700) < 0 && errno != EEXIST) {
+			snprintf(errbuf, errlen, "R2MPU_FS_ROOT: cannot create %s/%s: %s",
+				 cfg->fs_root, subdirs[i], strerror(errno));
+			goto fail;
+		}
+	}
+	if (faccessat(fs->root_fd, "tmp", W_OK, AT_EACCESS) < 0 ||
+	    faccessat(fs->root_fd, "uploads", W_OK, AT_EACCESS) < 0) {
+		snprintf(errbuf, errlen, "R2MPU_FS_ROOT: %s is not writable by this user",
+			 cfg->fs_root);
+		goto fail;
+	}
+	out->ops = &fs_ops;
+	out->state = fs;
+	return 0;
+fail:
+	fs_close(fs);
+	return -1;
+}

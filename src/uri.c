@@ -1,0 +1,273 @@
+/* uri.c: pure functions for the request URI -- percent-decoding, the query, the key */
+#include "uri.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int percent_decode(const char *src, size_t len, bool plus_is_space,
+		   char **out, size_t *out_len, struct r2err *err)
+{
+	char *buf;
+	size_t i, n = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	buf = malloc(len + 1);
+	if (buf == NULL)
+		return r2err_set(err, 500, "InternalError", "Out of memory");
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		if (c == '%') {
+			int hi = i + 2 < len ? hexval((unsigned char)src[i + 1]) : -1;
+			int lo = i + 2 < len ? hexval((unsigned char)src[i + 2]) : -1;
+
+			if (hi < 0 || lo < 0) {
+				free(buf);
+				return r2err_set(err, 400, "InvalidURI",
+						 "Invalid percent-encoding in the request URI");
+			}
+			buf[n++] = (char)(hi * 16 + lo);
+			i += 2;
+		} else if (c == '+' && plus_is_space) {
+			buf[n++] = ' ';
+		} else {
+			buf[n++] = (char)c;
+		}
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*out_len = n;
+	return 0;
+}
+
+void query_free(struct query *q)
+{
+	if (q == NULL)
+		return;
+	free(q->action);
+	free(q->upload_id);
+	free(q->part_number);
+	q->action = q->upload_id = q->part_number = NULL;
+}
+
+/* The parameters r2mpu reads, and where each one goes. */
+static char **query_slot(struct query *q, const char *name, size_t len)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} known[] = {
+		{ "action", offsetof(struct query, action) },
+		{ "uploadId", offsetof(struct query, upload_id) },
+		{ "partNumber", offsetof(struct query, part_number) },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strlen(known[i].name) == len && memcmp(known[i].name, name, len) == 0)
+			return (char **)((char *)q + known[i].offset);
+	return NULL;
+}
+
+int query_parse(const char *qs, struct query *q, struct r2err *err)
+{
+	const char *p = qs;
+
+	memset(q, 0, sizeof(*q));
+	if (qs == NULL)
+		return 0;
+	while (*p != '\0') {
+		const char *amp = strchr(p, '&');
+		size_t pair_len = amp ? (size_t)(amp - p) : strlen(p);
+		const char *eq = memchr(p, '=', pair_len);
+		size_t name_len = eq ? (size_t)(eq - p) : pair_len;
+		char *name = NULL, *value = NULL, **slot;
+		size_t dec_name_len, dec_value_len;
+
+		if (pair_len == 0)
+			goto next;
+		if (percent_decode(p, name_len, true, &name, &dec_name_len, err) < 0)
+			goto fail;
+		slot = query_slot(q, name, dec_name_len);
+		if (slot == NULL)
+			goto next_free;     /* not ours: ignored, like any web app */
+		if (*slot != NULL) {
+			r2err_set(err, 400, "InvalidArgument",
+				  "Parameter %s is given more than once", name);
+			goto fail_free;
+		}
+		if (eq == NULL) {
+			value = strdup("");
+			dec_value_len = 0;
+			if (value == NULL) {
+				r2err_set(err, 500, "InternalError", "Out of memory");
+				goto fail_free;
+			}
+		} else if (percent_decode(eq + 1, pair_len - name_len - 1, true,
+					  &value, &dec_value_len, err) < 0) {
+			goto fail_free;
+		}
+		if (dec_value_len > PARAM_MAX_BYTES || memchr(value, '\0', dec_value_len)) {
+			r2err_set(err, 400, "InvalidArgument",
+				  "Parameter %s is too long or contains NUL", name);
+			free(value);
+			goto fail_free;
+		}
+		*slot = value;
+next_free:
+		free(name);
+next:
+		if (amp == NULL)
+			break;
+		p = amp + 1;
+		continue;
+fail_free:
+		free(name);
+fail:
+		query_free(q);
+		return -1;
+	}
+	return 0;
+}
+
+int part_number_parse(const char *s)
+{
+	long v = 0;
+	size_t i;
+
+	if (s == NULL || s[0] == '\0' || strlen(s) > 5)
+		return -1;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v >= 1 && v <= PART_NUMBER_MAX ? (int)v : -1;
+}
+
+/*
+ * Length of the UTF-8 sequence starting at s (at most `left` bytes) and its
+ * code point, or 0 when it is not well-formed (overlong, surrogate, > U+10FFFF,
+ * truncated, stray continuation byte).
+ */
+static size_t utf8_decode_one(const unsigned char *s, size_t left, uint32_t *cp)
+{
+	size_t n, i;
+	uint32_t c, min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	} else if ((s[0] & 0xE0) == 0xC0) {
+		n = 2, c = s[0] & 0x1F, min = 0x80;
+	} else if ((s[0] & 0xF0) == 0xE0) {
+		n = 3, c = s[0] & 0x0F, min = 0x800;
+	} else if ((s[0] & 0xF8) == 0xF0) {
+		n = 4, c = s[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n > left)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3F);
+	}
+	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+int key_validate(const char *key, size_t len, struct r2err *err)
+{
+	const unsigned char *s = (const unsigned char *)key;
+	size_t i = 0;
+
+	if (len == 0)
+		return r2err_set(err, 400, "InvalidKey", "Missing object key in the URL path");
+	if (len > KEY_MAX_BYTES)
+		return r2err_set(err, 400, "KeyTooLongError",
+				 "Object key is %zu bytes; at most %d are allowed",
+				 len, KEY_MAX_BYTES);
+	while (i < len) {
+		uint32_t cp;
+		size_t n = utf8_decode_one(s + i, len - i, &cp);
+
+		if (n == 0)
+			return r2err_set(err, 400, "InvalidKey",
+					 "Object key is not valid UTF-8");
+		if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F))
+			return r2err_set(err, 400, "InvalidKey",
+					 "Object key contains a control character");
+		i += n;
+	}
+	return 0;
+}
+
+int key_from_request(const char *request_uri, const char *script_name,
+		     const char *path_info, const char *mount,
+		     char **key, size_t *key_len, struct r2err *err)
+{
+	const char *path;
+	size_t len;
+
+	*key = NULL;
+	*key_len = 0;
+	if (request_uri != NULL && request_uri[0] != '\0') {
+		size_t prefix = 0;
+
+		path = request_uri;
+		len = strcspn(request_uri, "?#");
+		if (mount != NULL && mount[0] != '\0') {
+			prefix = strlen(mount);
+			if (prefix > len || memcmp(path, mount, prefix) != 0)
+				return r2err_set(err, 404, "NotUnderMount",
+						 "Request path is not below the mount point");
+		} else if (script_name != NULL && script_name[0] != '\0') {
+			size_t sn = strlen(script_name);
+
+			if (sn <= len && memcmp(path, script_name, sn) == 0 &&
+			    (sn == len || path[sn] == '/'))
+				prefix = sn;
+			else if (path_info != NULL)
+				/* Rewritten URL: trust the server's split of the path. */
+				goto use_path_info;
+		}
+		path += prefix;
+		len -= prefix;
+		if (len > 0 && path[0] == '/')
+			path++, len--;
+		if (percent_decode(path, len, false, key, key_len, err) < 0)
+			return -1;
+	} else {
+use_path_info:
+		path = path_info != NULL ? path_info : "";
+		if (path[0] == '/')
+			path++;
+		*key = strdup(path);
+		if (*key == NULL)
+			return r2err_set(err, 500, "InternalError", "Out of memory");
+		*key_len = strlen(path);
+	}
+	if (key_validate(*key, *key_len, err) < 0) {
+		free(*key);
+		*key = NULL;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,57 @@
+/* uri.h: pure functions for the request URI -- percent-decoding, the query, the key */
+#ifndef R2MPU_URI_H
+#define R2MPU_URI_H
+
+#include <stddef.h>
+#include <stdbool.h>
+
+#include "errors.h"
+
+#define KEY_MAX_BYTES 1024       /* R2's limit on an object key */
+#define PARAM_MAX_BYTES 1024     /* longest value accepted for a known query parameter */
+#define PART_NUMBER_MAX 10000
+
+/*
+ * Decode %XX escapes in src[0..len) into a new NUL-terminated buffer
+ * (caller frees *out; *out_len excludes the NUL). `plus_is_space` is true
+ * for query strings (application/x-www-form-urlencoded), false for paths.
+ * A '%' not followed by two hex digits is an error (400).
+ */
+int percent_decode(const char *src, size_t len, bool plus_is_space,
+		   char **out, size_t *out_len, struct r2err *err);
+
+/* The query parameters r2mpu uses; each is NULL when absent. Owned by the struct. */
+struct query {
+	char *action;
+	char *upload_id;
+	char *part_number;
+};
+
+/*
+ * Parse a raw QUERY_STRING (may be NULL). Unknown parameters are ignored;
+ * a known one given twice, badly escaped or longer than PARAM_MAX_BYTES is
+ * a 400. On error *q is left empty.
+ */
+int query_parse(const char *qs, struct query *q, struct r2err *err);
+void query_free(struct query *q);   /* q may be NULL */
+
+/* partNumber: plain decimal digits, value 1..10000; anything else is -1. */
+int part_number_parse(const char *s);
+
+/* 1..1024 bytes of valid UTF-8 without C0/C1 control characters or DEL. */
+int key_validate(const char *key, size_t len, struct r2err *err);
+
+/*
+ * The object key: the request path below the mount point, decoded once.
+ *  - request_uri (raw, may be NULL): the path up to '?' is used;
+ *  - mount (may be NULL or ""): a configured prefix to strip; else
+ *    script_name (may be NULL) is stripped when the raw path starts with it;
+ *  - without request_uri, path_info (already decoded by the server) is used.
+ * Then one leading '/' is removed. The result is validated (key_validate).
+ * Caller frees *key.
+ */
+int key_from_request(const char *request_uri, const char *script_name,
+		     const char *path_info, const char *mount,
+		     char **key, size_t *key_len, struct r2err *err);
+
+#endif
