@@ -1,0 +1,194 @@
+"""tests/blackbox/clients.py: one request interface, two ways to reach r2mpu.
+
+CgiClient runs the binary once per request as a plain CGI program (no web
+server), the way cgit's and git's tests do. HttpClient talks HTTP to a real
+web server that runs r2mpu as FastCGI. The case list (cases.py) only sees
+`request()`, so every case runs unchanged in every setting.
+"""
+
+import http.client
+import os
+import socket
+import subprocess
+import time
+import urllib.parse
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # lower-case name -> value (last one wins)
+        self.body = body
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def json(self):
+        import json
+        return json.loads(self.body)
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def __repr__(self):
+        return "<%d %r %r>" % (self.status, self.headers, self.body[:200])
+
+
+class CgiClient:
+    """r2mpu as plain CGI: environment in, stdin body, stdout answer."""
+
+    name = "cgi"
+
+    def __init__(self, binary, env):
+        self.binary = binary
+        self.env = dict(env)
+
+    def request(self, method, target, headers=None, body=None,
+                content_length=None, env=None):
+        """target is the raw request-target ("/k%20y?action=get").
+        content_length overrides the real length (None: len(body), or unset
+        without a body); pass "absent" to send no CONTENT_LENGTH at all."""
+        path, _, query = target.partition("?")
+        e = dict(self.env)
+        e.update({
+            "GATEWAY_INTERFACE": "CGI/1.1",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "SERVER_SOFTWARE": "r2mpu-tests",
+            "REQUEST_METHOD": method,
+            "REQUEST_URI": target,
+            "QUERY_STRING": query,
+            "SCRIPT_NAME": "",
+            # Servers give PATH_INFO decoded; NUL cannot be in the environment.
+            "PATH_INFO": urllib.parse.unquote(path, errors="replace").replace("\0", ""),
+        })
+        if content_length is None and body is not None:
+            content_length = len(body)
+        if content_length is not None and content_length != "absent":
+            e["CONTENT_LENGTH"] = str(content_length)
+        for name, value in (headers or {}).items():
+            key = name.upper().replace("-", "_")
+            e[key if key == "CONTENT_TYPE" else "HTTP_" + key] = value
+        if env:
+            e.update(env)
+        p = subprocess.run([self.binary], input=body or b"", env=e,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=120)
+        if p.returncode != 0:
+            raise AssertionError("r2mpu exited %d: %s" % (p.returncode, p.stderr))
+        return self.parse(p.stdout)
+
+    @staticmethod
+    def parse(out):
+        head, sep, body = out.partition(b"\r\n\r\n")
+        if not sep:
+            raise AssertionError("CGI output has no header end: %r" % out[:200])
+        status, headers = 200, {}
+        for line in head.split(b"\r\n"):
+            name, _, value = line.decode("latin-1").partition(":")
+            value = value.strip()
+            if name.lower() == "status":
+                status = int(value.split()[0])
+            else:
+                headers[name.lower()] = value
+        return Response(status, headers, body)
+
+
+class HttpClient:
+    """A real web server on loopback; raw request-targets are sent as given."""
+
+    def __init__(self, name, host, port):
+        self.name = name
+        self.host = host
+        self.port = port
+
+    def request(self, method, target, headers=None, body=None,
+                content_length=None, env=None):
+        if env:
+            raise NotImplementedError("per-request environment is CGI-only")
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
+        try:
+            conn.putrequest(method, target, skip_host=False,
+                            skip_accept_encoding=True)
+            for name, value in (headers or {}).items():
+                conn.putheader(name, value)
+            if content_length is None and body is not None:
+                content_length = len(body)
+            if content_length == "absent":
+                conn.putheader("Transfer-Encoding", "chunked")
+                conn.endheaders()
+                if body:
+                    conn.send(b"%x\r\n%s\r\n" % (len(body), body))
+                conn.send(b"0\r\n\r\n")
+            else:
+                if content_length is not None:
+                    conn.putheader("Content-Length", str(content_length))
+                conn.endheaders()
+                if body:
+                    conn.send(body)
+            r = conn.getresponse()
+            data = r.read()
+            headers = {k.lower(): v for k, v in r.getheaders()}
+            return Response(r.status, headers, data)
+        finally:
+            conn.close()
+
+    def send_truncated(self, target, declared, sent):
+        """PUT declaring `declared` bytes, send `sent` bytes, then vanish."""
+        s = socket.create_connection((self.host, self.port), timeout=30)
+        s.sendall(("PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n"
+                   % (target, self.host, declared)).encode("latin-1"))
+        s.sendall(b"x" * sent)
+        time.sleep(0.2)
+        s.close()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for_port(port, proc, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited early with %d" % proc.returncode)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not listen on %d" % port)
+
+
+class Lighttpd:
+    """tests/lighttpd/serve.sh (the shipped lighttpd config) on a free port."""
+
+    def __init__(self, top, env, logfile):
+        self.top = top
+        self.env = env
+        self.logfile = logfile
+        self.proc = None
+        self.port = None
+
+    def __enter__(self):
+        self.port = free_port()
+        e = dict(os.environ)
+        e.update(self.env)
+        e["PORT"] = str(self.port)
+        e["R2MPU_ERRORLOG"] = self.logfile
+        self.proc = subprocess.Popen([os.path.join(self.top, "tests/lighttpd/serve.sh")],
+                                     env=e, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, self.proc)
+        return HttpClient("lighttpd", "127.0.0.1", self.port)
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()

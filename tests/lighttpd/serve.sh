@@ -1,0 +1,31 @@
+#!/bin/sh
+# tests/lighttpd/serve.sh: run real lighttpd in the foreground with r2mpu at "/".
+# Settings come from the environment: PORT (8080), R2MPU_BIND (127.0.0.1),
+# R2MPU_PROCS (4), R2MPU_FS_ROOT (./data), and any other R2MPU_* key, which
+# lighttpd passes on to the r2mpu processes it spawns.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+
+command -v lighttpd >/dev/null || { echo "serve.sh: lighttpd is not installed (make deps)" >&2; exit 1; }
+[ -x "$top/cgi-bin/r2mpu.fcgi" ] || { echo "serve.sh: build first (make)" >&2; exit 1; }
+
+state=$(mktemp -d "${TMPDIR:-/tmp}/r2mpu-lighttpd.XXXXXX")
+mkdir -p "$state/htdocs" "$state/spool"
+trap 'rm -rf "$state"' EXIT
+
+export PORT="${PORT:-8080}"
+export R2MPU_BIND="${R2MPU_BIND:-127.0.0.1}"
+export R2MPU_PROCS="${R2MPU_PROCS:-4}"
+export R2MPU_FS_ROOT="${R2MPU_FS_ROOT:-$PWD/data}"
+export R2MPU_BIN="$top/cgi-bin/r2mpu.fcgi"
+export R2MPU_STATE="$state"
+# lighttpd's error log (and r2mpu's stderr): the terminal unless told otherwise.
+export R2MPU_ERRORLOG="${R2MPU_ERRORLOG:-/dev/stderr}"
+
+echo "r2mpu: http://$R2MPU_BIND:$PORT/  store: $R2MPU_FS_ROOT  (Ctrl-C stops)" >&2
+# Not exec: the trap must run after lighttpd exits. lighttpd -D stops on
+# SIGINT/SIGTERM and stops its r2mpu processes, which finish their request.
+lighttpd -D -f "$top/lighttpd-conf/lighttpd.conf" &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null; wait $pid; rm -rf "$state"; exit 0' INT TERM
+wait $pid
