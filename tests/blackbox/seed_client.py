@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""tests/blackbox/seed_client.py: Cloudflare's own client, unchanged, against r2mpu.
+
+Takes ../shared/seed/mpuscript.py (or $R2MPU_SEED_DIR/mpuscript.py), replaces
+only its `worker_endpoint` line with r2mpu behind real lighttpd, uploads files
+of several sizes and names with it, and reads each back through ?action=get,
+comparing SHA-256. Skips (and says so) when the seed is not there.
+"""
+
+import hashlib
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clients import Lighttpd  # noqa: E402
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SEED_DIR = os.environ.get("R2MPU_SEED_DIR", os.path.join(TOP, "..", "shared", "seed"))
+MiB = 1024 * 1024
+
+FILES = [("big.bin", 27 * MiB), ("three.bin", 3 * MiB), ("empty.bin", 0),
+         ("my dir/ü file.bin", 12 * MiB + 5)]
+
+
+def main():
+    seed = os.path.join(SEED_DIR, "mpuscript.py")
+    if not os.path.exists(seed):
+        print("seed: skipped: %s not found" % seed)
+        print("seed: 0 passed, 0 failed, 1 skipped")
+        return 0
+    sandbox = tempfile.mkdtemp(prefix="r2mpu-seed-")
+    work = os.path.join(sandbox, "work")
+    settings = {"R2MPU_FS_ROOT": os.path.join(sandbox, "store"), "R2MPU_PROCS": "8"}
+    passed = failed = 0
+    try:
+        with Lighttpd(TOP, settings, os.path.join(sandbox, "server.log")) as client:
+            endpoint = "http://127.0.0.1:%d/" % client.port
+            text = open(seed, encoding="utf-8").read()
+            script, n = re.subn(r'(?m)^worker_endpoint = .*$',
+                                'worker_endpoint = "%s"' % endpoint, text)
+            assert n == 1, "the seed has no single worker_endpoint line"
+            os.makedirs(os.path.join(work, "my dir"))
+            script_path = os.path.join(sandbox, "mpuscript.py")
+            with open(script_path, "w", encoding="utf-8") as f:
+                f.write(script)
+            for name, size in FILES:
+                body = random.Random(size).randbytes(size)
+                with open(os.path.join(work, name), "wb") as f:
+                    f.write(body)
+                p = subprocess.run([sys.executable, script_path, name], cwd=work,
+                                   capture_output=True, text=True, timeout=300)
+                r = client.request("GET", "/" + urllib.parse.quote(name) + "?action=get")
+                ok = (p.returncode == 0 and "successfully completed" in p.stdout
+                      and r.status == 200
+                      and hashlib.sha256(r.body).hexdigest() == hashlib.sha256(body).hexdigest())
+                print("%s seed client: %r (%d bytes)" % ("ok  " if ok else "FAIL", name, size))
+                if not ok:
+                    print("  client rc=%d stdout=%r stderr=%r\n  get: %r"
+                          % (p.returncode, p.stdout, p.stderr[-2000:], r))
+                    failed += 1
+                else:
+                    passed += 1
+    finally:
+        shutil.rmtree(sandbox, ignore_errors=True)
+    print("seed: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
