@@ -4,16 +4,17 @@
 CC       ?= cc
 PKGS      = json-c libcrypto
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+# The warnings are part of the build, whatever CFLAGS a caller passes.
+ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
             -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += -lfcgi $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 BIN       = cgi-bin/r2mpu.fcgi
 BUILD     = build
-# Pure modules: no FastCGI, unit-tested directly.
-CORE      = errors uri http etag complete_body config store store_fs handlers
-APP       = $(CORE) request response route main
+# Everything but main(): the unit tests link it and call the pure functions.
+CORE      = errors uri http etag complete_body config store store_fs handlers request response route
+APP       = $(CORE) main
 OBJS      = $(APP:%=$(BUILD)/%.o)
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
 
@@ -24,23 +25,23 @@ PORT     ?= 8080
 PYTHON   ?= /usr/bin/python3
 
 # Debian packages the build, `make run` and `make test` need.
-DEB_PKGS  = build-essential pkg-config libfcgi-dev libcurl4-openssl-dev libjson-c-dev \
+DEB_PKGS  = build-essential pkg-config valgrind libfcgi-dev libcurl4-openssl-dev libjson-c-dev \
             libxml2-dev libssl-dev check lighttpd curl python3 python3-requests
 
-.PHONY: all deps run test unit blackbox seed clean
+.PHONY: all deps run test unit unit-bins blackbox lifecycle seed valgrind asan clean
 
 all: $(BIN)
 
 $(BIN): $(OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJS) $(wildcard src/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Isrc $(shell pkg-config --cflags check) -o $@ $< $(CORE_OBJS) \
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Isrc $(shell pkg-config --cflags check) -o $@ $< $(CORE_OBJS) \
 		$(LDLIBS) $(shell pkg-config --libs check)
 
 $(BUILD):
@@ -58,13 +59,14 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# The gateway on 127.0.0.1:$(PORT) behind real lighttpd, store in ./data, until Ctrl-C.
 run: deps
 	@$(MAKE) --no-print-directory all
-	PORT=$(PORT) tests/lighttpd/serve.sh
+	PORT=$(PORT) R2MPU_FS_ROOT=$${R2MPU_FS_ROOT:-$(CURDIR)/data} tests/lighttpd/serve.sh
 
 test: deps
 	@$(MAKE) --no-print-directory all unit-bins
-	@$(MAKE) --no-print-directory unit blackbox seed
+	@$(MAKE) --no-print-directory unit blackbox lifecycle seed
 
 unit-bins: $(UNIT_BINS)
 
@@ -75,8 +77,26 @@ blackbox: $(BIN)
 	$(PYTHON) tests/blackbox/run.py --mode cgi
 	$(PYTHON) tests/blackbox/run.py --mode lighttpd
 
+lifecycle: $(BIN)
+	$(PYTHON) tests/blackbox/lifecycle.py
+
 seed: $(BIN)
 	$(PYTHON) tests/blackbox/seed_client.py
 
+# Every CGI-mode case under valgrind memcheck: any error or leak fails.
+valgrind: deps $(BIN)
+	$(PYTHON) tests/blackbox/run.py --mode cgi --valgrind
+
+# The unit tests and every black-box run with AddressSanitizer and UBSan.
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/r2mpu.fcgi \
+		CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+		build-asan/r2mpu.fcgi $(UNIT:%=build-asan/tests/%)
+	@set -e; for t in $(UNIT:%=build-asan/tests/%); do echo "== $$t"; CK_FORK=no $$t; done
+	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/run.py --mode cgi
+	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/run.py --mode lighttpd
+	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/lifecycle.py
+
 clean:
-	rm -rf $(BUILD) $(BIN)
+	rm -rf $(BUILD) build-asan $(BIN)

@@ -129,3 +129,19 @@ bool if_range_allows(const char *if_range, const char *etag)
 		return false;                              /* a date, or W/: not strong */
 	return etag_list_matches(p, etag, false) && strchr(p, ',') == NULL;
 }
+
+int content_length_parse(const char *s, int64_t *out)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (s == NULL || s[0] == '\0')
+		return -1;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' || v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}

@@ -37,4 +37,7 @@ int preconditions_evaluate(const char *if_match, const char *if_none_match,
 /* If-Range: the Range applies only when it is a strong match of etag (a date never is). */
 bool if_range_allows(const char *if_range, const char *etag);
 
+/* CONTENT_LENGTH: decimal digits only, no sign, no overflow; else -1. */
+int content_length_parse(const char *s, int64_t *out);
+
 #endif

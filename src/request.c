@@ -3,6 +3,8 @@
 
 #include "request.h"
 
+#include "http.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,22 +17,6 @@ static const char *const meta_env[META_NFIELDS] = {
 	[META_CACHE_CONTROL] = "HTTP_CACHE_CONTROL",
 	[META_EXPIRES] = "HTTP_EXPIRES",
 };
-
-int content_length_parse(const char *s, int64_t *out)
-{
-	int64_t v = 0;
-	size_t i;
-
-	if (s == NULL || s[0] == '\0')
-		return -1;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9' || v > (INT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
 
 static enum method method_from_name(const char *m)
 {

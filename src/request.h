@@ -48,7 +48,4 @@ struct byte_source request_body_source(struct request *r);
  */
 int request_read_body(struct request *r, char **buf, size_t *len, struct r2err *err);
 
-/* Pure: CONTENT_LENGTH is digits only, no sign, no overflow; else -1. */
-int content_length_parse(const char *s, int64_t *out);
-
 #endif

@@ -40,9 +40,10 @@ class CgiClient:
 
     name = "cgi"
 
-    def __init__(self, binary, env):
+    def __init__(self, binary, env, wrapper=()):
         self.binary = binary
         self.env = dict(env)
+        self.wrapper = list(wrapper)   # e.g. valgrind and its options
 
     def request(self, method, target, headers=None, body=None,
                 content_length=None, env=None):
@@ -71,9 +72,9 @@ class CgiClient:
             e[key if key == "CONTENT_TYPE" else "HTTP_" + key] = value
         if env:
             e.update(env)
-        p = subprocess.run([self.binary], input=body or b"", env=e,
+        p = subprocess.run(self.wrapper + [self.binary], input=body or b"", env=e,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=120)
+                           timeout=600)
         if p.returncode != 0:
             raise AssertionError("r2mpu exited %d: %s" % (p.returncode, p.stderr))
         return self.parse(p.stdout)

@@ -20,7 +20,8 @@ import cases as casebook  # noqa: E402
 from clients import CgiClient, Lighttpd  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
+# `make asan` points the tests at a sanitizer build.
+BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
 
 
 class Env:
@@ -64,6 +65,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", choices=("cgi", "lighttpd"), required=True)
     ap.add_argument("--only", help="run the cases whose name contains this")
+    ap.add_argument("--valgrind", action="store_true",
+                    help="cgi mode: run every request under valgrind memcheck; any error "
+                         "or leak fails that request")
     args = ap.parse_args()
 
     sandbox = tempfile.mkdtemp(prefix="r2mpu-blackbox-")
@@ -73,7 +77,14 @@ def main():
     log = os.path.join(sandbox, "server.log")
     try:
         if args.mode == "cgi":
-            passed, failed, skipped = run_cases(CgiClient(BIN, settings), env, args.only)
+            wrapper = []
+            if args.valgrind:
+                wrapper = ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
+                           "--errors-for-leak-kinds=definite,indirect",
+                           "--show-leak-kinds=definite,indirect", "--track-fds=no"]
+            client = CgiClient(BIN, settings, wrapper)
+            client.name = "cgi+valgrind" if args.valgrind else "cgi"
+            passed, failed, skipped = run_cases(client, env, args.only)
         else:
             settings["R2MPU_PROCS"] = "8"
             with Lighttpd(TOP, settings, log) as client:

@@ -7,7 +7,9 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 
 command -v lighttpd >/dev/null || { echo "serve.sh: lighttpd is not installed (make deps)" >&2; exit 1; }
-[ -x "$top/cgi-bin/r2mpu.fcgi" ] || { echo "serve.sh: build first (make)" >&2; exit 1; }
+# R2MPU_TEST_BIN: another build of r2mpu to serve (make asan uses it).
+bin="${R2MPU_TEST_BIN:-$top/cgi-bin/r2mpu.fcgi}"
+[ -x "$bin" ] || { echo "serve.sh: build first (make)" >&2; exit 1; }
 
 state=$(mktemp -d "${TMPDIR:-/tmp}/r2mpu-lighttpd.XXXXXX")
 mkdir -p "$state/htdocs" "$state/spool"
@@ -17,7 +19,7 @@ export PORT="${PORT:-8080}"
 export R2MPU_BIND="${R2MPU_BIND:-127.0.0.1}"
 export R2MPU_PROCS="${R2MPU_PROCS:-4}"
 export R2MPU_FS_ROOT="${R2MPU_FS_ROOT:-$PWD/data}"
-export R2MPU_BIN="$top/cgi-bin/r2mpu.fcgi"
+export R2MPU_BIN="$bin"
 export R2MPU_STATE="$state"
 # lighttpd's error log (and r2mpu's stderr): the terminal unless told otherwise.
 export R2MPU_ERRORLOG="${R2MPU_ERRORLOG:-/dev/stderr}"
