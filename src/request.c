@@ -32,12 +32,16 @@ static enum method method_from_name(const char *m)
 	return METHOD_OTHER;
 }
 
-/* strdup of an environment variable, or NULL when unset (or out of memory). */
-static char *env_copy(const char *name)
+/* *out = a copy of the variable, or NULL when unset (or, for meta, empty); -1 when out of memory. */
+static int env_copy(const char *name, bool skip_empty, char **out)
 {
 	const char *v = getenv(name);
 
-	return v != NULL ? strdup(v) : NULL;
+	*out = NULL;
+	if (v == NULL || (skip_empty && v[0] == '\0'))
+		return 0;
+	*out = strdup(v);
+	return *out != NULL ? 0 : -1;
 }
 
 int request_read(struct request *r, const struct config *cfg, struct r2err *err)
@@ -54,17 +58,15 @@ int request_read(struct request *r, const struct config *cfg, struct r2err *err)
 			     getenv("PATH_INFO"), cfg->mount, &r->key, &r->key_len,
 			     &r->key_err) < 0)
 		r->key = NULL;
-	r->range = env_copy("HTTP_RANGE");
-	r->if_match = env_copy("HTTP_IF_MATCH");
-	r->if_none_match = env_copy("HTTP_IF_NONE_MATCH");
-	r->if_range = env_copy("HTTP_IF_RANGE");
-	for (i = 0; i < META_NFIELDS; i++) {
-		const char *v = getenv(meta_env[i]);
-
-		/* An empty Content-Type is how servers say "none". */
-		if (v != NULL && v[0] != '\0')
-			r->meta.value[i] = strdup(v);
-	}
+	if (env_copy("HTTP_RANGE", false, &r->range) < 0 ||
+	    env_copy("HTTP_IF_MATCH", false, &r->if_match) < 0 ||
+	    env_copy("HTTP_IF_NONE_MATCH", false, &r->if_none_match) < 0 ||
+	    env_copy("HTTP_IF_RANGE", false, &r->if_range) < 0)
+		return r2err_set(err, 500, "InternalError", "Out of memory");
+	/* An empty value (Content-Type "" in particular) is how servers say "none". */
+	for (i = 0; i < META_NFIELDS; i++)
+		if (env_copy(meta_env[i], true, &r->meta.value[i]) < 0)
+			return r2err_set(err, 500, "InternalError", "Out of memory");
 	if (query_parse(getenv("QUERY_STRING"), &r->query, err) < 0)
 		return -1;
 	/* "" is what some servers pass for a body without a length (chunked). */

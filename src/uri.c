@@ -219,50 +219,70 @@ int key_validate(const char *key, size_t len, struct r2err *err)
 	return 0;
 }
 
+/*
+ * Find the raw (still encoded) path below the mount point in REQUEST_URI.
+ * 1: *path and *len are set; 0: no usable REQUEST_URI, use PATH_INFO; -1: error.
+ */
+static int raw_path_below_mount(const char *request_uri, const char *script_name,
+				const char *path_info, const char *mount,
+				const char **path, size_t *len, struct r2err *err)
+{
+	size_t prefix = 0;
+
+	if (request_uri == NULL || request_uri[0] == '\0')
+		return 0;
+	*path = request_uri;
+	*len = strcspn(request_uri, "?#");
+	if (mount != NULL && mount[0] != '\0') {
+		prefix = strlen(mount);
+		if (prefix > *len || memcmp(*path, mount, prefix) != 0 ||
+		    (prefix < *len && (*path)[prefix] != '/'))
+			return r2err_set(err, 404, "NotUnderMount",
+					 "Request path is not below the mount point");
+	} else if (script_name != NULL && script_name[0] != '\0') {
+		prefix = strlen(script_name);
+		if (prefix > *len || memcmp(*path, script_name, prefix) != 0 ||
+		    (prefix < *len && (*path)[prefix] != '/')) {
+			/* A rewritten URL: trust the server's split of the path. */
+			if (path_info != NULL)
+				return 0;
+			prefix = 0;
+		}
+	}
+	*path += prefix;
+	*len -= prefix;
+	return 1;
+}
+
 int key_from_request(const char *request_uri, const char *script_name,
 		     const char *path_info, const char *mount,
 		     char **key, size_t *key_len, struct r2err *err)
 {
-	const char *path;
-	size_t len;
+	const char *path = NULL;
+	size_t len = 0;
+	int raw;
 
 	*key = NULL;
 	*key_len = 0;
-	if (request_uri != NULL && request_uri[0] != '\0') {
-		size_t prefix = 0;
-
-		path = request_uri;
-		len = strcspn(request_uri, "?#");
-		if (mount != NULL && mount[0] != '\0') {
-			prefix = strlen(mount);
-			if (prefix > len || memcmp(path, mount, prefix) != 0)
-				return r2err_set(err, 404, "NotUnderMount",
-						 "Request path is not below the mount point");
-		} else if (script_name != NULL && script_name[0] != '\0') {
-			size_t sn = strlen(script_name);
-
-			if (sn <= len && memcmp(path, script_name, sn) == 0 &&
-			    (sn == len || path[sn] == '/'))
-				prefix = sn;
-			else if (path_info != NULL)
-				/* Rewritten URL: trust the server's split of the path. */
-				goto use_path_info;
-		}
-		path += prefix;
-		len -= prefix;
-		if (len > 0 && path[0] == '/')
-			path++, len--;
+	raw = raw_path_below_mount(request_uri, script_name, path_info, mount,
+				   &path, &len, err);
+	if (raw < 0)
+		return -1;
+	if (raw == 0) {
+		/* PATH_INFO is already decoded by the server: do not decode again. */
+		path = path_info != NULL ? path_info : "";
+		len = strlen(path);
+	}
+	if (len > 0 && path[0] == '/')
+		path++, len--;
+	if (raw) {
 		if (percent_decode(path, len, false, key, key_len, err) < 0)
 			return -1;
 	} else {
-use_path_info:
-		path = path_info != NULL ? path_info : "";
-		if (path[0] == '/')
-			path++;
-		*key = strdup(path);
+		*key = strndup(path, len);
 		if (*key == NULL)
 			return r2err_set(err, 500, "InternalError", "Out of memory");
-		*key_len = strlen(path);
+		*key_len = len;
 	}
 	if (key_validate(*key, *key_len, err) < 0) {
 		free(*key);
