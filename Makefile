@@ -71,7 +71,7 @@ test: deps
 unit-bins: $(UNIT_BINS)
 
 unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; CK_FORK=no $$t; done
+	@rc=0; for t in $(UNIT_BINS); do echo "== $$t"; CK_FORK=no $$t || rc=1; done; exit $$rc
 
 blackbox: $(BIN)
 	$(PYTHON) tests/blackbox/run.py --mode cgi
@@ -93,7 +93,7 @@ asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/r2mpu.fcgi \
 		CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
 		build-asan/r2mpu.fcgi $(UNIT:%=build-asan/tests/%)
-	@set -e; for t in $(UNIT:%=build-asan/tests/%); do echo "== $$t"; CK_FORK=no $$t; done
+	@rc=0; for t in $(UNIT:%=build-asan/tests/%); do echo "== $$t"; CK_FORK=no $$t || rc=1; done; exit $$rc
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/run.py --mode cgi
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/run.py --mode lighttpd
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/lifecycle.py

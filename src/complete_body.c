@@ -90,7 +90,7 @@ int complete_body_parse(const char *body, size_t len, struct part_list *out,
 	}
 	used = json_tokener_get_parse_end(tok);
 	for (; used < len; used++)
-		if (!strchr(" \t\r\n", body[used])) {
+		if (memchr(" \t\r\n", body[used], 4) == NULL) {
 			shape_error(err, "trailing data after the JSON object");
 			goto out;
 		}

@@ -76,12 +76,14 @@ bool etag_list_matches(const char *list, const char *etag, bool weak)
 {
 	const char *p;
 	size_t elen = strlen(etag);
+	bool matched = false;
 
 	if (list == NULL)
 		return false;
 	p = skip_ows(list);
 	if (*p == '*' && *skip_ows(p + 1) == '\0')
 		return true;
+	/* The whole list must be well-formed for any tag in it to count. */
 	while (*p != '\0') {
 		bool is_weak = false;
 		const char *q;
@@ -92,20 +94,20 @@ bool etag_list_matches(const char *list, const char *etag, bool weak)
 			p += 2;
 		}
 		if (*p != '"')
-			return false;                      /* malformed list: no match */
+			return false;
 		q = strchr(p + 1, '"');
 		if (q == NULL)
 			return false;
 		if ((weak || !is_weak) && (size_t)(q - p - 1) == elen &&
 		    memcmp(p + 1, etag, elen) == 0)
-			return true;
+			matched = true;
 		p = skip_ows(q + 1);
 		if (*p == ',')
 			p++;
 		else if (*p != '\0')
 			return false;
 	}
-	return false;
+	return matched;
 }
 
 int preconditions_evaluate(const char *if_match, const char *if_none_match,
@@ -138,9 +140,11 @@ int content_length_parse(const char *s, int64_t *out)
 	if (s == NULL || s[0] == '\0')
 		return -1;
 	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9' || v > (INT64_MAX - 9) / 10)
+		int d = s[i] - '0';
+
+		if (d < 0 || d > 9 || v > (INT64_MAX - d) / 10)
 			return -1;
-		v = v * 10 + (s[i] - '0');
+		v = v * 10 + d;
 	}
 	*out = v;
 	return 0;

@@ -308,7 +308,11 @@ def part_body_length_rules(c, env):
     uid = create(c, key)
     t = part_target(key, uid, 1)
     expect(c.request("PUT", t, body=b"", content_length=0), 400, body="Missing request body")
-    expect(c.request("PUT", t, body=b"abc", content_length="absent"), 411)
+    r = c.request("PUT", t, body=b"abc", content_length="absent")
+    if env.cgi or r.status != 200:
+        expect_refused(r, env, 411, (411,))
+    else:   # lighttpd de-chunks a body that arrived whole and passes its length
+        assert r.json() == {"partNumber": 1, "etag": md5(b"abc")}, r
     expect(c.request("PUT", t, content_length=MAX_PART + 1), 413, code="EntityTooLarge")
     expect_refused(c.request("PUT", t, content_length=1 << 40), env, 413, (413,),
                    code="EntityTooLarge")

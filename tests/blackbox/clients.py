@@ -144,6 +144,19 @@ class HttpClient:
         s.close()
 
 
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "Sanitizer CHECK failed")
+
+
+def sanitizer_reports(logfile):
+    """Lines of a server log where a sanitizer build of r2mpu reported a fault."""
+    try:
+        text = open(logfile, errors="replace").read()
+    except FileNotFoundError:
+        return []
+    return [line for line in text.splitlines() if any(m in line for m in SANITIZER_MARKS)]
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

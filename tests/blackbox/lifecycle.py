@@ -18,12 +18,13 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clients import Lighttpd  # noqa: E402
+from clients import Lighttpd, sanitizer_reports  # noqa: E402
 import cases  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
 RESULTS = []
+SANITIZED = bool(os.environ.get("R2MPU_TEST_BIN"))   # make asan
 
 
 def check(name, ok, detail=""):
@@ -97,9 +98,14 @@ def main():
             for i in range(200):
                 round_(i)
             fd1, rss1 = fds(pid), rss_kib(pid)
-            check("no descriptor leak over 200 rounds", fd1 == fd0, "%d -> %d" % (fd0, fd1))
-            check("no memory growth over 200 rounds", rss1 - rss0 < 512,
-                  "VmRSS %d -> %d KiB" % (rss0, rss1))
+            if SANITIZED:
+                # ASan holds freed memory in quarantine and opens files of its
+                # own; its LeakSanitizer report at exit is checked below instead.
+                print("skip descriptor and RSS growth checks under a sanitizer build")
+            else:
+                check("no descriptor leak over 200 rounds", fd1 == fd0, "%d -> %d" % (fd0, fd1))
+                check("no memory growth over 200 rounds", rss1 - rss0 < 512,
+                      "VmRSS %d -> %d KiB" % (rss0, rss1))
 
             # SIGTERM mid-part: the request finishes, then the process leaves.
             key = "life/sigterm"
@@ -141,6 +147,8 @@ def main():
             pid = one_pid()
             os.kill(pid, signal.SIGTERM)
             check("SIGTERM while idle: the process exits at once", exited(pid, 2))
+        reports = sanitizer_reports(os.path.join(sandbox, "server.log"))
+        check("no sanitizer reports in the server log", not reports, "\n".join(reports))
     finally:
         shutil.rmtree(sandbox, ignore_errors=True)
     passed = sum(RESULTS)

@@ -17,7 +17,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cases as casebook  # noqa: E402
-from clients import CgiClient, Lighttpd  # noqa: E402
+from clients import CgiClient, Lighttpd, sanitizer_reports  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # `make asan` points the tests at a sanitizer build.
@@ -89,6 +89,10 @@ def main():
             settings["R2MPU_PROCS"] = "8"
             with Lighttpd(TOP, settings, log) as client:
                 passed, failed, skipped = run_cases(client, env, args.only)
+        reports = sanitizer_reports(log)   # written as r2mpu processes exit
+        if reports:
+            failed += 1
+            print("FAIL sanitizer reports in the server log [%s]:\n%s" % (args.mode, "\n".join(reports)))
         left = leftovers(root)
         if left:
             failed += 1

@@ -1,0 +1,421 @@
+/* test_config.c: unit tests for config.c -- size/duration/bool parsers, defaults, file, environment */
+#include <check.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define OPT(s) ((s) != NULL ? (s) : "(null)")
+
+#define GIB (1ULL << 30)
+
+/* ---- config_parse_size ------------------------------------------------- */
+
+static const struct u64_row {
+	const char *in;
+	int rc;
+	uint64_t value;
+} size_rows[] = {
+	{ "0", 0, 0 },
+	{ "1", 0, 1 },
+	{ "5368709120", 0, 5 * GIB },
+	{ "1K", 0, 1024 },
+	{ "1KiB", 0, 1024 },
+	{ "64M", 0, 64ULL << 20 },
+	{ "3MiB", 0, 3145728 },
+	{ "5G", 0, 5368709120ULL },
+	{ "2GiB", 0, 2147483648ULL },
+	{ "1T", 0, 1099511627776ULL },
+	{ "1TiB", 0, 1099511627776ULL },
+	{ "0G", 0, 0 },
+	{ "007M", 0, 7ULL << 20 },
+	{ "18446744073709551615", 0, UINT64_MAX },
+	{ "17179869183G", 0, 18446744072635809792ULL },
+	{ "16777215T", 0, 18446742974197923840ULL },
+	{ "", -1, 0 },
+	{ NULL, -1, 0 },
+	{ "-1", -1, 0 },
+	{ "+1", -1, 0 },
+	{ " 1", -1, 0 },
+	{ "1 ", -1, 0 },
+	{ "5X", -1, 0 },
+	{ "G", -1, 0 },
+	{ "5 G", -1, 0 },
+	{ "5GB", -1, 0 },
+	{ "5Gi", -1, 0 },
+	{ "1.5G", -1, 0 },
+	{ "0x10", -1, 0 },
+	{ "18446744073709551616", -1, 0 },
+	{ "99999999999999999999", -1, 0 },
+	{ "17179869184G", -1, 0 },
+	{ "16777216T", -1, 0 },
+	{ "18014398509481984K", -1, 0 },
+};
+
+START_TEST(test_parse_size)
+{
+	const struct u64_row *r = &size_rows[_i];
+	uint64_t out = 777;
+	int rc = config_parse_size(r->in, &out);
+
+	ck_assert_msg(rc == r->rc, "config_parse_size(\"%s\") rc %d, expected %d", OPT(r->in),
+		      rc, r->rc);
+	if (r->rc == 0)
+		ck_assert_msg(out == r->value, "config_parse_size(\"%s\") = %" PRIu64
+			      ", expected %" PRIu64, OPT(r->in), out, r->value);
+	else
+		ck_assert_msg(out == 777, "config_parse_size(\"%s\") wrote %" PRIu64 " on error",
+			      OPT(r->in), out);
+}
+END_TEST
+
+/* ---- config_parse_duration --------------------------------------------- */
+
+static const struct u64_row duration_rows[] = {
+	{ "0", 0, 0 },
+	{ "3600", 0, 3600 },
+	{ "90s", 0, 90 },
+	{ "15m", 0, 900 },
+	{ "2h", 0, 7200 },
+	{ "1d", 0, 86400 },
+	{ "7d", 0, 604800 },
+	{ "0d", 0, 0 },
+	{ "18446744073709551615", 0, UINT64_MAX },
+	{ "18446744073709551615s", 0, UINT64_MAX },
+	{ "307445734561825860m", 0, 18446744073709551600ULL },
+	{ "213503982334601d", 0, 18446744073709526400ULL },
+	{ "", -1, 0 },
+	{ NULL, -1, 0 },
+	{ "-1", -1, 0 },
+	{ "+1", -1, 0 },
+	{ " 1", -1, 0 },
+	{ "1 ", -1, 0 },
+	{ "1w", -1, 0 },
+	{ "1 h", -1, 0 },
+	{ "h", -1, 0 },
+	{ "1H", -1, 0 },
+	{ "1.5h", -1, 0 },
+	{ "1hm", -1, 0 },
+	{ "1ms", -1, 0 },
+	{ "99999999999999999999", -1, 0 },
+	{ "307445734561825861m", -1, 0 },
+	{ "213503982334602d", -1, 0 },
+};
+
+START_TEST(test_parse_duration)
+{
+	const struct u64_row *r = &duration_rows[_i];
+	uint64_t out = 777;
+	int rc = config_parse_duration(r->in, &out);
+
+	ck_assert_msg(rc == r->rc, "config_parse_duration(\"%s\") rc %d, expected %d",
+		      OPT(r->in), rc, r->rc);
+	if (r->rc == 0)
+		ck_assert_msg(out == r->value, "config_parse_duration(\"%s\") = %" PRIu64
+			      ", expected %" PRIu64, OPT(r->in), out, r->value);
+	else
+		ck_assert_msg(out == 777, "config_parse_duration(\"%s\") wrote %" PRIu64
+			      " on error", OPT(r->in), out);
+}
+END_TEST
+
+/* ---- config_parse_bool ------------------------------------------------- */
+
+static const struct bool_row {
+	const char *in;
+	int rc;
+	bool value;
+} bool_rows[] = {
+	{ "1", 0, true }, { "true", 0, true }, { "yes", 0, true }, { "on", 0, true },
+	{ "TRUE", 0, true }, { "Yes", 0, true }, { "ON", 0, true },
+	{ "0", 0, false }, { "false", 0, false }, { "no", 0, false }, { "off", 0, false },
+	{ "FALSE", 0, false }, { "No", 0, false }, { "Off", 0, false },
+	{ "", -1, false }, { NULL, -1, false }, { "2", -1, false }, { "10", -1, false },
+	{ "y", -1, false }, { "n", -1, false }, { "t", -1, false }, { "truee", -1, false },
+	{ " 1", -1, false }, { "1 ", -1, false }, { "enabled", -1, false },
+};
+
+START_TEST(test_parse_bool)
+{
+	const struct bool_row *r = &bool_rows[_i];
+	bool out = !r->value;   /* so that a missing write is seen */
+	int rc = config_parse_bool(r->in, &out);
+
+	ck_assert_msg(rc == r->rc, "config_parse_bool(\"%s\") rc %d, expected %d", OPT(r->in),
+		      rc, r->rc);
+	if (r->rc == 0)
+		ck_assert_msg(out == r->value, "config_parse_bool(\"%s\") = %d, expected %d",
+			      OPT(r->in), out, r->value);
+}
+END_TEST
+
+/* ---- config_load ------------------------------------------------------- */
+
+/* A path with CONFIG_STRING_MAX - 1 bytes (fits) and one with CONFIG_STRING_MAX (does not). */
+#define X16 "xxxxxxxxxxxxxxxx"
+#define X256 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16
+#define ROOT_1023 "/" X256 X256 X256 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 \
+	X16 "xxxxxxxxxxxxxx"
+#define ROOT_1024 ROOT_1023 "x"
+_Static_assert(sizeof(ROOT_1023) == CONFIG_STRING_MAX, "ROOT_1023 is 1023 bytes");
+
+struct env_var {
+	const char *name;
+	const char *value;
+};
+
+/* The environment config_load sees: the current row, plus R2MPU_CONFIG when it has a file. */
+static const struct env_var *fake_env;
+static const char *fake_config_path;
+
+static const char *fake_getenv(const char *name)
+{
+	const struct env_var *e;
+
+	for (e = fake_env; e != NULL && e->name != NULL; e++)
+		if (strcmp(e->name, name) == 0)
+			return e->value;
+	if (fake_config_path != NULL && strcmp(name, "R2MPU_CONFIG") == 0)
+		return fake_config_path;
+	return NULL;
+}
+
+struct cfg_expect {
+	const char *store;
+	const char *fs_root;
+	bool fs_fsync;
+	uint64_t max_part_size;
+	uint64_t upload_ttl;
+	const char *mount;
+};
+
+#define DEFAULTS { "fs", "/var/lib/r2mpu", true, 5 * GIB, 604800, "" }
+
+#define FILE_SAMPLE \
+	"# r2mpu test configuration\n" \
+	"\n" \
+	"   \n" \
+	"  R2MPU_FS_ROOT = /srv/from-file  \n" \
+	"R2MPU_UPLOAD_TTL=2h\n" \
+	"\t# an indented comment\n" \
+	"R2MPU_FS_FSYNC\t=\tfalse\n" \
+	"R2MPU_MOUNT= /m\n"
+
+static const struct load_row {
+	const char *name;
+	struct env_var env[8];   /* terminated by a NULL name */
+	const char *file;        /* R2MPU_CONFIG's contents, or NULL for no file */
+	int rc;
+	struct cfg_expect want;  /* when rc is 0 */
+	const char *err[2];      /* when rc is -1: substrings errbuf must contain */
+} load_rows[] = {
+	{ "defaults", { { NULL, NULL } }, NULL, 0, DEFAULTS, { NULL, NULL } },
+	{ "empty R2MPU_CONFIG is no file", { { "R2MPU_CONFIG", "" } }, NULL, 0, DEFAULTS,
+	  { NULL, NULL } },
+	{ "environment overrides",
+	  { { "R2MPU_STORE", "fs" }, { "R2MPU_FS_ROOT", "/srv/r2" }, { "R2MPU_FS_FSYNC", "off" },
+	    { "R2MPU_MAX_PART_SIZE", "64M" }, { "R2MPU_UPLOAD_TTL", "2h" },
+	    { "R2MPU_MOUNT", "/files" } },
+	  NULL, 0, { "fs", "/srv/r2", false, 64ULL << 20, 7200, "/files" }, { NULL, NULL } },
+	{ "5G is the limit", { { "R2MPU_MAX_PART_SIZE", "5G" }, { "R2MPU_FS_FSYNC", "YES" } },
+	  NULL, 0, DEFAULTS, { NULL, NULL } },
+	{ "1 byte parts, 1 s TTL",
+	  { { "R2MPU_MAX_PART_SIZE", "1" }, { "R2MPU_UPLOAD_TTL", "1" } },
+	  NULL, 0, { "fs", "/var/lib/r2mpu", true, 1, 1, "" }, { NULL, NULL } },
+	{ "longest fs_root", { { "R2MPU_FS_ROOT", ROOT_1023 } }, NULL, 0,
+	  { "fs", ROOT_1023, true, 5 * GIB, 604800, "" }, { NULL, NULL } },
+	{ "nested mount", { { "R2MPU_MOUNT", "/a/b" } }, NULL, 0,
+	  { "fs", "/var/lib/r2mpu", true, 5 * GIB, 604800, "/a/b" }, { NULL, NULL } },
+
+	{ "bad size", { { "R2MPU_MAX_PART_SIZE", "lots" } }, NULL, -1, DEFAULTS,
+	  { "R2MPU_MAX_PART_SIZE", "lots" } },
+	{ "6G > 5G", { { "R2MPU_MAX_PART_SIZE", "6G" } }, NULL, -1, DEFAULTS,
+	  { "R2MPU_MAX_PART_SIZE", NULL } },
+	{ "5G + 1", { { "R2MPU_MAX_PART_SIZE", "5368709121" } }, NULL, -1, DEFAULTS,
+	  { "R2MPU_MAX_PART_SIZE", NULL } },
+	{ "0 byte parts", { { "R2MPU_MAX_PART_SIZE", "0" } }, NULL, -1, DEFAULTS,
+	  { "R2MPU_MAX_PART_SIZE", NULL } },
+	{ "TTL 0", { { "R2MPU_UPLOAD_TTL", "0" } }, NULL, -1, DEFAULTS,
+	  { "R2MPU_UPLOAD_TTL", NULL } },
+	{ "TTL 1w", { { "R2MPU_UPLOAD_TTL", "1w" } }, NULL, -1, DEFAULTS,
+	  { "R2MPU_UPLOAD_TTL", NULL } },
+	{ "bad bool", { { "R2MPU_FS_FSYNC", "maybe" } }, NULL, -1, DEFAULTS,
+	  { "R2MPU_FS_FSYNC", NULL } },
+	{ "mount files", { { "R2MPU_MOUNT", "files" } }, NULL, -1, DEFAULTS,
+	  { "R2MPU_MOUNT", NULL } },
+	{ "mount /files/", { { "R2MPU_MOUNT", "/files/" } }, NULL, -1, DEFAULTS,
+	  { "R2MPU_MOUNT", NULL } },
+	{ "mount /", { { "R2MPU_MOUNT", "/" } }, NULL, -1, DEFAULTS, { "R2MPU_MOUNT", NULL } },
+	{ "store s4", { { "R2MPU_STORE", "s4" } }, NULL, -1, DEFAULTS, { "R2MPU_STORE", "s4" } },
+	{ "store empty", { { "R2MPU_STORE", "" } }, NULL, -1, DEFAULTS, { "R2MPU_STORE", NULL } },
+	{ "store too long", { { "R2MPU_STORE", "fsfsfsfsfsfsfsfs" } }, NULL, -1, DEFAULTS,
+	  { "R2MPU_STORE", NULL } },
+	{ "fs_root empty", { { "R2MPU_FS_ROOT", "" } }, NULL, -1, DEFAULTS,
+	  { "R2MPU_FS_ROOT", NULL } },
+	{ "fs_root too long", { { "R2MPU_FS_ROOT", ROOT_1024 } }, NULL, -1, DEFAULTS,
+	  { "R2MPU_FS_ROOT", NULL } },
+
+	{ "file applied", { { NULL, NULL } }, FILE_SAMPLE, 0,
+	  { "fs", "/srv/from-file", false, 5 * GIB, 7200, "/m" }, { NULL, NULL } },
+	{ "environment wins over file",
+	  { { "R2MPU_UPLOAD_TTL", "30m" }, { "R2MPU_FS_ROOT", "/env" } }, FILE_SAMPLE, 0,
+	  { "fs", "/env", false, 5 * GIB, 1800, "/m" }, { NULL, NULL } },
+	{ "empty file", { { NULL, NULL } }, "", 0, DEFAULTS, { NULL, NULL } },
+	{ "no final newline", { { NULL, NULL } }, "R2MPU_MAX_PART_SIZE=1M", 0,
+	  { "fs", "/var/lib/r2mpu", true, 1ULL << 20, 604800, "" }, { NULL, NULL } },
+	{ "CRLF lines", { { NULL, NULL } }, "# c\r\nR2MPU_UPLOAD_TTL=1h\r\n\r\n", 0,
+	  { "fs", "/var/lib/r2mpu", true, 5 * GIB, 3600, "" }, { NULL, NULL } },
+	{ "'=' in a value", { { NULL, NULL } }, "R2MPU_FS_ROOT=/a=b\n", 0,
+	  { "fs", "/a=b", true, 5 * GIB, 604800, "" }, { NULL, NULL } },
+	{ "later line wins", { { NULL, NULL } }, "R2MPU_UPLOAD_TTL=1h\nR2MPU_UPLOAD_TTL=2h\n", 0,
+	  { "fs", "/var/lib/r2mpu", true, 5 * GIB, 7200, "" }, { NULL, NULL } },
+	{ "unknown key in file", { { NULL, NULL } }, "# c\n\nR2MPU_NOPE=1\n", -1, DEFAULTS,
+	  { "line 3", "R2MPU_NOPE" } },
+	{ "key case matters", { { NULL, NULL } }, "r2mpu_fs_root=/x\n", -1, DEFAULTS,
+	  { "line 1", "r2mpu_fs_root" } },
+	{ "line without '='", { { NULL, NULL } }, "R2MPU_FS_ROOT=/x\nR2MPU_FS_FSYNC\n", -1,
+	  DEFAULTS, { "line 2", NULL } },
+	{ "bad value in file", { { NULL, NULL } }, "\nR2MPU_UPLOAD_TTL=soon\n", -1, DEFAULTS,
+	  { "R2MPU_UPLOAD_TTL", "line 2" } },
+	{ "file error not masked by environment", { { "R2MPU_UPLOAD_TTL", "1h" } },
+	  "R2MPU_UPLOAD_TTL=soon\n", -1, DEFAULTS, { "R2MPU_UPLOAD_TTL", "line 1" } },
+	{ "file value validated", { { NULL, NULL } }, "R2MPU_MOUNT=/files/\n", -1, DEFAULTS,
+	  { "R2MPU_MOUNT", NULL } },
+	{ "missing file", { { "R2MPU_CONFIG", "/nonexistent/r2mpu-test.conf" } }, NULL, -1,
+	  DEFAULTS, { "R2MPU_CONFIG", "/nonexistent/r2mpu-test.conf" } },
+};
+
+/* Write `contents` to a new temporary file; the caller unlinks and frees the path. */
+static char *write_temp_file(const char *contents)
+{
+	const char *dir = getenv("TMPDIR");
+	size_t len = strlen(contents);
+	char *path;
+	FILE *f;
+	int fd;
+
+	if (dir == NULL || dir[0] == '\0')
+		dir = "/tmp";
+	ck_assert_int_ge(asprintf(&path, "%s/r2mpu-test-config-XXXXXX", dir), 0);
+	fd = mkstemp(path);
+	ck_assert_msg(fd >= 0, "mkstemp(%s) failed", path);
+	f = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(contents, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	return path;
+}
+
+START_TEST(test_config_load)
+{
+	const struct load_row *r = &load_rows[_i];
+	struct config cfg;
+	char errbuf[256] = "";
+	char *path = NULL;
+	int rc, k;
+
+	if (r->file != NULL)
+		path = write_temp_file(r->file);
+	fake_env = r->env;
+	fake_config_path = path;
+	memset(&cfg, 0xa5, sizeof(cfg));
+	rc = config_load(&cfg, fake_getenv, errbuf, sizeof(errbuf));
+	fake_env = NULL;
+	fake_config_path = NULL;
+	if (path != NULL) {
+		unlink(path);
+		free(path);
+	}
+
+	if (r->rc == 0) {
+		const struct cfg_expect *w = &r->want;
+
+		ck_assert_msg(rc == 0, "config_load(%s): rc %d: %s", r->name, rc, errbuf);
+		ck_assert_msg(strcmp(cfg.store, w->store) == 0,
+			      "config_load(%s): store \"%s\", expected \"%s\"", r->name,
+			      cfg.store, w->store);
+		ck_assert_msg(strcmp(cfg.fs_root, w->fs_root) == 0,
+			      "config_load(%s): fs_root \"%.64s\", expected \"%.64s\"", r->name,
+			      cfg.fs_root, w->fs_root);
+		ck_assert_msg(cfg.fs_fsync == w->fs_fsync,
+			      "config_load(%s): fs_fsync %d, expected %d", r->name, cfg.fs_fsync,
+			      w->fs_fsync);
+		ck_assert_msg(cfg.max_part_size == w->max_part_size,
+			      "config_load(%s): max_part_size %" PRIu64 ", expected %" PRIu64,
+			      r->name, cfg.max_part_size, w->max_part_size);
+		ck_assert_msg(cfg.upload_ttl == w->upload_ttl,
+			      "config_load(%s): upload_ttl %" PRIu64 ", expected %" PRIu64,
+			      r->name, cfg.upload_ttl, w->upload_ttl);
+		ck_assert_msg(strcmp(cfg.mount, w->mount) == 0,
+			      "config_load(%s): mount \"%s\", expected \"%s\"", r->name,
+			      cfg.mount, w->mount);
+		return;
+	}
+	ck_assert_msg(rc == -1, "config_load(%s): rc %d, expected -1", r->name, rc);
+	ck_assert_msg(memchr(errbuf, '\0', sizeof(errbuf)) != NULL && errbuf[0] != '\0',
+		      "config_load(%s): no error message", r->name);
+	for (k = 0; k < 2; k++)
+		if (r->err[k] != NULL)
+			ck_assert_msg(strstr(errbuf, r->err[k]) != NULL,
+				      "config_load(%s): error \"%s\" does not mention \"%s\"",
+				      r->name, errbuf, r->err[k]);
+}
+END_TEST
+
+/* A short errbuf gets a truncated, NUL-terminated prefix of the message. */
+START_TEST(test_config_load_short_errbuf)
+{
+	static const struct env_var env[] = { { "R2MPU_STORE", "s4" }, { NULL, NULL } };
+	struct config cfg;
+	char full[256], small[10];
+	int rc_full, rc_small;
+
+	fake_env = env;
+	rc_full = config_load(&cfg, fake_getenv, full, sizeof(full));
+	memset(small, 'Z', sizeof(small));
+	rc_small = config_load(&cfg, fake_getenv, small, sizeof(small));
+	fake_env = NULL;
+
+	ck_assert_int_eq(rc_full, -1);
+	ck_assert_int_eq(rc_small, -1);
+	ck_assert_msg(strlen(small) == sizeof(small) - 1 &&
+		      strncmp(small, full, sizeof(small) - 1) == 0,
+		      "short errbuf holds \"%.*s\", expected a prefix of \"%s\"",
+		      (int)sizeof(small), small, full);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc;
+
+	tc = tcase_create("parsers");
+	tcase_add_loop_test(tc, test_parse_size, 0, NROWS(size_rows));
+	tcase_add_loop_test(tc, test_parse_duration, 0, NROWS(duration_rows));
+	tcase_add_loop_test(tc, test_parse_bool, 0, NROWS(bool_rows));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("config_load");
+	tcase_add_loop_test(tc, test_config_load, 0, NROWS(load_rows));
+	tcase_add_test(tc, test_config_load_short_errbuf);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failures;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failures = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,114 @@
+/* test_handlers.c: unit tests for handlers.c -- http_meta_validate (metadata sizes, characters) */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "store.h"
+
+#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+#define CT META_CONTENT_TYPE
+#define CD META_CONTENT_DISPOSITION
+#define CE META_CONTENT_ENCODING
+#define CL META_CONTENT_LANGUAGE
+#define CC META_CACHE_CONTROL
+#define EX META_EXPIRES
+
+static const struct meta_row {
+	const char *name;
+	const char *value[META_NFIELDS];   /* NULL: absent (unless fill is set) */
+	size_t fill[META_NFIELDS];         /* > 0: the value is this many 'a' bytes */
+	const char *code;                  /* NULL: valid; else 400 with this code */
+	const char *header;                /* the header the message must name, or NULL */
+} meta_rows[] = {
+	{ "all absent", { NULL }, { 0 }, NULL, NULL },
+	{ "all empty", { [CT] = "", [CD] = "", [CE] = "", [CL] = "", [CC] = "", [EX] = "" },
+	  { 0 }, NULL, NULL },
+	{ "typical values",
+	  { [CT] = "text/plain; charset=utf-8", [CD] = "attachment; filename=\"a b.txt\"",
+	    [CE] = "gzip", [CL] = "en-US", [CC] = "max-age=3600, public",
+	    [EX] = "Wed, 21 Oct 2015 07:28:00 GMT" }, { 0 }, NULL, NULL },
+	{ "tab", { [CT] = "text/plain;\tcharset=utf-8" }, { 0 }, NULL, NULL },
+	{ "UTF-8 bytes", { [CD] = "attachment; filename*=UTF-8''caf\xc3\xa9" }, { 0 }, NULL,
+	  NULL },
+	{ "0x01", { [CT] = "text/\x01plain" }, { 0 }, "InvalidArgument", "Content-Type" },
+	{ "0x1f", { [CE] = "gzip\x1f" }, { 0 }, "InvalidArgument", "Content-Encoding" },
+	{ "DEL", { [CC] = "no-cache\x7f" }, { 0 }, "InvalidArgument", "Cache-Control" },
+	{ "newline", { [EX] = "Wed, 21 Oct 2015\n07:28:00 GMT" }, { 0 }, "InvalidArgument",
+	  "Expires" },
+	{ "CR", { [CL] = "en\r" }, { 0 }, "InvalidArgument", "Content-Language" },
+	{ "control after valid fields", { [CT] = "text/plain", [CD] = "\x1b[0m" }, { 0 },
+	  "InvalidArgument", "Content-Disposition" },
+	{ "8192 in one field", { NULL }, { [CT] = HTTP_META_MAX }, NULL, NULL },
+	{ "8193 in one field", { NULL }, { [CC] = HTTP_META_MAX + 1 }, "MetadataTooLarge", NULL },
+	{ "4096 + 4096", { NULL }, { [CT] = 4096, [EX] = 4096 }, NULL, NULL },
+	{ "4096 + 4097", { NULL }, { [CT] = 4096, [EX] = 4097 }, "MetadataTooLarge", NULL },
+	{ "8192 over six fields", { NULL },
+	  { [CT] = 1366, [CD] = 1366, [CE] = 1366, [CL] = 1366, [CC] = 1366, [EX] = 1362 },
+	  NULL, NULL },
+	{ "8196 over six fields", { NULL },
+	  { [CT] = 1366, [CD] = 1366, [CE] = 1366, [CL] = 1366, [CC] = 1366, [EX] = 1366 },
+	  "MetadataTooLarge", NULL },
+	{ "8191 + short literal", { [CD] = "x" }, { [CT] = 8191 }, NULL, NULL },
+	{ "8191 + 2-byte literal", { [CD] = "xy" }, { [CT] = 8191 }, "MetadataTooLarge", NULL },
+};
+
+START_TEST(test_http_meta_validate)
+{
+	const struct meta_row *r = &meta_rows[_i];
+	struct http_meta meta = { { NULL } };
+	struct r2err err = { 0 };
+	int i, rc;
+
+	/* Every value is a heap copy, so http_meta_free() can release them all. */
+	for (i = 0; i < META_NFIELDS; i++) {
+		if (r->fill[i] > 0) {
+			meta.value[i] = malloc(r->fill[i] + 1);
+			ck_assert_ptr_nonnull(meta.value[i]);
+			memset(meta.value[i], 'a', r->fill[i]);
+			meta.value[i][r->fill[i]] = '\0';
+		} else if (r->value[i] != NULL) {
+			meta.value[i] = strdup(r->value[i]);
+			ck_assert_ptr_nonnull(meta.value[i]);
+		}
+	}
+	rc = http_meta_validate(&meta, &err);
+	http_meta_free(&meta);
+
+	if (r->code == NULL) {
+		ck_assert_msg(rc == 0, "http_meta_validate(%s): rc %d (%d %s: %s), expected 0",
+			      r->name, rc, err.status, err.code ? err.code : "-", err.message);
+		return;
+	}
+	ck_assert_msg(rc == -1, "http_meta_validate(%s): rc %d, expected -1", r->name, rc);
+	ck_assert_msg(err.status == 400 && err.code != NULL && strcmp(err.code, r->code) == 0,
+		      "http_meta_validate(%s): error %d %s, expected 400 %s", r->name,
+		      err.status, err.code ? err.code : "-", r->code);
+	if (r->header != NULL)
+		ck_assert_msg(strstr(err.message, r->header) != NULL,
+			      "http_meta_validate(%s): message \"%s\" does not name %s", r->name,
+			      err.message, r->header);
+}
+END_TEST
+
+static Suite *handlers_suite(void)
+{
+	Suite *s = suite_create("handlers");
+	TCase *tc = tcase_create("http_meta_validate");
+
+	tcase_add_loop_test(tc, test_http_meta_validate, 0, NROWS(meta_rows));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(handlers_suite());
+	int failures;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failures = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failures ? 1 : 0;
+}
