@@ -47,8 +47,16 @@ def one_pid(timeout=5):
     raise AssertionError("expected one r2mpu process, have %r" % r2mpu_pids())
 
 
-def fds(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
+def fds(pid, settle=None):
+    """The process's open descriptors. The client may read an answer before
+    the process has closed that request's connection, so with `settle`, wait
+    (up to a second) for the count to come back to it."""
+    for _ in range(20):
+        names = sorted(os.listdir("/proc/%d/fd" % pid))
+        if settle is None or len(names) <= settle:
+            break
+        time.sleep(0.05)
+    return len(names)
 
 
 def rss_kib(pid):
@@ -65,7 +73,7 @@ def exited(pid, timeout):
             with open("/proc/%d/stat" % pid) as f:
                 if f.read().split()[2] == "Z":
                     return True
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):
             return True
         time.sleep(0.05)
     return False
@@ -94,10 +102,11 @@ def main():
             for i in range(20):
                 round_(i)
             pid = one_pid()
+            time.sleep(0.2)
             fd0, rss0 = fds(pid), rss_kib(pid)
             for i in range(200):
                 round_(i)
-            fd1, rss1 = fds(pid), rss_kib(pid)
+            fd1, rss1 = fds(pid, settle=fd0), rss_kib(pid)
             if SANITIZED:
                 # ASan holds freed memory in quarantine and opens files of its
                 # own; its LeakSanitizer report at exit is checked below instead.
