@@ -13,12 +13,12 @@ LDLIBS   += -lfcgi $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 BIN       = cgi-bin/r2mpu.fcgi
 BUILD     = build
 # Everything but main(): the unit tests link it and call the pure functions.
-CORE      = errors uri http etag complete_body config store store_fs handlers request response route
+CORE      = errors uri http etag complete_body config sigv4 store store_fs handlers request response route
 APP       = $(CORE) main
 OBJS      = $(APP:%=$(BUILD)/%.o)
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
 
-UNIT      = test_uri test_http test_etag test_complete_body test_config test_handlers
+UNIT      = test_uri test_http test_etag test_complete_body test_config test_handlers test_sigv4
 UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 
 PORT     ?= 8080

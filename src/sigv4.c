@@ -1,0 +1,181 @@
+/* sigv4.c: AWS Signature Version 4 for S3 requests -- canonical forms and the signature (pure) */
+#include "sigv4.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "etag.h"
+
+#define SIGV4_MAX_ITEMS 16
+
+int sigv4_uri_encode(const char *src, size_t len, bool keep_slash, char *dst, size_t dstlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)src[i];
+		bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			     (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+			     c == '~' || (c == '/' && keep_slash);
+
+		if (n + (plain ? 1 : 3) >= dstlen)
+			return -1;
+		if (plain) {
+			dst[n++] = (char)c;
+		} else {
+			dst[n++] = '%';
+			dst[n++] = hex[c >> 4];
+			dst[n++] = hex[c & 15];
+		}
+	}
+	if (n >= dstlen)
+		return -1;
+	dst[n] = '\0';
+	return 0;
+}
+
+struct encoded_param {
+	char name[128];
+	char value[1024];
+};
+
+static int param_cmp(const void *a, const void *b)
+{
+	const struct encoded_param *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c != 0 ? c : strcmp(x->value, y->value);
+}
+
+int sigv4_canonical_query(const struct sigv4_param *params, size_t n, char *dst, size_t dstlen)
+{
+	struct encoded_param enc[SIGV4_MAX_ITEMS];
+	size_t i, used = 0;
+
+	if (n > SIGV4_MAX_ITEMS || dstlen == 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (sigv4_uri_encode(params[i].name, strlen(params[i].name), false,
+				     enc[i].name, sizeof(enc[i].name)) < 0 ||
+		    sigv4_uri_encode(params[i].value, strlen(params[i].value), false,
+				     enc[i].value, sizeof(enc[i].value)) < 0)
+			return -1;
+	qsort(enc, n, sizeof(enc[0]), param_cmp);
+	dst[0] = '\0';
+	for (i = 0; i < n; i++) {
+		int w = snprintf(dst + used, dstlen - used, "%s%s=%s", i ? "&" : "",
+				 enc[i].name, enc[i].value);
+
+		if (w < 0 || (size_t)w >= dstlen - used)
+			return -1;
+		used += (size_t)w;
+	}
+	return 0;
+}
+
+void sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1])
+{
+	unsigned char digest[32];
+	unsigned int n = sizeof(digest);
+
+	if (EVP_Digest(data, len, digest, &n, EVP_sha256(), NULL) != 1)
+		memset(digest, 0, sizeof(digest));
+	hex_encode(digest, sizeof(digest), out);
+}
+
+static int hmac(const void *key, size_t klen, const char *msg, unsigned char out[32])
+{
+	unsigned int n = 32;
+
+	return HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg),
+		    out, &n) != NULL ? 0 : -1;
+}
+
+static int header_cmp(const void *a, const void *b)
+{
+	const struct sigv4_header *x = *(const struct sigv4_header *const *)a;
+	const struct sigv4_header *y = *(const struct sigv4_header *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
+/* Append formatted text; -1 when it does not fit. */
+static int append(char *buf, size_t cap, size_t *used, const char *fmt, ...)
+	__attribute__((format(__printf__, 4, 5)));
+static int append(char *buf, size_t cap, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	va_start(ap, fmt);
+	w = vsnprintf(buf + *used, cap - *used, fmt, ap);
+	va_end(ap);
+	if (w < 0 || (size_t)w >= cap - *used)
+		return -1;
+	*used += (size_t)w;
+	return 0;
+}
+
+int sigv4_authorization(const struct sigv4_request *req, const struct sigv4_credentials *cred,
+			const char *amz_date, char *out, size_t outlen)
+{
+	const struct sigv4_header *sorted[SIGV4_MAX_ITEMS];
+	char canonical[8192], signed_names[512], to_sign[512], scope[128];
+	char hash[SHA256_HEX_LEN + 1], date[9], secret[256], sig[SHA256_HEX_LEN + 1];
+	unsigned char k[32];
+	size_t i, used = 0, sused = 0;
+
+	if (req->nheaders > SIGV4_MAX_ITEMS || strlen(amz_date) != 16)
+		return -1;
+	memcpy(date, amz_date, 8);
+	date[8] = '\0';
+	for (i = 0; i < req->nheaders; i++)
+		sorted[i] = &req->headers[i];
+	qsort(sorted, req->nheaders, sizeof(sorted[0]), header_cmp);
+
+	/* 1. The canonical request. */
+	if (append(canonical, sizeof(canonical), &used, "%s\n%s\n%s\n", req->method,
+		   req->path, req->query) < 0)
+		return -1;
+	signed_names[0] = '\0';
+	for (i = 0; i < req->nheaders; i++) {
+		if (append(canonical, sizeof(canonical), &used, "%s:%s\n", sorted[i]->name,
+			   sorted[i]->value) < 0 ||
+		    append(signed_names, sizeof(signed_names), &sused, "%s%s", i ? ";" : "",
+			   sorted[i]->name) < 0)
+			return -1;
+	}
+	if (append(canonical, sizeof(canonical), &used, "\n%s\n%s", signed_names,
+		   req->payload_hash) < 0)
+		return -1;
+
+	/* 2. The string to sign. */
+	snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", date, cred->region, cred->service);
+	sha256_hex(canonical, used, hash);
+	used = 0;
+	if (append(to_sign, sizeof(to_sign), &used, "AWS4-HMAC-SHA256\n%s\n%s\n%s", amz_date,
+		   scope, hash) < 0)
+		return -1;
+
+	/* 3. The signing key, derived from the secret, and the signature. */
+	if (snprintf(secret, sizeof(secret), "AWS4%s", cred->secret_access_key) >= (int)sizeof(secret))
+		return -1;
+	if (hmac(secret, strlen(secret), date, k) < 0 ||
+	    hmac(k, 32, cred->region, k) < 0 || hmac(k, 32, cred->service, k) < 0 ||
+	    hmac(k, 32, "aws4_request", k) < 0 || hmac(k, 32, to_sign, k) < 0) {
+		memset(secret, 0, sizeof(secret));
+		return -1;
+	}
+	memset(secret, 0, sizeof(secret));
+	hex_encode(k, 32, sig);
+	used = 0;
+	return append(out, outlen, &used,
+		      "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
+		      cred->access_key_id, scope, signed_names, sig);
+}

@@ -1,0 +1,65 @@
+/* sigv4.h: AWS Signature Version 4 for S3 requests -- canonical forms and the signature (pure) */
+#ifndef R2MPU_SIGV4_H
+#define R2MPU_SIGV4_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SHA256_HEX_LEN 64
+#define SIGV4_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define SIGV4_UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
+#define SIGV4_AUTH_MAX 512      /* an Authorization header value fits */
+
+/*
+ * Percent-encode src[0..len) as SigV4 (and S3) want it: every byte except
+ * A-Z a-z 0-9 - _ . ~ (and '/' when keep_slash) becomes %XX, upper-case.
+ * Writes a NUL-terminated string; -1 when dst is too small.
+ */
+int sigv4_uri_encode(const char *src, size_t len, bool keep_slash, char *dst, size_t dstlen);
+
+struct sigv4_param {
+	const char *name;        /* raw, not encoded */
+	const char *value;       /* raw; "" for a bare sub-resource such as "uploads" */
+};
+
+/*
+ * The canonical query string: names and values encoded, sorted by name
+ * (then value), joined with '&', every name with '='. The same string is
+ * sent on the wire, so what is signed is what the server sees.
+ * -1 when dst is too small or there are more than 16 parameters.
+ */
+int sigv4_canonical_query(const struct sigv4_param *params, size_t n, char *dst, size_t dstlen);
+
+struct sigv4_header {
+	const char *name;        /* lower-case */
+	const char *value;       /* trimmed, single-line */
+};
+
+struct sigv4_request {
+	const char *method;
+	const char *path;                  /* canonical URI: already encoded */
+	const char *query;                 /* canonical query: sigv4_canonical_query() or "" */
+	const struct sigv4_header *headers;   /* every header to sign, any order, at most 16 */
+	size_t nheaders;
+	const char *payload_hash;          /* hex SHA-256, or SIGV4_UNSIGNED_PAYLOAD */
+};
+
+struct sigv4_credentials {
+	const char *access_key_id;
+	const char *secret_access_key;
+	const char *region;
+	const char *service;               /* "s3" */
+};
+
+/*
+ * The Authorization header's value for `req` at `amz_date`
+ * ("YYYYMMDDTHHMMSSZ", the value of the signed x-amz-date header).
+ * -1 when out is too small or OpenSSL fails.
+ */
+int sigv4_authorization(const struct sigv4_request *req, const struct sigv4_credentials *cred,
+			const char *amz_date, char *out, size_t outlen);
+
+/* Hex SHA-256 of a buffer into out (65 bytes). */
+void sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1]);
+
+#endif
