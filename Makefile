@@ -2,7 +2,7 @@
 # `make` builds cgi-bin/r2mpu.fcgi; `make run` serves it with lighttpd; `make test` proves it.
 
 CC       ?= cc
-PKGS      = json-c libcrypto
+PKGS      = json-c libcrypto libcurl libxml-2.0
 CFLAGS   ?= -O2 -g
 # The warnings are part of the build, whatever CFLAGS a caller passes.
 ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
@@ -13,7 +13,7 @@ LDLIBS   += -lfcgi $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 BIN       = cgi-bin/r2mpu.fcgi
 BUILD     = build
 # Everything but main(): the unit tests link it and call the pure functions.
-CORE      = errors uri http etag complete_body config sigv4 store store_fs handlers request response route
+CORE      = errors uri http etag complete_body config sigv4 s3_xml store store_fs handlers request response route
 APP       = $(CORE) main
 OBJS      = $(APP:%=$(BUILD)/%.o)
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)

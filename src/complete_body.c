@@ -134,3 +134,25 @@ out:
 	json_tokener_free(tok);
 	return rc;
 }
+
+int part_sizes_check(const struct part_list *parts, const uint64_t *sizes, struct r2err *err)
+{
+	size_t i, last = parts->count ? parts->count - 1 : 0;
+
+	for (i = 0; i < parts->count; i++) {
+		int number = parts->parts[i].number;
+
+		if (i < last && sizes[i] < PART_MIN_SIZE)
+			return r2err_set(err, 400, "EntityTooSmall",
+					 "EntityTooSmall: Your proposed upload is smaller than "
+					 "the minimum allowed object size (part %d is %llu bytes; "
+					 "all parts but the last must be at least 5 MiB).",
+					 number, (unsigned long long)sizes[i]);
+		if ((i < last && sizes[i] != sizes[0]) || (i == last && sizes[i] > sizes[0]))
+			return r2err_set(err, 400, "InvalidPart",
+					 "InvalidPart: Non Uniform Part Sizes: all parts but "
+					 "the last must have the same size, and the last must "
+					 "not be larger (part %d).", number);
+	}
+	return 0;
+}

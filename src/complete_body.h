@@ -3,6 +3,7 @@
 #define R2MPU_COMPLETE_BODY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "errors.h"
 #include "etag.h"
@@ -30,5 +31,16 @@ struct part_list {
 int complete_body_parse(const char *body, size_t len, struct part_list *out,
 			struct r2err *err);
 void part_list_free(struct part_list *pl);   /* pl may be NULL */
+
+#define PART_MIN_SIZE (5ULL << 20)   /* R2: every part but the last */
+
+/*
+ * R2's size rules over the listed parts, sizes[i] being the size of
+ * parts->parts[i]: every part but the last at least 5 MiB (EntityTooSmall);
+ * all but the last of one size, the last not larger (InvalidPart, "Non
+ * Uniform Part Sizes"). Both stores enforce them, so the answer does not
+ * depend on the backend.
+ */
+int part_sizes_check(const struct part_list *parts, const uint64_t *sizes, struct r2err *err);
 
 #endif

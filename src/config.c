@@ -25,7 +25,7 @@ struct config_key {
 
 static const struct config_key keys[] = {
 	{ "R2MPU_STORE", KEY_STRING, FIELD(store), "fs",
-	  "where objects live: fs (a local directory)" },
+	  "where objects live: fs (a local directory) or s3 (R2 or any S3 API)" },
 	{ "R2MPU_FS_ROOT", KEY_STRING, FIELD(fs_root), "/var/lib/r2mpu",
 	  "fs store: directory holding objects, uploads and temporary files" },
 	{ "R2MPU_FS_FSYNC", KEY_BOOL, FIELD(fs_fsync), "1",
@@ -35,7 +35,25 @@ static const struct config_key keys[] = {
 	{ "R2MPU_UPLOAD_TTL", KEY_DURATION, FIELD(upload_ttl), "7d",
 	  "uploads not completed within this time are removed (s/m/h/d)" },
 	{ "R2MPU_MOUNT", KEY_STRING, FIELD(mount), "",
-	  "URL path prefix above the keys, e.g. /files (default: SCRIPT_NAME)" },
+	  "URL path prefix above the keys, e.g. /files (empty: SCRIPT_NAME)" },
+	{ "R2MPU_S3_ENDPOINT", KEY_STRING, FIELD(s3_endpoint), "",
+	  "s3 store: http(s)://host[:port] of the S3 API" },
+	{ "R2MPU_R2_ACCOUNT_ID", KEY_STRING, FIELD(r2_account_id), "",
+	  "s3 store: R2 account id, meaning https://<id>.r2.cloudflarestorage.com" },
+	{ "R2MPU_S3_BUCKET", KEY_STRING, FIELD(s3_bucket), "",
+	  "s3 store: the bucket" },
+	{ "R2MPU_S3_REGION", KEY_STRING, FIELD(s3_region), "auto",
+	  "s3 store: the SigV4 region (R2: auto)" },
+	{ "R2MPU_S3_ACCESS_KEY_ID", KEY_STRING, FIELD(s3_access_key_id), "",
+	  "s3 store: access key id" },
+	{ "R2MPU_S3_SECRET_ACCESS_KEY", KEY_STRING, FIELD(s3_secret_access_key), "",
+	  "s3 store: secret access key (never printed or logged)" },
+	{ "R2MPU_S3_CA_FILE", KEY_STRING, FIELD(s3_ca_file), "",
+	  "s3 store: CA bundle to verify the endpoint with (empty: the system's)" },
+	{ "R2MPU_S3_CONNECT_TIMEOUT", KEY_DURATION, FIELD(s3_connect_timeout), "10",
+	  "s3 store: connecting to the store gives up after this (s/m/h/d)" },
+	{ "R2MPU_S3_TIMEOUT", KEY_DURATION, FIELD(s3_timeout), "60",
+	  "s3 store: a transfer with no progress for this long fails with 504" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -209,11 +227,77 @@ out:
 	return rc;
 }
 
-static int validate(const struct config *cfg, char *errbuf, size_t errlen)
+static bool only_chars(const char *s, const char *allowed)
 {
-	if (strcmp(cfg->store, "fs") != 0) {
-		snprintf(errbuf, errlen, "R2MPU_STORE: \"%.32s\" is not a store this "
-			 "build has (fs)", cfg->store);
+	return s[0] != '\0' && s[strspn(s, allowed)] == '\0';
+}
+
+/* The S3 keys, when R2MPU_STORE=s3. Fills in the endpoint from the R2 account id. */
+static int validate_s3(struct config *cfg, char *errbuf, size_t errlen)
+{
+	static const char lower_digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	size_t len;
+
+	if (cfg->r2_account_id[0] != '\0') {
+		if (!only_chars(cfg->r2_account_id, lower_digits)) {
+			snprintf(errbuf, errlen, "R2MPU_R2_ACCOUNT_ID: must be the account id "
+				 "(lower-case letters and digits)");
+			return -1;
+		}
+		if (cfg->s3_endpoint[0] != '\0') {
+			snprintf(errbuf, errlen, "R2MPU_S3_ENDPOINT and R2MPU_R2_ACCOUNT_ID: "
+				 "set one of them, not both");
+			return -1;
+		}
+		snprintf(cfg->s3_endpoint, sizeof(cfg->s3_endpoint),
+			 "https://%s.r2.cloudflarestorage.com", cfg->r2_account_id);
+	}
+	len = strlen(cfg->s3_endpoint);
+	if (len > 0 && cfg->s3_endpoint[len - 1] == '/')
+		cfg->s3_endpoint[len - 1] = '\0';      /* "http://host/" means "http://host" */
+	if (strncmp(cfg->s3_endpoint, "https://", 8) != 0 &&
+	    strncmp(cfg->s3_endpoint, "http://", 7) != 0) {
+		snprintf(errbuf, errlen, "R2MPU_S3_ENDPOINT: must be an http:// or https:// URL "
+			 "(or set R2MPU_R2_ACCOUNT_ID)");
+		return -1;
+	}
+	if (strchr(cfg->s3_endpoint + 8, '/') != NULL || strchr(cfg->s3_endpoint, '?') != NULL ||
+	    strchr(cfg->s3_endpoint, '@') != NULL) {
+		snprintf(errbuf, errlen, "R2MPU_S3_ENDPOINT: only scheme://host[:port], with no "
+			 "path, query or user");
+		return -1;
+	}
+	if (strlen(cfg->s3_bucket) < 3 ||
+	    !only_chars(cfg->s3_bucket, "abcdefghijklmnopqrstuvwxyz0123456789.-")) {
+		snprintf(errbuf, errlen, "R2MPU_S3_BUCKET: must be 3 to 63 of a-z 0-9 . -");
+		return -1;
+	}
+	if (!only_chars(cfg->s3_region, "abcdefghijklmnopqrstuvwxyz0123456789-_")) {
+		snprintf(errbuf, errlen, "R2MPU_S3_REGION: must be a region name such as auto "
+			 "or us-east-1");
+		return -1;
+	}
+	if (cfg->s3_access_key_id[0] == '\0' || cfg->s3_secret_access_key[0] == '\0') {
+		snprintf(errbuf, errlen, "R2MPU_S3_ACCESS_KEY_ID and R2MPU_S3_SECRET_ACCESS_KEY: "
+			 "both are required for the s3 store");
+		return -1;
+	}
+	if (cfg->s3_connect_timeout == 0 || cfg->s3_timeout == 0) {
+		snprintf(errbuf, errlen, "R2MPU_S3_CONNECT_TIMEOUT and R2MPU_S3_TIMEOUT: must be "
+			 "at least 1 second");
+		return -1;
+	}
+	return 0;
+}
+
+static int validate(struct config *cfg, char *errbuf, size_t errlen)
+{
+	if (strcmp(cfg->store, "s3") == 0) {
+		if (validate_s3(cfg, errbuf, errlen) < 0)
+			return -1;
+	} else if (strcmp(cfg->store, "fs") != 0) {
+		snprintf(errbuf, errlen, "R2MPU_STORE: \"%.32s\" is not a store: use fs or s3",
+			 cfg->store);
 		return -1;
 	}
 	if (cfg->fs_root[0] == '\0') {

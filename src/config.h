@@ -15,6 +15,16 @@ struct config {
 	uint64_t max_part_size;              /* R2MPU_MAX_PART_SIZE, bytes */
 	uint64_t upload_ttl;                 /* R2MPU_UPLOAD_TTL, seconds */
 	char mount[CONFIG_STRING_MAX];       /* R2MPU_MOUNT: URL prefix above the keys */
+	/* The S3 store (R2MPU_STORE=s3). */
+	char s3_endpoint[CONFIG_STRING_MAX]; /* R2MPU_S3_ENDPOINT, or made from ... */
+	char r2_account_id[64];              /* R2MPU_R2_ACCOUNT_ID */
+	char s3_bucket[64];                  /* R2MPU_S3_BUCKET */
+	char s3_region[64];                  /* R2MPU_S3_REGION */
+	char s3_access_key_id[128];          /* R2MPU_S3_ACCESS_KEY_ID */
+	char s3_secret_access_key[128];      /* R2MPU_S3_SECRET_ACCESS_KEY: never printed */
+	char s3_ca_file[CONFIG_STRING_MAX];  /* R2MPU_S3_CA_FILE: extra CA bundle, optional */
+	uint64_t s3_connect_timeout;         /* R2MPU_S3_CONNECT_TIMEOUT, seconds */
+	uint64_t s3_timeout;                 /* R2MPU_S3_TIMEOUT: seconds without progress */
 };
 
 /*

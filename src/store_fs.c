@@ -40,7 +40,6 @@
 #define PART_HEADER_LEN (MAGIC_LEN + MD5_LEN + 8)
 #define OBJ_HEADER_MAX (64 * 1024)
 #define UPLOAD_ID_LEN 32
-#define MIN_PART_SIZE (5ULL << 20)     /* R2: every part but the last */
 #define SWEEP_INTERVAL_MAX 3600        /* seconds between sweeps, at most */
 
 struct fs_store {
@@ -650,47 +649,42 @@ static int check_parts(struct fs_store *fs, const struct upload *u,
 		       const struct part_list *parts, unsigned char (*md5s)[MD5_LEN],
 		       uint64_t *total, struct r2err *err)
 {
-	uint64_t first_size = 0;
+	uint64_t *sizes;
 	size_t i;
+	int rc = -1;
 
 	*total = 0;
+	sizes = calloc(parts->count ? parts->count : 1, sizeof(*sizes));
+	if (sizes == NULL)
+		return r2err_set(err, 500, "InternalError", "Out of memory");
 	for (i = 0; i < parts->count; i++) {
 		const struct part_ref *p = &parts->parts[i];
 		char path[96], ours[ETAG_MAX];
-		uint64_t size;
-		int fd, rc;
+		int fd, found;
 
 		snprintf(path, sizeof(path), "%s/part.%05d", u->dir, p->number);
 		fd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 && errno != ENOENT)
-			return io_error(err, "open", path);
-		rc = fd < 0 ? -1 : part_read_header(fd, md5s[i], &size);
+		if (fd < 0 && errno != ENOENT) {
+			io_error(err, "open", path);
+			goto out;
+		}
+		found = fd >= 0 && part_read_header(fd, md5s[i], &sizes[i]) == 0;
 		if (fd >= 0)
 			close(fd);
-		if (rc == 0)
+		if (found)
 			etag_from_md5(md5s[i], ours);
-		if (rc < 0 || !etag_equal(p->etag, ours))
-			return r2err_set(err, 400, "InvalidPart",
-					 "InvalidPart: One or more of the specified parts could "
-					 "not be found or its etag does not match (part %d).",
-					 p->number);
-		if (i == 0)
-			first_size = size;
-		if (i + 1 < parts->count && size < MIN_PART_SIZE)
-			return r2err_set(err, 400, "EntityTooSmall",
-					 "EntityTooSmall: Your proposed upload is smaller than "
-					 "the minimum allowed object size (part %d is %llu bytes; "
-					 "all parts but the last must be at least 5 MiB).",
-					 p->number, (unsigned long long)size);
-		if ((i + 1 < parts->count && size != first_size) ||
-		    (i + 1 == parts->count && size > first_size))
-			return r2err_set(err, 400, "InvalidPart",
-					 "InvalidPart: Non Uniform Part Sizes: all parts but "
-					 "the last must have the same size, and the last must "
-					 "not be larger (part %d).", p->number);
-		*total += size;
+		if (!found || !etag_equal(p->etag, ours)) {
+			r2err_set(err, 400, "InvalidPart",
+				  "InvalidPart: One or more of the specified parts could "
+				  "not be found or its etag does not match (part %d).", p->number);
+			goto out;
+		}
+		*total += sizes[i];
 	}
-	return 0;
+	rc = part_sizes_check(parts, sizes, err);
+out:
+	free(sizes);
+	return rc;
 }
 
 /* The object header: magic, 4-byte length, JSON. */
