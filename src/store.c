@@ -31,6 +31,8 @@ int store_open(const struct config *cfg, struct store *out, char *errbuf, size_t
 	memset(out, 0, sizeof(*out));
 	if (strcmp(cfg->store, "fs") == 0)
 		return store_fs_open(cfg, out, errbuf, errlen);
+	if (strcmp(cfg->store, "s3") == 0)
+		return store_s3_open(cfg, out, errbuf, errlen);
 	snprintf(errbuf, errlen, "R2MPU_STORE: unknown store \"%s\"", cfg->store);
 	return -1;
 }

@@ -1,4 +1,4 @@
-/* store.h: the interface every object store implements (file store; R2/S3 next) */
+/* store.h: the interface every object store implements (a local directory; R2/S3) */
 #ifndef R2MPU_STORE_H
 #define R2MPU_STORE_H
 
@@ -106,6 +106,7 @@ void store_close(struct store *s);
 
 /* Backends. */
 int store_fs_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen);
+int store_s3_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen);
 
 /* The chunk size bodies flow through, both ways. */
 #define STREAM_CHUNK (256 * 1024)

@@ -1,0 +1,773 @@
+/* store_s3.c: the R2/S3 store -- every action over the S3 API through one reused libcurl handle */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "s3_xml.h"
+#include "sigv4.h"
+
+/*
+ * Requests are signed here (sigv4.c), not by libcurl: libcurl 7.88's
+ * CURLOPT_AWS_SIGV4 hashes an empty payload for uploads, signs the query
+ * unsorted and the path as written. We send exactly what we signed: an
+ * encoded path (CURLOPT_PATH_AS_IS keeps "a/../b" as it is), a canonical
+ * query, and the Host header we signed.
+ */
+
+#define ANSWER_MAX (2 * 1024 * 1024)   /* error documents, XML results, ListParts pages */
+#define PATH_MAX_LEN (3 * 1024 + 128)  /* "/bucket/" + a 1024-byte key, every byte %XX */
+#define MAX_HEADERS 14
+
+struct s3_store {
+	CURL *curl;                    /* one handle per process: its connections are reused */
+	char endpoint[CONFIG_STRING_MAX];
+	char host[CONFIG_STRING_MAX];  /* the Host header: host[:port] of the endpoint */
+	char bucket[64];
+	char access_key_id[128];
+	char secret_access_key[128];
+	char region[64];
+	char ca_file[CONFIG_STRING_MAX];
+	long connect_timeout, timeout;
+};
+
+/* What one S3 request sends and what came back. */
+struct s3_call {
+	/* request */
+	const char *method;
+	const char *key;                       /* NULL: the bucket itself */
+	struct sigv4_param params[4];
+	size_t nparams;
+	struct sigv4_header headers[MAX_HEADERS];   /* extra headers, signed too */
+	size_t nheaders;
+	const char *payload_hash;              /* NULL: the empty body's hash */
+	const char *body;                      /* small body in memory (XML) ... */
+	size_t body_len;
+	struct byte_source *source;            /* ... or a streamed part */
+	uint64_t sent;                         /* bytes of source read so far */
+	bool source_failed;                    /* the client's body ended early */
+	bool head;                             /* HEAD: no answer body */
+	/* answer */
+	long status;
+	char etag[ETAG_MAX];
+	char content_range[96];
+	char content_length[32];
+	char last_modified[64];
+	char meta[META_NFIELDS][1024];
+	bool meta_seen[META_NFIELDS];
+	char *answer;                          /* body of a non-streamed answer, NUL-terminated */
+	size_t answer_len;
+	bool answer_too_big;
+	struct object_sink *sink;              /* GET: 200/206 bodies flow here */
+	bool sink_begun;
+	bool sink_failed;                      /* our client went away */
+};
+
+/* ---- the answer ------------------------------------------------------------ */
+
+static void trim_copy(char *dst, size_t cap, const char *src, size_t len)
+{
+	while (len > 0 && (*src == ' ' || *src == '\t'))
+		src++, len--;
+	while (len > 0 && (src[len - 1] == '\r' || src[len - 1] == '\n' ||
+			   src[len - 1] == ' ' || src[len - 1] == '\t'))
+		len--;
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *ctx)
+{
+	struct s3_call *c = ctx;
+	size_t len = size * n, nlen;
+	const char *colon;
+	int i;
+
+	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		/* A new status line (after "100 Continue", say): forget the last block. */
+		c->etag[0] = c->content_range[0] = c->content_length[0] = c->last_modified[0] = '\0';
+		memset(c->meta_seen, 0, sizeof(c->meta_seen));
+		return len;
+	}
+	colon = memchr(line, ':', len);
+	if (colon == NULL)
+		return len;
+	nlen = (size_t)(colon - line);
+#define IS(name) (nlen == sizeof(name) - 1 && strncasecmp(line, name, nlen) == 0)
+	if (IS("ETag")) {
+		trim_copy(c->etag, sizeof(c->etag), colon + 1, len - nlen - 1);
+		if (c->etag[0] == '"' && strlen(c->etag) >= 2) {
+			memmove(c->etag, c->etag + 1, strlen(c->etag) - 2);
+			c->etag[strlen(c->etag) - 2] = '\0';
+		}
+	} else if (IS("Content-Length")) {
+		trim_copy(c->content_length, sizeof(c->content_length), colon + 1, len - nlen - 1);
+	} else if (IS("Content-Range")) {
+		trim_copy(c->content_range, sizeof(c->content_range), colon + 1, len - nlen - 1);
+	} else if (IS("Last-Modified")) {
+		trim_copy(c->last_modified, sizeof(c->last_modified), colon + 1, len - nlen - 1);
+	} else {
+		for (i = 0; i < META_NFIELDS; i++) {
+			if (nlen == strlen(http_meta_header[i]) &&
+			    strncasecmp(line, http_meta_header[i], nlen) == 0) {
+				trim_copy(c->meta[i], sizeof(c->meta[i]), colon + 1, len - nlen - 1);
+				c->meta_seen[i] = true;
+			}
+		}
+	}
+#undef IS
+	return len;
+}
+
+/* Parse "bytes a-b/total" or "bytes * /total" (without the space). */
+static void parse_content_range(const char *s, uint64_t *first, uint64_t *length, uint64_t *total)
+{
+	unsigned long long a, b, t;
+
+	if (sscanf(s, "bytes %llu-%llu/%llu", &a, &b, &t) == 3 && b >= a) {
+		*first = a;
+		*length = b - a + 1;
+		*total = t;
+	} else if (sscanf(s, "bytes */%llu", &t) == 1) {
+		*total = t;
+	}
+}
+
+/* Hand a GET's status and headers to the sink, once. */
+static int sink_begin(struct s3_call *c)
+{
+	struct object_info info;
+	uint64_t first = 0, length = 0, total = 0;
+	int i;
+
+	if (c->sink_begun)
+		return c->sink_failed ? -1 : 0;
+	c->sink_begun = true;
+	memset(&info, 0, sizeof(info));
+	memcpy(info.etag, c->etag, sizeof(info.etag));
+	info.last_modified = c->last_modified[0] ? curl_getdate(c->last_modified, NULL) : 0;
+	for (i = 0; i < META_NFIELDS; i++)
+		info.meta.value[i] = c->meta_seen[i] ? c->meta[i] : NULL;
+	if (c->status == 206 || c->status == 416)
+		parse_content_range(c->content_range, &first, &length, &total);
+	else if (c->status == 200)
+		total = length = strtoull(c->content_length, NULL, 10);
+	info.size = total;
+	if (c->sink->begin(c->sink->ctx, (int)c->status, &info, first, length) < 0)
+		c->sink_failed = true;
+	return c->sink_failed ? -1 : 0;
+}
+
+static bool streams_to_sink(const struct s3_call *c)
+{
+	return c->sink != NULL && (c->status == 200 || c->status == 206);
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+	struct s3_call *c = ctx;
+	size_t len = size * n;
+
+	if (streams_to_sink(c)) {
+		if (sink_begin(c) < 0 || c->sink->write(c->sink->ctx, data, len) < 0) {
+			c->sink_failed = true;
+			return 0;          /* stops the transfer */
+		}
+		return len;
+	}
+	if (c->answer_len + len > ANSWER_MAX) {
+		c->answer_too_big = true;
+		return 0;
+	}
+	{
+		char *grown = realloc(c->answer, c->answer_len + len + 1);
+
+		if (grown == NULL)
+			return 0;
+		c->answer = grown;
+	}
+	memcpy(c->answer + c->answer_len, data, len);
+	c->answer_len += len;
+	c->answer[c->answer_len] = '\0';
+	return len;
+}
+
+/* libcurl pulls a part through here, straight from the client's body. */
+static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
+{
+	struct s3_call *c = ctx;
+	uint64_t left = c->source->length - c->sent;
+	size_t want = size * n;
+	ssize_t got;
+
+	if (left == 0)
+		return 0;
+	if (want > left)
+		want = (size_t)left;
+	got = c->source->read(c->source->ctx, buf, want);
+	if (got <= 0) {
+		/* The client went away: abort, so the store keeps nothing of the part. */
+		c->source_failed = true;
+		return CURL_READFUNC_ABORT;
+	}
+	c->sent += (uint64_t)got;
+	return (size_t)got;
+}
+
+/* ---- one request --------------------------------------------------------------- */
+
+static void call_free(struct s3_call *c)
+{
+	free(c->answer);
+	c->answer = NULL;
+	c->answer_len = 0;
+}
+
+static void add_header(struct s3_call *c, const char *name, const char *value)
+{
+	if (c->nheaders < MAX_HEADERS) {
+		c->headers[c->nheaders].name = name;
+		c->headers[c->nheaders].value = value;
+		c->nheaders++;
+	}
+}
+
+static bool has_header(const struct s3_call *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nheaders; i++)
+		if (strcmp(c->headers[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static int curl_failure(struct s3_store *s, struct s3_call *c, CURLcode rc, const char *errbuf,
+			struct r2err *err)
+{
+	if (c->source_failed)
+		return r2err_set(err, 400, "IncompleteBody",
+				 "IncompleteBody: the request body ended after %llu of %llu "
+				 "bytes; nothing was stored", (unsigned long long)c->sent,
+				 (unsigned long long)c->source->length);
+	log_error("s3 store: %s %s: %s (%s)", c->method, s->endpoint, curl_easy_strerror(rc),
+		  errbuf[0] ? errbuf : "no detail");
+	if (rc == CURLE_OPERATION_TIMEDOUT)
+		return r2err_set(err, 504, "StoreTimeout",
+				 "Gateway Timeout: the store did not answer in time");
+	return r2err_set(err, 502, "StoreUnreachable", "Bad Gateway: the store could not be reached");
+}
+
+/*
+ * Sign and send one request; fill c's answer. 0 when an HTTP answer came
+ * (any status: the caller decides), -1 with *err when none did.
+ */
+static int s3_perform(struct s3_store *s, struct s3_call *c, struct r2err *err)
+{
+	char path[PATH_MAX_LEN], query[1600], url[CONFIG_STRING_MAX + PATH_MAX_LEN + 1600];
+	char amz_date[17], auth[SIGV4_AUTH_MAX], line[2048], errbuf[CURL_ERROR_SIZE] = "";
+	struct sigv4_header all[MAX_HEADERS + 3];
+	struct sigv4_request req;
+	struct sigv4_credentials cred = { s->access_key_id, s->secret_access_key, s->region, "s3" };
+	struct curl_slist *list = NULL, *grown;
+	const char *payload = c->payload_hash ? c->payload_hash : SIGV4_EMPTY_SHA256;
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t i, used;
+	CURLcode rc;
+	int ret = -1;
+
+	/* Path and query, exactly as signed and sent. */
+	used = (size_t)snprintf(path, sizeof(path), "/%s/", s->bucket);
+	if (c->key != NULL &&
+	    sigv4_uri_encode(c->key, strlen(c->key), true, path + used, sizeof(path) - used) < 0)
+		return r2err_set(err, 500, "InternalError", "InternalError: key too long to encode");
+	if (sigv4_canonical_query(c->params, c->nparams, query, sizeof(query)) < 0)
+		return r2err_set(err, 500, "InternalError", "InternalError: query too long");
+	snprintf(url, sizeof(url), "%s%s%s%s", s->endpoint, path, query[0] ? "?" : "", query);
+
+	gmtime_r(&now, &tm);
+	strftime(amz_date, sizeof(amz_date), "%Y%m%dT%H%M%SZ", &tm);
+	for (i = 0; i < c->nheaders; i++)
+		all[i] = c->headers[i];
+	all[i++] = (struct sigv4_header){ "host", s->host };
+	all[i++] = (struct sigv4_header){ "x-amz-content-sha256", payload };
+	all[i++] = (struct sigv4_header){ "x-amz-date", amz_date };
+	req = (struct sigv4_request){ c->method, path, query, all, i, payload };
+	if (sigv4_authorization(&req, &cred, amz_date, auth, sizeof(auth)) < 0)
+		return r2err_set(err, 500, "InternalError", "InternalError: signing failed");
+
+	/* The header list: every signed header, the signature, and no "Expect". */
+	for (i = 0; i < req.nheaders; i++) {
+		snprintf(line, sizeof(line), "%s: %s", all[i].name, all[i].value);
+		if ((grown = curl_slist_append(list, line)) == NULL)
+			goto oom;
+		list = grown;
+	}
+	/* libcurl would add a form Content-Type to a POST; S3 would keep it. */
+	if (strcmp(c->method, "POST") == 0 && !has_header(c, "content-type")) {
+		if ((grown = curl_slist_append(list, "Content-Type:")) == NULL)
+			goto oom;
+		list = grown;
+	}
+	snprintf(line, sizeof(line), "Authorization: %s", auth);
+	if ((grown = curl_slist_append(list, line)) == NULL ||
+	    (list = grown, grown = curl_slist_append(list, "Expect:")) == NULL)
+		goto oom;
+	list = grown;
+
+	curl_easy_reset(s->curl);   /* options only: live connections stay */
+	curl_easy_setopt(s->curl, CURLOPT_URL, url);
+	curl_easy_setopt(s->curl, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, list);
+	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT, s->connect_timeout);
+	curl_easy_setopt(s->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(s->curl, CURLOPT_LOW_SPEED_TIME, s->timeout);
+	curl_easy_setopt(s->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (s->ca_file[0] != '\0')
+		curl_easy_setopt(s->curl, CURLOPT_CAINFO, s->ca_file);
+	curl_easy_setopt(s->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(s->curl, CURLOPT_HEADERDATA, c);
+	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, c);
+	if (c->source != NULL) {
+		curl_easy_setopt(s->curl, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(s->curl, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(s->curl, CURLOPT_READDATA, c);
+		curl_easy_setopt(s->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)c->source->length);
+	} else if (strcmp(c->method, "POST") == 0) {
+		curl_easy_setopt(s->curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, c->body ? c->body : "");
+		curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body_len);
+	} else if (c->head) {
+		curl_easy_setopt(s->curl, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(c->method, "GET") != 0) {
+		curl_easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, c->method);
+	}
+
+	rc = curl_easy_perform(s->curl);
+	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &c->status);
+	if (rc != CURLE_OK && !(c->sink_failed && c->status != 0)) {
+		curl_failure(s, c, rc, errbuf, err);
+		goto out;
+	}
+	if (c->answer_too_big) {
+		log_error("s3 store: answer to %s larger than %d bytes", c->method, ANSWER_MAX);
+		r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was too large");
+		goto out;
+	}
+	ret = 0;
+	goto out;
+oom:
+	r2err_set(err, 500, "InternalError", "Out of memory");
+out:
+	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, NULL);   /* the list dies here */
+	curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, NULL);
+	curl_slist_free_all(list);
+	return ret;
+}
+
+/* The error an answer with an unexpected status means. */
+static int answer_error(const struct s3_call *c, struct r2err *err)
+{
+	struct s3_error_doc doc;
+
+	if (s3_xml_parse_error(c->answer, c->answer_len, &doc) == 0)
+		s3_map_error((int)c->status, &doc, err);
+	else if (c->status == 404 && c->key != NULL)
+		r2err_set(err, 404, "NoSuchKey", "Object Not Found");
+	else
+		s3_map_error((int)c->status, NULL, err);
+	return -1;
+}
+
+/*
+ * The error of an answer about an upload: a 404, or NoSuchUpload/NoSuchKey
+ * in any status (moto answers some of these with 500), is NoSuchUpload.
+ */
+static int upload_error(const struct s3_call *c, struct r2err *err)
+{
+	struct s3_error_doc doc;
+	bool has_doc = s3_xml_parse_error(c->answer, c->answer_len, &doc) == 0;
+
+	if (c->status == 404 || (has_doc && (strcmp(doc.code, "NoSuchUpload") == 0 ||
+					     strcmp(doc.code, "NoSuchKey") == 0)))
+		return r2err_set(err, 404, "NoSuchUpload",
+				 "NoSuchUpload: The specified multipart upload does not exist.");
+	s3_map_error((int)c->status, has_doc ? &doc : NULL, err);
+	return -1;
+}
+
+/* ---- the store's actions ------------------------------------------------------------ */
+
+static void add_meta_headers(struct s3_call *c, const struct http_meta *meta)
+{
+	static const char *const lower[META_NFIELDS] = {
+		"content-type", "content-disposition", "content-encoding",
+		"content-language", "cache-control", "expires",
+	};
+	int i;
+
+	for (i = 0; i < META_NFIELDS; i++)
+		if (meta->value[i] != NULL)
+			add_header(c, lower[i], meta->value[i]);
+}
+
+static int s3_create(void *st, const char *key, const struct http_meta *meta,
+		     char **upload_id, struct r2err *err)
+{
+	struct s3_call c = { .method = "POST", .key = key, .params = { { "uploads", "" } },
+			     .nparams = 1 };
+	char id[S3_UPLOAD_ID_MAX];
+	int rc = -1;
+
+	*upload_id = NULL;
+	add_meta_headers(&c, meta);
+	if (s3_perform(st, &c, err) < 0)
+		goto out;
+	if (c.status != 200) {
+		answer_error(&c, err);
+		goto out;
+	}
+	if (s3_xml_parse_initiate(c.answer, c.answer_len, id) < 0) {
+		log_error("s3 store: CreateMultipartUpload answer is not understood");
+		r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
+		goto out;
+	}
+	*upload_id = strdup(id);
+	rc = *upload_id ? 0 : r2err_set(err, 500, "InternalError", "Out of memory");
+out:
+	call_free(&c);
+	return rc;
+}
+
+/*
+ * Every part of an upload (ListParts, all pages). NoSuchUpload when S3 does
+ * not know the upload for this key. `max` > 0 stops after the first page
+ * of at most that many parts (an existence check).
+ */
+static int list_parts(struct s3_store *s, const char *key, const char *upload_id, int max,
+		      struct s3_part_set *set, struct r2err *err)
+{
+	char marker[16] = "0", max_parts[16];
+
+	memset(set, 0, sizeof(*set));
+	snprintf(max_parts, sizeof(max_parts), "%d", max > 0 ? max : 1000);
+	for (;;) {
+		struct s3_call c = { .method = "GET", .key = key,
+				     .params = { { "uploadId", upload_id }, { "max-parts", max_parts },
+						 { "part-number-marker", marker } },
+				     .nparams = 3 };
+		int rc;
+
+		if (s3_perform(s, &c, err) < 0) {
+			call_free(&c);
+			goto fail;
+		}
+		if (c.status != 200) {
+			upload_error(&c, err);
+			call_free(&c);
+			goto fail;
+		}
+		rc = s3_xml_parse_list_parts(c.answer, c.answer_len, set);
+		call_free(&c);
+		if (rc < 0) {
+			log_error("s3 store: ListParts answer is not understood");
+			r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
+			goto fail;
+		}
+		if (max > 0 || !set->truncated || set->next_marker <= atoi(marker))
+			return 0;
+		snprintf(marker, sizeof(marker), "%d", set->next_marker);
+	}
+fail:
+	s3_part_set_free(set);
+	return -1;
+}
+
+static int s3_upload_part(void *st, const char *key, const char *upload_id, int part_number,
+			  struct byte_source *body, char etag[ETAG_MAX], struct r2err *err)
+{
+	struct s3_call c = { .method = "PUT", .key = key, .nparams = 2,
+			     .payload_hash = SIGV4_UNSIGNED_PAYLOAD, .source = body };
+	struct s3_part_set existing;
+	char number[16];
+	int rc = -1;
+
+	/* Refuse an unknown upload before reading a byte of the part. */
+	if (list_parts(st, key, upload_id, 1, &existing, err) < 0)
+		return -1;
+	s3_part_set_free(&existing);
+	snprintf(number, sizeof(number), "%d", part_number);
+	c.params[0] = (struct sigv4_param){ "partNumber", number };
+	c.params[1] = (struct sigv4_param){ "uploadId", upload_id };
+	if (s3_perform(st, &c, err) < 0)
+		goto out;
+	if (c.status != 200) {
+		upload_error(&c, err);
+		goto out;
+	}
+	if (c.etag[0] == '\0') {
+		log_error("s3 store: UploadPart answered without an ETag");
+		r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
+		goto out;
+	}
+	memcpy(etag, c.etag, ETAG_MAX);
+	rc = 0;
+out:
+	call_free(&c);
+	return rc;
+}
+
+static int s3_abort(void *st, const char *key, const char *upload_id, struct r2err *err)
+{
+	struct s3_call c = { .method = "DELETE", .key = key,
+			     .params = { { "uploadId", upload_id } }, .nparams = 1 };
+	int rc = -1;
+
+	if (s3_perform(st, &c, err) < 0)
+		goto out;
+	if (c.status == 204 || c.status == 200)
+		rc = 0;
+	else
+		upload_error(&c, err);
+out:
+	call_free(&c);
+	return rc;
+}
+
+/* The ETag of an object, by HEAD (radosgw's Complete answer leaves it empty). */
+static int head_etag(struct s3_store *s, const char *key, char etag[ETAG_MAX], struct r2err *err)
+{
+	struct s3_call c = { .method = "HEAD", .key = key, .head = true };
+	int rc = -1;
+
+	if (s3_perform(s, &c, err) == 0) {
+		if (c.status == 200 && c.etag[0] != '\0') {
+			memcpy(etag, c.etag, ETAG_MAX);
+			rc = 0;
+		} else {
+			answer_error(&c, err);
+		}
+	}
+	call_free(&c);
+	return rc;
+}
+
+/* S3 refuses an empty Complete: drop the upload, store a 0-byte object. */
+static int complete_empty(struct s3_store *s, const char *key, const char *upload_id,
+			  char etag[ETAG_MAX], struct r2err *err)
+{
+	struct byte_source none = { NULL, NULL, 0 };
+	struct s3_call c = { .method = "PUT", .key = key, .source = &none };
+	int rc = -1;
+
+	if (s3_abort(s, key, upload_id, err) < 0)
+		return -1;
+	if (s3_perform(s, &c, err) < 0)
+		goto out;
+	if (c.status != 200) {
+		answer_error(&c, err);
+		goto out;
+	}
+	memcpy(etag, c.etag, ETAG_MAX);
+	rc = c.etag[0] ? 0 : head_etag(s, key, etag, err);
+out:
+	call_free(&c);
+	return rc;
+}
+
+/*
+ * Check the listed parts against ListParts and R2's rules before asking S3:
+ * the client gets R2's answers (Non Uniform Part Sizes...) whatever the
+ * S3 implementation behind, and an unknown upload is a 404 everywhere.
+ */
+static int check_parts(struct s3_store *s, const char *key, const char *upload_id,
+		       const struct part_list *parts, struct r2err *err)
+{
+	struct s3_part_set set;
+	uint64_t *sizes = NULL;
+	size_t i, j;
+	int rc = -1;
+
+	if (list_parts(s, key, upload_id, 0, &set, err) < 0)
+		return -1;
+	sizes = calloc(parts->count ? parts->count : 1, sizeof(*sizes));
+	if (sizes == NULL) {
+		r2err_set(err, 500, "InternalError", "Out of memory");
+		goto out;
+	}
+	for (i = 0, j = 0; i < parts->count; i++) {
+		const struct part_ref *p = &parts->parts[i];
+
+		/* Both lists ascend: walk them together. */
+		while (j < set.count && set.parts[j].number < p->number)
+			j++;
+		if (j == set.count || set.parts[j].number != p->number ||
+		    !etag_equal(p->etag, set.parts[j].etag)) {
+			r2err_set(err, 400, "InvalidPart",
+				  "InvalidPart: One or more of the specified parts could "
+				  "not be found or its etag does not match (part %d).", p->number);
+			goto out;
+		}
+		sizes[i] = set.parts[j].size;
+	}
+	rc = part_sizes_check(parts, sizes, err);
+out:
+	free(sizes);
+	s3_part_set_free(&set);
+	return rc;
+}
+
+static int s3_complete(void *st, const char *key, const char *upload_id,
+		       const struct part_list *parts, char etag[ETAG_MAX], struct r2err *err)
+{
+	struct s3_call c = { .method = "POST", .key = key,
+			     .params = { { "uploadId", upload_id } }, .nparams = 1 };
+	char hash[SHA256_HEX_LEN + 1];
+	struct s3_error_doc doc;
+	char *xml = NULL;
+	size_t len;
+	int rc = -1;
+
+	if (check_parts(st, key, upload_id, parts, err) < 0)
+		return -1;
+	if (parts->count == 0)
+		return complete_empty(st, key, upload_id, etag, err);
+	xml = s3_xml_complete_body(parts, &len);
+	if (xml == NULL)
+		return r2err_set(err, 500, "InternalError", "Out of memory");
+	sha256_hex(xml, len, hash);
+	c.body = xml;
+	c.body_len = len;
+	c.payload_hash = hash;
+	add_header(&c, "content-type", "application/xml");
+	if (s3_perform(st, &c, err) < 0)
+		goto out;
+	/* A late failure comes as 200 with an <Error> document. */
+	if (c.status != 200 || s3_xml_parse_error(c.answer, c.answer_len, &doc) == 0) {
+		upload_error(&c, err);
+		goto out;
+	}
+	if (s3_xml_parse_complete(c.answer, c.answer_len, etag) < 0) {
+		log_error("s3 store: CompleteMultipartUpload answer is not understood");
+		r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
+		goto out;
+	}
+	rc = etag[0] ? 0 : head_etag(st, key, etag, err);
+out:
+	call_free(&c);
+	free(xml);
+	return rc;
+}
+
+static int s3_get(void *st, const char *key, const struct get_request *req,
+		  struct object_sink *sink, struct r2err *err)
+{
+	struct s3_call c = { .method = req->head ? "HEAD" : "GET", .key = key,
+			     .head = req->head, .sink = sink };
+	int rc = -1;
+
+	if (req->range != NULL)
+		add_header(&c, "range", req->range);
+	if (req->if_match != NULL)
+		add_header(&c, "if-match", req->if_match);
+	if (req->if_none_match != NULL)
+		add_header(&c, "if-none-match", req->if_none_match);
+	if (req->if_range != NULL)
+		add_header(&c, "if-range", req->if_range);
+	if (s3_perform(st, &c, err) < 0)
+		goto out;
+	switch (c.status) {
+	case 200: case 206: case 304: case 412: case 416:
+		sink_begin(&c);     /* no-op when the body already began it; HEAD and empty bodies */
+		rc = 0;
+		break;
+	default:
+		answer_error(&c, err);
+	}
+out:
+	call_free(&c);
+	return rc;
+}
+
+static int s3_delete(void *st, const char *key, struct r2err *err)
+{
+	struct s3_call c = { .method = "DELETE", .key = key };
+	int rc = -1;
+
+	if (s3_perform(st, &c, err) < 0)
+		goto out;
+	if (c.status == 204 || c.status == 200 || c.status == 404)
+		rc = 0;
+	else
+		answer_error(&c, err);
+out:
+	call_free(&c);
+	return rc;
+}
+
+static void s3_close(void *state)
+{
+	struct s3_store *s = state;
+
+	if (s == NULL)
+		return;
+	if (s->curl != NULL)
+		curl_easy_cleanup(s->curl);
+	memset(s->secret_access_key, 0, sizeof(s->secret_access_key));
+	free(s);
+	curl_global_cleanup();
+}
+
+static const struct store_ops s3_ops = {
+	.name = "s3",
+	.create = s3_create,
+	.upload_part = s3_upload_part,
+	.complete = s3_complete,
+	.abort = s3_abort,
+	.get = s3_get,
+	.delete = s3_delete,
+	.close = s3_close,
+};
+
+int store_s3_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen)
+{
+	struct s3_store *s;
+	const char *host;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(errbuf, errlen, "s3 store: libcurl failed to initialise");
+		return -1;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL || (s->curl = curl_easy_init()) == NULL) {
+		snprintf(errbuf, errlen, "s3 store: out of memory");
+		s3_close(s);
+		return -1;
+	}
+	/* The config module validated these; copy what the requests need. */
+	snprintf(s->endpoint, sizeof(s->endpoint), "%s", cfg->s3_endpoint);
+	host = strstr(s->endpoint, "://") + 3;
+	snprintf(s->host, sizeof(s->host), "%s", host);
+	snprintf(s->bucket, sizeof(s->bucket), "%s", cfg->s3_bucket);
+	snprintf(s->access_key_id, sizeof(s->access_key_id), "%s", cfg->s3_access_key_id);
+	snprintf(s->secret_access_key, sizeof(s->secret_access_key), "%s",
+		 cfg->s3_secret_access_key);
+	snprintf(s->region, sizeof(s->region), "%s", cfg->s3_region);
+	snprintf(s->ca_file, sizeof(s->ca_file), "%s", cfg->s3_ca_file);
+	s->connect_timeout = (long)cfg->s3_connect_timeout;
+	s->timeout = (long)cfg->s3_timeout;
+	out->ops = &s3_ops;
+	out->state = s;
+	return 0;
+}
