@@ -15,6 +15,21 @@
  * Parse without the network, without entity expansion and without DTDs:
  * S3 answers never need them, and an answer is untrusted input.
  */
+/*
+ * `root_name` is "FooResult"; "FooResponse" is accepted too (moto's name
+ * for some answers).
+ */
+static bool root_is(xmlNodePtr root, const char *root_name)
+{
+	size_t n = strlen(root_name);
+	const char *name = (const char *)root->name;
+
+	if (strcmp(name, root_name) == 0)
+		return true;
+	return n > 6 && strcmp(root_name + n - 6, "Result") == 0 &&
+	       strncmp(name, root_name, n - 6) == 0 && strcmp(name + n - 6, "Response") == 0;
+}
+
 static xmlDocPtr parse(const char *body, size_t len, const char *root_name, xmlNodePtr *root)
 {
 	xmlDocPtr doc;
@@ -27,7 +42,7 @@ static xmlDocPtr parse(const char *body, size_t len, const char *root_name, xmlN
 	if (doc == NULL)
 		return NULL;
 	*root = xmlDocGetRootElement(doc);
-	if (*root == NULL || xmlStrcmp((*root)->name, (const xmlChar *)root_name) != 0) {
+	if (*root == NULL || !root_is(*root, root_name)) {
 		xmlFreeDoc(doc);
 		*root = NULL;
 		return NULL;

@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 
+#include "http.h"
 #include "s3_xml.h"
 #include "sigv4.h"
 
@@ -63,6 +64,7 @@ struct s3_call {
 	size_t answer_len;
 	bool answer_too_big;
 	struct object_sink *sink;              /* GET: 200/206 bodies flow here */
+	const struct get_request *get;         /* GET: its conditions */
 	bool sink_begun;
 	bool sink_failed;                      /* our client went away */
 };
@@ -91,6 +93,9 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 
 	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
 		/* A new status line (after "100 Continue", say): forget the last block. */
+		const char *sp = memchr(line, ' ', len);
+
+		c->status = sp != NULL ? strtol(sp + 1, NULL, 10) : 0;
 		c->etag[0] = c->content_range[0] = c->content_length[0] = c->last_modified[0] = '\0';
 		memset(c->meta_seen, 0, sizeof(c->meta_seen));
 		return len;
@@ -149,6 +154,15 @@ static int sink_begin(struct s3_call *c)
 	if (c->sink_begun)
 		return c->sink_failed ? -1 : 0;
 	c->sink_begun = true;
+	/* Not every S3 implementation honours If-Match/If-None-Match: decide again here. */
+	if (c->status == 200 || c->status == 206) {
+		int cond = preconditions_evaluate(c->get->if_match, c->get->if_none_match, c->etag);
+
+		if (cond != 0) {
+			c->status = cond;
+			c->sink_failed = true;      /* no body: stop the transfer */
+		}
+	}
 	memset(&info, 0, sizeof(info));
 	memcpy(info.etag, c->etag, sizeof(info.etag));
 	info.last_modified = c->last_modified[0] ? curl_getdate(c->last_modified, NULL) : 0;
@@ -159,7 +173,8 @@ static int sink_begin(struct s3_call *c)
 	else if (c->status == 200)
 		total = length = strtoull(c->content_length, NULL, 10);
 	info.size = total;
-	if (c->sink->begin(c->sink->ctx, (int)c->status, &info, first, length) < 0)
+	if (c->sink->begin(c->sink->ctx, (int)c->status, &info, first, length) < 0 ||
+	    c->status == 304 || c->status == 412)
 		c->sink_failed = true;
 	return c->sink_failed ? -1 : 0;
 }
@@ -391,6 +406,25 @@ static int answer_error(const struct s3_call *c, struct r2err *err)
 }
 
 /*
+ * Upload ids are the store's, opaque, but every S3 implementation we know
+ * (AWS, R2, radosgw "2~...", MinIO's base64url) uses URL-safe characters.
+ * Anything else cannot be an id: NoSuchUpload, without asking the store.
+ */
+static bool upload_id_plausible(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n > 0 && n < S3_UPLOAD_ID_MAX &&
+	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+=-") == n;
+}
+
+static int no_such_upload(struct r2err *err)
+{
+	return r2err_set(err, 404, "NoSuchUpload",
+			 "NoSuchUpload: The specified multipart upload does not exist.");
+}
+
+/*
  * The error of an answer about an upload: a 404, or NoSuchUpload/NoSuchKey
  * in any status (moto answers some of these with 500), is NoSuchUpload.
  */
@@ -401,8 +435,7 @@ static int upload_error(const struct s3_call *c, struct r2err *err)
 
 	if (c->status == 404 || (has_doc && (strcmp(doc.code, "NoSuchUpload") == 0 ||
 					     strcmp(doc.code, "NoSuchKey") == 0)))
-		return r2err_set(err, 404, "NoSuchUpload",
-				 "NoSuchUpload: The specified multipart upload does not exist.");
+		return no_such_upload(err);
 	s3_map_error((int)c->status, has_doc ? &doc : NULL, err);
 	return -1;
 }
@@ -461,6 +494,8 @@ static int list_parts(struct s3_store *s, const char *key, const char *upload_id
 	char marker[16] = "0", max_parts[16];
 
 	memset(set, 0, sizeof(*set));
+	if (!upload_id_plausible(upload_id))
+		return no_such_upload(err);
 	snprintf(max_parts, sizeof(max_parts), "%d", max > 0 ? max : 1000);
 	for (;;) {
 		struct s3_call c = { .method = "GET", .key = key,
@@ -494,6 +529,23 @@ fail:
 	return -1;
 }
 
+/*
+ * After a store fault on an upload, ask whether the upload still exists:
+ * when another request completed or aborted it meanwhile (radosgw and moto
+ * answer that with a 500), the client's answer is NoSuchUpload.
+ */
+static void gone_means_no_such_upload(struct s3_store *s, const char *key,
+				      const char *upload_id, struct r2err *err)
+{
+	struct s3_part_set set;
+	struct r2err check;
+
+	if (list_parts(s, key, upload_id, 1, &set, &check) == 0)
+		s3_part_set_free(&set);
+	else if (check.status == 404)
+		*err = check;
+}
+
 static int s3_upload_part(void *st, const char *key, const char *upload_id, int part_number,
 			  struct byte_source *body, char etag[ETAG_MAX], struct r2err *err)
 {
@@ -514,6 +566,8 @@ static int s3_upload_part(void *st, const char *key, const char *upload_id, int 
 		goto out;
 	if (c.status != 200) {
 		upload_error(&c, err);
+		if (err->status >= 500)
+			gone_means_no_such_upload(st, key, upload_id, err);
 		goto out;
 	}
 	if (c.etag[0] == '\0') {
@@ -534,6 +588,8 @@ static int s3_abort(void *st, const char *key, const char *upload_id, struct r2e
 			     .params = { { "uploadId", upload_id } }, .nparams = 1 };
 	int rc = -1;
 
+	if (!upload_id_plausible(upload_id))
+		return no_such_upload(err);
 	if (s3_perform(st, &c, err) < 0)
 		goto out;
 	if (c.status == 204 || c.status == 200)
@@ -541,6 +597,24 @@ static int s3_abort(void *st, const char *key, const char *upload_id, struct r2e
 	else
 		upload_error(&c, err);
 out:
+	call_free(&c);
+	return rc;
+}
+
+/* Fill a GET's etag, size and dates from a HEAD of the object. */
+static int head_object(struct s3_store *s, const char *key, struct s3_call *into)
+{
+	struct s3_call c = { .method = "HEAD", .key = key, .head = true };
+	struct r2err ignored;
+	int rc = -1;
+
+	if (s3_perform(s, &c, &ignored) == 0 && c.status == 200) {
+		memcpy(into->etag, c.etag, sizeof(into->etag));
+		memcpy(into->last_modified, c.last_modified, sizeof(into->last_modified));
+		snprintf(into->content_range, sizeof(into->content_range), "bytes */%s",
+			 c.content_length);
+		rc = 0;
+	}
 	call_free(&c);
 	return rc;
 }
@@ -656,6 +730,8 @@ static int s3_complete(void *st, const char *key, const char *upload_id,
 	/* A late failure comes as 200 with an <Error> document. */
 	if (c.status != 200 || s3_xml_parse_error(c.answer, c.answer_len, &doc) == 0) {
 		upload_error(&c, err);
+		if (err->status >= 500)
+			gone_means_no_such_upload(st, key, upload_id, err);
 		goto out;
 	}
 	if (s3_xml_parse_complete(c.answer, c.answer_len, etag) < 0) {
@@ -674,21 +750,38 @@ static int s3_get(void *st, const char *key, const struct get_request *req,
 		  struct object_sink *sink, struct r2err *err)
 {
 	struct s3_call c = { .method = req->head ? "HEAD" : "GET", .key = key,
-			     .head = req->head, .sink = sink };
+			     .head = req->head, .sink = sink, .get = req };
+	uint64_t first, length;
 	int rc = -1;
 
-	if (req->range != NULL)
-		add_header(&c, "range", req->range);
-	if (req->if_match != NULL)
-		add_header(&c, "if-match", req->if_match);
-	if (req->if_none_match != NULL)
+	/*
+	 * Only a Range r2mpu would honour itself: S3 servers differ on the rest.
+	 * With If-Range, the current ETag decides first (moto ignores If-Range).
+	 */
+	if (req->range != NULL && range_parse(req->range, UINT64_MAX, &first, &length) != RANGE_NONE) {
+		struct s3_call probe = { 0 };
+
+		if (req->if_range == NULL ||
+		    (head_object(st, key, &probe) == 0 && if_range_allows(req->if_range, probe.etag)))
+			add_header(&c, "range", req->range);
+	}
+	/*
+	 * If-Match is decided here (sink_begin) on the ETag the store sends:
+	 * moto answers 412 to a matching If-Match. Alone, If-None-Match is
+	 * passed on, so a 304 costs no body; with If-Match, which must be
+	 * decided first, both are decided here.
+	 */
+	if (req->if_none_match != NULL && req->if_match == NULL)
 		add_header(&c, "if-none-match", req->if_none_match);
-	if (req->if_range != NULL)
-		add_header(&c, "if-range", req->if_range);
 	if (s3_perform(st, &c, err) < 0)
 		goto out;
 	switch (c.status) {
-	case 200: case 206: case 304: case 412: case 416:
+	case 416:
+		/* The client needs the object's size in Content-Range; not every store sends it. */
+		if (strchr(c.content_range, '/') == NULL && head_object(st, key, &c) < 0)
+			log_error("s3 store: no size for a 416 answer");
+		/* fall through */
+	case 200: case 206: case 304: case 412:
 		sink_begin(&c);     /* no-op when the body already began it; HEAD and empty bodies */
 		rc = 0;
 		break;

@@ -27,6 +27,13 @@ def skip(why):
     raise Skip(why)
 
 
+def skip_on_moto(env, why):
+    """moto checks signatures against the decoded path and query, so keys
+    with non-ASCII or reserved characters fail there; radosgw covers them."""
+    if env.store == "moto":
+        skip("moto: " + why)
+
+
 def case(fn):
     CASES.append(fn)
     return fn
@@ -178,14 +185,15 @@ def duplicate_and_malformed_query(c, env):
 
 @case
 def multipart_roundtrip(c, env):
-    key = "flows/my dir/ü file.bin"
+    key = "flows/my dir/ü file.bin" if env.store != "moto" else "flows/my dir/u file.bin"
     chunks = [data(5 * MiB, 1), data(5 * MiB, 2), data(123, 3)]
     r = upload(c, key, chunks)
     g = expect(get(c, key), 200)
     assert g.body == b"".join(chunks), "read-back differs"
     assert g.header("etag") == '"%s"' % mp_etag(chunks), g.headers
     assert g.header("content-length") == str(sum(map(len, chunks))), g.headers
-    assert g.header("content-type") == "application/octet-stream", g.headers
+    # With no Content-Type given, the store's default (S3's may be binary/octet-stream).
+    assert g.header("content-type") in ("application/octet-stream", "binary/octet-stream"), g.headers
     assert r.header("etag") == g.header("etag")
     h = expect(get(c, key, method="HEAD"), 200, body=b"")
     assert h.header("content-length") == str(sum(map(len, chunks))), h.headers
@@ -242,6 +250,7 @@ def overwrite_object(c, env):
 
 @case
 def create_response_is_json(c, env):
+    skip_on_moto(env, "a key with \" and \\")
     r = expect(c.request("POST", "/json/k%22quote%5C?action=mpu-create", body=b""), 200)
     assert r.header("content-type") == "application/json"
     assert r.json()["key"] == 'json/k"quote\\', r.body
@@ -277,6 +286,8 @@ def unknown_upload_ids(c, env):
 
 @case
 def upload_id_of_another_key(c, env):
+    if env.store == "moto":
+        skip("moto: an uploadId is not tied to its key")
     uid = create(c, "owner/a")
     expect(c.request("PUT", part_target("owner/b", uid, 1), body=b"x"), 404, code="NoSuchUpload")
     expect(complete(c, "owner/b", uid, []), 404, code="NoSuchUpload")
@@ -411,6 +422,7 @@ def r2_part_rules(c, env):
 
 @case
 def key_decoding(c, env):
+    skip_on_moto(env, "keys with %, + and non-ASCII")
     # Decoded exactly once: %2520 is the key "a%20b"; + in a path is a plus.
     for raw, key in (("/keys/a%2520b", "keys/a%20b"), ("/keys/a+b", "keys/a+b"),
                      ("/keys/x%2Fy", "keys/x/y"), ("/keys/%C3%BC", "keys/ü"),
@@ -439,12 +451,14 @@ def key_validation(c, env):
     r = expect(c.request("POST", "/" + "k" * 1024 + "?action=mpu-create", body=b""), 200)
     expect(abort(c, "k" * 1024, r.json()["uploadId"]), 204)
     # 1024 bytes of multi-byte characters is fine, one byte more is not.
-    expect(c.request("POST", path("é" * 512) + "?action=mpu-create", body=b""), 200)
+    if env.store != "moto":
+        expect(c.request("POST", path("é" * 512) + "?action=mpu-create", body=b""), 200)
     expect(c.request("POST", path("é" * 512 + "x") + "?action=mpu-create", body=b""), 400)
 
 
 @case
 def keys_cannot_escape_the_store(c, env):
+    skip_on_moto(env, "keys with dot segments and %")
     before = snapshot_outside(env)
     for key in ("..", "../../outside", "../uploads/x", "a/../../b", "/etc/passwd",
                 "./.", "tmp/../objects", "..%2f..%2fescape"):
@@ -457,6 +471,8 @@ def keys_cannot_escape_the_store(c, env):
 
 
 def snapshot_outside(env):
+    if env.root is None:
+        return set()       # an S3 store: nothing local to escape from
     parent = os.path.dirname(env.root)
     out = set()
     for dirpath, dirnames, filenames in os.walk(parent):
@@ -570,8 +586,12 @@ def two_completes_race(c, env):
         chunks = [data(5 * MiB, 300 + i) for i in range(3)]
         parts = [put_part(c, key, uid, i + 1, b) for i, b in enumerate(chunks)]
         a, b = race(lambda: complete(c, key, uid, parts), lambda: complete(c, key, uid, parts))
-        assert sorted([a.status, b.status]) == [200, 404], (a, b)
-        assert (a if a.status == 404 else b).header("x-r2mpu-error") == "NoSuchUpload"
+        if env.store == "fs":
+            assert sorted([a.status, b.status]) == [200, 404], (a, b)
+            assert (a if a.status == 404 else b).header("x-r2mpu-error") == "NoSuchUpload"
+        else:
+            # An S3 store may answer a repeated Complete with success too.
+            assert 200 in (a.status, b.status) and {a.status, b.status} <= {200, 404}, (a, b)
         assert get(c, key).body == b"".join(chunks)
 
 
@@ -584,7 +604,8 @@ def complete_races_abort(c, env):
         parts = [put_part(c, key, uid, i + 1, b) for i, b in enumerate(chunks)]
         done, aborted = race(lambda: complete(c, key, uid, parts), lambda: abort(c, key, uid))
         if done.status == 200:
-            assert aborted.status == 404, aborted
+            # S3 stores may still accept an abort after a Complete: it then does nothing.
+            assert aborted.status in ((404,) if env.store == "fs" else (204, 404)), aborted
             assert get(c, key).body == b"".join(chunks)
         else:
             assert (done.status, aborted.status) == (404, 204), (done, aborted)
@@ -605,9 +626,12 @@ def part_resent_during_complete(c, env):
         if done.status == 200:
             # Either the object is exactly the listed parts, or the re-sent part
             # landed first and complete saw a changed etag: never a mixture.
-            # The re-sent part waited for complete's lock, then found no upload.
             assert body == b"".join(chunks), "torn object"
-            assert resent.status == 404, resent
+            if env.store == "fs":
+                # The re-sent part waited for complete's lock, then found no upload.
+                assert resent.status == 404, resent
+            else:
+                assert resent.status in (200, 404), resent
         else:
             assert done.status == 400 and done.header("x-r2mpu-error") == "InvalidPart", done
             assert resent.status == 200
@@ -618,8 +642,8 @@ def part_resent_during_complete(c, env):
 
 @case
 def uploads_expire(c, env):
-    if not env.cgi:
-        skip("needs a per-request R2MPU_UPLOAD_TTL; covered in CGI mode")
+    if not env.cgi or env.store != "fs":
+        skip("the fs store's TTL, set per request: CGI mode only (S3 stores expire uploads themselves)")
     # The TTL is read by each process: the upload is made and used under the
     # default (7 days), then looked at by processes told it is 1 second.
     short = {"R2MPU_UPLOAD_TTL": "1"}
@@ -634,3 +658,22 @@ def uploads_expire(c, env):
     # The next create sweeps it away, without a cron job.
     expect(c.request("POST", "/ttl/other?action=mpu-create", body=b"", env=short), 200)
     assert not os.path.exists(os.path.join(env.root, "uploads", uid)), "expired upload left behind"
+
+
+# ---- the S3 store's credentials ----------------------------------------------------------
+
+@case
+def wrong_secret_is_refused_by_the_store(c, env):
+    if env.store == "fs":
+        skip("an S3 store's signature check")
+    if not env.cgi:
+        skip("needs a per-request secret; covered in CGI mode")
+    wrong = {"R2MPU_S3_SECRET_ACCESS_KEY": "not-the-secret-0123456789abcdefghijklmno"}
+    for method, target, body in (("POST", "/cred/k?action=mpu-create", b""),
+                                 ("GET", "/cred/k?action=get", None),
+                                 ("DELETE", "/cred/k?action=delete", None)):
+        r = expect(c.request(method, target, body=body, env=wrong), 502, code="StoreAuthFailed")
+        assert b"not-the-secret" not in r.body and b"0123456789" not in r.body, r
+    # And with the right one, the same requests work: the signature is what was checked.
+    uid = create(c, "cred/k")
+    expect(abort(c, "cred/k", uid), 204)
