@@ -154,10 +154,22 @@ static int sink_begin(struct s3_call *c)
 	if (c->sink_begun)
 		return c->sink_failed ? -1 : 0;
 	c->sink_begun = true;
-	/* Not every S3 implementation honours If-Match/If-None-Match: decide again here. */
+	/*
+	 * Not every S3 implementation honours If-Match/If-None-Match, or
+	 * refuses an unsatisfiable Range (radosgw sends the whole object as a
+	 * 206): decide again here, and stop the transfer when the answer changes.
+	 */
 	if (c->status == 200 || c->status == 206) {
 		int cond = preconditions_evaluate(c->get->if_match, c->get->if_none_match, c->etag);
 
+		if (c->status == 206 && cond == 0) {
+			parse_content_range(c->content_range, &first, &length, &total);
+			if (range_parse(c->get->range, total, &first, &length) == RANGE_UNSATISFIABLE) {
+				cond = 416;
+				snprintf(c->content_range, sizeof(c->content_range), "bytes */%llu",
+					 (unsigned long long)total);
+			}
+		}
 		if (cond != 0) {
 			c->status = cond;
 			c->sink_failed = true;      /* no body: stop the transfer */
@@ -174,7 +186,7 @@ static int sink_begin(struct s3_call *c)
 		total = length = strtoull(c->content_length, NULL, 10);
 	info.size = total;
 	if (c->sink->begin(c->sink->ctx, (int)c->status, &info, first, length) < 0 ||
-	    c->status == 304 || c->status == 412)
+	    c->status == 304 || c->status == 412 || c->status == 416)
 		c->sink_failed = true;
 	return c->sink_failed ? -1 : 0;
 }
@@ -780,8 +792,15 @@ static int s3_get(void *st, const char *key, const struct get_request *req,
 		/* The client needs the object's size in Content-Range; not every store sends it. */
 		if (strchr(c.content_range, '/') == NULL && head_object(st, key, &c) < 0)
 			log_error("s3 store: no size for a 416 answer");
+		sink_begin(&c);
+		rc = 0;
+		break;
+	case 304:
+		/* A 304 carries the ETag (RFC 9110 15.4.5); radosgw's does not. */
+		if (c.etag[0] == '\0' && head_object(st, key, &c) < 0)
+			log_error("s3 store: no ETag for a 304 answer");
 		/* fall through */
-	case 200: case 206: case 304: case 412:
+	case 200: case 206: case 412:
 		sink_begin(&c);     /* no-op when the body already began it; HEAD and empty bodies */
 		rc = 0;
 		break;

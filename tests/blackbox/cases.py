@@ -219,6 +219,8 @@ def empty_parts_list_makes_empty_object(c, env):
 
 @case
 def quoted_etags_and_unlisted_parts(c, env):
+    if env.store == "radosgw":
+        skip("radosgw refuses a Complete that leaves out an uploaded part (R2 and S3 drop it)")
     key = "flows/quoted"
     uid = create(c, key)
     a, b = data(5 * MiB, 4), data(10, 5)
@@ -414,7 +416,12 @@ def r2_part_rules(c, env):
     ]
     for parts, code in cases:
         expect(complete(c, key, uid, parts), 400, code=code, contains=code)
-    expect(complete(c, key, uid, [p1, p2, p3]), 200)
+    expect(abort(c, key, uid), 204)
+    # The same parts, all listed and by the rules, complete (quoted etags too).
+    uid = create(c, key)
+    parts = [put_part(c, key, uid, i + 1, b) for i, b in enumerate([five, data(5 * MiB, 12), b"tail"])]
+    parts[1]["etag"] = '"%s"' % parts[1]["etag"]
+    expect(complete(c, key, uid, parts), 200)
     assert get(c, key).body == five + data(5 * MiB, 12) + b"tail"
 
 
@@ -433,6 +440,18 @@ def key_decoding(c, env):
     upload(c, "keys/a%20b", [b"encoded"])
     expect(c.request("GET", "/keys/a%2520b?action=get"), 200, body=b"encoded")
     expect(c.request("GET", "/keys/a%20b?action=get"), 404)
+
+
+@case
+def reserved_characters_in_keys(c, env):
+    skip_on_moto(env, "keys with reserved characters")
+    for key in ("chars/a b", "chars/ü é 日本", "chars/+ ( ) ! * ' = & ? %", "chars/100% sure?",
+                "chars/a+b=c&d", "chars/~tilde~", "chars/semi;colon,comma", "chars/#hash",
+                "chars/[brackets]{braces}", "chars/ends with space "):
+        upload(c, key, [key.encode()])
+        r = expect(get(c, key), 200, body=key.encode())
+        expect(c.request("DELETE", path(key) + "?action=delete"), 204)
+        expect(get(c, key), 404)
 
 
 @case
