@@ -449,7 +449,7 @@ def reserved_characters_in_keys(c, env):
                 "chars/a+b=c&d", "chars/~tilde~", "chars/semi;colon,comma", "chars/#hash",
                 "chars/[brackets]{braces}", "chars/ends with space "):
         upload(c, key, [key.encode()])
-        r = expect(get(c, key), 200, body=key.encode())
+        expect(get(c, key), 200, body=key.encode())
         expect(c.request("DELETE", path(key) + "?action=delete"), 204)
         expect(get(c, key), 404)
 

@@ -206,3 +206,32 @@ class Lighttpd:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+class S3Server:
+    """tests/s3/<name>.sh: a real S3 server on loopback that checks signatures."""
+
+    def __init__(self, top, name, workdir):
+        self.script = os.path.join(top, "tests", "s3", name + ".sh")
+        self.dir = os.path.join(workdir, name)
+
+    class Unavailable(Exception):
+        pass
+
+    def __enter__(self):
+        os.makedirs(self.dir)
+        p = subprocess.run([self.script, "start", self.dir, str(free_port())],
+                           stdout=subprocess.DEVNULL)
+        if p.returncode == 3:
+            raise S3Server.Unavailable(os.path.basename(self.script) + ": not installed here")
+        if p.returncode != 0:
+            raise RuntimeError("%s start failed (exit %d)" % (self.script, p.returncode))
+        settings = {}
+        for line in open(os.path.join(self.dir, "env")):
+            name, _, value = line.strip().partition("=")
+            if name:
+                settings[name] = value
+        return settings
+
+    def __exit__(self, *exc):
+        subprocess.run([self.script, "stop", self.dir], stdout=subprocess.DEVNULL)

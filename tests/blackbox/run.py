@@ -9,17 +9,16 @@ store must hold no temporary files: nothing half-written was left behind.
 """
 
 import argparse
-import os
 import contextlib
+import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cases as casebook  # noqa: E402
-from clients import CgiClient, Lighttpd, sanitizer_reports  # noqa: E402
+from clients import CgiClient, Lighttpd, S3Server, sanitizer_reports  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # `make asan` points the tests at a sanitizer build.
@@ -31,29 +30,6 @@ class Env:
         self.root = root      # the fs store's directory; None for S3 stores
         self.cgi = cgi
         self.store = store    # "fs", "moto" or "radosgw"
-
-
-class S3Server:
-    """tests/s3/<name>.sh: a real S3 server on loopback that checks signatures."""
-
-    def __init__(self, name, workdir):
-        self.script = os.path.join(TOP, "tests", "s3", name + ".sh")
-        self.dir = os.path.join(workdir, name)
-
-    def __enter__(self):
-        from clients import free_port
-        os.makedirs(self.dir)
-        subprocess.run([self.script, "start", self.dir, str(free_port())], check=True,
-                       stdout=subprocess.DEVNULL)
-        settings = {}
-        for line in open(os.path.join(self.dir, "env")):
-            name, _, value = line.strip().partition("=")
-            if name:
-                settings[name] = value
-        return settings
-
-    def __exit__(self, *exc):
-        subprocess.run([self.script, "stop", self.dir], stdout=subprocess.DEVNULL)
 
 
 def leftovers(root):
@@ -87,54 +63,77 @@ def run_cases(client, env, only):
     return passed, failed, skipped
 
 
+def run_setting(mode, store, settings, sandbox, valgrind, only):
+    """One mode against one store; returns (passed, failed, skipped)."""
+    root = settings.get("R2MPU_FS_ROOT")
+    env = Env(root if store == "fs" else None, mode == "cgi", store)
+    label = mode if store == "fs" else "%s+%s" % (mode, store)
+    log = os.path.join(sandbox, "server-%s.log" % mode)
+    if mode == "cgi":
+        wrapper = []
+        if valgrind:
+            wrapper = ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
+                       "--errors-for-leak-kinds=definite,indirect",
+                       "--show-leak-kinds=definite,indirect", "--track-fds=no"]
+        client = CgiClient(BIN, settings, wrapper)
+        client.name = label + ("+valgrind" if valgrind else "")
+        passed, failed, skipped = run_cases(client, env, only)
+    else:
+        with Lighttpd(TOP, dict(settings, R2MPU_PROCS="8"), log) as client:
+            client.name = label
+            passed, failed, skipped = run_cases(client, env, only)
+    reports = sanitizer_reports(log)   # written as r2mpu processes exit
+    if reports:
+        failed += 1
+        print("FAIL sanitizer reports in the server log [%s]:\n%s" % (label, "\n".join(reports)))
+    left = leftovers(root) if env.root else []
+    if left:
+        failed += 1
+        print("FAIL leftovers [%s]: %s" % (label, left))
+    if failed and os.path.exists(log):
+        print("---- server log ----")
+        print(open(log, errors="replace").read()[-5000:])
+    print("%s: %d passed, %d failed, %d skipped" % (label, passed, failed, skipped))
+    return passed, failed, skipped
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--mode", choices=("cgi", "lighttpd"), required=True)
+    ap.add_argument("--mode", default="cgi",
+                    help="comma-separated settings: cgi (no server), lighttpd (real lighttpd)")
     ap.add_argument("--store", choices=("fs", "moto", "radosgw"), default="fs",
-                    help="fs: a fresh directory; moto, radosgw: started by tests/s3/")
+                    help="fs: a fresh directory; moto, radosgw: started by tests/s3/ "
+                         "(once for all modes)")
     ap.add_argument("--only", help="run the cases whose name contains this")
     ap.add_argument("--valgrind", action="store_true",
                     help="cgi mode: run every request under valgrind memcheck; any error "
                          "or leak fails that request")
     args = ap.parse_args()
+    modes = args.mode.split(",")
+    if not set(modes) <= {"cgi", "lighttpd"}:
+        ap.error("--mode takes cgi and/or lighttpd")
 
     sandbox = tempfile.mkdtemp(prefix="r2mpu-blackbox-")
-    root = os.path.join(sandbox, "store")
-    settings = {"R2MPU_FS_ROOT": root, "R2MPU_MAX_PART_SIZE": "16M"}
-    env = Env(root if args.store == "fs" else None, args.mode == "cgi", args.store)
-    label = args.mode if args.store == "fs" else "%s+%s" % (args.mode, args.store)
-    log = os.path.join(sandbox, "server.log")
+    failed_any = False
     try:
         with contextlib.ExitStack() as stack:
+            s3 = {}
             if args.store != "fs":
-                settings.update(stack.enter_context(S3Server(args.store, sandbox)))
-            if args.mode == "cgi":
-                wrapper = []
-                if args.valgrind:
-                    wrapper = ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
-                               "--errors-for-leak-kinds=definite,indirect",
-                               "--show-leak-kinds=definite,indirect", "--track-fds=no"]
-                client = CgiClient(BIN, settings, wrapper)
-                client.name = label + ("+valgrind" if args.valgrind else "")
-                passed, failed, skipped = run_cases(client, env, args.only)
-            else:
-                settings["R2MPU_PROCS"] = "8"
-                with Lighttpd(TOP, settings, log) as client:
-                    client.name = label
-                    passed, failed, skipped = run_cases(client, env, args.only)
-        reports = sanitizer_reports(log)   # written as r2mpu processes exit
-        if reports:
-            failed += 1
-            print("FAIL sanitizer reports in the server log [%s]:\n%s" % (label, "\n".join(reports)))
-        left = leftovers(root) if env.root else []
-        if left:
-            failed += 1
-            print("FAIL leftovers [%s]: %s" % (label, left))
-        if failed and os.path.exists(log):
-            print("---- server log ----")
-            print(open(log, errors="replace").read()[-5000:])
-        print("%s: %d passed, %d failed, %d skipped" % (label, passed, failed, skipped))
-        return 1 if failed else 0
+                try:
+                    s3 = stack.enter_context(S3Server(TOP, args.store, sandbox))
+                except S3Server.Unavailable as e:
+                    print("%s: skipped: %s" % (args.store, e))
+                    print("%s: 0 passed, 0 failed, 1 skipped" % args.store)
+                    return 0
+            for mode in modes:
+                # A fresh fs store per setting, so leftovers are each setting's own.
+                root = os.path.join(sandbox, "store-" + mode)
+                settings = {"R2MPU_FS_ROOT": root, "R2MPU_MAX_PART_SIZE": "16M"}
+                settings.update(s3)
+                _, failed, _ = run_setting(mode, args.store, settings, sandbox,
+                                           args.valgrind, args.only)
+                failed_any = failed_any or failed > 0
+        return 1 if failed_any else 0
     finally:
         shutil.rmtree(sandbox, ignore_errors=True)
 

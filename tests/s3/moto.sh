@@ -66,7 +66,8 @@ cmd_start() {
     dir=$(cd "$dir" && pwd)
     if pid=$(running_pid "$dir"); then die "moto already running from $dir (pid $pid)"; fi
     port_in_use "$port" && die "port 127.0.0.1:$port is already in use"
-    py=$(find_python) || die "no python with moto and boto3 found (set R2MPU_MOTO_PYTHON)"
+    # Exit 3: moto is not installed here (it is not in Debian); callers skip.
+    py=$(find_python) || { echo "$me: no python with moto and boto3 found (set R2MPU_MOTO_PYTHON)" >&2; exit 3; }
     rm -f "$dir/env" "$dir/moto.pid"
     t0=$(date +%s%N)
 
