@@ -391,6 +391,75 @@ START_TEST(test_config_load_short_errbuf)
 }
 END_TEST
 
+/* ---- the S3 store's keys (R2MPU_STORE=s3) -------------------------------------- */
+
+/* fake_getenv answers with a name's first row: rows that set a key again use the second. */
+#define S3_KEYS_BUT_BUCKET { "R2MPU_STORE", "s3" }, { "R2MPU_S3_ACCESS_KEY_ID", "AKID" }, \
+	{ "R2MPU_S3_SECRET_ACCESS_KEY", "SECRET-do-not-print" }
+#define S3_OK_KEYS S3_KEYS_BUT_BUCKET, { "R2MPU_S3_BUCKET", "my-bucket" }
+
+static const struct s3_row {
+	const char *name;
+	struct env_var env[8];
+	const char *endpoint;    /* rc 0: the endpoint after loading */
+	const char *err;         /* rc -1: errbuf contains this */
+} s3_rows[] = {
+	{ "endpoint", { S3_OK_KEYS, { "R2MPU_S3_ENDPOINT", "http://127.0.0.1:9000" } },
+	  "http://127.0.0.1:9000", NULL },
+	{ "trailing slash dropped", { S3_OK_KEYS, { "R2MPU_S3_ENDPOINT", "https://s3.example/" } },
+	  "https://s3.example", NULL },
+	{ "R2 account id", { S3_OK_KEYS, { "R2MPU_R2_ACCOUNT_ID", "0123abcdef" } },
+	  "https://0123abcdef.r2.cloudflarestorage.com", NULL },
+	{ "both endpoint and account", { S3_OK_KEYS, { "R2MPU_R2_ACCOUNT_ID", "abc" },
+	  { "R2MPU_S3_ENDPOINT", "https://x" } }, NULL, "not both" },
+	{ "bad account id", { S3_OK_KEYS, { "R2MPU_R2_ACCOUNT_ID", "abc/../x" } }, NULL,
+	  "R2MPU_R2_ACCOUNT_ID" },
+	{ "no endpoint", { S3_OK_KEYS }, NULL, "R2MPU_S3_ENDPOINT" },
+	{ "ftp endpoint", { S3_OK_KEYS, { "R2MPU_S3_ENDPOINT", "ftp://x" } }, NULL,
+	  "R2MPU_S3_ENDPOINT" },
+	{ "endpoint with a path", { S3_OK_KEYS, { "R2MPU_S3_ENDPOINT", "https://x/bucket" } }, NULL,
+	  "R2MPU_S3_ENDPOINT" },
+	{ "endpoint with a user", { S3_OK_KEYS, { "R2MPU_S3_ENDPOINT", "https://u@x" } }, NULL,
+	  "R2MPU_S3_ENDPOINT" },
+	{ "bucket too short", { S3_KEYS_BUT_BUCKET, { "R2MPU_S3_ENDPOINT", "https://x" },
+	  { "R2MPU_S3_BUCKET", "ab" } }, NULL, "R2MPU_S3_BUCKET" },
+	{ "bucket upper case", { S3_KEYS_BUT_BUCKET, { "R2MPU_S3_ENDPOINT", "https://x" },
+	  { "R2MPU_S3_BUCKET", "MyBucket" } }, NULL, "R2MPU_S3_BUCKET" },
+	{ "no secret", { { "R2MPU_STORE", "s3" }, { "R2MPU_S3_BUCKET", "bkt" },
+	  { "R2MPU_S3_ACCESS_KEY_ID", "AKID" }, { "R2MPU_S3_ENDPOINT", "https://x" } }, NULL,
+	  "R2MPU_S3_SECRET_ACCESS_KEY" },
+	{ "bad region", { S3_OK_KEYS, { "R2MPU_S3_ENDPOINT", "https://x" },
+	  { "R2MPU_S3_REGION", "us east" } }, NULL, "R2MPU_S3_REGION" },
+	{ "zero timeout", { S3_OK_KEYS, { "R2MPU_S3_ENDPOINT", "https://x" },
+	  { "R2MPU_S3_TIMEOUT", "0" } }, NULL, "R2MPU_S3_TIMEOUT" },
+};
+
+START_TEST(test_config_s3)
+{
+	const struct s3_row *r = &s3_rows[_i];
+	struct config cfg;
+	char errbuf[256] = "";
+	int rc;
+
+	fake_env = r->env;
+	rc = config_load(&cfg, fake_getenv, errbuf, sizeof(errbuf));
+	fake_env = NULL;
+	if (r->endpoint != NULL) {
+		ck_assert_msg(rc == 0, "%s: %s", r->name, errbuf);
+		ck_assert_str_eq(cfg.s3_endpoint, r->endpoint);
+		ck_assert_str_eq(cfg.s3_region, "auto");           /* R2's, by default */
+		ck_assert_int_eq(cfg.s3_connect_timeout, 10);
+		ck_assert_int_eq(cfg.s3_timeout, 60);
+	} else {
+		ck_assert_msg(rc == -1, "%s: accepted", r->name);
+		ck_assert_msg(strstr(errbuf, r->err) != NULL, "%s: \"%s\" lacks \"%s\"", r->name,
+			      errbuf, r->err);
+	}
+	/* The secret never appears in a message. */
+	ck_assert_msg(strstr(errbuf, "SECRET-do-not-print") == NULL, "%s: %s", r->name, errbuf);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -403,6 +472,7 @@ static Suite *config_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("config_load");
+	tcase_add_loop_test(tc, test_config_s3, 0, NROWS(s3_rows));
 	tcase_add_loop_test(tc, test_config_load, 0, NROWS(load_rows));
 	tcase_add_test(tc, test_config_load_short_errbuf);
 	suite_add_tcase(s, tc);
