@@ -497,21 +497,19 @@ out:
 
 /*
  * Every part of an upload (ListParts, all pages). NoSuchUpload when S3 does
- * not know the upload for this key. `max` > 0 stops after the first page
- * of at most that many parts (an existence check).
+ * not know the upload for this key.
  */
-static int list_parts(struct s3_store *s, const char *key, const char *upload_id, int max,
+static int list_parts(struct s3_store *s, const char *key, const char *upload_id,
 		      struct s3_part_set *set, struct r2err *err)
 {
-	char marker[16] = "0", max_parts[16];
+	char marker[16] = "0";
 
 	memset(set, 0, sizeof(*set));
 	if (!upload_id_plausible(upload_id))
 		return no_such_upload(err);
-	snprintf(max_parts, sizeof(max_parts), "%d", max > 0 ? max : 1000);
 	for (;;) {
 		struct s3_call c = { .method = "GET", .key = key,
-				     .params = { { "uploadId", upload_id }, { "max-parts", max_parts },
+				     .params = { { "uploadId", upload_id }, { "max-parts", "1000" },
 						 { "part-number-marker", marker } },
 				     .nparams = 3 };
 		int rc;
@@ -532,13 +530,38 @@ static int list_parts(struct s3_store *s, const char *key, const char *upload_id
 			r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
 			goto fail;
 		}
-		if (max > 0 || !set->truncated || set->next_marker <= atoi(marker))
+		if (!set->truncated || set->next_marker <= atoi(marker))
 			return 0;
 		snprintf(marker, sizeof(marker), "%d", set->next_marker);
 	}
 fail:
 	s3_part_set_free(set);
 	return -1;
+}
+
+/*
+ * Does the store have this upload, for this key? Asked with ListParts for
+ * the parts after 10000, of which there are none: S3 answers 200 or 404
+ * without touching a part (moto corrupts a part being written when a
+ * ListParts that shows it runs beside the upload).
+ */
+static int upload_exists(struct s3_store *s, const char *key, const char *upload_id,
+			 struct r2err *err)
+{
+	struct s3_call c = { .method = "GET", .key = key,
+			     .params = { { "uploadId", upload_id }, { "max-parts", "1" },
+					 { "part-number-marker", "10000" } },
+			     .nparams = 3 };
+	int rc = 0;
+
+	if (!upload_id_plausible(upload_id))
+		return no_such_upload(err);
+	if (s3_perform(s, &c, err) < 0)
+		rc = -1;
+	else if (c.status != 200)
+		rc = upload_error(&c, err);
+	call_free(&c);
+	return rc;
 }
 
 /*
@@ -549,12 +572,9 @@ fail:
 static void gone_means_no_such_upload(struct s3_store *s, const char *key,
 				      const char *upload_id, struct r2err *err)
 {
-	struct s3_part_set set;
 	struct r2err check;
 
-	if (list_parts(s, key, upload_id, 1, &set, &check) == 0)
-		s3_part_set_free(&set);
-	else if (check.status == 404)
+	if (upload_exists(s, key, upload_id, &check) < 0 && check.status == 404)
 		*err = check;
 }
 
@@ -563,14 +583,12 @@ static int s3_upload_part(void *st, const char *key, const char *upload_id, int 
 {
 	struct s3_call c = { .method = "PUT", .key = key, .nparams = 2,
 			     .payload_hash = SIGV4_UNSIGNED_PAYLOAD, .source = body };
-	struct s3_part_set existing;
 	char number[16];
 	int rc = -1;
 
 	/* Refuse an unknown upload before reading a byte of the part. */
-	if (list_parts(st, key, upload_id, 1, &existing, err) < 0)
+	if (upload_exists(st, key, upload_id, err) < 0)
 		return -1;
-	s3_part_set_free(&existing);
 	snprintf(number, sizeof(number), "%d", part_number);
 	c.params[0] = (struct sigv4_param){ "partNumber", number };
 	c.params[1] = (struct sigv4_param){ "uploadId", upload_id };
@@ -678,17 +696,19 @@ out:
  * S3 implementation behind, and an unknown upload is a 404 everywhere.
  */
 static int check_parts(struct s3_store *s, const char *key, const char *upload_id,
-		       const struct part_list *parts, struct r2err *err)
+		       const struct part_list *parts, char expected[ETAG_MAX], struct r2err *err)
 {
+	unsigned char (*md5s)[MD5_LEN] = NULL;
 	struct s3_part_set set;
 	uint64_t *sizes = NULL;
 	size_t i, j;
 	int rc = -1;
 
-	if (list_parts(s, key, upload_id, 0, &set, err) < 0)
+	if (list_parts(s, key, upload_id, &set, err) < 0)
 		return -1;
 	sizes = calloc(parts->count ? parts->count : 1, sizeof(*sizes));
-	if (sizes == NULL) {
+	md5s = calloc(parts->count ? parts->count : 1, MD5_LEN);
+	if (sizes == NULL || md5s == NULL) {
 		r2err_set(err, 500, "InternalError", "Out of memory");
 		goto out;
 	}
@@ -700,18 +720,44 @@ static int check_parts(struct s3_store *s, const char *key, const char *upload_i
 			j++;
 		if (j == set.count || set.parts[j].number != p->number ||
 		    !etag_equal(p->etag, set.parts[j].etag)) {
+			log_error("s3 store: complete: part %d listed with etag %s; the store has %s",
+				  p->number, p->etag,
+				  j < set.count && set.parts[j].number == p->number ?
+				  set.parts[j].etag : "no such part");
 			r2err_set(err, 400, "InvalidPart",
 				  "InvalidPart: One or more of the specified parts could "
 				  "not be found or its etag does not match (part %d).", p->number);
 			goto out;
 		}
 		sizes[i] = set.parts[j].size;
+		if (hex_decode(set.parts[j].etag, md5s[i], MD5_LEN) < 0)
+			memset(md5s[i], 0, MD5_LEN);   /* not an MD5: no expected ETag */
 	}
 	rc = part_sizes_check(parts, sizes, err);
+	/* The ETag the object will have where the store follows S3's formula. */
+	if (rc == 0 && etag_multipart((const unsigned char (*)[MD5_LEN])md5s, parts->count,
+				      expected) < 0)
+		expected[0] = '\0';
 out:
+	free(md5s);
 	free(sizes);
 	s3_part_set_free(&set);
 	return rc;
+}
+
+/*
+ * A Complete that failed with a store fault may still have happened: an
+ * earlier attempt on a connection that died, or a race with another
+ * request. If the object now has exactly the ETag these parts give, it did.
+ */
+static bool completed_anyway(struct s3_store *s, const char *key, const char *expected,
+			     char etag[ETAG_MAX])
+{
+	struct r2err ignored;
+
+	if (expected[0] == '\0' || head_etag(s, key, etag, &ignored) < 0)
+		return false;
+	return strcmp(etag, expected) == 0;
 }
 
 static int s3_complete(void *st, const char *key, const char *upload_id,
@@ -719,13 +765,13 @@ static int s3_complete(void *st, const char *key, const char *upload_id,
 {
 	struct s3_call c = { .method = "POST", .key = key,
 			     .params = { { "uploadId", upload_id } }, .nparams = 1 };
-	char hash[SHA256_HEX_LEN + 1];
+	char hash[SHA256_HEX_LEN + 1], expected[ETAG_MAX];
 	struct s3_error_doc doc;
 	char *xml = NULL;
 	size_t len;
 	int rc = -1;
 
-	if (check_parts(st, key, upload_id, parts, err) < 0)
+	if (check_parts(st, key, upload_id, parts, expected, err) < 0)
 		return -1;
 	if (parts->count == 0)
 		return complete_empty(st, key, upload_id, etag, err);
@@ -742,7 +788,9 @@ static int s3_complete(void *st, const char *key, const char *upload_id,
 	/* A late failure comes as 200 with an <Error> document. */
 	if (c.status != 200 || s3_xml_parse_error(c.answer, c.answer_len, &doc) == 0) {
 		upload_error(&c, err);
-		if (err->status >= 500)
+		if (err->status >= 500 && completed_anyway(st, key, expected, etag))
+			rc = 0;
+		else if (err->status >= 500)
 			gone_means_no_such_upload(st, key, upload_id, err);
 		goto out;
 	}

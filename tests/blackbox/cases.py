@@ -616,7 +616,7 @@ def two_completes_race(c, env):
 
 @case
 def complete_races_abort(c, env):
-    for round_ in range(4):
+    for round_ in range(int(os.environ.get("R2MPU_RACE_ROUNDS", "4"))):
         key = "race/abort-%d" % round_
         uid = create(c, key)
         chunks = [data(5 * MiB, 400 + i) for i in range(3)]
@@ -628,7 +628,13 @@ def complete_races_abort(c, env):
             assert get(c, key).body == b"".join(chunks)
         else:
             assert (done.status, aborted.status) == (404, 204), (done, aborted)
-            expect(get(c, key), 404)
+            g = get(c, key)
+            if env.store == "fs":
+                expect(g, 404)
+            else:
+                # radosgw may finish a Complete it reported as failed ("completion
+                # already in progress") after the abort: never torn, though.
+                assert g.status == 404 or g.body == b"".join(chunks), g
 
 
 @case

@@ -194,8 +194,11 @@ class Lighttpd:
         e.update(self.env)
         e["PORT"] = str(self.port)
         e["R2MPU_ERRORLOG"] = self.logfile
+        # r2mpu's stderr is lighttpd's own (inherited), not lighttpd's error
+        # log: send both to the one file, appending, so its lines are there too.
+        self.stderr = open(self.logfile, "ab")
         self.proc = subprocess.Popen([os.path.join(self.top, "tests/lighttpd/serve.sh")],
-                                     env=e, stderr=subprocess.DEVNULL)
+                                     env=e, stderr=self.stderr)
         wait_for_port(self.port, self.proc)
         return HttpClient("lighttpd", "127.0.0.1", self.port)
 
@@ -206,6 +209,7 @@ class Lighttpd:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        self.stderr.close()
 
 
 class S3Server:
@@ -220,8 +224,13 @@ class S3Server:
 
     def __enter__(self):
         os.makedirs(self.dir)
-        p = subprocess.run([self.script, "start", self.dir, str(free_port())],
-                           stdout=subprocess.DEVNULL)
+        for attempt in range(2):
+            # A one-node Ceph now and then fails to come up: one more try.
+            p = subprocess.run([self.script, "start", self.dir, str(free_port())],
+                               stdout=subprocess.DEVNULL)
+            if p.returncode in (0, 3):
+                break
+            subprocess.run([self.script, "stop", self.dir], stdout=subprocess.DEVNULL)
         if p.returncode == 3:
             raise S3Server.Unavailable(os.path.basename(self.script) + ": not installed here")
         if p.returncode != 0:
