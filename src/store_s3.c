@@ -370,6 +370,7 @@ static int s3_perform(struct s3_store *s, struct s3_call *c, struct r2err *err)
 		curl_easy_setopt(s->curl, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(s->curl, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(s->curl, CURLOPT_READDATA, c);
+		curl_easy_setopt(s->curl, CURLOPT_UPLOAD_BUFFERSIZE, (long)STREAM_CHUNK);
 		curl_easy_setopt(s->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)c->source->length);
 	} else if (strcmp(c->method, "POST") == 0) {
 		curl_easy_setopt(s->curl, CURLOPT_POST, 1L);
