@@ -28,7 +28,7 @@ PYTHON   ?= /usr/bin/python3
 DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config valgrind libfcgi-dev libcurl4-openssl-dev libjson-c-dev \
             libxml2-dev libssl-dev check lighttpd curl python3 python3-requests
 
-.PHONY: all deps run test unit unit-bins blackbox lifecycle seed s3 valgrind asan clean
+.PHONY: all deps run test unit unit-bins blackbox lifecycle seed s3 valgrind asan bench clean
 
 all: $(BIN)
 
@@ -105,6 +105,12 @@ asan: deps
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/run.py --mode cgi,lighttpd
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/run.py --mode cgi,lighttpd --store moto
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/lifecycle.py
+
+# Throughput through r2mpu vs straight to the store, and r2mpu's peak RSS.
+bench: deps $(BIN)
+	tests/bench/part_rss.sh 1024
+	$(PYTHON) tests/bench/upload_bench.py --store moto
+	$(PYTHON) tests/bench/upload_bench.py --store radosgw
 
 clean:
 	rm -rf $(BUILD) build-asan $(BIN)
