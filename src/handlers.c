@@ -133,7 +133,7 @@ static int get_begin(void *c, int status, const struct object_info *info,
 	int i;
 
 	response_headerf(res, "ETag", "\"%s\"", info->etag);
-	if (gmtime_r(&info->last_modified, &tm) != NULL &&
+	if (info->last_modified > 0 && gmtime_r(&info->last_modified, &tm) != NULL &&
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0)
 		response_header(res, "Last-Modified", date);
 	if (status == 304)

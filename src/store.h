@@ -45,7 +45,7 @@ struct byte_source {
 struct object_info {
 	uint64_t size;
 	char etag[ETAG_MAX];         /* unquoted */
-	time_t last_modified;
+	time_t last_modified;        /* 0: unknown, no Last-Modified is sent */
 	struct http_meta meta;       /* borrowed from the store for the call */
 };
 

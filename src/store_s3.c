@@ -24,6 +24,13 @@
 #define PATH_MAX_LEN (3 * 1024 + 128)  /* "/bucket/" + a 1024-byte key, every byte %XX */
 #define MAX_HEADERS 14
 
+/* Set an option of the handle unless one has failed already (every CURLcode is checked). */
+#define SETOPT(opt, val) \
+	do { \
+		if (rc == CURLE_OK) \
+			rc = curl_easy_setopt(s->curl, opt, val); \
+	} while (0)
+
 struct s3_store {
 	CURL *curl;                    /* one handle per process: its connections are reused */
 	char endpoint[CONFIG_STRING_MAX];
@@ -178,6 +185,8 @@ static int sink_begin(struct s3_call *c)
 	memset(&info, 0, sizeof(info));
 	memcpy(info.etag, c->etag, sizeof(info.etag));
 	info.last_modified = c->last_modified[0] ? curl_getdate(c->last_modified, NULL) : 0;
+	if (info.last_modified < 0)
+		info.last_modified = 0;      /* unparsable: no Last-Modified */
 	for (i = 0; i < META_NFIELDS; i++)
 		info.meta.value[i] = c->meta_seen[i] ? c->meta[i] : NULL;
 	if (c->status == 206 || c->status == 416)
@@ -350,40 +359,46 @@ static int s3_perform(struct s3_store *s, struct s3_call *c, struct r2err *err)
 	list = grown;
 
 	curl_easy_reset(s->curl);   /* options only: live connections stay */
-	curl_easy_setopt(s->curl, CURLOPT_URL, url);
-	curl_easy_setopt(s->curl, CURLOPT_PATH_AS_IS, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, list);
-	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT, s->connect_timeout);
-	curl_easy_setopt(s->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_LOW_SPEED_TIME, s->timeout);
-	curl_easy_setopt(s->curl, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	rc = CURLE_OK;
+	SETOPT(CURLOPT_URL, url);
+	SETOPT(CURLOPT_PATH_AS_IS, 1L);
+	SETOPT(CURLOPT_HTTPHEADER, list);
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
+	SETOPT(CURLOPT_CONNECTTIMEOUT, s->connect_timeout);
+	SETOPT(CURLOPT_LOW_SPEED_LIMIT, 1L);
+	SETOPT(CURLOPT_LOW_SPEED_TIME, s->timeout);
+	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
 	if (s->ca_file[0] != '\0')
-		curl_easy_setopt(s->curl, CURLOPT_CAINFO, s->ca_file);
-	curl_easy_setopt(s->curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(s->curl, CURLOPT_HEADERDATA, c);
-	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, c);
+		SETOPT(CURLOPT_CAINFO, s->ca_file);
+	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+	SETOPT(CURLOPT_HEADERDATA, c);
+	SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+	SETOPT(CURLOPT_WRITEDATA, c);
 	if (c->source != NULL) {
-		curl_easy_setopt(s->curl, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(s->curl, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(s->curl, CURLOPT_READDATA, c);
-		curl_easy_setopt(s->curl, CURLOPT_UPLOAD_BUFFERSIZE, (long)STREAM_CHUNK);
-		curl_easy_setopt(s->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)c->source->length);
+		SETOPT(CURLOPT_UPLOAD, 1L);
+		SETOPT(CURLOPT_READFUNCTION, on_read);
+		SETOPT(CURLOPT_READDATA, c);
+		SETOPT(CURLOPT_UPLOAD_BUFFERSIZE, (long)STREAM_CHUNK);
+		SETOPT(CURLOPT_INFILESIZE_LARGE, (curl_off_t)c->source->length);
 	} else if (strcmp(c->method, "POST") == 0) {
-		curl_easy_setopt(s->curl, CURLOPT_POST, 1L);
-		curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, c->body ? c->body : "");
-		curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body_len);
+		SETOPT(CURLOPT_POST, 1L);
+		SETOPT(CURLOPT_POSTFIELDS, c->body ? c->body : "");
+		SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body_len);
 	} else if (c->head) {
-		curl_easy_setopt(s->curl, CURLOPT_NOBODY, 1L);
+		SETOPT(CURLOPT_NOBODY, 1L);
 	} else if (strcmp(c->method, "GET") != 0) {
-		curl_easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, c->method);
+		SETOPT(CURLOPT_CUSTOMREQUEST, c->method);
 	}
 
+	if (rc != CURLE_OK) {
+		log_error("s3 store: libcurl refused an option: %s", curl_easy_strerror(rc));
+		r2err_set(err, 500, "InternalError", "InternalError: the HTTP client is misconfigured");
+		goto out;
+	}
 	rc = curl_easy_perform(s->curl);
-	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &c->status);
+	/* The status line set c->status already; a failed transfer may have none. */
 	if (rc != CURLE_OK && !(c->sink_failed && c->status != 0)) {
 		curl_failure(s, c, rc, errbuf, err);
 		goto out;
@@ -398,8 +413,9 @@ static int s3_perform(struct s3_store *s, struct s3_call *c, struct r2err *err)
 oom:
 	r2err_set(err, 500, "InternalError", "Out of memory");
 out:
-	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, NULL);   /* the list dies here */
-	curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, NULL);
+	/* Unhook what dies here; clearing an option cannot fail. */
+	(void)curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, NULL);
+	(void)curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(list);
 	return ret;
 }
