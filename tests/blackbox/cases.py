@@ -702,3 +702,50 @@ def wrong_secret_is_refused_by_the_store(c, env):
     # And with the right one, the same requests work: the signature is what was checked.
     uid = create(c, "cred/k")
     expect(abort(c, "cred/k", uid), 204)
+
+
+@case
+def store_unreachable_or_stalled(c, env):
+    if env.store == "fs":
+        skip("an S3 store's network")
+    if not env.cgi:
+        skip("needs a per-request endpoint; covered in CGI mode")
+    import socket
+    import threading
+    # Nothing listens on a port we just freed: unreachable.
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    closed = s.getsockname()[1]
+    s.close()
+    expect(c.request("POST", "/net/k?action=mpu-create", body=b"",
+                     env={"R2MPU_S3_ENDPOINT": "http://127.0.0.1:%d" % closed}),
+           502, code="StoreUnreachable")
+    # A listener that accepts and never answers (a stall, not an S3 server).
+    stall = socket.socket()
+    stall.bind(("127.0.0.1", 0))
+    stall.listen(8)
+    held = []
+    stop = threading.Event()
+
+    def hold():
+        stall.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(stall.accept()[0])
+            except OSError:
+                pass
+    t = threading.Thread(target=hold)
+    t.start()
+    try:
+        t0 = time.monotonic()
+        expect(c.request("GET", "/net/k?action=get",
+                         env={"R2MPU_S3_ENDPOINT": "http://127.0.0.1:%d" % stall.getsockname()[1],
+                              "R2MPU_S3_TIMEOUT": "1"}),
+               504, code="StoreTimeout")
+        assert time.monotonic() - t0 < 30, "the timeout did not apply"
+    finally:
+        stop.set()
+        t.join()
+        for conn in held:
+            conn.close()
+        stall.close()
