@@ -58,12 +58,14 @@ static const struct config_key keys[] = {
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-int config_parse_size(const char *s, uint64_t *out)
+struct unit {
+	const char *suffix;
+	uint64_t mult;
+};
+
+/* Decimal digits, then one of the units' suffixes (exactly); no overflow. */
+static int parse_with_units(const char *s, const struct unit *units, size_t n, uint64_t *out)
 {
-	static const struct { const char *suffix; unsigned shift; } units[] = {
-		{ "", 0 }, { "K", 10 }, { "KiB", 10 }, { "M", 20 }, { "MiB", 20 },
-		{ "G", 30 }, { "GiB", 30 }, { "T", 40 }, { "TiB", 40 },
-	};
 	char *end;
 	unsigned long long v;
 	size_t i;
@@ -74,33 +76,7 @@ int config_parse_size(const char *s, uint64_t *out)
 	v = strtoull(s, &end, 10);
 	if (errno != 0)
 		return -1;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].suffix) == 0) {
-			if (units[i].shift > 0 && v > (UINT64_MAX >> units[i].shift))
-				return -1;
-			*out = (uint64_t)v << units[i].shift;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-int config_parse_duration(const char *s, uint64_t *out)
-{
-	static const struct { const char *suffix; uint64_t mult; } units[] = {
-		{ "", 1 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 },
-	};
-	char *end;
-	unsigned long long v;
-	size_t i;
-
-	if (s == NULL || !isdigit((unsigned char)s[0]))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+	for (i = 0; i < n; i++) {
 		if (strcmp(end, units[i].suffix) == 0) {
 			if (v > UINT64_MAX / units[i].mult)
 				return -1;
@@ -109,6 +85,26 @@ int config_parse_duration(const char *s, uint64_t *out)
 		}
 	}
 	return -1;
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+	static const struct unit units[] = {
+		{ "", 1 }, { "K", 1ULL << 10 }, { "KiB", 1ULL << 10 }, { "M", 1ULL << 20 },
+		{ "MiB", 1ULL << 20 }, { "G", 1ULL << 30 }, { "GiB", 1ULL << 30 },
+		{ "T", 1ULL << 40 }, { "TiB", 1ULL << 40 },
+	};
+
+	return parse_with_units(s, units, sizeof(units) / sizeof(units[0]), out);
+}
+
+int config_parse_duration(const char *s, uint64_t *out)
+{
+	static const struct unit units[] = {
+		{ "", 1 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 },
+	};
+
+	return parse_with_units(s, units, sizeof(units) / sizeof(units[0]), out);
 }
 
 int config_parse_bool(const char *s, bool *out)
