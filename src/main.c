@@ -10,6 +10,7 @@
 #include "request.h"
 #include "response.h"
 #include "route.h"
+#include "standalone.h"
 #include "store.h"
 
 #define R2MPU_VERSION "0.1.0"
@@ -55,12 +56,24 @@ static void print_line(const char *line)
 
 static void usage(void)
 {
-	print_line("usage: r2mpu.fcgi [--help | --version]");
+	print_line("usage: r2mpu.fcgi                       (spawned by a web server, or as CGI)");
+	print_line("       r2mpu.fcgi --listen ADDRESS [--workers N]");
+	print_line("       r2mpu.fcgi --help | --version");
 	print_line("");
 	print_line("A FastCGI (or plain CGI) responder for multipart uploads to an object");
 	print_line("store: R2's multipart API over HTTP, as Cloudflare's example Worker.");
-	print_line("Run it from a web server (lighttpd, Apache mod_fcgid/mod_cgid, nginx");
-	print_line("through a FastCGI spawner); configure it with these variables:");
+	print_line("");
+	print_line("Without options it serves the FastCGI socket a web server handed it");
+	print_line("(lighttpd, Apache mod_fcgid), or one CGI request (mod_cgid).");
+	print_line("");
+	print_line("Standalone, for Apache mod_proxy_fcgi and nginx:");
+	print_line("  --listen ADDRESS  host:port (keep it on 127.0.0.1) or a unix socket path");
+	print_line("  --workers N       processes, each serving one request at a time, so N");
+	print_line("                    parts stream in parallel (1-256, default 4). A worker");
+	print_line("                    that dies is replaced; SIGTERM lets every request in");
+	print_line("                    flight finish, then stops.");
+	print_line("");
+	print_line("Settings, read once at start-up from the environment:");
 	print_line("");
 	config_print_keys(print_line);
 }
@@ -81,42 +94,68 @@ static void serve_one(const struct config *cfg, struct store *store)
 	request_free(&req);
 }
 
-int main(int argc, char **argv)
+/*
+ * The accept loop of one process: FastCGI on the socket at fd 0, or one
+ * CGI request. The store is opened here, per process (its curl handle and
+ * connections are this process's own). Returns the exit status.
+ */
+static int serve(const struct config *cfg)
 {
-	struct config cfg;
 	struct store store;
 	char errbuf[512];
 
-	if (argc > 1) {
-		if (strcmp(argv[1], "--version") == 0) {
-			print_line("r2mpu " R2MPU_VERSION);
-			return 0;
-		}
-		usage();
-		return strcmp(argv[1], "--help") == 0 ? 0 : 2;
-	}
-	/* The process environment is read now: FCGI_Accept replaces environ. */
-	if (config_load(&cfg, process_getenv, errbuf, sizeof(errbuf)) < 0 ||
-	    store_open(&cfg, &store, errbuf, sizeof(errbuf)) < 0) {
+	if (store_open(cfg, &store, errbuf, sizeof(errbuf)) < 0) {
 		log_error("configuration error: %s", errbuf);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);   /* a gone client is a write error, not a death */
 	for (;;) {
-		int rc;
-
 		set_term_handler(false);
-		if (stop_requested)
-			break;
-		rc = FCGI_Accept();
-		if (rc < 0)
+		if (stop_requested || FCGI_Accept() < 0)
 			break;
 		set_term_handler(true);
-		serve_one(&cfg, &store);
+		serve_one(cfg, &store);
 		FCGI_Finish();
 		if (stop_requested)
 			break;
 	}
 	store_close(&store);
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *listen = NULL;
+	struct config cfg;
+	char errbuf[512];
+	int i, workers = 4;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--version") == 0) {
+			print_line("r2mpu " R2MPU_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			usage();
+			return 0;
+		} else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
+			listen = argv[++i];
+		} else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc &&
+			   (workers = standalone_parse_workers(argv[++i])) > 0) {
+			continue;
+		} else {
+			usage();
+			return 2;
+		}
+	}
+	/* The process environment is read now: FCGI_Accept replaces environ. */
+	if (config_load(&cfg, process_getenv, errbuf, sizeof(errbuf)) < 0) {
+		log_error("configuration error: %s", errbuf);
+		return 1;
+	}
+	if (listen == NULL)
+		return serve(&cfg);
+	i = standalone_run(&cfg, listen, workers, serve, errbuf, sizeof(errbuf));
+	if (i != 0)
+		log_error("%s", errbuf);
+	return i;
 }

@@ -239,15 +239,16 @@ static int raw_path_below_mount(const char *request_uri, const char *script_name
 		    (prefix < *len && (*path)[prefix] != '/'))
 			return r2err_set(err, 404, "NotUnderMount",
 					 "Request path is not below the mount point");
-	} else if (script_name != NULL && script_name[0] != '\0') {
+	} else if (script_name != NULL && script_name[0] != '\0' && path_info != NULL) {
+		/*
+		 * A script with PATH_INFO (CGI, mod_fcgid): the key is below
+		 * SCRIPT_NAME. Without PATH_INFO (mod_proxy_fcgi), SCRIPT_NAME is
+		 * the whole path, not a script: nothing is stripped.
+		 */
 		prefix = strlen(script_name);
 		if (prefix > *len || memcmp(*path, script_name, prefix) != 0 ||
-		    (prefix < *len && (*path)[prefix] != '/')) {
-			/* A rewritten URL: trust the server's split of the path. */
-			if (path_info != NULL)
-				return 0;
-			prefix = 0;
-		}
+		    (prefix < *len && (*path)[prefix] != '/'))
+			return 0;   /* a rewritten URL: trust the server's split */
 	}
 	*path += prefix;
 	*len -= prefix;

@@ -45,7 +45,9 @@ int key_validate(const char *key, size_t len, struct r2err *err);
  * The object key: the request path below the mount point, decoded once.
  *  - request_uri (raw, may be NULL): the path up to '?' is used;
  *  - mount (may be NULL or ""): a configured prefix to strip; else
- *    script_name (may be NULL) is stripped when the raw path starts with it;
+ *    script_name (may be NULL) is stripped when the raw path starts with it
+ *    and path_info is given (without PATH_INFO, as from mod_proxy_fcgi,
+ *    SCRIPT_NAME is the whole path);
  *  - without request_uri, path_info (already decoded by the server) is used.
  * Then one leading '/' is removed. The result is validated (key_validate).
  * Caller frees *key.

@@ -363,16 +363,20 @@ static const struct kfr_row {
 	{ "/a+b", NULL, NULL, NULL, 0, "a+b" },                  /* '+' is not a space */
 	{ CGI "/a%20b", CGI, "/a b", NULL, 0, "a b" },
 	{ CGI "/a%20b?uploadId=1", CGI, "/a b", NULL, 0, "a b" },
-	{ CGI "/dir/k", CGI, NULL, NULL, 0, "dir/k" },
+	{ CGI "/dir/k", CGI, "/dir/k", NULL, 0, "dir/k" },
+	/* mod_proxy_fcgi: SCRIPT_NAME is the whole path and there is no PATH_INFO. */
+	{ "/dir/my%20k", "/dir/my k", NULL, NULL, 0, "dir/my k" },
+	{ "/dir/k", "/dir/k", NULL, NULL, 0, "dir/k" },
+	{ "/files/dir/k", "/files/dir/k", NULL, "/files", 0, "dir/k" },
 	{ "/k", "", "/k", NULL, 0, "k" },                         /* served at the root */
 	/* Rewritten URL: SCRIPT_NAME is not a prefix, so PATH_INFO is trusted. */
 	{ "/objects/x%2Fy", CGI, "/from-path-info", NULL, 0, "from-path-info" },
 	/* Only at a '/' boundary: "...fcgiX" is another name. */
 	{ CGI "X/k", CGI, "/pi", NULL, 0, "pi" },
 	{ CGI "X/k", CGI, NULL, NULL, 0, "cgi-bin/r2mpu.fcgiX/k" },
-	{ CGI, CGI, NULL, NULL, 400, "InvalidKey" },
+	{ CGI, CGI, "", NULL, 400, "InvalidKey" },
 	{ CGI "/", CGI, "/", NULL, 400, "InvalidKey" },
-	{ CGI "?action=get", CGI, NULL, NULL, 400, "InvalidKey" },
+	{ CGI "?action=get", CGI, "", NULL, 400, "InvalidKey" },
 	/* A mount point wins over SCRIPT_NAME. */
 	{ "/files/a%20b", CGI, "/ignored", "/files", 0, "a b" },
 	{ "/files/d/e?x=1", NULL, NULL, "/files", 0, "d/e" },

@@ -1,0 +1,144 @@
+/* standalone.c: r2mpu as its own FastCGI server -- a socket, worker processes, supervision */
+#include "standalone.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "errors.h"
+
+#define LISTEN_BACKLOG 128
+#define FAST_DEATH_SECONDS 2      /* a worker dying sooner than this is throttled */
+
+static volatile sig_atomic_t got_term, got_child;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGCHLD)
+		got_child = 1;
+	else
+		got_term = 1;
+}
+
+int standalone_parse_workers(const char *s)
+{
+	long v = 0;
+	size_t i;
+
+	if (s == NULL || s[0] == '\0' || strlen(s) > 3)
+		return -1;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v >= 1 && v <= STANDALONE_WORKERS_MAX ? (int)v : -1;
+}
+
+/* Fork one worker; it never returns. -1 in the parent when fork fails. */
+static pid_t spawn(const struct config *cfg, int (*serve)(const struct config *),
+		   const sigset_t *old_mask)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	/* The worker: default signals, then the ordinary accept loop on fd 0. */
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	sigprocmask(SIG_SETMASK, old_mask, NULL);
+	_exit(serve(cfg));
+}
+
+int standalone_run(const struct config *cfg, const char *address, int workers,
+		   int (*serve)(const struct config *cfg), char *errbuf, size_t errlen)
+{
+	pid_t pids[STANDALONE_WORKERS_MAX];
+	time_t born[STANDALONE_WORKERS_MAX];
+	struct sigaction sa;
+	sigset_t block, old_mask;
+	int fd, i, alive = 0;
+
+	if (FCGX_Init() != 0) {
+		snprintf(errbuf, errlen, "libfcgi failed to initialise");
+		return 1;
+	}
+	fd = FCGX_OpenSocket(address, LISTEN_BACKLOG);
+	if (fd < 0) {
+		snprintf(errbuf, errlen, "--listen %s: cannot listen there: %s", address,
+			 strerror(errno));
+		return 1;
+	}
+	/* libfcgi's workers accept on fd 0: that is what makes them FastCGI. */
+	if (fd != 0 && (dup2(fd, 0) < 0 || close(fd) < 0)) {
+		snprintf(errbuf, errlen, "--listen: dup2: %s", strerror(errno));
+		return 1;
+	}
+	if (address[0] == '/')
+		chmod(address, 0660);      /* the web server's group may connect */
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* Signals wait for sigsuspend(), so none is lost between checks. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &old_mask);
+
+	for (i = 0; i < workers; i++) {
+		pids[i] = spawn(cfg, serve, &old_mask);
+		born[i] = time(NULL);
+		alive += pids[i] > 0;
+	}
+	log_error("listening on %s with %d workers", address, alive);
+	while (!got_term) {
+		pid_t pid;
+		int status;
+
+		sigsuspend(&old_mask);
+		got_child = 0;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			for (i = 0; i < workers; i++) {
+				if (pids[i] != pid)
+					continue;
+				if (got_term)
+					break;
+				log_error("worker %ld %s %d; starting another", (long)pid,
+					  WIFSIGNALED(status) ? "died of signal" : "exited with",
+					  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+				/* A worker that dies at once would otherwise spin: slow it. */
+				if (time(NULL) - born[i] < FAST_DEATH_SECONDS)
+					sleep(1);
+				pids[i] = spawn(cfg, serve, &old_mask);
+				born[i] = time(NULL);
+			}
+		}
+	}
+	/* Stop: each worker finishes its request in flight, then leaves. */
+	for (i = 0; i < workers; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGTERM);
+	for (i = 0; i < workers; i++)
+		if (pids[i] > 0)
+			while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
+				;
+	if (address[0] == '/')
+		unlink(address);
+	log_error("stopped");
+	return 0;
+}
