@@ -244,3 +244,120 @@ class S3Server:
 
     def __exit__(self, *exc):
         subprocess.run([self.script, "stop", self.dir], stdout=subprocess.DEVNULL)
+
+
+APACHE_MODULES = {
+    "fcgid": ["alias", "fcgid"],
+    "cgi": ["alias", "env", "cgid"],
+    "proxy-fcgi": ["proxy", "proxy_fcgi"],
+}
+
+
+class Apache:
+    """Real Apache 2.4 running the shipped apache-conf/r2mpu-<variant>.conf at /r2mpu.
+
+    r2mpu's settings go in a KEY=value file (R2MPU_CONF), as the configs
+    recommend. proxy-fcgi also starts a standalone r2mpu (--listen)."""
+
+    def __init__(self, top, variant, settings, logfile, workdir):
+        self.top = top
+        self.variant = variant
+        self.settings = dict(settings)
+        self.logfile = logfile
+        self.state = os.path.join(workdir, "apache-" + variant)
+        self.procs = []
+
+    def __enter__(self):
+        import pwd
+        import shutil
+        os.makedirs(os.path.join(self.state, "fcgid"))
+        www = pwd.getpwnam("www-data")
+        # Apache's children run as www-data, which may not reach into this
+        # checkout (CI clones into a 0700 directory): serve a copy of the
+        # binary, from directories it can traverse.
+        for d in (os.path.dirname(self.state), self.state):
+            os.chmod(d, 0o755)
+        home = os.path.join(self.state, "home")
+        os.makedirs(os.path.join(home, "cgi-bin"))
+        binary = os.environ.get("R2MPU_TEST_BIN") or os.path.join(self.top, "cgi-bin", "r2mpu.fcgi")
+        shutil.copy2(binary, os.path.join(home, "cgi-bin", "r2mpu.fcgi"))
+        conf_file = os.path.join(self.state, "r2mpu.conf")
+        with open(conf_file, "w") as f:
+            for k, v in self.settings.items():
+                if k.startswith("R2MPU_") and k not in ("R2MPU_PROCS",):
+                    f.write("%s=%s\n" % (k, v))
+        root = self.settings.get("R2MPU_FS_ROOT")
+        if root:
+            os.makedirs(root, exist_ok=True)
+            os.chown(root, www.pw_uid, www.pw_gid)
+        for path in (self.state, os.path.join(self.state, "fcgid"), conf_file):
+            os.chown(path, www.pw_uid, www.pw_gid)
+        self.port = free_port()
+        fcgi_port = free_port()
+        mods = "".join("LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n" % (m, m)
+                       for m in ["mpm_event", "authz_core"] + APACHE_MODULES[self.variant])
+        with open(os.path.join(self.state, "httpd.conf"), "w") as f:
+            f.write("""ServerRoot %(state)s
+ServerName 127.0.0.1
+Listen 127.0.0.1:%(port)d
+PidFile %(state)s/httpd.pid
+DefaultRuntimeDir %(state)s
+ErrorLog %(log)s
+LogLevel warn
+User www-data
+Group www-data
+%(mods)s
+<IfModule fcgid_module>
+    FcgidIPCDir %(state)s/fcgid
+    FcgidProcessTableFile %(state)s/fcgid/shm
+</IfModule>
+<IfModule cgid_module>
+    ScriptSock %(state)s/cgid.sock
+</IfModule>
+Define R2MPU_HOME %(home)s
+Define R2MPU_CONF %(conf)s
+Define R2MPU_FCGI 127.0.0.1:%(fcgi)d
+Include %(top)s/apache-conf/r2mpu-%(variant)s.conf
+""" % {"state": self.state, "port": self.port, "log": self.logfile, "mods": mods,
+                "top": self.top, "home": home, "conf": conf_file, "fcgi": fcgi_port,
+                "variant": self.variant})
+        self.stderr = open(self.logfile, "ab")
+        if self.variant == "proxy-fcgi":
+            env = dict(os.environ, R2MPU_CONFIG=conf_file, R2MPU_MOUNT="/r2mpu")
+            self.procs.append(subprocess.Popen(
+                [binary, "--listen", "127.0.0.1:%d" % fcgi_port, "--workers", "8"],
+                env=env, stderr=self.stderr))
+        self.procs.append(subprocess.Popen(
+            ["apache2", "-f", os.path.join(self.state, "httpd.conf"), "-DFOREGROUND"],
+            stderr=self.stderr, env=dict(os.environ, APACHE_LOG_DIR=self.state)))
+        wait_for_port(self.port, self.procs[-1])
+        if self.variant == "proxy-fcgi":
+            wait_for_port(fcgi_port, self.procs[0])
+        return PrefixedClient(HttpClient("apache-" + self.variant, "127.0.0.1", self.port),
+                              "/r2mpu")
+
+    def __exit__(self, *exc):
+        for p in reversed(self.procs):
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.stderr.close()
+
+
+class PrefixedClient:
+    """The same requests under a mount point (/r2mpu/<key>)."""
+
+    def __init__(self, inner, prefix):
+        self.inner = inner
+        self.prefix = prefix
+        self.name = inner.name
+        self.port = inner.port
+
+    def request(self, method, target, *args, **kw):
+        return self.inner.request(method, self.prefix + target, *args, **kw)
+
+    def send_truncated(self, target, declared, sent):
+        return self.inner.send_truncated(self.prefix + target, declared, sent)

@@ -18,7 +18,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cases as casebook  # noqa: E402
-from clients import CgiClient, Lighttpd, S3Server, sanitizer_reports  # noqa: E402
+from clients import Apache, CgiClient, Lighttpd, S3Server, sanitizer_reports  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # `make asan` points the tests at a sanitizer build.
@@ -30,6 +30,7 @@ class Env:
         self.root = root      # the fs store's directory; None for S3 stores
         self.cgi = cgi
         self.store = store    # "fs", "moto" or "radosgw"
+        self.buffers_bodies = False   # the server reads whole bodies first (mod_fcgid)
 
 
 def leftovers(root):
@@ -78,8 +79,13 @@ def run_setting(mode, store, settings, sandbox, valgrind, only):
         client = CgiClient(BIN, settings, wrapper)
         client.name = label + ("+valgrind" if valgrind else "")
         passed, failed, skipped = run_cases(client, env, only)
-    else:
+    elif mode == "lighttpd":
         with Lighttpd(TOP, dict(settings, R2MPU_PROCS="8"), log) as client:
+            client.name = label
+            passed, failed, skipped = run_cases(client, env, only)
+    else:
+        env.buffers_bodies = mode == "apache-fcgid"
+        with Apache(TOP, mode[len("apache-"):], settings, log, sandbox) as client:
             client.name = label
             passed, failed, skipped = run_cases(client, env, only)
     reports = sanitizer_reports(log)   # written as r2mpu processes exit
@@ -110,8 +116,9 @@ def main():
                          "or leak fails that request")
     args = ap.parse_args()
     modes = args.mode.split(",")
-    if not set(modes) <= {"cgi", "lighttpd"}:
-        ap.error("--mode takes cgi and/or lighttpd")
+    known = {"cgi", "lighttpd", "apache-fcgid", "apache-cgi", "apache-proxy-fcgi"}
+    if not set(modes) <= known:
+        ap.error("--mode takes some of " + ", ".join(sorted(known)))
 
     sandbox = tempfile.mkdtemp(prefix="r2mpu-blackbox-")
     failed_any = False
