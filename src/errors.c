@@ -30,9 +30,10 @@ void log_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	n = 0;
-	while (line[n] != '\0')
-		n++;
+	/* Client text may be in the line: no control byte may forge another line. */
+	for (n = 0; line[n] != '\0'; n++)
+		if ((unsigned char)line[n] < 0x20 || line[n] == 0x7f)
+			line[n] = '?';
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, (size_t)n) < 0) {
 		/* Nowhere left to report it. */

@@ -8,6 +8,9 @@
 
 #include <json-c/json.h>
 
+/* The largest metadata create accepts must fit in an answer's headers. */
+_Static_assert(HTTP_META_MAX + 4096 <= RESPONSE_HEADERS_MAX, "metadata fits the headers");
+
 static int oom(struct r2err *err)
 {
 	return r2err_set(err, 500, "InternalError", "Out of memory");

@@ -41,7 +41,9 @@ static void header_append(struct response *res, const char *name, const char *va
 	char *p;
 
 	if (res->started || res->hlen + nlen + vlen + 4 > sizeof(res->headers)) {
-		log_error("response: header %s dropped (too late or too long)", name);
+		/* Never send an answer with a header missing (a 206 without Content-Range). */
+		log_error("response: header %s does not fit or comes too late", name);
+		res->overflow = true;
 		return;
 	}
 	p = res->headers + res->hlen;
@@ -94,8 +96,18 @@ int response_start(struct response *res, int status)
 
 	if (res->started)
 		return res->failed ? -1 : 0;
-	res->status = status;
 	res->started = true;
+	if (res->overflow) {
+		static const char head[] = "Status: 500 Internal Server Error\r\n"
+			"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 49\r\n\r\n";
+		static const char body[] = "InternalError: the answer's headers are too large";
+
+		_Static_assert(sizeof(body) - 1 == 49, "Content-Length above");
+		if (out(res, head, sizeof(head) - 1) == 0 && !res->head)
+			out(res, body, sizeof(body) - 1);
+		res->failed = true;     /* no body of the original answer follows */
+		return -1;
+	}
 	n = snprintf(line, sizeof(line), "Status: %d %s\r\n", status, status_reason(status));
 	if (out(res, line, (size_t)n) < 0 || out(res, res->headers, res->hlen) < 0 ||
 	    out(res, "\r\n", 2) < 0)

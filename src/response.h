@@ -9,7 +9,7 @@
 
 struct json_object;
 
-#define RESPONSE_HEADERS_MAX 8192
+#define RESPONSE_HEADERS_MAX (16 * 1024)   /* 8 KiB of object metadata and the rest */
 
 /*
  * One per request. Headers accumulate in a fixed buffer and go out once,
@@ -17,8 +17,8 @@ struct json_object;
  * error (the client went away) every further call does nothing.
  */
 struct response {
-	int status;                  /* 0 until set */
 	bool head;                   /* HEAD: headers only, never a body */
+	bool overflow;               /* a header did not fit: the answer becomes a 500 */
 	bool started;                /* status and headers are written */
 	bool failed;                 /* a write failed */
 	size_t hlen;

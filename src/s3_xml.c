@@ -42,7 +42,8 @@ static xmlDocPtr parse(const char *body, size_t len, const char *root_name, xmlN
 	if (doc == NULL)
 		return NULL;
 	*root = xmlDocGetRootElement(doc);
-	if (*root == NULL || !root_is(*root, root_name)) {
+	/* S3 answers have no DTD; one here could only define entities to expand. */
+	if (doc->intSubset != NULL || *root == NULL || !root_is(*root, root_name)) {
 		xmlFreeDoc(doc);
 		*root = NULL;
 		return NULL;
@@ -75,8 +76,7 @@ static bool child_text(xmlNodePtr parent, const char *name, char *out, size_t ca
 	return true;
 }
 
-/* S3 quotes ETags ("abc"); r2mpu keeps them bare. */
-static void unquote(char *s)
+void s3_etag_unquote(char *s)
 {
 	size_t n = strlen(s);
 
@@ -122,7 +122,7 @@ int s3_xml_parse_complete(const char *body, size_t len, char etag[ETAG_MAX])
 	if (doc == NULL)
 		return -1;
 	child_text(root, "ETag", etag, ETAG_MAX);
-	unquote(etag);
+	s3_etag_unquote(etag);
 	xmlFreeDoc(doc);
 	return 0;
 }
@@ -146,8 +146,14 @@ int s3_xml_parse_list_parts(const char *body, size_t len, struct s3_part_set *se
 		return -1;
 	set->truncated = child_text(root, "IsTruncated", text, sizeof(text)) &&
 			 strcmp(text, "true") == 0;
-	set->next_marker = child_text(root, "NextPartNumberMarker", text, sizeof(text)) ?
-			   atoi(text) : 0;
+	set->next_marker = 0;
+	if (child_text(root, "NextPartNumberMarker", text, sizeof(text))) {
+		char *end;
+		long v = strtol(text, &end, 10);
+
+		if (*end == '\0' && v >= 0 && v <= 10000)
+			set->next_marker = (int)v;
+	}
 	for (n = root->children; n != NULL; n = n->next) {
 		struct s3_part_info *p;
 		char *end;
@@ -156,9 +162,13 @@ int s3_xml_parse_list_parts(const char *body, size_t len, struct s3_part_set *se
 			continue;
 		if (set->count == set->cap) {
 			size_t cap = set->cap ? set->cap * 2 : 64;
-			struct s3_part_info *grown = realloc(set->parts, cap * sizeof(*grown));
+			struct s3_part_info *grown;
 
-			if (grown == NULL || cap > 10000 * 2)
+			/* An upload has at most 10000 parts: more is a broken answer. */
+			if (cap > 2 * 10000)
+				goto out;
+			grown = realloc(set->parts, cap * sizeof(*grown));
+			if (grown == NULL)
 				goto out;
 			set->parts = grown;
 			set->cap = cap;
@@ -176,7 +186,7 @@ int s3_xml_parse_list_parts(const char *body, size_t len, struct s3_part_set *se
 		if (*end != '\0')
 			goto out;
 		child_text(n, "ETag", p->etag, sizeof(p->etag));
-		unquote(p->etag);
+		s3_etag_unquote(p->etag);
 		set->count++;
 	}
 	rc = 0;

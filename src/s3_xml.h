@@ -17,6 +17,9 @@ struct s3_error_doc {
 	char message[256];
 };
 
+/* S3 quotes ETags ("abc"); r2mpu keeps them bare. Only a quote at both ends goes. */
+void s3_etag_unquote(char *s);
+
 /* <Error><Code/><Message/></Error>: 0 when body is one, else -1. */
 int s3_xml_parse_error(const char *body, size_t len, struct s3_error_doc *out);
 

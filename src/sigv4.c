@@ -7,11 +7,12 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/crypto.h>
 #include <openssl/hmac.h>
 
 #include "etag.h"
 
-#define SIGV4_MAX_ITEMS 16
+#define SIGV4_MAX_ITEMS 16   /* query parameters */
 
 int sigv4_uri_encode(const char *src, size_t len, bool keep_slash, char *dst, size_t dstlen)
 {
@@ -122,38 +123,70 @@ static int append(char *buf, size_t cap, size_t *used, const char *fmt, ...)
 	return 0;
 }
 
+/* A header value as SigV4 signs it: trimmed, inner runs of spaces as one. */
+static size_t trimall(const char *v, char *out)
+{
+	size_t n = 0;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	for (; *v != '\0'; v++) {
+		if (*v == ' ' || *v == '\t') {
+			if (n > 0 && out[n - 1] == ' ')
+				continue;
+			out[n++] = ' ';
+		} else {
+			out[n++] = *v;
+		}
+	}
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+	return n;
+}
+
 int sigv4_authorization(const struct sigv4_request *req, const struct sigv4_credentials *cred,
 			const char *amz_date, char *out, size_t outlen)
 {
-	const struct sigv4_header *sorted[SIGV4_MAX_ITEMS];
-	char canonical[8192], signed_names[512], to_sign[512], scope[128];
+	const struct sigv4_header *sorted[SIGV4_MAX_HEADERS];
+	char signed_names[512], to_sign[512], scope[128];
 	char hash[SHA256_HEX_LEN + 1], date[9], secret[256], sig[SHA256_HEX_LEN + 1];
 	unsigned char k[32];
-	size_t i, used = 0, sused = 0;
+	char *canonical = NULL;
+	size_t i, cap, used = 0, sused = 0;
+	int rc = -1;
 
-	if (req->nheaders > SIGV4_MAX_ITEMS || strlen(amz_date) != 16)
+	if (req->nheaders > SIGV4_MAX_HEADERS || strlen(amz_date) != 16)
 		return -1;
 	memcpy(date, amz_date, 8);
 	date[8] = '\0';
-	for (i = 0; i < req->nheaders; i++)
+	/* The canonical request, sized for what goes in it (header values are unbounded here). */
+	cap = strlen(req->method) + strlen(req->path) + strlen(req->query) +
+	      strlen(req->payload_hash) + sizeof(signed_names) + 16;
+	for (i = 0; i < req->nheaders; i++) {
 		sorted[i] = &req->headers[i];
+		cap += strlen(req->headers[i].name) + strlen(req->headers[i].value) + 2;
+	}
 	qsort(sorted, req->nheaders, sizeof(sorted[0]), header_cmp);
+	canonical = malloc(cap);
+	if (canonical == NULL)
+		return -1;
 
 	/* 1. The canonical request. */
-	if (append(canonical, sizeof(canonical), &used, "%s\n%s\n%s\n", req->method,
-		   req->path, req->query) < 0)
-		return -1;
+	if (append(canonical, cap, &used, "%s\n%s\n%s\n", req->method, req->path, req->query) < 0)
+		goto out;
 	signed_names[0] = '\0';
 	for (i = 0; i < req->nheaders; i++) {
-		if (append(canonical, sizeof(canonical), &used, "%s:%s\n", sorted[i]->name,
-			   sorted[i]->value) < 0 ||
+		if (append(canonical, cap, &used, "%s:", sorted[i]->name) < 0 ||
 		    append(signed_names, sizeof(signed_names), &sused, "%s%s", i ? ";" : "",
 			   sorted[i]->name) < 0)
-			return -1;
+			goto out;
+		used += trimall(sorted[i]->value, canonical + used);   /* fits: cap counts it */
+		if (append(canonical, cap, &used, "\n") < 0)
+			goto out;
 	}
-	if (append(canonical, sizeof(canonical), &used, "\n%s\n%s", signed_names,
-		   req->payload_hash) < 0)
-		return -1;
+	if (append(canonical, cap, &used, "\n%s\n%s", signed_names, req->payload_hash) < 0)
+		goto out;
 
 	/* 2. The string to sign. */
 	snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", date, cred->region, cred->service);
@@ -161,21 +194,23 @@ int sigv4_authorization(const struct sigv4_request *req, const struct sigv4_cred
 	used = 0;
 	if (append(to_sign, sizeof(to_sign), &used, "AWS4-HMAC-SHA256\n%s\n%s\n%s", amz_date,
 		   scope, hash) < 0)
-		return -1;
+		goto out;
 
 	/* 3. The signing key, derived from the secret, and the signature. */
 	if (snprintf(secret, sizeof(secret), "AWS4%s", cred->secret_access_key) >= (int)sizeof(secret))
-		return -1;
+		goto out;
 	if (hmac(secret, strlen(secret), date, k) < 0 ||
 	    hmac(k, 32, cred->region, k) < 0 || hmac(k, 32, cred->service, k) < 0 ||
-	    hmac(k, 32, "aws4_request", k) < 0 || hmac(k, 32, to_sign, k) < 0) {
-		memset(secret, 0, sizeof(secret));
-		return -1;
-	}
-	memset(secret, 0, sizeof(secret));
+	    hmac(k, 32, "aws4_request", k) < 0 || hmac(k, 32, to_sign, k) < 0)
+		goto out;
 	hex_encode(k, 32, sig);
 	used = 0;
-	return append(out, outlen, &used,
-		      "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-		      cred->access_key_id, scope, signed_names, sig);
+	rc = append(out, outlen, &used,
+		    "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
+		    cred->access_key_id, scope, signed_names, sig);
+out:
+	OPENSSL_cleanse(secret, sizeof(secret));
+	OPENSSL_cleanse(k, sizeof(k));
+	free(canonical);
+	return rc;
 }

@@ -9,6 +9,7 @@
 #define SIGV4_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define SIGV4_UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
 #define SIGV4_AUTH_MAX 512      /* an Authorization header value fits */
+#define SIGV4_MAX_HEADERS 16    /* headers one request may sign */
 
 /*
  * Percent-encode src[0..len) as SigV4 (and S3) want it: every byte except
@@ -39,7 +40,9 @@ struct sigv4_request {
 	const char *method;
 	const char *path;                  /* canonical URI: already encoded */
 	const char *query;                 /* canonical query: sigv4_canonical_query() or "" */
-	const struct sigv4_header *headers;   /* every header to sign, any order, at most 16 */
+	const struct sigv4_header *headers;   /* every header to sign, any order, at most
+						 SIGV4_MAX_HEADERS; values are trimmed and
+						 their inner spaces collapsed when signed */
 	size_t nheaders;
 	const char *payload_hash;          /* hex SHA-256, or SIGV4_UNSIGNED_PAYLOAD */
 };

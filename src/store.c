@@ -26,6 +26,19 @@ void http_meta_free(struct http_meta *m)
 	}
 }
 
+int store_no_such_upload(struct r2err *err)
+{
+	return r2err_set(err, 404, "NoSuchUpload",
+			 "NoSuchUpload: The specified multipart upload does not exist.");
+}
+
+int store_invalid_part(struct r2err *err, int part_number)
+{
+	return r2err_set(err, 400, "InvalidPart",
+			 "InvalidPart: One or more of the specified parts could not be found "
+			 "or its etag does not match (part %d).", part_number);
+}
+
 int store_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));

@@ -77,7 +77,6 @@ struct object_sink {
  * Keys are validated before they get here; upload ids are not.
  */
 struct store_ops {
-	const char *name;
 	/* *upload_id: malloc'd, caller frees. */
 	int (*create)(void *st, const char *key, const struct http_meta *meta,
 		      char **upload_id, struct r2err *err);
@@ -99,6 +98,10 @@ struct store {
 	const struct store_ops *ops;
 	void *state;
 };
+
+/* The errors both stores give in the same words. Each returns -1. */
+int store_no_such_upload(struct r2err *err);
+int store_invalid_part(struct r2err *err, int part_number);
 
 /* Open the store the configuration names; errbuf gets the reason on -1. */
 int store_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen);

@@ -62,12 +62,6 @@ static int io_error(struct r2err *err, const char *what, const char *name)
 	return r2err_set(err, 500, "InternalError", "InternalError: store I/O error");
 }
 
-static int no_such_upload(struct r2err *err)
-{
-	return r2err_set(err, 404, "NoSuchUpload",
-			 "NoSuchUpload: The specified multipart upload does not exist.");
-}
-
 static void put_be64(unsigned char *p, uint64_t v)
 {
 	int i;
@@ -300,13 +294,13 @@ static int upload_open(struct fs_store *fs, const char *key, const char *id, int
 	u->fd = -1;
 	u->meta = NULL;
 	if (!upload_id_valid(id))
-		return no_such_upload(err);
+		return store_no_such_upload(err);
 	snprintf(u->dir, sizeof(u->dir), "uploads/%s", id);
 	snprintf(path, sizeof(path), "%s/meta", u->dir);
 	u->fd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
 	if (u->fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			return no_such_upload(err);
+			return store_no_such_upload(err);
 		return io_error(err, "open", path);
 	}
 	while (flock(u->fd, lock) < 0) {
@@ -332,7 +326,7 @@ static int upload_open(struct fs_store *fs, const char *key, const char *id, int
 		goto gone;
 	return 0;
 gone:
-	no_such_upload(err);
+	store_no_such_upload(err);
 fail:
 	upload_close(u);
 	return -1;
@@ -391,6 +385,8 @@ static void sweep_expired(struct fs_store *fs)
 
 	dfd = openat(fs->root_fd, "uploads", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (d == NULL && dfd >= 0)
+		close(dfd);
 	while (d != NULL && (de = readdir(d)) != NULL) {
 		char dir[64];
 		struct stat dst;
@@ -433,6 +429,8 @@ static void sweep_expired(struct fs_store *fs)
 
 	dfd = openat(fs->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (d == NULL && dfd >= 0)
+		close(dfd);
 	while (d != NULL && (de = readdir(d)) != NULL) {
 		struct stat tst;
 
@@ -567,10 +565,14 @@ static int fs_upload_part(void *state, const char *key, const char *upload_id,
 		goto out;
 
 	/* Publish under the shared lock: complete/abort cannot run meanwhile. */
-	while (flock(u.fd, LOCK_SH) < 0 && errno == EINTR)
-		;
+	while (flock(u.fd, LOCK_SH) < 0) {
+		if (errno != EINTR) {
+			io_error(err, "lock", u.dir);
+			goto out;
+		}
+	}
 	if (fstat(u.fd, &st) < 0 || st.st_nlink == 0) {
-		no_such_upload(err);
+		store_no_such_upload(err);
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/part.%05d", u.dir, part_number);
@@ -674,9 +676,7 @@ static int check_parts(struct fs_store *fs, const struct upload *u,
 		if (found)
 			etag_from_md5(md5s[i], ours);
 		if (!found || !etag_equal(p->etag, ours)) {
-			r2err_set(err, 400, "InvalidPart",
-				  "InvalidPart: One or more of the specified parts could "
-				  "not be found or its etag does not match (part %d).", p->number);
+			store_invalid_part(err, p->number);
 			goto out;
 		}
 		*total += sizes[i];
@@ -749,6 +749,7 @@ static int fs_complete(void *state, const char *key, const char *upload_id,
 		tmp[0] = '\0';
 		goto out;
 	}
+	errno = EIO;     /* object_write_header can fail without setting errno */
 	if (object_write_header(fd, key, etag, total, &meta) < 0) {
 		io_error(err, "write", tmp);
 		goto out;
@@ -922,7 +923,6 @@ static void fs_close(void *state)
 }
 
 static const struct store_ops fs_ops = {
-	.name = "fs",
 	.create = fs_create,
 	.upload_part = fs_upload_part,
 	.complete = fs_complete,

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #include "http.h"
 #include "s3_xml.h"
@@ -22,7 +23,9 @@
 
 #define ANSWER_MAX (2 * 1024 * 1024)   /* error documents, XML results, ListParts pages */
 #define PATH_MAX_LEN (3 * 1024 + 128)  /* "/bucket/" + a 1024-byte key, every byte %XX */
-#define MAX_HEADERS 14
+#define MAX_HEADERS 13   /* extra headers: 6 of metadata, Range, If-None-Match, ... */
+#define HEADER_LINE_MAX (HTTP_META_MAX + 128)   /* any one header we send, name included */
+_Static_assert(MAX_HEADERS + 3 <= SIGV4_MAX_HEADERS, "the signer takes every header we send");
 
 /* Set an option of the handle unless one has failed already (every CURLcode is checked). */
 #define SETOPT(opt, val) \
@@ -65,7 +68,7 @@ struct s3_call {
 	char content_range[96];
 	char content_length[32];
 	char last_modified[64];
-	char meta[META_NFIELDS][1024];
+	char *meta[META_NFIELDS];              /* owned, from the answer's headers */
 	bool meta_seen[META_NFIELDS];
 	char *answer;                          /* body of a non-streamed answer, NUL-terminated */
 	size_t answer_len;
@@ -114,10 +117,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 #define IS(name) (nlen == sizeof(name) - 1 && strncasecmp(line, name, nlen) == 0)
 	if (IS("ETag")) {
 		trim_copy(c->etag, sizeof(c->etag), colon + 1, len - nlen - 1);
-		if (c->etag[0] == '"' && strlen(c->etag) >= 2) {
-			memmove(c->etag, c->etag + 1, strlen(c->etag) - 2);
-			c->etag[strlen(c->etag) - 2] = '\0';
-		}
+		s3_etag_unquote(c->etag);
 	} else if (IS("Content-Length")) {
 		trim_copy(c->content_length, sizeof(c->content_length), colon + 1, len - nlen - 1);
 	} else if (IS("Content-Range")) {
@@ -128,7 +128,16 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 		for (i = 0; i < META_NFIELDS; i++) {
 			if (nlen == strlen(http_meta_header[i]) &&
 			    strncasecmp(line, http_meta_header[i], nlen) == 0) {
-				trim_copy(c->meta[i], sizeof(c->meta[i]), colon + 1, len - nlen - 1);
+				size_t vlen = len - nlen - 1;
+
+				/* Values as long as create accepted (HTTP_META_MAX), not cut. */
+				if (vlen > HTTP_META_MAX)
+					vlen = HTTP_META_MAX;
+				free(c->meta[i]);
+				c->meta[i] = malloc(vlen + 1);
+				if (c->meta[i] == NULL)
+					return 0;       /* aborts the transfer */
+				trim_copy(c->meta[i], vlen + 1, colon + 1, len - nlen - 1);
 				c->meta_seen[i] = true;
 			}
 		}
@@ -260,9 +269,15 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
 
 static void call_free(struct s3_call *c)
 {
+	int i;
+
 	free(c->answer);
 	c->answer = NULL;
 	c->answer_len = 0;
+	for (i = 0; i < META_NFIELDS; i++) {
+		free(c->meta[i]);
+		c->meta[i] = NULL;
+	}
 }
 
 static void add_header(struct s3_call *c, const char *name, const char *value)
@@ -307,7 +322,7 @@ static int curl_failure(struct s3_store *s, struct s3_call *c, CURLcode rc, cons
 static int s3_perform(struct s3_store *s, struct s3_call *c, struct r2err *err)
 {
 	char path[PATH_MAX_LEN], query[1600], url[CONFIG_STRING_MAX + PATH_MAX_LEN + 1600];
-	char amz_date[17], auth[SIGV4_AUTH_MAX], line[2048], errbuf[CURL_ERROR_SIZE] = "";
+	char amz_date[17], auth[SIGV4_AUTH_MAX], line[HEADER_LINE_MAX], errbuf[CURL_ERROR_SIZE] = "";
 	struct sigv4_header all[MAX_HEADERS + 3];
 	struct sigv4_request req;
 	struct sigv4_credentials cred = { s->access_key_id, s->secret_access_key, s->region, "s3" };
@@ -341,7 +356,13 @@ static int s3_perform(struct s3_store *s, struct s3_call *c, struct r2err *err)
 
 	/* The header list: every signed header, the signature, and no "Expect". */
 	for (i = 0; i < req.nheaders; i++) {
-		snprintf(line, sizeof(line), "%s: %s", all[i].name, all[i].value);
+		/* Never send less than was signed. */
+		if (snprintf(line, sizeof(line), "%s: %s", all[i].name, all[i].value) >=
+		    (int)sizeof(line)) {
+			r2err_set(err, 400, "InvalidArgument", "InvalidArgument: header %s is too long",
+				  all[i].name);
+			goto out;
+		}
 		if ((grown = curl_slist_append(list, line)) == NULL)
 			goto oom;
 		list = grown;
@@ -443,14 +464,9 @@ static bool upload_id_plausible(const char *id)
 {
 	size_t n = strlen(id);
 
-	return n > 0 && n < S3_UPLOAD_ID_MAX &&
+	/* 300: ids are far shorter; encoded (+ and = take 3 bytes), it fits the query. */
+	return n > 0 && n <= 300 &&
 	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+=-") == n;
-}
-
-static int no_such_upload(struct r2err *err)
-{
-	return r2err_set(err, 404, "NoSuchUpload",
-			 "NoSuchUpload: The specified multipart upload does not exist.");
 }
 
 /*
@@ -462,9 +478,9 @@ static int upload_error(const struct s3_call *c, struct r2err *err)
 	struct s3_error_doc doc;
 	bool has_doc = s3_xml_parse_error(c->answer, c->answer_len, &doc) == 0;
 
-	if (c->status == 404 || (has_doc && (strcmp(doc.code, "NoSuchUpload") == 0 ||
-					     strcmp(doc.code, "NoSuchKey") == 0)))
-		return no_such_upload(err);
+	if (has_doc ? strcmp(doc.code, "NoSuchUpload") == 0 || strcmp(doc.code, "NoSuchKey") == 0
+		    : c->status == 404)
+		return store_no_such_upload(err);
 	s3_map_error((int)c->status, has_doc ? &doc : NULL, err);
 	return -1;
 }
@@ -523,7 +539,7 @@ static int list_parts(struct s3_store *s, const char *key, const char *upload_id
 
 	memset(set, 0, sizeof(*set));
 	if (!upload_id_plausible(upload_id))
-		return no_such_upload(err);
+		return store_no_such_upload(err);
 	for (;;) {
 		struct s3_call c = { .method = "GET", .key = key,
 				     .params = { { "uploadId", upload_id }, { "max-parts", "1000" },
@@ -547,7 +563,7 @@ static int list_parts(struct s3_store *s, const char *key, const char *upload_id
 			r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
 			goto fail;
 		}
-		if (!set->truncated || set->next_marker <= atoi(marker))
+		if (!set->truncated || set->next_marker <= (int)strtol(marker, NULL, 10))
 			return 0;
 		snprintf(marker, sizeof(marker), "%d", set->next_marker);
 	}
@@ -572,7 +588,7 @@ static int upload_exists(struct s3_store *s, const char *key, const char *upload
 	int rc = 0;
 
 	if (!upload_id_plausible(upload_id))
-		return no_such_upload(err);
+		return store_no_such_upload(err);
 	if (s3_perform(s, &c, err) < 0)
 		rc = -1;
 	else if (c.status != 200)
@@ -636,7 +652,7 @@ static int s3_abort(void *st, const char *key, const char *upload_id, struct r2e
 	int rc = -1;
 
 	if (!upload_id_plausible(upload_id))
-		return no_such_upload(err);
+		return store_no_such_upload(err);
 	if (s3_perform(st, &c, err) < 0)
 		goto out;
 	if (c.status == 204 || c.status == 200)
@@ -718,6 +734,7 @@ static int check_parts(struct s3_store *s, const char *key, const char *upload_i
 	unsigned char (*md5s)[MD5_LEN] = NULL;
 	struct s3_part_set set;
 	uint64_t *sizes = NULL;
+	bool all_md5 = true;
 	size_t i, j;
 	int rc = -1;
 
@@ -741,19 +758,18 @@ static int check_parts(struct s3_store *s, const char *key, const char *upload_i
 				  p->number, p->etag,
 				  j < set.count && set.parts[j].number == p->number ?
 				  set.parts[j].etag : "no such part");
-			r2err_set(err, 400, "InvalidPart",
-				  "InvalidPart: One or more of the specified parts could "
-				  "not be found or its etag does not match (part %d).", p->number);
+			store_invalid_part(err, p->number);
 			goto out;
 		}
 		sizes[i] = set.parts[j].size;
 		if (hex_decode(set.parts[j].etag, md5s[i], MD5_LEN) < 0)
-			memset(md5s[i], 0, MD5_LEN);   /* not an MD5: no expected ETag */
+			all_md5 = false;     /* not an MD5: no expected ETag */
 	}
 	rc = part_sizes_check(parts, sizes, err);
 	/* The ETag the object will have where the store follows S3's formula. */
-	if (rc == 0 && etag_multipart((const unsigned char (*)[MD5_LEN])md5s, parts->count,
-				      expected) < 0)
+	expected[0] = '\0';
+	if (rc == 0 && all_md5 &&
+	    etag_multipart((const unsigned char (*)[MD5_LEN])md5s, parts->count, expected) < 0)
 		expected[0] = '\0';
 out:
 	free(md5s);
@@ -839,8 +855,12 @@ static int s3_get(void *st, const char *key, const struct get_request *req,
 		struct s3_call probe = { 0 };
 
 		if (req->if_range == NULL ||
-		    (head_object(st, key, &probe) == 0 && if_range_allows(req->if_range, probe.etag)))
+		    (head_object(st, key, &probe) == 0 && if_range_allows(req->if_range, probe.etag))) {
 			add_header(&c, "range", req->range);
+			/* Also to the store: one that honours it closes the HEAD-GET window. */
+			if (req->if_range != NULL)
+				add_header(&c, "if-range", req->if_range);
+		}
 	}
 	/*
 	 * If-Match is decided here (sink_begin) on the ETag the store sends:
@@ -901,13 +921,12 @@ static void s3_close(void *state)
 		return;
 	if (s->curl != NULL)
 		curl_easy_cleanup(s->curl);
-	memset(s->secret_access_key, 0, sizeof(s->secret_access_key));
+	OPENSSL_cleanse(s->secret_access_key, sizeof(s->secret_access_key));
 	free(s);
 	curl_global_cleanup();
 }
 
 static const struct store_ops s3_ops = {
-	.name = "s3",
 	.create = s3_create,
 	.upload_part = s3_upload_part,
 	.complete = s3_complete,
