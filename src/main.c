@@ -14,6 +14,7 @@
 #include "store.h"
 
 #define R2MPU_VERSION "0.1.0"
+#define DRAIN_MAX (64 * 1024 * 1024)   /* larger unread bodies are left to the server */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -91,6 +92,13 @@ static void serve_one(const struct config *cfg, struct store *store)
 		send_error(&res, &err);
 	else
 		route_request(cfg, store, &req, &res);
+	/*
+	 * A body left unread (an error answered before it) is read now, after
+	 * the answer has gone out: mod_cgid writes the whole body to a CGI and
+	 * breaks the answer when the CGI exits without reading it.
+	 */
+	response_flush(&res);
+	request_drain_body(&req, DRAIN_MAX);
 	request_free(&req);
 }
 

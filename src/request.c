@@ -106,6 +106,19 @@ static ssize_t read_stdin(void *ctx, char *buf, size_t len)
 	return (ssize_t)n;
 }
 
+void request_drain_body(struct request *r, uint64_t max)
+{
+	char buf[16 * 1024];
+	uint64_t start = r->body_read;
+
+	if (r->content_length == 0 ||
+	    (r->content_length > 0 && (uint64_t)r->content_length - r->body_read > max))
+		return;
+	/* Without a length (chunked), read to the end, but never more than max. */
+	while (r->body_read - start < max && read_stdin(r, buf, sizeof(buf)) > 0)
+		;
+}
+
 struct byte_source request_body_source(struct request *r)
 {
 	struct byte_source src = {

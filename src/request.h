@@ -39,6 +39,14 @@ struct request {
 int request_read(struct request *r, const struct config *cfg, struct r2err *err);
 void request_free(struct request *r);
 
+/*
+ * Read and drop what is left of the body, when that is at most `max` bytes
+ * (without a Content-Length: up to `max` bytes, or the end).
+ * A CGI that exits with its input unread makes Apache's mod_cgid fail
+ * writing it and break the answer.
+ */
+void request_drain_body(struct request *r, uint64_t max);
+
 /* The body as a byte_source of content_length bytes, reading stdin. */
 struct byte_source request_body_source(struct request *r);
 

@@ -124,6 +124,12 @@ int response_write(struct response *res, const void *buf, size_t len)
 	return out(res, buf, len);
 }
 
+void response_flush(struct response *res)
+{
+	if (!res->failed && fflush(stdout) != 0)
+		res->failed = true;
+}
+
 static void send_body(struct response *res, int status, const char *type,
 		      const char *body, size_t len)
 {

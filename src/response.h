@@ -37,6 +37,9 @@ int response_start(struct response *res, int status);
 /* Body bytes (dropped for HEAD); starts the response if needed. */
 int response_write(struct response *res, const void *buf, size_t len);
 
+/* Push what is written so far to the server (before a slow drain of the body). */
+void response_flush(struct response *res);
+
 /* Whole answers. */
 void send_error(struct response *res, const struct r2err *err);
 void send_json(struct response *res, int status, struct json_object *body);  /* body borrowed */

@@ -77,6 +77,14 @@ def expect(r, status, body=None, contains=None, code=None):
     return r
 
 
+def assert_length(r, n):
+    """Content-Length n, or none at all with chunked encoding (Apache's mod_cgid
+    drops a CGI's Content-Length and chunks the body)."""
+    cl = r.header("content-length")
+    assert cl == str(n) or (cl is None and r.header("transfer-encoding") == "chunked"), \
+        (n, r.headers)
+
+
 def expect_refused(r, env, status, server_statuses=(), **kw):
     """An error r2mpu must answer, unless a web server in front refused the
     request first (it never reaches r2mpu then): with no X-R2mpu-Error
@@ -191,12 +199,13 @@ def multipart_roundtrip(c, env):
     g = expect(get(c, key), 200)
     assert g.body == b"".join(chunks), "read-back differs"
     assert g.header("etag") == '"%s"' % mp_etag(chunks), g.headers
-    assert g.header("content-length") == str(sum(map(len, chunks))), g.headers
+    assert_length(g, sum(map(len, chunks)))
     # With no Content-Type given, the store's default (S3's may be binary/octet-stream).
     assert g.header("content-type") in ("application/octet-stream", "binary/octet-stream"), g.headers
     assert r.header("etag") == g.header("etag")
     h = expect(get(c, key, method="HEAD"), 200, body=b"")
-    assert h.header("content-length") == str(sum(map(len, chunks))), h.headers
+    if h.header("content-length") is not None:
+        assert h.header("content-length") == str(sum(map(len, chunks))), h.headers
     assert h.header("etag") == g.header("etag")
 
 
@@ -214,7 +223,7 @@ def empty_parts_list_makes_empty_object(c, env):
     r = expect(complete(c, key, uid, []), 200, body=b"")
     assert r.header("etag") == '"%s"' % md5(b""), r.headers
     g = expect(get(c, key), 200, body=b"")
-    assert g.header("content-length") == "0", g.headers
+    assert_length(g, 0)
 
 
 @case
@@ -326,9 +335,22 @@ def part_body_length_rules(c, env):
         expect_refused(r, env, 411, (411,))
     else:   # lighttpd de-chunks a body that arrived whole and passes its length
         assert r.json() == {"partNumber": 1, "etag": md5(b"abc")}, r
-    expect(c.request("PUT", t, content_length=MAX_PART + 1), 413, code="EntityTooLarge")
-    expect_refused(c.request("PUT", t, content_length=1 << 40), env, 413, (413,),
-                   code="EntityTooLarge")
+    if not env.server.startswith("apache"):
+        # Refused from the Content-Length alone, before a byte of the body.
+        expect(c.request("PUT", t, content_length=MAX_PART + 1), 413, code="EntityTooLarge")
+    elif env.server == "apache-fcgid":
+        # mod_fcgid hands a body over LimitRequestBody on as an EMPTY one:
+        # refused, never stored as an empty part.
+        expect(c.request("PUT", t, body=b"x" * (MAX_PART + 1)), 400, code="MissingBody")
+    else:
+        # Apache reads (mod_cgid: refuses with LimitRequestBody) or streams the body.
+        expect_refused(c.request("PUT", t, body=b"x" * (MAX_PART + 1)), env, 413, (413,),
+                       code="EntityTooLarge")
+    if env.server not in ("apache-fcgid", "apache-proxy-fcgi"):
+        # (mod_fcgid would hand it on empty, as above; mod_proxy_fcgi waits
+        # for the body this request never sends.)
+        expect_refused(c.request("PUT", t, content_length=1 << 40), env, 413, (413,),
+                       code="EntityTooLarge")
     p = put_part(c, key, uid, 1, data(MAX_PART, 9))   # exactly the maximum is fine
     expect(complete(c, key, uid, [p]), 200)
 
@@ -460,8 +482,8 @@ def key_validation(c, env):
                 "/a%0Ab", "/a%0D%0Ab", "/a%7Fb", "/a%C2%85b", "/a%zz", "/a%4"):
         for m, a in (("POST", "mpu-create"), ("GET", "get"), ("DELETE", "delete")):
             r = c.request(m, (raw or "/") + "?action=" + a, body=b"" if m == "POST" else None)
-            # lighttpd itself refuses some of these (invalid UTF-8, %00).
-            expect_refused(r, env, 400, (400,))
+            # lighttpd refuses some of these itself (invalid UTF-8, %00), Apache with 404.
+            expect_refused(r, env, 400, (400, 404))
             assert r.header("x-r2mpu-error") in ("InvalidKey", "InvalidURI") or \
                 not env.cgi, (raw, r)
     long_key = "k" * 1025
@@ -478,6 +500,8 @@ def key_validation(c, env):
 @case
 def keys_cannot_escape_the_store(c, env):
     skip_on_moto(env, "keys with dot segments and %")
+    if env.server.startswith("apache"):
+        skip("Apache resolves dot segments in the path before r2mpu sees it")
     before = snapshot_outside(env)
     for key in ("..", "../../outside", "../uploads/x", "a/../../b", "/etc/passwd",
                 "./.", "tmp/../objects", "..%2f..%2fescape"):
@@ -515,7 +539,7 @@ def ranges(c, env):
                              ("bytes=7-7", 7, 7)):
         r = expect(get(c, key, {"Range": rng}), 206, body=body[first:last + 1])
         assert r.header("content-range") == "bytes %d-%d/1000" % (first, last), (rng, r.headers)
-        assert r.header("content-length") == str(last - first + 1)
+        assert_length(r, last - first + 1)
     for rng in ("bytes=1000-", "bytes=5000-6000", "bytes=-0"):
         r = expect(get(c, key, {"Range": rng}), 416)
         assert r.header("content-range") == "bytes */1000", r.headers
@@ -561,7 +585,7 @@ def http_metadata_roundtrip(c, env):
             assert r.header(name) == value, (method, name, r.headers)
     expect_refused(c.request("POST", "/meta/big?action=mpu-create",
                              headers={"Cache-Control": "x" * 9000}, body=b""),
-                   env, 400, (431,), code="MetadataTooLarge")
+                   env, 400, (400, 431), code="MetadataTooLarge")
     if env.cgi:   # a web server never hands over a raw control character
         expect(c.request("POST", "/meta/ctl?action=mpu-create",
                          headers={"Content-Disposition": "a\x01b"}, body=b""), 400)

@@ -317,10 +317,11 @@ Group www-data
 Define R2MPU_HOME %(home)s
 Define R2MPU_CONF %(conf)s
 Define R2MPU_FCGI 127.0.0.1:%(fcgi)d
+Define R2MPU_MAX_PART %(max_part)d
 Include %(top)s/apache-conf/r2mpu-%(variant)s.conf
 """ % {"state": self.state, "port": self.port, "log": self.logfile, "mods": mods,
                 "top": self.top, "home": home, "conf": conf_file, "fcgi": fcgi_port,
-                "variant": self.variant})
+                "variant": self.variant, "max_part": 16 * 1024 * 1024})
         self.stderr = open(self.logfile, "ab")
         if self.variant == "proxy-fcgi":
             env = dict(os.environ, R2MPU_CONFIG=conf_file, R2MPU_MOUNT="/r2mpu")

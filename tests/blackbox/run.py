@@ -31,6 +31,7 @@ class Env:
         self.cgi = cgi
         self.store = store    # "fs", "moto" or "radosgw"
         self.buffers_bodies = False   # the server reads whole bodies first (mod_fcgid)
+        self.server = "none"          # cgi, lighttpd, apache-...
 
 
 def leftovers(root):
@@ -68,6 +69,7 @@ def run_setting(mode, store, settings, sandbox, valgrind, only):
     """One mode against one store; returns (passed, failed, skipped)."""
     root = settings.get("R2MPU_FS_ROOT")
     env = Env(root if store == "fs" else None, mode == "cgi", store)
+    env.server = mode
     label = mode if store == "fs" else "%s+%s" % (mode, store)
     log = os.path.join(sandbox, "server-%s.log" % mode)
     if mode == "cgi":
