@@ -331,9 +331,13 @@ Include %(top)s/apache-conf/r2mpu-%(variant)s.conf
         self.procs.append(subprocess.Popen(
             ["apache2", "-f", os.path.join(self.state, "httpd.conf"), "-DFOREGROUND"],
             stderr=self.stderr, env=dict(os.environ, APACHE_LOG_DIR=self.state)))
-        wait_for_port(self.port, self.procs[-1])
-        if self.variant == "proxy-fcgi":
-            wait_for_port(fcgi_port, self.procs[0])
+        try:
+            wait_for_port(self.port, self.procs[-1])
+            if self.variant == "proxy-fcgi":
+                wait_for_port(fcgi_port, self.procs[0])
+        except Exception:
+            self.__exit__()
+            raise
         return PrefixedClient(HttpClient("apache-" + self.variant, "127.0.0.1", self.port),
                               "/r2mpu")
 
@@ -362,3 +366,72 @@ class PrefixedClient:
 
     def send_truncated(self, target, declared, sent):
         return self.inner.send_truncated(self.prefix + target, declared, sent)
+
+
+class Nginx:
+    """Real nginx with the shipped nginx-conf/r2mpu.conf, before a standalone r2mpu."""
+
+    def __init__(self, top, settings, logfile, workdir):
+        self.top = top
+        self.settings = dict(settings)
+        self.logfile = logfile
+        self.state = os.path.join(workdir, "nginx")
+        self.procs = []
+
+    def __enter__(self):
+        os.makedirs(self.state)
+        self.port = free_port()
+        fcgi_port = free_port()
+        snippet = open(os.path.join(self.top, "nginx-conf", "r2mpu.conf")).read()
+        snippet = snippet.replace("127.0.0.1:9000;", "127.0.0.1:%d;" % fcgi_port)
+        with open(os.path.join(self.state, "r2mpu.conf"), "w") as f:
+            f.write(snippet)
+        # The snippet's "include fastcgi_params" is relative to the prefix.
+        import shutil
+        shutil.copy("/etc/nginx/fastcgi_params", self.state)
+        with open(os.path.join(self.state, "nginx.conf"), "w") as f:
+            f.write("""daemon off;
+worker_processes 2;
+pid %(s)s/nginx.pid;
+error_log %(log)s warn;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path %(s)s/body;
+    fastcgi_temp_path %(s)s/fastcgi;
+    proxy_temp_path %(s)s/proxy;
+    uwsgi_temp_path %(s)s/uwsgi;
+    scgi_temp_path %(s)s/scgi;
+    server {
+        listen 127.0.0.1:%(port)d;
+        include %(s)s/r2mpu.conf;
+    }
+}
+""" % {"s": self.state, "log": self.logfile, "port": self.port})
+        self.stderr = open(self.logfile, "ab")
+        binary = os.environ.get("R2MPU_TEST_BIN") or os.path.join(self.top, "cgi-bin", "r2mpu.fcgi")
+        env = dict(os.environ, R2MPU_MOUNT="/r2mpu")
+        env.update({k: v for k, v in self.settings.items() if k.startswith("R2MPU_")})
+        self.procs.append(subprocess.Popen(
+            [binary, "--listen", "127.0.0.1:%d" % fcgi_port, "--workers", "8"],
+            env=env, stderr=self.stderr))
+        self.procs.append(subprocess.Popen(
+            ["nginx", "-c", os.path.join(self.state, "nginx.conf"), "-p", self.state],
+            stderr=self.stderr))
+        try:
+            wait_for_port(fcgi_port, self.procs[0])
+            wait_for_port(self.port, self.procs[1])
+        except Exception:
+            self.__exit__()
+            raise
+        return PrefixedClient(HttpClient("nginx", "127.0.0.1", self.port), "/r2mpu")
+
+    def __exit__(self, *exc):
+        for p in reversed(self.procs):
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.stderr.close()

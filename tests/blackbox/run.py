@@ -18,7 +18,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cases as casebook  # noqa: E402
-from clients import Apache, CgiClient, Lighttpd, S3Server, sanitizer_reports  # noqa: E402
+from clients import Apache, CgiClient, Lighttpd, Nginx, S3Server, sanitizer_reports  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # `make asan` points the tests at a sanitizer build.
@@ -85,6 +85,10 @@ def run_setting(mode, store, settings, sandbox, valgrind, only):
         with Lighttpd(TOP, dict(settings, R2MPU_PROCS="8"), log) as client:
             client.name = label
             passed, failed, skipped = run_cases(client, env, only)
+    elif mode == "nginx":
+        with Nginx(TOP, settings, log, sandbox) as client:
+            client.name = label
+            passed, failed, skipped = run_cases(client, env, only)
     else:
         env.buffers_bodies = mode == "apache-fcgid"
         with Apache(TOP, mode[len("apache-"):], settings, log, sandbox) as client:
@@ -118,7 +122,7 @@ def main():
                          "or leak fails that request")
     args = ap.parse_args()
     modes = args.mode.split(",")
-    known = {"cgi", "lighttpd", "apache-fcgid", "apache-cgi", "apache-proxy-fcgi"}
+    known = {"cgi", "lighttpd", "apache-fcgid", "apache-cgi", "apache-proxy-fcgi", "nginx"}
     if not set(modes) <= known:
         ap.error("--mode takes some of " + ", ".join(sorted(known)))
 
