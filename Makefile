@@ -22,11 +22,15 @@ UNIT      = test_uri test_http test_etag test_complete_body test_config test_han
 UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 
 PORT     ?= 8080
+comma    := ,
+empty    :=
+space    := $(empty) $(empty)
 PYTHON   ?= /usr/bin/python3
 
 # Debian packages the build, `make run` and `make test` need.
 DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config valgrind libfcgi-dev libcurl4-openssl-dev libjson-c-dev \
-            libxml2-dev libssl-dev check lighttpd curl python3 python3-requests
+            libxml2-dev libssl-dev check lighttpd apache2 libapache2-mod-fcgid nginx \
+            curl python3 python3-requests
 
 .PHONY: all deps run test unit unit-bins blackbox lifecycle seed s3 valgrind asan bench clean
 
@@ -73,14 +77,17 @@ unit-bins: $(UNIT_BINS)
 unit: $(UNIT_BINS)
 	@rc=0; for t in $(UNIT_BINS); do echo "== $$t"; CK_FORK=no $$t || rc=1; done; exit $$rc
 
+# Every setting r2mpu ships a config for, started from that config.
+SERVERS   = lighttpd apache-cgi apache-fcgid apache-proxy-fcgi nginx
+
 blackbox: $(BIN)
-	$(PYTHON) tests/blackbox/run.py --mode cgi,lighttpd
+	$(PYTHON) tests/blackbox/run.py --mode cgi,$(subst $(space),$(comma),$(SERVERS))
 
 lifecycle: $(BIN)
 	$(PYTHON) tests/blackbox/lifecycle.py
 
 seed: $(BIN)
-	$(PYTHON) tests/blackbox/seed_client.py
+	@set -e; for s in $(SERVERS); do $(PYTHON) tests/blackbox/seed_client.py --server $$s; done
 
 # The same cases and the seed client against real S3 servers that check
 # signatures (tests/s3/): moto (skipped where it is not installed) and radosgw.

@@ -20,7 +20,7 @@ import tempfile
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clients import Lighttpd, S3Server  # noqa: E402
+from clients import Apache, Lighttpd, Nginx, S3Server  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SEED_DIR = os.environ.get("R2MPU_SEED_DIR", os.path.join(TOP, "..", "shared", "seed"))
@@ -33,6 +33,8 @@ FILES = [("big.bin", 27 * MiB), ("three.bin", 3 * MiB), ("empty.bin", 0),
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--store", choices=("fs", "moto", "radosgw"), default="fs")
+    ap.add_argument("--server", default="lighttpd",
+                    choices=("lighttpd", "apache-cgi", "apache-fcgid", "apache-proxy-fcgi", "nginx"))
     args = ap.parse_args()
     seed = os.path.join(SEED_DIR, "mpuscript.py")
     if not os.path.exists(seed):
@@ -52,9 +54,17 @@ def main():
                     print("seed+%s: skipped: %s" % (args.store, e))
                     print("seed+%s: 0 passed, 0 failed, 1 skipped" % args.store)
                     return 0
-            client = stack.enter_context(
-                Lighttpd(TOP, settings, os.path.join(sandbox, "server.log")))
-            endpoint = "http://127.0.0.1:%d/" % client.port
+            log = os.path.join(sandbox, "server.log")
+            if args.server == "lighttpd":
+                client = stack.enter_context(Lighttpd(TOP, settings, log))
+                endpoint = "http://127.0.0.1:%d/" % client.port
+            elif args.server == "nginx":
+                client = stack.enter_context(Nginx(TOP, settings, log, sandbox))
+                endpoint = "http://127.0.0.1:%d/r2mpu/" % client.port
+            else:
+                client = stack.enter_context(
+                    Apache(TOP, args.server[len("apache-"):], settings, log, sandbox))
+                endpoint = "http://127.0.0.1:%d/r2mpu/" % client.port
             text = open(seed, encoding="utf-8").read()
             script, n = re.subn(r'(?m)^worker_endpoint = .*$',
                                 'worker_endpoint = "%s"' % endpoint, text)
@@ -85,8 +95,9 @@ def main():
                     passed += 1
     finally:
         shutil.rmtree(sandbox, ignore_errors=True)
-    print("seed%s: %d passed, %d failed" % ("" if args.store == "fs" else "+" + args.store,
-                                          passed, failed))
+    label = "seed" + ("" if args.server == "lighttpd" else "+" + args.server) + \
+        ("" if args.store == "fs" else "+" + args.store)
+    print("%s: %d passed, %d failed" % (label, passed, failed))
     return 1 if failed else 0
 
 
