@@ -18,7 +18,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clients import Lighttpd, sanitizer_reports  # noqa: E402
+from clients import Lighttpd, Nginx, sanitizer_reports  # noqa: E402
 import cases  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -77,6 +77,61 @@ def exited(pid, timeout):
             return True
         time.sleep(0.05)
     return False
+
+
+def children(pid):
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return sorted(int(p) for p in out.split())
+
+
+def standalone(sandbox):
+    """--listen/--workers behind nginx: a dead worker is replaced; SIGTERM drains."""
+    settings = {"R2MPU_FS_ROOT": os.path.join(sandbox, "store-standalone")}
+    ngx = Nginx(TOP, settings, os.path.join(sandbox, "server.log"), sandbox)
+    with ngx as c:
+        parent = ngx.procs[0].pid
+        workers = children(parent)
+        check("standalone: 8 workers", len(workers) == 8, repr(workers))
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.time() + 5
+        while time.time() < deadline and (len(children(parent)) != 8 or
+                                          workers[0] in children(parent)):
+            time.sleep(0.1)
+        check("standalone: a killed worker is replaced",
+              len(children(parent)) == 8 and workers[0] not in children(parent),
+              repr(children(parent)))
+        key = "life/standalone"
+        uid = cases.create(c, key)
+        body = cases.data(6 * 1024 * 1024, 78)
+        result = {}
+
+        def slow_put():
+            import socket
+            s = socket.create_connection(("127.0.0.1", c.port), timeout=30)
+            s.sendall(("PUT /r2mpu%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                       "Content-Length: %d\r\n\r\n" % (cases.part_target(key, uid, 1),
+                                                      len(body))).encode())
+            for off in range(0, len(body), 256 * 1024):
+                s.sendall(body[off:off + 256 * 1024])
+                time.sleep(0.04)
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            result["answer"] = data
+        t = threading.Thread(target=slow_put)
+        t.start()
+        time.sleep(0.4)
+        os.kill(parent, signal.SIGTERM)
+        t.join(60)
+        answer = result.get("answer", b"")
+        check("standalone: SIGTERM lets the part in flight finish",
+              answer.startswith(b"HTTP/1.1 200") and
+              hashlib.md5(body).hexdigest().encode() in answer, repr(answer[:200]))
+        check("standalone: then every process exits", exited(parent, 10) and
+              not children(parent))
 
 
 def main():
@@ -156,6 +211,7 @@ def main():
             pid = one_pid()
             os.kill(pid, signal.SIGTERM)
             check("SIGTERM while idle: the process exits at once", exited(pid, 2))
+        standalone(sandbox)
         reports = sanitizer_reports(os.path.join(sandbox, "server.log"))
         check("no sanitizer reports in the server log", not reports, "\n".join(reports))
     finally:
