@@ -253,7 +253,23 @@ APACHE_MODULES = {
 }
 
 
-class Apache:
+class ServerProcesses:
+    """What Apache and Nginx share: processes to stop, newest first, and a log."""
+
+    procs = ()
+
+    def __exit__(self, *exc):
+        for p in reversed(self.procs):
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.stderr.close()
+
+
+class Apache(ServerProcesses):
     """Real Apache 2.4 running the shipped apache-conf/r2mpu-<variant>.conf at /r2mpu.
 
     r2mpu's settings go in a KEY=value file (R2MPU_CONF), as the configs
@@ -341,15 +357,6 @@ Include %(top)s/apache-conf/r2mpu-%(variant)s.conf
         return PrefixedClient(HttpClient("apache-" + self.variant, "127.0.0.1", self.port),
                               "/r2mpu")
 
-    def __exit__(self, *exc):
-        for p in reversed(self.procs):
-            p.terminate()
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        self.stderr.close()
 
 
 class PrefixedClient:
@@ -368,7 +375,7 @@ class PrefixedClient:
         return self.inner.send_truncated(self.prefix + target, declared, sent)
 
 
-class Nginx:
+class Nginx(ServerProcesses):
     """Real nginx with the shipped nginx-conf/r2mpu.conf, before a standalone r2mpu."""
 
     def __init__(self, top, settings, logfile, workdir):
@@ -426,12 +433,3 @@ http {
             raise
         return PrefixedClient(HttpClient("nginx", "127.0.0.1", self.port), "/r2mpu")
 
-    def __exit__(self, *exc):
-        for p in reversed(self.procs):
-            p.terminate()
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        self.stderr.close()

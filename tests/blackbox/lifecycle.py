@@ -79,6 +79,24 @@ def exited(pid, timeout):
     return False
 
 
+def slow_put(port, target, body, result):
+    """PUT body in 256 KiB steps, slowly, so a signal lands mid-part; the raw answer goes in result."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(("PUT %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+               "Content-Length: %d\r\n\r\n" % (target, len(body))).encode())
+    for off in range(0, len(body), 256 * 1024):
+        s.sendall(body[off:off + 256 * 1024])
+        time.sleep(0.05)
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    result["answer"] = data
+
+
 def children(pid):
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     return sorted(int(p) for p in out.split())
@@ -105,23 +123,8 @@ def standalone(sandbox):
         body = cases.data(6 * 1024 * 1024, 78)
         result = {}
 
-        def slow_put():
-            import socket
-            s = socket.create_connection(("127.0.0.1", c.port), timeout=30)
-            s.sendall(("PUT /r2mpu%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                       "Content-Length: %d\r\n\r\n" % (cases.part_target(key, uid, 1),
-                                                      len(body))).encode())
-            for off in range(0, len(body), 256 * 1024):
-                s.sendall(body[off:off + 256 * 1024])
-                time.sleep(0.04)
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-            result["answer"] = data
-        t = threading.Thread(target=slow_put)
+        t = threading.Thread(target=slow_put,
+                             args=(c.port, "/r2mpu" + cases.part_target(key, uid, 1), body, result))
         t.start()
         time.sleep(0.4)
         os.kill(parent, signal.SIGTERM)
@@ -177,24 +180,9 @@ def main():
             body = cases.data(8 * 1024 * 1024, 77)
             result = {}
 
-            def slow_put():
-                import socket
-                s = socket.create_connection(("127.0.0.1", c.port), timeout=30)
-                s.sendall(("PUT %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                           "Content-Length: %d\r\n\r\n" % (cases.part_target(key, uid, 1),
-                                                          len(body))).encode())
-                for off in range(0, len(body), 256 * 1024):
-                    s.sendall(body[off:off + 256 * 1024])
-                    time.sleep(0.05)
-                data = b""
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                result["answer"] = data
             pid = one_pid()
-            t = threading.Thread(target=slow_put)
+            t = threading.Thread(target=slow_put,
+                                 args=(c.port, cases.part_target(key, uid, 1), body, result))
             t.start()
             time.sleep(0.5)
             os.kill(pid, signal.SIGTERM)
