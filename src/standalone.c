@@ -11,7 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <fcgiapp.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "errors.h"
 
@@ -43,6 +47,63 @@ int standalone_parse_workers(const char *s)
 	return v >= 1 && v <= STANDALONE_WORKERS_MAX ? (int)v : -1;
 }
 
+/* A listening socket for "host:port", ":port" or a unix socket path. */
+static int open_listener(const char *address, char *errbuf, size_t errlen)
+{
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_un un;
+	} addr;
+	socklen_t len;
+	int fd, one = 1;
+
+	memset(&addr, 0, sizeof(addr));
+	if (address[0] == '/') {
+		if (strlen(address) >= sizeof(addr.un.sun_path)) {
+			snprintf(errbuf, errlen, "--listen %s: path too long", address);
+			return -1;
+		}
+		addr.un.sun_family = AF_UNIX;
+		memcpy(addr.un.sun_path, address, strlen(address) + 1);
+		len = sizeof(addr.un);
+		unlink(address);            /* a socket left by an earlier run */
+	} else {
+		const char *colon = strrchr(address, ':');
+		char host[64] = "127.0.0.1", *end;
+		long port = colon ? strtol(colon + 1, &end, 10) : -1;
+
+		if (colon == NULL || *end != '\0' || port < 1 || port > 65535 ||
+		    (size_t)(colon - address) >= sizeof(host)) {
+			snprintf(errbuf, errlen, "--listen %s: expected host:port, :port or "
+				 "/path/to/socket", address);
+			return -1;
+		}
+		if (colon > address) {
+			memcpy(host, address, (size_t)(colon - address));
+			host[colon - address] = '\0';
+		}
+		addr.in.sin_family = AF_INET;
+		addr.in.sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, host, &addr.in.sin_addr) != 1) {
+			snprintf(errbuf, errlen, "--listen %s: %s is not an IPv4 address",
+				 address, host);
+			return -1;
+		}
+		len = sizeof(addr.in);
+	}
+	fd = socket(addr.sa.sa_family, SOCK_STREAM, 0);
+	if (fd >= 0 && addr.sa.sa_family == AF_INET)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, &addr.sa, len) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+		snprintf(errbuf, errlen, "--listen %s: %s", address, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Fork one worker; it never returns. -1 in the parent when fork fails. */
 static pid_t spawn(const struct config *cfg, int (*serve)(const struct config *),
 		   const sigset_t *old_mask)
@@ -68,16 +129,10 @@ int standalone_run(const struct config *cfg, const char *address, int workers,
 	sigset_t block, old_mask;
 	int fd, i, alive = 0;
 
-	if (FCGX_Init() != 0) {
-		snprintf(errbuf, errlen, "libfcgi failed to initialise");
+	/* Our own socket, not FCGX_OpenSocket(): libfcgi exit()s when bind fails. */
+	fd = open_listener(address, errbuf, errlen);
+	if (fd < 0)
 		return 1;
-	}
-	fd = FCGX_OpenSocket(address, LISTEN_BACKLOG);
-	if (fd < 0) {
-		snprintf(errbuf, errlen, "--listen %s: cannot listen there: %s", address,
-			 strerror(errno));
-		return 1;
-	}
 	/* libfcgi's workers accept on fd 0: that is what makes them FastCGI. */
 	if (fd != 0 && (dup2(fd, 0) < 0 || close(fd) < 0)) {
 		snprintf(errbuf, errlen, "--listen: dup2: %s", strerror(errno));
