@@ -645,20 +645,16 @@ static int copy_range(struct fs_store *fs, int in, off_t off, int out, uint64_t 
 
 /*
  * Check the listed parts against what was uploaded and R2's rules; fill
- * md5s[] and *total. Runs under the exclusive lock, so parts cannot change.
+ * md5s[], sizes[] and *total. Runs under the exclusive lock, so parts
+ * cannot change.
  */
 static int check_parts(struct fs_store *fs, const struct upload *u,
 		       const struct part_list *parts, unsigned char (*md5s)[MD5_LEN],
-		       uint64_t *total, struct r2err *err)
+		       uint64_t *sizes, uint64_t *total, struct r2err *err)
 {
-	uint64_t *sizes;
 	size_t i;
-	int rc = -1;
 
 	*total = 0;
-	sizes = calloc(parts->count ? parts->count : 1, sizeof(*sizes));
-	if (sizes == NULL)
-		return r2err_set(err, 500, "InternalError", "Out of memory");
 	for (i = 0; i < parts->count; i++) {
 		const struct part_ref *p = &parts->parts[i];
 		char path[96], ours[ETAG_MAX];
@@ -666,25 +662,18 @@ static int check_parts(struct fs_store *fs, const struct upload *u,
 
 		snprintf(path, sizeof(path), "%s/part.%05d", u->dir, p->number);
 		fd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 && errno != ENOENT) {
-			io_error(err, "open", path);
-			goto out;
-		}
+		if (fd < 0 && errno != ENOENT)
+			return io_error(err, "open", path);
 		found = fd >= 0 && part_read_header(fd, md5s[i], &sizes[i]) == 0;
 		if (fd >= 0)
 			close(fd);
 		if (found)
 			etag_from_md5(md5s[i], ours);
-		if (!found || !etag_equal(p->etag, ours)) {
-			store_invalid_part(err, p->number);
-			goto out;
-		}
+		if (!found || !etag_equal(p->etag, ours))
+			return store_invalid_part(err, p->number);
 		*total += sizes[i];
 	}
-	rc = part_sizes_check(parts, sizes, err);
-out:
-	free(sizes);
-	return rc;
+	return part_sizes_check(parts, sizes, err);
 }
 
 /* The object header: magic, 4-byte length, JSON. */
@@ -725,20 +714,21 @@ static int fs_complete(void *state, const char *key, const char *upload_id,
 	struct fs_store *fs = state;
 	struct upload u;
 	unsigned char (*md5s)[MD5_LEN] = NULL;
+	uint64_t *sizes = NULL, total;
 	struct http_meta meta;
 	char tmp[64] = "", dir[32], path[96];
-	uint64_t total;
 	size_t i;
 	int fd = -1, rc = -1;
 
 	if (upload_open(fs, key, upload_id, LOCK_EX, &u, err) < 0)
 		return -1;
 	md5s = calloc(parts->count ? parts->count : 1, MD5_LEN);
-	if (md5s == NULL) {
+	sizes = calloc(parts->count ? parts->count : 1, sizeof(*sizes));
+	if (md5s == NULL || sizes == NULL) {
 		r2err_set(err, 500, "InternalError", "Out of memory");
 		goto out;
 	}
-	if (check_parts(fs, &u, parts, md5s, &total, err) < 0)
+	if (check_parts(fs, &u, parts, md5s, sizes, &total, err) < 0)
 		goto out;
 	if (etag_multipart((const unsigned char (*)[MD5_LEN])md5s, parts->count, etag) < 0) {
 		r2err_set(err, 500, "InternalError", "Out of memory");
@@ -763,8 +753,7 @@ static int fs_complete(void *state, const char *key, const char *upload_id,
 			io_error(err, "open", path);
 			goto out;
 		}
-		rc = copy_range(fs, pfd, PART_HEADER_LEN, fd,
-				(uint64_t)lseek(pfd, 0, SEEK_END) - PART_HEADER_LEN);
+		rc = copy_range(fs, pfd, PART_HEADER_LEN, fd, sizes[i]);
 		close(pfd);
 		if (rc < 0) {
 			io_error(err, "copy", path);
@@ -792,6 +781,7 @@ static int fs_complete(void *state, const char *key, const char *upload_id,
 	rc = 0;
 out:
 	tmp_discard(fs, fd, tmp);
+	free(sizes);
 	free(md5s);
 	upload_close(&u);
 	return rc;
