@@ -258,6 +258,11 @@ class ServerProcesses:
 
     procs = ()
 
+    def max_part(self):
+        """R2MPU_MAX_PART for the config: the settings' R2MPU_MAX_PART_SIZE (digits, or nM)."""
+        v = self.settings.get("R2MPU_MAX_PART_SIZE", "16M")
+        return int(v[:-1]) << 20 if v.endswith("M") else int(v)
+
     def __exit__(self, *exc):
         for p in reversed(self.procs):
             p.terminate()
@@ -337,7 +342,7 @@ Define R2MPU_MAX_PART %(max_part)d
 Include %(top)s/apache-conf/r2mpu-%(variant)s.conf
 """ % {"state": self.state, "port": self.port, "log": self.logfile, "mods": mods,
                 "top": self.top, "home": home, "conf": conf_file, "fcgi": fcgi_port,
-                "variant": self.variant, "max_part": 16 * 1024 * 1024})
+                "variant": self.variant, "max_part": self.max_part()})
         self.stderr = open(self.logfile, "ab")
         if self.variant == "proxy-fcgi":
             env = dict(os.environ, R2MPU_CONFIG=conf_file, R2MPU_MOUNT="/r2mpu")
