@@ -32,7 +32,7 @@ DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config valgrind l
             libxml2-dev libssl-dev check lighttpd apache2 libapache2-mod-fcgid nginx \
             curl python3 python3-requests
 
-.PHONY: all deps run test unit unit-bins blackbox lifecycle seed s3 valgrind asan bench clean
+.PHONY: all deps run test unit unit-bins blackbox lifecycle seed s3 valgrind asan bench fuzz clean
 
 all: $(BIN)
 
@@ -113,6 +113,28 @@ asan: deps
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/run.py --mode cgi,lighttpd --store moto
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/lifecycle.py
 
+# libFuzzer (clang) on the parsers of untrusted input, FUZZ_SECONDS each, from
+# the seed corpus in tests/fuzz/corpus/ (new inputs go to build-fuzz/corpus/).
+FUZZ_SECONDS ?= 60
+FUZZERS   = query key range complete_body s3_xml
+FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+fuzz: deps
+	@$(MAKE) --no-print-directory CC=clang BUILD=build-fuzz BIN=build-fuzz/r2mpu.fcgi \
+		CFLAGS="$(FUZZ_FLAGS)" $(CORE_OBJS:$(BUILD)/%=build-fuzz/%)
+	@set -e; for f in $(FUZZERS); do \
+		clang $(FUZZ_FLAGS) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -Isrc \
+			$$(pkg-config --cflags $(PKGS)) -o build-fuzz/fuzz_$$f tests/fuzz/fuzz_$$f.c \
+			$(CORE_OBJS:$(BUILD)/%=build-fuzz/%) $(LDLIBS); \
+		mkdir -p build-fuzz/corpus/$$f; \
+		echo "== fuzz_$$f for $(FUZZ_SECONDS) s"; \
+		build-fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+			-artifact_prefix=build-fuzz/ \
+			-print_final_stats=1 build-fuzz/corpus/$$f tests/fuzz/corpus/$$f 2>&1 | \
+			grep -E "^(stat::number_of_executed_units|==|SUMMARY|Done)" || true; \
+		test -z "$$(ls build-fuzz/crash-* build-fuzz/leak-* 2>/dev/null)" || \
+			{ echo "fuzz_$$f found a crash: build-fuzz/"; exit 1; }; \
+	done
+
 # Throughput through r2mpu vs straight to the store, and r2mpu's peak RSS.
 bench: deps $(BIN)
 	tests/bench/part_rss.sh 1024
@@ -120,4 +142,4 @@ bench: deps $(BIN)
 	$(PYTHON) tests/bench/upload_bench.py --store radosgw
 
 clean:
-	rm -rf $(BUILD) build-asan $(BIN)
+	rm -rf $(BUILD) build-asan build-fuzz $(BIN)
