@@ -628,6 +628,13 @@ def parallel_25_parts(c, env):
     assert hashlib.sha256(g.body).hexdigest() == hashlib.sha256(b"".join(chunks)).hexdigest()
 
 
+def uploaded(c, key, seed, n):
+    """An upload of key with n parts of 5 MiB already in it: (uid, chunks, parts)."""
+    uid = create(c, key)
+    chunks = [data(5 * MiB, seed + i) for i in range(n)]
+    return uid, chunks, [put_part(c, key, uid, i + 1, b) for i, b in enumerate(chunks)]
+
+
 def race(*calls):
     with concurrent.futures.ThreadPoolExecutor(len(calls)) as ex:
         futures = [ex.submit(f) for f in calls]
@@ -638,9 +645,7 @@ def race(*calls):
 def two_completes_race(c, env):
     for round_ in range(3):
         key = "race/complete-%d" % round_
-        uid = create(c, key)
-        chunks = [data(5 * MiB, 300 + i) for i in range(3)]
-        parts = [put_part(c, key, uid, i + 1, b) for i, b in enumerate(chunks)]
+        uid, chunks, parts = uploaded(c, key, 300, 3)
         a, b = race(lambda: complete(c, key, uid, parts), lambda: complete(c, key, uid, parts))
         if env.store == "fs":
             assert sorted([a.status, b.status]) == [200, 404], (a, b)
@@ -655,9 +660,7 @@ def two_completes_race(c, env):
 def complete_races_abort(c, env):
     for round_ in range(int(os.environ.get("R2MPU_RACE_ROUNDS", "4"))):
         key = "race/abort-%d" % round_
-        uid = create(c, key)
-        chunks = [data(5 * MiB, 400 + i) for i in range(3)]
-        parts = [put_part(c, key, uid, i + 1, b) for i, b in enumerate(chunks)]
+        uid, chunks, parts = uploaded(c, key, 400, 3)
         done, aborted = race(lambda: complete(c, key, uid, parts), lambda: abort(c, key, uid))
         if done.status == 200:
             # S3 stores may still accept an abort after a Complete: it then does nothing.
@@ -678,9 +681,7 @@ def complete_races_abort(c, env):
 def part_resent_during_complete(c, env):
     for round_ in range(3):
         key = "race/resend-%d" % round_
-        uid = create(c, key)
-        chunks = [data(5 * MiB, 500 + i) for i in range(4)]
-        parts = [put_part(c, key, uid, i + 1, b) for i, b in enumerate(chunks)]
+        uid, chunks, parts = uploaded(c, key, 500, 4)
         other = data(5 * MiB, 999)
         done, resent = race(lambda: complete(c, key, uid, parts),
                             lambda: c.request("PUT", part_target(key, uid, 2), body=other))

@@ -58,20 +58,25 @@ static const struct u64_row {
 	{ "18014398509481984K", -1, 0 },
 };
 
+/* One row of a parser table: rc, the value, and *out untouched on error. */
+static void check_u64_row(const struct u64_row *r, int (*parse)(const char *, uint64_t *),
+			  const char *name)
+{
+	uint64_t out = 777;
+	int rc = parse(r->in, &out);
+
+	ck_assert_msg(rc == r->rc, "%s(\"%s\") rc %d, expected %d", name, OPT(r->in), rc, r->rc);
+	if (r->rc == 0)
+		ck_assert_msg(out == r->value, "%s(\"%s\") = %" PRIu64 ", expected %" PRIu64,
+			      name, OPT(r->in), out, r->value);
+	else
+		ck_assert_msg(out == 777, "%s(\"%s\") wrote %" PRIu64 " on error", name,
+			      OPT(r->in), out);
+}
+
 START_TEST(test_parse_size)
 {
-	const struct u64_row *r = &size_rows[_i];
-	uint64_t out = 777;
-	int rc = config_parse_size(r->in, &out);
-
-	ck_assert_msg(rc == r->rc, "config_parse_size(\"%s\") rc %d, expected %d", OPT(r->in),
-		      rc, r->rc);
-	if (r->rc == 0)
-		ck_assert_msg(out == r->value, "config_parse_size(\"%s\") = %" PRIu64
-			      ", expected %" PRIu64, OPT(r->in), out, r->value);
-	else
-		ck_assert_msg(out == 777, "config_parse_size(\"%s\") wrote %" PRIu64 " on error",
-			      OPT(r->in), out);
+	check_u64_row(&size_rows[_i], config_parse_size, "config_parse_size");
 }
 END_TEST
 
@@ -110,18 +115,7 @@ static const struct u64_row duration_rows[] = {
 
 START_TEST(test_parse_duration)
 {
-	const struct u64_row *r = &duration_rows[_i];
-	uint64_t out = 777;
-	int rc = config_parse_duration(r->in, &out);
-
-	ck_assert_msg(rc == r->rc, "config_parse_duration(\"%s\") rc %d, expected %d",
-		      OPT(r->in), rc, r->rc);
-	if (r->rc == 0)
-		ck_assert_msg(out == r->value, "config_parse_duration(\"%s\") = %" PRIu64
-			      ", expected %" PRIu64, OPT(r->in), out, r->value);
-	else
-		ck_assert_msg(out == 777, "config_parse_duration(\"%s\") wrote %" PRIu64
-			      " on error", OPT(r->in), out);
+	check_u64_row(&duration_rows[_i], config_parse_duration, "config_parse_duration");
 }
 END_TEST
 
