@@ -1,0 +1,669 @@
+#!/usr/bin/env python3
+"""tests/blackbox/soak.py: load, scale-out, and the proof that r2mpu keeps no state.
+
+    soak.py [--store fs|moto|radosgw]
+
+Through real lighttpd with 8 r2mpu processes (R2MPU_PROCS=8):
+- warm-up, then each process's open descriptors and VmRSS are recorded;
+- soak: 20 uploads at once, each with its 8 parts sent in parallel (160
+  parts in flight), every object read back and compared by SHA-256;
+- a mixed round, again 20 uploads at once: aborts while parts are in flight
+  (then the key uploaded again), the same part number sent twice at once
+  (completed with the etag the client saw last; if the other one won the
+  race, complete must refuse it and accept the other), parts re-sent after
+  the fact (the stale etag refused), and plain uploads. Each object must be
+  exactly what was completed;
+- afterwards: the same processes, with the same descriptors, no RSS growth
+  beyond RSS_GROWTH_KIB, no sanitizer report in the server log, nothing left
+  in the store's tmp/, no upload left in progress.
+
+Stateless: three lighttpd instances, each with its own r2mpu processes, in
+front of one store (the S3 server; for fs, one shared directory). An upload
+is created through one, its parts go alternately through the other two, it
+is completed through the first, and it reads back byte-identical through
+each of the three. An abort through one is seen by the others.
+
+Prints `ok  name` or `FAIL name: detail` per check, and the time of each
+phase; exits 0 only when every check passed.
+"""
+
+import argparse
+import concurrent.futures
+import contextlib
+import hashlib
+import http.client
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cases  # noqa: E402
+from clients import Lighttpd, S3Server, sanitizer_reports  # noqa: E402
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
+SANITIZED = bool(os.environ.get("R2MPU_TEST_BIN"))   # make asan points this at an ASan build
+
+MiB = 1024 * 1024
+UPLOADS = 20          # uploads at once
+PARTS = 8             # parts per upload, sent in parallel
+PROCS = 8             # r2mpu processes behind the soak's lighttpd
+# Parts of 5-6 MiB: R2's rules (src/complete_body.c part_sizes_check) want every
+# part but the last to be >= 5 MiB and of one size, the last no larger. So each
+# upload draws one size from 5..6 MiB for its parts, and a smaller last part.
+PART_MIN, PART_MAX = 5 * MiB, 6 * MiB
+MAX_PART_SIZE = "8M"  # R2MPU_MAX_PART_SIZE: room above the largest part (6 MiB)
+# VmRSS may grow this much per process between the warm-up and the end. Every
+# buffer r2mpu streams with is fixed (256 KiB), and after the warm-up each process
+# sits at its steady size (~12 MiB; growth seen here: tens of KiB). A process
+# serves ~60 requests in the two rounds, so leaking one stream buffer, or ~9 KiB
+# a request (a curl handle, a JSON tree, an XML document), goes over it. Smaller
+# leaks are LeakSanitizer's job: run this with R2MPU_TEST_BIN at an ASan build.
+RSS_GROWTH_KIB = 512
+
+RESULTS = []
+
+
+def check(name, ok, detail=""):
+    RESULTS.append(bool(ok))
+    print("%s %s%s" % ("ok  " if ok else "FAIL", name, (": " + str(detail)) if detail and not ok else ""),
+          flush=True)
+    return ok
+
+
+def timing(what, seconds, nbytes=None):
+    rate = " (%.0f MiB, %.0f MB/s)" % (nbytes / MiB, nbytes / seconds / 1e6) if nbytes else ""
+    print("time %s: %.1f s%s" % (what, seconds, rate), flush=True)
+
+
+# ---- data -------------------------------------------------------------------------
+
+def chunk(seed, n, size):
+    return random.Random(seed * 100003 + n).randbytes(size)
+
+
+def sizes_for(seed, nparts):
+    """Part sizes of one upload: nparts-1 equal parts of 5-6 MiB, a smaller last one."""
+    rng = random.Random(seed)
+    size = rng.randint(PART_MIN, PART_MAX)
+    return [size] * (nparts - 1) + [rng.randint(1, size - 1)]
+
+
+class Expected:
+    """What an object must be: its size, SHA-256 and multipart ETag."""
+
+    def __init__(self, key, chunks):
+        self.key = key
+        self.size = sum(len(b) for b in chunks)
+        h = hashlib.sha256()
+        for b in chunks:
+            h.update(b)
+        self.sha256 = h.hexdigest()
+        self.etag = cases.mp_etag(chunks)
+
+
+def get_digest(c, key):
+    """GET key streamed into SHA-256: (status, length, sha256, etag)."""
+    conn = http.client.HTTPConnection(c.host, c.port, timeout=120)
+    try:
+        conn.request("GET", cases.path(key) + "?action=get")
+        r = conn.getresponse()
+        h, n = hashlib.sha256(), 0
+        while True:
+            b = r.read(MiB)
+            if not b:
+                break
+            h.update(b)
+            n += len(b)
+        return r.status, n, h.hexdigest(), r.getheader("ETag")
+    finally:
+        conn.close()
+
+
+def read_back(clients, objects):
+    """Every object through every client, 20 at a time: a list of mismatches."""
+    jobs = [(c, o) for o in objects for c in clients]
+
+    def one(job):
+        c, o = job
+        status, n, sha, etag = get_digest(c, o.key)
+        if (status, n, sha, etag) != (200, o.size, o.sha256, '"%s"' % o.etag):
+            return "%s via :%d: got %d, %d bytes, sha256 %s..., ETag %s; want %d bytes, %s..., %s" % (
+                o.key, c.port, status, n, sha[:12], etag, o.size, o.sha256[:12], o.etag)
+        return None
+    with concurrent.futures.ThreadPoolExecutor(UPLOADS) as ex:
+        return [m for m in ex.map(one, jobs) if m]
+
+
+def run_all(fns):
+    """Run the callables at once; (results, failures) with each failure's traceback."""
+    results, failures = [], []
+    with concurrent.futures.ThreadPoolExecutor(len(fns)) as ex:
+        futures = [ex.submit(f) for f in fns]
+        for f in futures:
+            try:
+                results.append(f.result())
+            except Exception as e:
+                failures.append("%s: %s" % (type(e).__name__, e))
+                traceback.print_exc()
+    return results, failures
+
+
+# ---- r2mpu processes ------------------------------------------------------------------
+
+def r2mpu_pids(server):
+    """The r2mpu processes of one Lighttpd (serve.sh -> lighttpd -> r2mpu): the
+    binary's processes (pgrep, as lifecycle.py does) that descend from it, so
+    that other test runs on this machine do not count."""
+    out = subprocess.run(["pgrep", "-f", "-x", BIN], capture_output=True, text=True).stdout
+    ours = set()
+    todo = [server.proc.pid]
+    while todo:
+        p = todo.pop()
+        kids = subprocess.run(["pgrep", "-P", str(p)], capture_output=True, text=True).stdout
+        for k in kids.split():
+            ours.add(int(k))
+            todo.append(int(k))
+    return sorted(int(p) for p in out.split() if int(p) in ours)
+
+
+def wait_pids(server, n, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        pids = r2mpu_pids(server)
+        if len(pids) == n:
+            return pids
+        time.sleep(0.1)
+    return r2mpu_pids(server)
+
+
+def fd_count(pid, settle=None):
+    """Open descriptors of pid. A client may have its answer before the
+    process has closed that connection: with settle, wait up to 2 s for the
+    count to come down to it."""
+    for _ in range(40):
+        n = len(os.listdir("/proc/%d/fd" % pid))
+        if settle is None or n <= settle:
+            break
+        time.sleep(0.05)
+    return n
+
+
+def rss_kib(pid):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+EXPECTED_LOG = re.compile(r"^r2mpu: http://|\(server\.c\.\d+\) server (started|stopped)|"
+                          r"idle-timeout reached, terminating child")
+
+
+def unexpected_log_lines(log):
+    """Lines of a lighttpd log (with r2mpu's stderr) other than start, stop and
+    idle processes ended: r2mpu logs only 5xx details, lighttpd its backends' trouble."""
+    try:
+        text = open(log, errors="replace").read()
+    except FileNotFoundError:
+        return []
+    return [line for line in text.splitlines() if line.strip() and not EXPECTED_LOG.search(line)]
+
+
+# ---- what the store holds ---------------------------------------------------------------
+
+def fs_leftovers(root):
+    """tmp/ must be empty and uploads/ hold nothing but its .sweep stamp."""
+    left = [os.path.join("tmp", f) for f in os.listdir(os.path.join(root, "tmp"))]
+    left += [os.path.join("uploads", f) for f in os.listdir(os.path.join(root, "uploads"))
+             if f != ".sweep"]
+    return left
+
+
+def s3_uploads_in_progress(s3, prefix):
+    """Keys under prefix with a multipart upload in progress (ListMultipartUploads, via curl)."""
+    url = "%s/%s?uploads" % (s3["R2MPU_S3_ENDPOINT"], s3["R2MPU_S3_BUCKET"])
+    p = subprocess.run(["curl", "-sS", "--fail-with-body",
+                        "--aws-sigv4", "aws:amz:%s:s3" % s3["R2MPU_S3_REGION"],
+                        "--user", "%s:%s" % (s3["R2MPU_S3_ACCESS_KEY_ID"],
+                                             s3["R2MPU_S3_SECRET_ACCESS_KEY"]),
+                        "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", url],
+                       capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise AssertionError("ListMultipartUploads failed: %s %s" % (p.stderr, p.stdout[:500]))
+    if "<IsTruncated>true</IsTruncated>" in p.stdout:
+        raise AssertionError("ListMultipartUploads: more than one page")
+    uploads = re.findall(r"<Upload>(.*?)</Upload>", p.stdout, re.S)
+    keys = [re.search(r"<Key>(.*?)</Key>", u, re.S).group(1) for u in uploads]
+    return [k for k in keys if k.startswith(prefix)]
+
+
+def nothing_in_progress(name, store, root, s3, prefix):
+    if store == "fs":
+        left = fs_leftovers(root)
+        check(name + ": fs store: tmp/ empty and no upload left in uploads/", not left, left[:10])
+    else:
+        try:
+            left = s3_uploads_in_progress(s3, prefix)
+            check(name + ": %s: no multipart upload left in progress" % store, not left, left[:10])
+        except Exception as e:
+            check(name + ": %s: no multipart upload left in progress" % store, False, e)
+
+
+# ---- the rounds --------------------------------------------------------------------------
+
+class Gate:
+    """A barrier for the uploads of a round, so their parts go out together;
+    one that fails before it breaks it rather than hang the others."""
+
+    def __init__(self, n):
+        self.barrier = threading.Barrier(n)
+
+    def wait(self):
+        self.barrier.wait(timeout=120)
+
+    @contextlib.contextmanager
+    def before(self):
+        try:
+            yield
+        except BaseException:
+            self.barrier.abort()
+            raise
+
+
+def put_parts(c, key, uid, chunks, numbers=None):
+    """Every part at once; the answers' {partNumber, etag} in part order."""
+    numbers = numbers or range(1, len(chunks) + 1)
+    with concurrent.futures.ThreadPoolExecutor(len(chunks)) as ex:
+        return list(ex.map(lambda nb: cases.put_part(c, key, uid, nb[0], nb[1]),
+                           zip(numbers, chunks)))
+
+
+def plain_upload(c, key, seed, gate, nparts=PARTS):
+    chunks = [chunk(seed, i + 1, s) for i, s in enumerate(sizes_for(seed, nparts))]
+    want = Expected(key, chunks)
+    with gate.before():
+        uid = cases.create(c, key)
+    gate.wait()
+    parts = put_parts(c, key, uid, chunks)
+    del chunks
+    r = cases.expect(cases.complete(c, key, uid, parts), 200, body=b"")
+    assert r.header("etag") == '"%s"' % want.etag, (r.header("etag"), want.etag)
+    return want
+
+
+def soak_round(c, prefix, seed0, nuploads=UPLOADS, nparts=PARTS):
+    """nuploads plain uploads at once; (expected objects, failures, bytes)."""
+    gate = Gate(nuploads)
+    fns = [lambda i=i: plain_upload(c, "%s/%02d.bin" % (prefix, i), seed0 + i, gate, nparts)
+           for i in range(nuploads)]
+    got, failures = run_all(fns)
+    return got, failures, sum(o.size for o in got)
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.counts = {}
+
+    def add(self, what):
+        with self.lock:
+            self.counts[what] = self.counts.get(what, 0) + 1
+
+
+def abort_in_flight(c, key, seed, gate, stats):
+    """Abort while the parts stream; each part is then 200 or 404, the upload
+    is gone for every action; the same key uploaded again is whole."""
+    chunks = [chunk(seed, i + 1, s) for i, s in enumerate(sizes_for(seed, PARTS))]
+    with gate.before():
+        uid = cases.create(c, key)
+    gate.wait()
+    with concurrent.futures.ThreadPoolExecutor(PARTS) as ex:
+        futures = [ex.submit(c.request, "PUT", cases.part_target(key, uid, i + 1), body=b)
+                   for i, b in enumerate(chunks)]
+        # Abort once two parts are in: the other six are in flight or queued.
+        done = 0
+        for f in concurrent.futures.as_completed(futures):
+            done += 1
+            if done == 2:
+                break
+        cases.expect(cases.abort(c, key, uid), 204)
+        answers = [f.result() for f in futures]
+    for r in answers:
+        assert r.status == 200 or (r.status == 404 and r.header("x-r2mpu-error") == "NoSuchUpload"), r
+        stats.add("part answered %d around the abort" % r.status)
+    listed = [r.json() for r in answers if r.status == 200]
+    cases.expect(cases.complete(c, key, uid, listed), 404, code="NoSuchUpload")
+    cases.expect(c.request("PUT", cases.part_target(key, uid, 1), body=b"late"), 404,
+                 code="NoSuchUpload")
+    cases.expect(cases.abort(c, key, uid), 404, code="NoSuchUpload")
+    cases.expect(cases.get(c, key), 404, code="NoSuchKey")
+    # Uploaded again under a new uploadId: 3 parts.
+    again = [chunk(seed + 50000, i + 1, s) for i, s in enumerate(sizes_for(seed + 50000, 3))]
+    uid2 = cases.create(c, key)
+    parts = put_parts(c, key, uid2, again)
+    cases.expect(cases.complete(c, key, uid2, parts), 200, body=b"")
+    return Expected(key, again)
+
+
+def same_part_twice(c, key, seed, gate, stats):
+    """One part number sent twice at once with different bytes; complete lists
+    the etag whose answer came last. If the other write landed last, complete
+    must refuse with InvalidPart, and the other etag must then complete."""
+    sizes = sizes_for(seed, PARTS)
+    chunks = [chunk(seed, i + 1, s) for i, s in enumerate(sizes)]
+    d = random.Random(seed).randint(1, PARTS - 1)          # a full-size part
+    rival = chunk(seed + 60000, d, sizes[d - 1])
+    order = []
+    lock = threading.Lock()
+
+    def send(n, body):
+        j = cases.put_part(c, key, uid, n, body)
+        if n == d:
+            with lock:
+                order.append(body)
+        return j
+    with gate.before():
+        uid = cases.create(c, key)
+    gate.wait()
+    jobs = [(i + 1, b) for i, b in enumerate(chunks)]
+    jobs.insert(d, (d, rival))     # right beside its twin, so both go out together
+    with concurrent.futures.ThreadPoolExecutor(len(jobs)) as ex:
+        answers = list(ex.map(lambda nb: send(*nb), jobs))
+    parts = [j for j in answers if j["partNumber"] != d]
+    for body in (order[-1], order[0]):
+        final = list(chunks)
+        final[d - 1] = body
+        listed = sorted(parts + [{"partNumber": d, "etag": cases.md5(body)}],
+                        key=lambda p: p["partNumber"])
+        r = cases.complete(c, key, uid, listed)
+        if r.status == 200:
+            stats.add("twin part: the last answer's write won" if body is order[-1]
+                      else "twin part: the first answer's write won (seen by complete)")
+            want = Expected(key, final)
+            assert r.header("etag") == '"%s"' % want.etag, (r.header("etag"), want.etag)
+            return want
+        cases.expect(r, 400, code="InvalidPart")
+    raise AssertionError("complete refused both twins of part %d" % d)
+
+
+def resent_after(c, key, seed, gate, stats):
+    """All parts in, then one full part and the last one sent again with new
+    bytes: the stale etag is refused, the new ones give the new bytes."""
+    sizes = sizes_for(seed, PARTS)
+    chunks = [chunk(seed, i + 1, s) for i, s in enumerate(sizes)]
+    with gate.before():
+        uid = cases.create(c, key)
+    gate.wait()
+    parts = put_parts(c, key, uid, chunks)
+    r = random.Random(seed).randint(1, PARTS - 1)
+    new = list(chunks)
+    new[r - 1] = chunk(seed + 70000, r, sizes[r - 1])
+    new[-1] = chunk(seed + 70000, PARTS, random.Random(seed + 1).randint(1, sizes[0]))
+    fresh = put_parts(c, key, uid, [new[r - 1], new[-1]], [r, PARTS])
+    cases.expect(cases.complete(c, key, uid, parts), 400, code="InvalidPart")
+    parts[r - 1], parts[-1] = fresh
+    want = Expected(key, new)
+    got = cases.expect(cases.complete(c, key, uid, parts), 200, body=b"")
+    assert got.header("etag") == '"%s"' % want.etag, (got.header("etag"), want.etag)
+    stats.add("re-sent parts: stale etag refused, new bytes stored")
+    return want
+
+
+def plain_and_empty_abort(c, key, seed, gate, stats):
+    want = plain_upload(c, key, seed, gate)
+    uid = cases.create(c, key + ".aborted")
+    cases.expect(cases.abort(c, key + ".aborted", uid), 204)
+    cases.expect(cases.get(c, key + ".aborted"), 404, code="NoSuchKey")
+    return want
+
+
+def mixed_round(c, prefix, seed0, nuploads=UPLOADS):
+    kinds = (abort_in_flight, same_part_twice, resent_after, plain_and_empty_abort)
+    gate, stats = Gate(nuploads), Stats()
+    fns = [lambda i=i: kinds[i % len(kinds)](c, "%s/%02d-%s.bin" % (prefix, i, kinds[i % len(kinds)].__name__),
+                                             seed0 + i, gate, stats)
+           for i in range(nuploads)]
+    got, failures = run_all(fns)
+    return got, failures, stats
+
+
+# ---- phase 1: the soak ----------------------------------------------------------------
+
+def soak(store, settings, sandbox, s3, run_id):
+    root = settings["R2MPU_FS_ROOT"]
+    log = os.path.join(sandbox, "soak-lighttpd.log")
+    prefix = "soak-%s" % run_id
+    server = Lighttpd(TOP, dict(settings, R2MPU_PROCS=str(PROCS)), log)
+    with server as c:
+        # Warm-up. lighttpd starts min-procs (4) of the max-procs and spawns the
+        # rest under load, one at a time: load it until all 8 run, then a full
+        # mixed round, so every process has served every kind of request at
+        # full part size before its descriptors and RSS are taken.
+        t0 = time.monotonic()
+        warm, failures, nbytes = [], [], 0
+        for n in range(6):
+            got, fails, size = soak_round(c, prefix + "/warm%d" % n, 1000 + 100 * n,
+                                          nuploads=PROCS)
+            warm, failures, nbytes = warm + got, failures + fails, nbytes + size
+            if len(wait_pids(server, PROCS, timeout=1)) == PROCS:
+                break
+        got, fails, _ = mixed_round(c, prefix + "/warm-mixed", 1900)
+        warm, failures = warm + got, failures + fails
+        bad = read_back([c], warm)
+        timing("warm-up (%d rounds of %d uploads, then a mixed round of %d)" % (n + 1, PROCS, UPLOADS),
+               time.monotonic() - t0)
+        check("warm-up: every upload and read-back answered as expected",
+              not failures and not bad, (failures + bad)[:3])
+        pids = wait_pids(server, PROCS)
+        check("soak: lighttpd runs %d r2mpu processes" % PROCS, len(pids) == PROCS, pids)
+        time.sleep(0.3)
+        base = {p: (fd_count(p), rss_kib(p)) for p in pids}
+        print("info warm-up: fds %s; VmRSS KiB %s" % (
+            sorted(v[0] for v in base.values()), sorted(v[1] for v in base.values())))
+
+        # Round 1: 20 uploads x 8 parts, all at once.
+        t0 = time.monotonic()
+        got, failures, nbytes = soak_round(c, prefix + "/round1", 2000)
+        t1 = time.monotonic()
+        timing("soak: %d uploads x %d parts at once" % (UPLOADS, PARTS), t1 - t0, nbytes)
+        check("soak: %d uploads x %d parallel parts, every answer 200" % (UPLOADS, PARTS),
+              not failures and len(got) == UPLOADS, failures[:3])
+        bad = read_back([c], got)
+        timing("soak: read-back by SHA-256", time.monotonic() - t1, nbytes)
+        check("soak: every object reads back identical (SHA-256, length, ETag)",
+              not bad and len(got) == UPLOADS, bad[:3])
+
+        # Round 2: aborts, twin parts, re-sent parts, plain uploads, at once.
+        t0 = time.monotonic()
+        got, failures, stats = mixed_round(c, prefix + "/round2", 3000)
+        t1 = time.monotonic()
+        timing("mixed: %d uploads at once, with aborts and re-sent parts" % UPLOADS, t1 - t0)
+        for what, n in sorted(stats.counts.items()):
+            print("info mixed: %s: %d" % (what, n))
+        check("mixed: every answer as expected (200, or 404 NoSuchUpload after an abort)",
+              not failures and len(got) == UPLOADS, failures[:3])
+        bad = read_back([c], got)
+        timing("mixed: read-back by SHA-256", time.monotonic() - t1, sum(o.size for o in got))
+        check("mixed: each object is exactly what was completed", not bad and len(got) == UPLOADS,
+              bad[:3])
+
+        # No leak: the same processes, descriptors as they were, RSS bounded.
+        time.sleep(0.3)
+        after = r2mpu_pids(server)
+        # lighttpd ends a process beyond min-procs after 60 s idle, and says so.
+        text = open(log, errors="replace").read()
+        gone = [p for p in pids if p not in after and
+                not re.search(r"idle-timeout reached.* pid %d\b" % p, text)]
+        check("no r2mpu process died or was replaced", not gone,
+              "%s -> %s" % (pids, after))
+        fds = {p: (base[p][0], fd_count(p, settle=base[p][0])) for p in pids if p in after}
+        grew = {p: v for p, v in fds.items() if v[1] != v[0]}
+        check("no descriptor leak: each process's open fds unchanged", not grew,
+              "pid: (after warm-up, after soak) %s" % grew)
+        rss = {p: (base[p][1], rss_kib(p)) for p in pids if p in after}
+        print("info after soak: VmRSS KiB %s" % sorted(v[1] for v in rss.values()))
+        if SANITIZED:
+            # ASan keeps freed memory in quarantine (up to 256 MiB): RSS says
+            # nothing there; LeakSanitizer's report at exit is checked instead.
+            print("skip RSS growth check under a sanitizer build (LeakSanitizer checks leaks)")
+        else:
+            grew = {p: v for p, v in rss.items() if v[1] - v[0] > RSS_GROWTH_KIB}
+            check("no memory growth: each process's VmRSS within %d KiB of the warm-up's"
+                  % RSS_GROWTH_KIB, not grew, "pid: (KiB after warm-up, after soak) %s" % grew)
+        nothing_in_progress("soak", store, root, s3, prefix)
+    reports = sanitizer_reports(log)   # written as the processes exit
+    check("soak: no sanitizer reports in the server log", not reports, "\n".join(reports[:20]))
+    odd = unexpected_log_lines(log)
+    check("soak: no error in the server log (r2mpu's or lighttpd's)", not odd, "\n".join(odd[:20]))
+    return log
+
+
+# ---- phase 2: no state in r2mpu -----------------------------------------------------------
+
+def stateless(store, settings, sandbox, s3, run_id):
+    """Three web servers, each with its own r2mpu processes, one store."""
+    prefix = "stateless-%s" % run_id
+    shared = dict(settings, R2MPU_PROCS="2",
+                  R2MPU_FS_ROOT=os.path.join(sandbox, "store-shared"))
+    logs = [os.path.join(sandbox, "stateless-%s.log" % n) for n in "ABC"]
+    servers = [Lighttpd(TOP, shared, log) for log in logs]
+    t0 = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        A, B, C = clients = [stack.enter_context(s) for s in servers]
+        for c, n in zip(clients, "ABC"):
+            c.name = n
+        pids = [wait_pids(s, 2) for s in servers]
+        flat = [p for ps in pids for p in ps]
+        check("stateless: A, B and C each run their own r2mpu processes (distinct pids)",
+              all(len(ps) == 2 for ps in pids) and len(set(flat)) == 6,
+              "A %s, B %s, C %s" % tuple(pids))
+        ports = [c.port for c in clients]
+        check("stateless: A, B and C are separate web servers (ports %s)" % ports,
+              len(set(ports)) == 3 and len(set(s.proc.pid for s in servers)) == 3)
+
+        failures, objects = [], []
+        for r in range(3):
+            X, Y, Z = clients[r], clients[(r + 1) % 3], clients[(r + 2) % 3]
+            key = "%s/rotation-%d created via %s.bin" % (prefix, r, X.name)
+            seed = 9000 + r
+            sizes = sizes_for(seed, 7)
+            chunks = [chunk(seed, i + 1, s) for i, s in enumerate(sizes)]
+            try:
+                uid = cases.create(X, key)
+                # Parts alternately through Y and Z, in parallel: Y Z Y Z ...
+                with concurrent.futures.ThreadPoolExecutor(len(chunks)) as ex:
+                    parts = list(ex.map(
+                        lambda i: cases.put_part((Y, Z)[i % 2], key, uid, i + 1, chunks[i]),
+                        range(len(chunks))))
+                if r == 0:
+                    # Part 2 (first sent through Z) sent again through Y: the later wins.
+                    chunks[1] = chunk(seed + 1, 2, sizes[1])
+                    parts[1] = cases.put_part(Y, key, uid, 2, chunks[1])
+                want = Expected(key, chunks)
+                done = cases.expect(cases.complete(X, key, uid, parts), 200, body=b"")
+                assert done.header("etag") == '"%s"' % want.etag, (done.header("etag"), want.etag)
+                # Completed through X: the upload is gone through Y and Z too.
+                cases.expect(cases.complete(Y, key, uid, parts), 404, code="NoSuchUpload")
+                cases.expect(Z.request("PUT", cases.part_target(key, uid, 1), body=b"x"), 404,
+                             code="NoSuchUpload")
+                objects.append(want)
+                print("info stateless: %r: created via %s, parts %s, completed via %s"
+                      % (key, X.name, "".join((Y.name, Z.name)[i % 2] for i in range(len(chunks))),
+                         X.name))
+            except Exception as e:
+                traceback.print_exc()
+                failures.append("rotation %d: %s: %s" % (r, type(e).__name__, e))
+        check("stateless: created via one server, parts through the other two, "
+              "completed via the first: every answer as expected", not failures, failures)
+        bad = read_back(clients, objects)
+        check("stateless: each object reads back byte-identical (SHA-256) through A, B and C",
+              not bad and len(objects) == 3, bad[:3])
+
+        try:
+            key = prefix + "/aborted"
+            uid = cases.create(A, key)
+            part = cases.put_part(B, key, uid, 1, chunk(9100, 1, PART_MIN))
+            cases.expect(cases.abort(C, key, uid), 204)
+            cases.expect(A.request("PUT", cases.part_target(key, uid, 2), body=b"x"), 404,
+                         code="NoSuchUpload")
+            cases.expect(cases.complete(B, key, uid, [part]), 404, code="NoSuchUpload")
+            cases.expect(cases.abort(A, key, uid), 404, code="NoSuchUpload")
+            for c in clients:
+                cases.expect(cases.get(c, key), 404, code="NoSuchKey")
+            check("stateless: created via A, part via B, aborted via C: gone through all three", True)
+        except Exception as e:
+            check("stateless: created via A, part via B, aborted via C: gone through all three",
+                  False, e)
+        nothing_in_progress("stateless", store, shared["R2MPU_FS_ROOT"], s3, prefix)
+    timing("stateless: three web servers, one store", time.monotonic() - t0)
+    reports = [line for log in logs for line in sanitizer_reports(log)]
+    check("stateless: no sanitizer reports in the three server logs", not reports,
+          "\n".join(reports[:20]))
+    odd = [line for log in logs for line in unexpected_log_lines(log)]
+    check("stateless: no error in the three server logs", not odd, "\n".join(odd[:20]))
+    return logs
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--store", choices=("fs", "moto", "radosgw"), default="fs",
+                    help="fs: a fresh directory (shared by the three servers of the stateless "
+                         "proof); moto, radosgw: one S3 server started by tests/s3/")
+    args = ap.parse_args()
+    if not os.access(BIN, os.X_OK):
+        print("soak: %s is not built (make)" % BIN)
+        return 1
+    sandbox = tempfile.mkdtemp(prefix="r2mpu-soak-")
+    run_id = "%d-%d" % (int(time.time()), os.getpid())
+    logs = []
+    t_start = time.monotonic()
+    try:
+        with contextlib.ExitStack() as stack:
+            s3 = {}
+            if args.store != "fs":
+                t0 = time.monotonic()
+                try:
+                    s3 = stack.enter_context(S3Server(TOP, args.store, sandbox))
+                except S3Server.Unavailable as e:
+                    print("soak: skipped: %s" % e)
+                    print("soak [%s]: 0 passed, 0 failed, 1 skipped" % args.store)
+                    return 0
+                timing("%s start" % args.store, time.monotonic() - t0)
+            settings = {
+                # Tomorrow's build wants its access configured; today's ignores this.
+                "R2MPU_OPEN_ACCESS": "yes",
+                "R2MPU_FS_ROOT": os.path.join(sandbox, "store"),
+                "R2MPU_MAX_PART_SIZE": MAX_PART_SIZE,
+            }
+            settings.update(s3)
+            for phase in (soak, stateless):
+                try:
+                    got = phase(args.store, settings, sandbox, s3, run_id)
+                    logs += got if isinstance(got, list) else [got]
+                except Exception as e:
+                    traceback.print_exc()
+                    check("%s: ran to the end" % phase.__name__, False, "%s: %s" % (type(e).__name__, e))
+                    logs += [os.path.join(sandbox, f) for f in os.listdir(sandbox) if f.endswith(".log")]
+        failed = RESULTS.count(False)
+        if failed:
+            for log in sorted(set(logs)):
+                if os.path.exists(log):
+                    print("---- %s (last 3000 bytes) ----" % os.path.basename(log))
+                    print(open(log, errors="replace").read()[-3000:])
+        timing("soak.py --store %s, in all" % args.store, time.monotonic() - t_start)
+        print("soak [%s]: %d passed, %d failed" % (args.store, RESULTS.count(True), failed))
+        return 1 if failed else 0
+    finally:
+        shutil.rmtree(sandbox, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
