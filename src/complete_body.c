@@ -138,10 +138,17 @@ out:
 int part_sizes_check(const struct part_list *parts, const uint64_t *sizes, struct r2err *err)
 {
 	size_t i, last = parts->count ? parts->count - 1 : 0;
+	uint64_t total = 0;
 
 	for (i = 0; i < parts->count; i++) {
 		int number = parts->parts[i].number;
 
+		total += sizes[i];     /* 10000 parts of at most 5 GiB: no overflow */
+		if (parts->max_total != 0 && total > parts->max_total)
+			return r2err_set(err, 413, "EntityTooLarge",
+					 "EntityTooLarge: the parts add up to more than the "
+					 "%llu bytes this upload may have.",
+					 (unsigned long long)parts->max_total);
 		if (i < last && sizes[i] < PART_MIN_SIZE)
 			return r2err_set(err, 400, "EntityTooSmall",
 					 "EntityTooSmall: Your proposed upload is smaller than "

@@ -18,6 +18,7 @@ struct part_ref {
 struct part_list {
 	struct part_ref *parts;  /* owned; NULL when count is 0 */
 	size_t count;
+	uint64_t max_total;      /* the object may have at most this many bytes; 0: any */
 };
 
 /*
@@ -38,7 +39,8 @@ void part_list_free(struct part_list *pl);   /* pl may be NULL */
  * R2's size rules over the listed parts, sizes[i] being the size of
  * parts->parts[i]: every part but the last at least 5 MiB (EntityTooSmall);
  * all but the last of one size, the last not larger (InvalidPart, "Non
- * Uniform Part Sizes"). Both stores enforce them, so the answer does not
+ * Uniform Part Sizes"); in all at most parts->max_total bytes when it is
+ * set (EntityTooLarge: a signed URL's limit). Both stores enforce them, so the answer does not
  * depend on the backend.
  */
 int part_sizes_check(const struct part_list *parts, const uint64_t *sizes, struct r2err *err);

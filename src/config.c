@@ -54,6 +54,14 @@ static const struct config_key keys[] = {
 	  "s3 store: connecting to the store gives up after this (s/m/h/d)" },
 	{ "R2MPU_S3_TIMEOUT", KEY_DURATION, FIELD(s3_timeout), "60",
 	  "s3 store: a transfer with no progress for this long fails with 504" },
+	{ "R2MPU_OPEN_ACCESS", KEY_BOOL, FIELD(open_access), "0",
+	  "1: ANYONE who reaches the gateway may read, write and delete every key" },
+	{ "R2MPU_TOKENS_FILE", KEY_STRING, FIELD(tokens_file), "",
+	  "file of bearer tokens, a line each: TOKEN RIGHTS(rwd) PREFIX (* = all)" },
+	{ "R2MPU_SIGNING_SECRET", KEY_STRING, FIELD(signing_secret), "",
+	  "secret (32+ characters) for signed URLs; never printed or logged" },
+	{ "R2MPU_CORS_ORIGINS", KEY_STRING, FIELD(cors_origins), "",
+	  "web page origins allowed to call the gateway: https://a.example ... or *" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

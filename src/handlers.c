@@ -8,6 +8,8 @@
 
 #include <json-c/json.h>
 
+#include "http.h"
+
 /* The largest metadata create accepts must fit in an answer's headers. */
 _Static_assert(HTTP_META_MAX + 4096 <= RESPONSE_HEADERS_MAX, "metadata fits the headers");
 
@@ -69,12 +71,17 @@ out:
 int handle_upload_part(struct handler_ctx *ctx, struct r2err *err)
 {
 	struct byte_source src = request_body_source(ctx->req);
+	unsigned char md5[MD5_LEN];
 	char etag[ETAG_MAX];
 	json_object *body;
 
+	if (ctx->req->content_md5 != NULL && content_md5_parse(ctx->req->content_md5, md5) < 0)
+		return r2err_set(err, 400, "InvalidDigest",
+				 "InvalidDigest: Content-MD5 must be the base64 of the part's "
+				 "16-byte MD5");
 	if (ctx->store->ops->upload_part(ctx->store->state, ctx->req->key,
-					 ctx->req->query.upload_id, ctx->part_number,
-					 &src, etag, err) < 0)
+					 ctx->req->query.upload_id, ctx->part_number, &src,
+					 ctx->req->content_md5 != NULL ? md5 : NULL, etag, err) < 0)
 		return -1;
 	body = json_object_new_object();
 	if (body == NULL)
@@ -97,6 +104,7 @@ int handle_complete(struct handler_ctx *ctx, struct r2err *err)
 		return -1;
 	if (complete_body_parse(text, len, &parts, err) < 0)
 		goto out;
+	parts.max_total = ctx->grant.max_size;
 	if (ctx->store->ops->complete(ctx->store->state, ctx->req->key,
 				      ctx->req->query.upload_id, &parts, etag, err) < 0)
 		goto out;
@@ -178,4 +186,97 @@ int handle_get(struct handler_ctx *ctx, struct r2err *err)
 	struct object_sink sink = { get_begin, get_write, ctx->res };
 
 	return ctx->store->ops->get(ctx->store->state, ctx->req->key, &greq, &sink, err);
+}
+
+/* 2026-11-25T19:00:00Z */
+static json_object *json_time(time_t t)
+{
+	char text[32];
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return NULL;
+	return json_object_new_string(text);
+}
+
+int handle_list_parts(struct handler_ctx *ctx, struct r2err *err)
+{
+	struct part_info *parts = NULL;
+	json_object *body = NULL, *list;
+	size_t count = 0, i;
+	int rc = -1;
+
+	if (ctx->store->ops->list_parts(ctx->store->state, ctx->req->key,
+					ctx->req->query.upload_id, &parts, &count, err) < 0)
+		return -1;
+	body = json_object_new_object();
+	list = json_object_new_array_ext((int)count);
+	if (body == NULL || list == NULL) {
+		json_object_put(list);
+		oom(err);
+		goto out;
+	}
+	json_object_object_add(body, "key", json_object_new_string(ctx->req->key));
+	json_object_object_add(body, "uploadId",
+			       json_object_new_string(ctx->req->query.upload_id));
+	json_object_object_add(body, "parts", list);
+	for (i = 0; i < count; i++) {
+		json_object *p = json_object_new_object();
+
+		if (p == NULL) {
+			oom(err);
+			goto out;
+		}
+		json_object_object_add(p, "partNumber", json_object_new_int(parts[i].number));
+		json_object_object_add(p, "etag", json_object_new_string(parts[i].etag));
+		json_object_object_add(p, "size", json_object_new_int64((int64_t)parts[i].size));
+		json_object_array_add(list, p);
+	}
+	send_json(ctx->res, 200, body);
+	rc = 0;
+out:
+	json_object_put(body);
+	free(parts);
+	return rc;
+}
+
+int handle_list_uploads(struct handler_ctx *ctx, struct r2err *err)
+{
+	struct upload_info *uploads = NULL;
+	json_object *body = NULL, *list;
+	size_t count = 0, i;
+	bool truncated = false;
+	int rc = -1;
+
+	if (ctx->store->ops->list_uploads(ctx->store->state, ctx->req->key, &uploads, &count,
+					  &truncated, err) < 0)
+		return -1;
+	body = json_object_new_object();
+	list = json_object_new_array_ext((int)count);
+	if (body == NULL || list == NULL) {
+		json_object_put(list);
+		oom(err);
+		goto out;
+	}
+	json_object_object_add(body, "prefix", json_object_new_string(ctx->req->key));
+	json_object_object_add(body, "uploads", list);
+	json_object_object_add(body, "truncated", json_object_new_boolean(truncated));
+	for (i = 0; i < count; i++) {
+		json_object *u = json_object_new_object();
+
+		if (u == NULL) {
+			oom(err);
+			goto out;
+		}
+		json_object_object_add(u, "key", json_object_new_string(uploads[i].key));
+		json_object_object_add(u, "uploadId", json_object_new_string(uploads[i].upload_id));
+		json_object_object_add(u, "initiated", json_time(uploads[i].initiated));
+		json_object_array_add(list, u);
+	}
+	send_json(ctx->res, 200, body);
+	rc = 0;
+out:
+	json_object_put(body);
+	upload_list_free(uploads, count);
+	return rc;
 }

@@ -14,6 +14,8 @@ int handle_complete(struct handler_ctx *ctx, struct r2err *err);
 int handle_abort(struct handler_ctx *ctx, struct r2err *err);
 int handle_get(struct handler_ctx *ctx, struct r2err *err);      /* GET and HEAD */
 int handle_delete(struct handler_ctx *ctx, struct r2err *err);
+int handle_list_parts(struct handler_ctx *ctx, struct r2err *err);     /* mpu-listparts */
+int handle_list_uploads(struct handler_ctx *ctx, struct r2err *err);   /* mpu-list */
 
 /* Pure: the metadata headers of mpu-create are storable (sizes, characters). */
 int http_meta_validate(const struct http_meta *meta, struct r2err *err);

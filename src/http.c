@@ -149,3 +149,43 @@ int content_length_parse(const char *s, int64_t *out)
 	*out = v;
 	return 0;
 }
+
+static int base64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+int content_md5_parse(const char *s, unsigned char out[16])
+{
+	uint32_t acc = 0;
+	size_t i, n = 0;
+	int bits = 0;
+
+	if (s == NULL || strlen(s) != 24 || strcmp(s + 22, "==") != 0)
+		return -1;
+	for (i = 0; i < 22; i++) {
+		int v = base64_value(s[i]);
+
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	/* 22 digits carry 132 bits: the 4 left over must be zero (one spelling per digest). */
+	return n == 16 && acc == 0 ? 0 : -1;
+}

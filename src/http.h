@@ -37,6 +37,9 @@ int preconditions_evaluate(const char *if_match, const char *if_none_match,
 /* If-Range: the Range applies only when it is a strong match of etag (a date never is). */
 bool if_range_allows(const char *if_range, const char *etag);
 
+/* Content-MD5: the base64 of 16 bytes (24 characters, "==" at the end); else -1. */
+int content_md5_parse(const char *s, unsigned char out[16]);
+
 /* CONTENT_LENGTH: decimal digits only, no sign, no overflow; else -1. */
 int content_length_parse(const char *s, int64_t *out);
 

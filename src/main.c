@@ -4,12 +4,16 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "config.h"
+#include "cors.h"
 #include "request.h"
 #include "response.h"
 #include "route.h"
+#include "sign.h"
 #include "standalone.h"
 #include "store.h"
 
@@ -17,6 +21,8 @@
 #define DRAIN_MAX (64 * 1024 * 1024)   /* larger unread bodies are left to the server */
 
 static volatile sig_atomic_t stop_requested;
+/* The access rules, loaded once in main() before any request; read-only after. */
+static struct access access_rules;
 
 static void on_term(int sig)
 {
@@ -59,6 +65,7 @@ static void usage(void)
 {
 	print_line("usage: r2mpu.fcgi                       (spawned by a web server, or as CGI)");
 	print_line("       r2mpu.fcgi --listen ADDRESS [--workers N]");
+	print_line("       r2mpu.fcgi sign [OPTIONS] KEY     (see r2mpu.fcgi sign --help)");
 	print_line("       r2mpu.fcgi --help | --version");
 	print_line("");
 	print_line("A FastCGI (or plain CGI) responder for multipart uploads to an object");
@@ -88,10 +95,12 @@ static void serve_one(const struct config *cfg, struct store *store)
 	const char *method = getenv("REQUEST_METHOD");
 
 	response_init(&res, method != NULL && strcmp(method, "HEAD") == 0);
-	if (request_read(&req, cfg, &err) < 0)
+	if (request_read(&req, cfg, &err) < 0) {
 		send_error(&res, &err);
-	else
-		route_request(cfg, store, &req, &res);
+	} else {
+		cors_add_headers(cfg, &req, &res);
+		route_request(cfg, &access_rules, store, &req, &res);
+	}
 	/*
 	 * A body left unread (an error answered before it) is read now, after
 	 * the answer has gone out: mod_cgid writes the whole body to a CGI and
@@ -131,6 +140,27 @@ static int serve(const struct config *cfg)
 	return 0;
 }
 
+/* r2mpu.fcgi sign ...: the URL on stdout, or why not on stderr (exit 2). */
+static int sign_main(int argc, char **argv)
+{
+	struct config cfg;
+	char url[8 * 1024], errbuf[512];
+
+	if (argc == 1 && strcmp(argv[0], "--help") == 0) {
+		sign_usage(print_line);
+		return 0;
+	}
+	if (config_load(&cfg, process_getenv, errbuf, sizeof(errbuf)) < 0 ||
+	    sign_command(&cfg, argc, argv, time(NULL), url, sizeof(url), errbuf,
+			 sizeof(errbuf)) < 0) {
+		log_error("%s", errbuf);
+		return 2;
+	}
+	if (write(STDOUT_FILENO, url, strlen(url)) < 0)
+		return 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *listen = NULL;
@@ -138,6 +168,8 @@ int main(int argc, char **argv)
 	char errbuf[512];
 	int i, workers = 4;
 
+	if (argc >= 2 && strcmp(argv[1], "sign") == 0)
+		return sign_main(argc - 2, argv + 2);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--version") == 0) {
 			print_line("r2mpu " R2MPU_VERSION);
@@ -160,10 +192,14 @@ int main(int argc, char **argv)
 		log_error("configuration error: %s", errbuf);
 		return 1;
 	}
+	if (access_load(&access_rules, &cfg, errbuf, sizeof(errbuf)) < 0) {
+		log_error("configuration error: %s", errbuf);
+		return 1;
+	}
 	if (listen == NULL)
-		return serve(&cfg);
-	i = standalone_run(&cfg, listen, workers, serve, errbuf, sizeof(errbuf));
-	if (i != 0)
+		i = serve(&cfg);
+	else if ((i = standalone_run(&cfg, listen, workers, serve, errbuf, sizeof(errbuf))) != 0)
 		log_error("%s", errbuf);
+	access_free(&access_rules);
 	return i;
 }

@@ -22,7 +22,7 @@ static enum method method_from_name(const char *m)
 {
 	static const struct { const char *name; enum method m; } methods[] = {
 		{ "GET", METHOD_GET }, { "HEAD", METHOD_HEAD }, { "PUT", METHOD_PUT },
-		{ "POST", METHOD_POST }, { "DELETE", METHOD_DELETE },
+		{ "POST", METHOD_POST }, { "DELETE", METHOD_DELETE }, { "OPTIONS", METHOD_OPTIONS },
 	};
 	size_t i;
 
@@ -61,7 +61,12 @@ int request_read(struct request *r, const struct config *cfg, struct r2err *err)
 	if (env_copy("HTTP_RANGE", false, &r->range) < 0 ||
 	    env_copy("HTTP_IF_MATCH", false, &r->if_match) < 0 ||
 	    env_copy("HTTP_IF_NONE_MATCH", false, &r->if_none_match) < 0 ||
-	    env_copy("HTTP_IF_RANGE", false, &r->if_range) < 0)
+	    env_copy("HTTP_IF_RANGE", false, &r->if_range) < 0 ||
+	    env_copy("HTTP_AUTHORIZATION", false, &r->authorization) < 0 ||
+	    env_copy("HTTP_CONTENT_MD5", false, &r->content_md5) < 0 ||
+	    env_copy("HTTP_ORIGIN", true, &r->origin) < 0 ||
+	    env_copy("HTTP_ACCESS_CONTROL_REQUEST_METHOD", true, &r->cors_request_method) < 0 ||
+	    env_copy("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", true, &r->cors_request_headers) < 0)
 		return r2err_set(err, 500, "InternalError", "Out of memory");
 	/* An empty value (Content-Type "" in particular) is how servers say "none". */
 	for (i = 0; i < META_NFIELDS; i++)
@@ -86,6 +91,11 @@ void request_free(struct request *r)
 	free(r->if_match);
 	free(r->if_none_match);
 	free(r->if_range);
+	free(r->authorization);
+	free(r->content_md5);
+	free(r->origin);
+	free(r->cors_request_method);
+	free(r->cors_request_headers);
 	http_meta_free(&r->meta);
 	memset(r, 0, sizeof(*r));
 }

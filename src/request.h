@@ -10,7 +10,10 @@
 #include "store.h"
 #include "uri.h"
 
-enum method { METHOD_OTHER, METHOD_GET, METHOD_HEAD, METHOD_PUT, METHOD_POST, METHOD_DELETE };
+enum method {
+	METHOD_OTHER, METHOD_GET, METHOD_HEAD, METHOD_PUT, METHOD_POST, METHOD_DELETE,
+	METHOD_OPTIONS
+};
 
 #define CONTENT_LENGTH_ABSENT (-1)
 
@@ -27,6 +30,11 @@ struct request {
 	struct r2err key_err;        /* ... and then why (reported after routing) */
 	int64_t content_length;      /* CONTENT_LENGTH_ABSENT when not given */
 	char *range, *if_match, *if_none_match, *if_range;   /* may be NULL */
+	char *authorization;         /* Authorization, may be NULL */
+	char *content_md5;           /* Content-MD5 of a part, may be NULL */
+	char *origin;                /* CORS: Origin, Access-Control-Request-Method */
+	char *cors_request_method;   /* and -Headers; each may be NULL */
+	char *cors_request_headers;
 	struct http_meta meta;       /* Content-Type etc. as sent */
 	uint64_t body_read;          /* bytes read from stdin so far */
 };

@@ -13,7 +13,8 @@ const char *status_reason(int status)
 {
 	static const struct { int status; const char *reason; } reasons[] = {
 		{ 200, "OK" }, { 204, "No Content" }, { 206, "Partial Content" },
-		{ 304, "Not Modified" }, { 400, "Bad Request" }, { 404, "Not Found" },
+		{ 304, "Not Modified" }, { 400, "Bad Request" }, { 401, "Unauthorized" },
+		{ 403, "Forbidden" }, { 404, "Not Found" },
 		{ 405, "Method Not Allowed" }, { 411, "Length Required" },
 		{ 412, "Precondition Failed" }, { 413, "Content Too Large" },
 		{ 416, "Range Not Satisfiable" }, { 500, "Internal Server Error" },
@@ -156,7 +157,9 @@ void send_error(struct response *res, const struct r2err *err)
 	response_header(res, "X-R2mpu-Error", err->code);
 	response_header(res, "X-Content-Type-Options", "nosniff");
 	if (err->status == 405)
-		response_header(res, "Allow", "PUT, POST, GET, DELETE");
+		response_header(res, "Allow", ALLOWED_METHODS);
+	if (err->status == 401)
+		response_header(res, "WWW-Authenticate", "Bearer realm=\"r2mpu\"");
 	send_body(res, err->status, "text/plain; charset=utf-8", body, len);
 }
 

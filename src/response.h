@@ -9,6 +9,9 @@
 
 struct json_object;
 
+/* The Allow header of a 405 and of OPTIONS: every method r2mpu serves. */
+#define ALLOWED_METHODS "GET, HEAD, PUT, POST, DELETE, OPTIONS"
+
 #define RESPONSE_HEADERS_MAX (16 * 1024)   /* 8 KiB of object metadata and the rest */
 
 /*

@@ -2,7 +2,9 @@
 #include "route.h"
 
 #include <string.h>
+#include <time.h>
 
+#include "cors.h"
 #include "handlers.h"
 
 enum route_needs {
@@ -10,6 +12,7 @@ enum route_needs {
 	NEEDS_PART_NUMBER = 1 << 1,
 	BODY_STREAM = 1 << 2,     /* a part: length required, 1..R2MPU_MAX_PART_SIZE */
 	BODY_JSON = 1 << 3,       /* a document: length required, at most COMPLETE_BODY_MAX */
+	KEY_MAY_BE_EMPTY = 1 << 4, /* the key is a prefix, and "" means every key */
 };
 
 struct route {
@@ -17,20 +20,46 @@ struct route {
 	const char *action;
 	int (*handler)(struct handler_ctx *ctx, struct r2err *err);
 	unsigned needs;
+	unsigned rights;          /* enum access_right: any one of them will do */
 	const char *missing;      /* the Worker's text when a needed parameter is absent */
 };
 
 static const struct route routes[] = {
-	{ METHOD_POST, "mpu-create", handle_create, 0, NULL },
+	{ METHOD_POST, "mpu-create", handle_create, 0, RIGHT_WRITE, NULL },
 	{ METHOD_POST, "mpu-complete", handle_complete, NEEDS_UPLOAD_ID | BODY_JSON,
-	  "Missing uploadId" },
+	  RIGHT_WRITE, "Missing uploadId" },
 	{ METHOD_PUT, "mpu-uploadpart", handle_upload_part,
-	  NEEDS_UPLOAD_ID | NEEDS_PART_NUMBER | BODY_STREAM, "Missing partNumber or uploadId" },
-	{ METHOD_DELETE, "mpu-abort", handle_abort, NEEDS_UPLOAD_ID, "Missing uploadId" },
-	{ METHOD_DELETE, "delete", handle_delete, 0, NULL },
-	{ METHOD_GET, "get", handle_get, 0, NULL },
-	{ METHOD_HEAD, "get", handle_get, 0, NULL },
+	  NEEDS_UPLOAD_ID | NEEDS_PART_NUMBER | BODY_STREAM, RIGHT_WRITE,
+	  "Missing partNumber or uploadId" },
+	{ METHOD_DELETE, "mpu-abort", handle_abort, NEEDS_UPLOAD_ID, RIGHT_WRITE,
+	  "Missing uploadId" },
+	/* Resuming needs the parts: whoever may write the upload may list them. */
+	{ METHOD_GET, "mpu-listparts", handle_list_parts, NEEDS_UPLOAD_ID,
+	  RIGHT_READ | RIGHT_WRITE, "Missing uploadId" },
+	{ METHOD_GET, "mpu-list", handle_list_uploads, KEY_MAY_BE_EMPTY, RIGHT_READ, NULL },
+	{ METHOD_DELETE, "delete", handle_delete, 0, RIGHT_DELETE, NULL },
+	{ METHOD_GET, "get", handle_get, 0, RIGHT_READ, NULL },
+	{ METHOD_HEAD, "get", handle_get, 0, RIGHT_READ, NULL },
 };
+
+/* The key, then the credentials: nothing else is looked at for a stranger. */
+static int check_access(const struct route *rt, const struct access *access,
+			struct handler_ctx *ctx, struct r2err *err)
+{
+	const struct request *req = ctx->req;
+	struct access_request ar = {
+		.authorization = req->authorization, .query = &req->query,
+		.key = req->key, .key_len = req->key_len, .now = time(NULL),
+	};
+
+	if (req->key == NULL) {
+		*err = req->key_err;
+		return -1;
+	}
+	if (req->key_len == 0 && !(rt->needs & KEY_MAY_BE_EMPTY))
+		return r2err_set(err, 400, "InvalidKey", "Missing object key in the URL path");
+	return access_check(access, &ar, rt->rights, &ctx->grant, err);
+}
 
 /* The checks every route's flags imply, in the Worker's order. */
 static int check_needs(const struct route *rt, struct handler_ctx *ctx, struct r2err *err)
@@ -38,10 +67,6 @@ static int check_needs(const struct route *rt, struct handler_ctx *ctx, struct r
 	const struct request *req = ctx->req;
 	int64_t cl = req->content_length;
 
-	if (req->key == NULL) {
-		*err = req->key_err;
-		return -1;
-	}
 	if ((rt->needs & NEEDS_UPLOAD_ID) && req->query.upload_id == NULL)
 		return r2err_set(err, 400, "MissingParameter", "%s", rt->missing);
 	if (rt->needs & NEEDS_PART_NUMBER) {
@@ -64,6 +89,12 @@ static int check_needs(const struct route *rt, struct handler_ctx *ctx, struct r
 					 "Part is %lld bytes; the largest allowed is %llu",
 					 (long long)cl,
 					 (unsigned long long)ctx->cfg->max_part_size);
+		if ((rt->needs & BODY_STREAM) && ctx->grant.max_size != 0 &&
+		    (uint64_t)cl > ctx->grant.max_size)
+			return r2err_set(err, 413, "EntityTooLarge",
+					 "Part is %lld bytes; this upload may have at most %llu",
+					 (long long)cl,
+					 (unsigned long long)ctx->grant.max_size);
 		if ((rt->needs & BODY_JSON) && cl > COMPLETE_BODY_MAX)
 			return r2err_set(err, 413, "EntityTooLarge",
 					 "Body is %lld bytes; the largest allowed is %d",
@@ -72,14 +103,20 @@ static int check_needs(const struct route *rt, struct handler_ctx *ctx, struct r
 	return 0;
 }
 
-void route_request(const struct config *cfg, struct store *store,
-		   struct request *req, struct response *res)
+void route_request(const struct config *cfg, const struct access *access,
+		   struct store *store, struct request *req, struct response *res)
 {
-	struct handler_ctx ctx = { cfg, store, req, res, 0 };
+	struct handler_ctx ctx = { cfg, store, req, res, 0, { 0, 0 } };
 	const struct route *rt = NULL;
 	struct r2err err;
 	size_t i;
 
+	/* A browser's preflight carries no credentials, and may come for any action. */
+	if (req->method == METHOD_OPTIONS) {
+		if (cors_preflight(cfg, req, res, &err) < 0)
+			goto fail;
+		return;
+	}
 	if (req->query.action == NULL) {
 		r2err_set(&err, 400, "MissingAction", "Missing action type");
 		goto fail;
@@ -97,7 +134,8 @@ void route_request(const struct config *cfg, struct store *store,
 			  req->query.action, req->method_name);
 		goto fail;
 	}
-	if (check_needs(rt, &ctx, &err) < 0 || rt->handler(&ctx, &err) < 0)
+	if (check_access(rt, access, &ctx, &err) < 0 || check_needs(rt, &ctx, &err) < 0 ||
+	    rt->handler(&ctx, &err) < 0)
 		goto fail;
 	return;
 fail:

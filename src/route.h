@@ -2,6 +2,7 @@
 #ifndef R2MPU_ROUTE_H
 #define R2MPU_ROUTE_H
 
+#include "access.h"
 #include "config.h"
 #include "request.h"
 #include "response.h"
@@ -14,10 +15,14 @@ struct handler_ctx {
 	struct request *req;         /* key valid; flagged parameters present and valid */
 	struct response *res;
 	int part_number;             /* 1..10000 when the route needs it, else 0 */
+	struct access_grant grant;   /* what the request's credentials allow */
 };
 
-/* Serve one request: route, check, call the handler, answer. Never exits. */
-void route_request(const struct config *cfg, struct store *store,
-		   struct request *req, struct response *res);
+/*
+ * Serve one request: route, authorize (access), check, call the handler,
+ * answer. Never exits.
+ */
+void route_request(const struct config *cfg, const struct access *access,
+		   struct store *store, struct request *req, struct response *res);
 
 #endif

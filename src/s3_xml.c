@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -188,6 +189,79 @@ int s3_xml_parse_list_parts(const char *body, size_t len, struct s3_part_set *se
 		child_text(n, "ETag", p->etag, sizeof(p->etag));
 		s3_etag_unquote(p->etag);
 		set->count++;
+	}
+	rc = 0;
+out:
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+time_t s3_parse_iso8601(const char *s)
+{
+	struct tm tm;
+	const char *rest;
+
+	memset(&tm, 0, sizeof(tm));
+	rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (rest == NULL)
+		return -1;
+	if (rest[0] == '.') {            /* fractions of a second: dropped */
+		rest++;
+		while (*rest >= '0' && *rest <= '9')
+			rest++;
+	}
+	if (strcmp(rest, "Z") != 0 && strcmp(rest, "+00:00") != 0)
+		return -1;
+	return timegm(&tm);
+}
+
+int s3_xml_parse_list_uploads(const char *body, size_t len, struct s3_upload_set *set,
+			      size_t max)
+{
+	xmlNodePtr root, n;
+	xmlDocPtr doc = parse(body, len, "ListMultipartUploadsResult", &root);
+	char text[64], key[KEY_BUF], id[S3_UPLOAD_ID_MAX];
+	int rc = -1;
+
+	if (doc == NULL)
+		return -1;
+	set->truncated = child_text(root, "IsTruncated", text, sizeof(text)) &&
+			 strcmp(text, "true") == 0;
+	set->next_key[0] = set->next_upload_id[0] = '\0';
+	child_text(root, "NextKeyMarker", set->next_key, sizeof(set->next_key));
+	child_text(root, "NextUploadIdMarker", set->next_upload_id, sizeof(set->next_upload_id));
+	for (n = root->children; n != NULL; n = n->next) {
+		struct upload_info *u;
+		time_t initiated;
+
+		if (n->type != XML_ELEMENT_NODE || xmlStrcmp(n->name, (const xmlChar *)"Upload") != 0)
+			continue;
+		if (!child_text(n, "Key", key, sizeof(key)) || key[0] == '\0' ||
+		    strlen(key) > KEY_BUF - 2 ||
+		    !child_text(n, "UploadId", id, sizeof(id)) || id[0] == '\0' ||
+		    !child_text(n, "Initiated", text, sizeof(text)) ||
+		    (initiated = s3_parse_iso8601(text)) < 0)
+			goto out;
+		if (set->count >= max) {
+			set->truncated = true;
+			break;
+		}
+		if (set->count == set->cap) {
+			size_t cap = set->cap ? set->cap * 2 : 64;
+			struct upload_info *grown = realloc(set->uploads, cap * sizeof(*grown));
+
+			if (grown == NULL)
+				goto out;
+			set->uploads = grown;
+			set->cap = cap;
+		}
+		u = &set->uploads[set->count];
+		u->key = strdup(key);
+		u->upload_id = strdup(id);
+		u->initiated = initiated;
+		set->count++;
+		if (u->key == NULL || u->upload_id == NULL)
+			goto out;
 	}
 	rc = 0;
 out:

@@ -9,8 +9,10 @@
 #include "complete_body.h"
 #include "errors.h"
 #include "etag.h"
+#include "store.h"
 
 #define S3_UPLOAD_ID_MAX 1024
+#define KEY_BUF (1024 + 2)   /* a key (KEY_MAX_BYTES) and its NUL, and one byte to see a longer one */
 
 struct s3_error_doc {
 	char code[64];
@@ -50,6 +52,26 @@ struct s3_part_set {
 /* Append one <ListPartsResult> page's parts to *set. -1 when it is not one. */
 int s3_xml_parse_list_parts(const char *body, size_t len, struct s3_part_set *set);
 void s3_part_set_free(struct s3_part_set *set);   /* set may be NULL */
+
+/* Uploads in progress, gathered over ListMultipartUploads pages. */
+struct s3_upload_set {
+	struct upload_info *uploads;   /* owned (upload_list_free), grows page by page */
+	size_t count, cap;
+	bool truncated;                /* of the last page parsed */
+	char next_key[KEY_BUF];        /* NextKeyMarker of that page */
+	char next_upload_id[S3_UPLOAD_ID_MAX];   /* NextUploadIdMarker */
+};
+
+/*
+ * Append one <ListMultipartUploadsResult> page's uploads to *set, at most
+ * up to `max` in all. -1 when it is not one, or an upload lacks its Key,
+ * UploadId or a readable Initiated time.
+ */
+int s3_xml_parse_list_uploads(const char *body, size_t len, struct s3_upload_set *set,
+			      size_t max);
+
+/* "2026-11-25T19:00:00.000Z" -> Unix time; -1 when it is not such a time. */
+time_t s3_parse_iso8601(const char *s);
 
 /*
  * <CompleteMultipartUpload> for `parts`, written with libxml2 so etags are

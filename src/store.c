@@ -39,6 +39,24 @@ int store_invalid_part(struct r2err *err, int part_number)
 			 "or its etag does not match (part %d).", part_number);
 }
 
+int store_bad_digest(struct r2err *err)
+{
+	return r2err_set(err, 400, "BadDigest",
+			 "BadDigest: The Content-MD5 you specified did not match what was "
+			 "received; the part was not stored.");
+}
+
+void upload_list_free(struct upload_info *u, size_t count)
+{
+	size_t i;
+
+	for (i = 0; u != NULL && i < count; i++) {
+		free(u[i].key);
+		free(u[i].upload_id);
+	}
+	free(u);
+}
+
 int store_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));

@@ -71,6 +71,25 @@ struct object_sink {
 	void *ctx;
 };
 
+/* One uploaded part, as mpu-listparts reports it. */
+struct part_info {
+	int number;
+	uint64_t size;
+	char etag[ETAG_MAX];         /* unquoted */
+};
+
+/* One upload in progress, as mpu-list reports it. */
+struct upload_info {
+	char *key;                   /* owned */
+	char *upload_id;             /* owned */
+	time_t initiated;
+};
+
+#define LIST_UPLOADS_MAX 10000   /* mpu-list answers at most this many, then "truncated" */
+
+/* Free what list_uploads() gave; u may be NULL. */
+void upload_list_free(struct upload_info *u, size_t count);
+
 /*
  * All functions return 0, or -1 with *err filled (404 NoSuchUpload for an
  * unknown, finished or foreign upload id; 404 for a missing object, ...).
@@ -80,8 +99,13 @@ struct store_ops {
 	/* *upload_id: malloc'd, caller frees. */
 	int (*create)(void *st, const char *key, const struct http_meta *meta,
 		      char **upload_id, struct r2err *err);
+	/*
+	 * content_md5: the client's Content-MD5, decoded, or NULL. A part
+	 * whose bytes do not match it is not kept (400 BadDigest).
+	 */
 	int (*upload_part)(void *st, const char *key, const char *upload_id,
 			   int part_number, struct byte_source *body,
+			   const unsigned char *content_md5,
 			   char etag[ETAG_MAX], struct r2err *err);
 	int (*complete)(void *st, const char *key, const char *upload_id,
 			const struct part_list *parts, char etag[ETAG_MAX],
@@ -91,6 +115,16 @@ struct store_ops {
 	int (*get)(void *st, const char *key, const struct get_request *req,
 		   struct object_sink *sink, struct r2err *err);
 	int (*delete)(void *st, const char *key, struct r2err *err);
+	/* Every part uploaded so far, by part number; *parts malloc'd (NULL when none). */
+	int (*list_parts)(void *st, const char *key, const char *upload_id,
+			  struct part_info **parts, size_t *count, struct r2err *err);
+	/*
+	 * Uploads in progress whose key starts with `prefix` ("" for all), by
+	 * key then start time, at most LIST_UPLOADS_MAX (*truncated when there
+	 * are more). Free with upload_list_free().
+	 */
+	int (*list_uploads)(void *st, const char *prefix, struct upload_info **uploads,
+			    size_t *count, bool *truncated, struct r2err *err);
 	void (*close)(void *st);
 };
 
@@ -102,6 +136,7 @@ struct store {
 /* The errors both stores give in the same words. Each returns -1. */
 int store_no_such_upload(struct r2err *err);
 int store_invalid_part(struct r2err *err, int part_number);
+int store_bad_digest(struct r2err *err);
 
 /* Open the store the configuration names; errbuf gets the reason on -1. */
 int store_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen);

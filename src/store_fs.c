@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "http.h"
+#include "uri.h"
 
 /*
  * Layout under R2MPU_FS_ROOT (every name is made of hex digits we chose,
@@ -506,6 +507,7 @@ out:
 
 static int fs_upload_part(void *state, const char *key, const char *upload_id,
 			  int part_number, struct byte_source *body,
+			  const unsigned char *content_md5,
 			  char etag[ETAG_MAX], struct r2err *err)
 {
 	struct fs_store *fs = state;
@@ -554,6 +556,10 @@ static int fs_upload_part(void *state, const char *key, const char *upload_id,
 		left -= (uint64_t)n;
 	}
 	md5_final(&md5, digest);
+	if (content_md5 != NULL && memcmp(digest, content_md5, MD5_LEN) != 0) {
+		store_bad_digest(err);
+		goto out;
+	}
 	memcpy(header, PART_MAGIC, MAGIC_LEN);
 	memcpy(header + MAGIC_LEN, digest, MD5_LEN);
 	put_be64(header + MAGIC_LEN + MD5_LEN, body->length);
@@ -900,6 +906,189 @@ static int fs_delete(void *state, const char *key, struct r2err *err)
 	return 0;
 }
 
+/* ---- listing ------------------------------------------------------------ */
+
+static int by_part_number(const void *a, const void *b)
+{
+	const struct part_info *x = a, *y = b;
+
+	return (x->number > y->number) - (x->number < y->number);
+}
+
+/* "part.NNNNN" -> NNNNN (1..10000), else -1. */
+static int part_file_number(const char *name)
+{
+	int n = 0, i;
+
+	if (strncmp(name, "part.", 5) != 0 || strlen(name) != 10)
+		return -1;
+	for (i = 5; i < 10; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+		n = n * 10 + (name[i] - '0');
+	}
+	return n >= 1 && n <= PART_NUMBER_MAX ? n : -1;
+}
+
+static int fs_list_parts(void *state, const char *key, const char *upload_id,
+			 struct part_info **parts, size_t *count, struct r2err *err)
+{
+	struct fs_store *fs = state;
+	struct part_info *list = NULL;
+	struct upload u;
+	struct dirent *de;
+	size_t n = 0, cap = 0;
+	DIR *d = NULL;
+	int dfd, rc = -1;
+
+	*parts = NULL;
+	*count = 0;
+	/* Shared: parts may still arrive, but complete and abort wait. */
+	if (upload_open(fs, key, upload_id, LOCK_SH, &u, err) < 0)
+		return -1;
+	dfd = openat(fs->root_fd, u.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (d == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		io_error(err, "open", u.dir);
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		unsigned char md5[MD5_LEN];
+		int number = part_file_number(de->d_name), fd;
+		uint64_t size;
+
+		if (number < 0)
+			continue;
+		fd = openat(dfd, de->d_name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;     /* replaced meanwhile: the new one is listed or not */
+		if (part_read_header(fd, md5, &size) < 0) {
+			close(fd);
+			continue;
+		}
+		close(fd);
+		if (n == cap) {
+			struct part_info *grown;
+
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(list, cap * sizeof(*list));
+			if (grown == NULL) {
+				r2err_set(err, 500, "InternalError", "Out of memory");
+				goto out;
+			}
+			list = grown;
+		}
+		list[n].number = number;
+		list[n].size = size;
+		etag_from_md5(md5, list[n].etag);
+		n++;
+	}
+	qsort(list, n, sizeof(*list), by_part_number);
+	*parts = list;
+	*count = n;
+	list = NULL;
+	rc = 0;
+out:
+	if (d != NULL)
+		closedir(d);
+	free(list);
+	upload_close(&u);
+	return rc;
+}
+
+static int by_key_then_time(const void *a, const void *b)
+{
+	const struct upload_info *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (c != 0)
+		return c;
+	if (x->initiated != y->initiated)
+		return x->initiated < y->initiated ? -1 : 1;
+	return strcmp(x->upload_id, y->upload_id);
+}
+
+static int fs_list_uploads(void *state, const char *prefix, struct upload_info **uploads,
+			   size_t *count, bool *truncated, struct r2err *err)
+{
+	struct fs_store *fs = state;
+	struct upload_info *list = NULL;
+	size_t n = 0, cap = 0, plen = strlen(prefix);
+	time_t now = time(NULL);
+	struct dirent *de;
+	DIR *d;
+	int dfd;
+
+	*uploads = NULL;
+	*count = 0;
+	*truncated = false;
+	dfd = openat(fs->root_fd, "uploads", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (d == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		return io_error(err, "open", "uploads");
+	}
+	while ((de = readdir(d)) != NULL) {
+		char path[64];
+		const char *key;
+		struct stat st;
+		json_object *m;
+		int64_t created;
+		int mfd;
+
+		if (!upload_id_valid(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%.32s/meta", de->d_name);
+		mfd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
+		if (mfd < 0)
+			continue;     /* finished meanwhile */
+		m = fstat(mfd, &st) == 0 ? json_read_fd(mfd, 0, (size_t)st.st_size) : NULL;
+		close(mfd);
+		key = m ? json_str(m, "key") : NULL;
+		created = m ? json_int(m, "created") : -1;
+		if (key == NULL || created < 0 || (uint64_t)(now - created) >= fs->ttl ||
+		    strncmp(key, prefix, plen) != 0) {
+			json_object_put(m);
+			continue;
+		}
+		if (n == LIST_UPLOADS_MAX) {
+			*truncated = true;
+			json_object_put(m);
+			break;
+		}
+		if (n == cap) {
+			struct upload_info *grown;
+
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(list, cap * sizeof(*list));
+			if (grown == NULL) {
+				json_object_put(m);
+				goto oom;
+			}
+			list = grown;
+		}
+		list[n].key = strdup(key);
+		list[n].upload_id = strdup(de->d_name);
+		list[n].initiated = (time_t)created;
+		json_object_put(m);
+		n++;
+		if (list[n - 1].key == NULL || list[n - 1].upload_id == NULL)
+			goto oom;
+	}
+	closedir(d);
+	qsort(list, n, sizeof(*list), by_key_then_time);
+	*uploads = list;
+	*count = n;
+	return 0;
+oom:
+	closedir(d);
+	upload_list_free(list, n);
+	return r2err_set(err, 500, "InternalError", "Out of memory");
+}
+
 static void fs_close(void *state)
 {
 	struct fs_store *fs = state;
@@ -919,6 +1108,8 @@ static const struct store_ops fs_ops = {
 	.abort = fs_abort,
 	.get = fs_get,
 	.delete = fs_delete,
+	.list_parts = fs_list_parts,
+	.list_uploads = fs_list_uploads,
 	.close = fs_close,
 };
 

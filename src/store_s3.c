@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "http.h"
 #include "s3_xml.h"
@@ -23,6 +24,8 @@
 
 #define ANSWER_MAX (2 * 1024 * 1024)   /* error documents, XML results, ListParts pages */
 #define PATH_MAX_LEN (3 * 1024 + 128)  /* "/bucket/" + a 1024-byte key, every byte %XX */
+/* The longest query: ListMultipartUploads with a prefix and a key marker, every byte %XX. */
+#define QUERY_MAX_LEN (2 * 3 * 1024 + 3 * S3_UPLOAD_ID_MAX + 256)
 #define MAX_HEADERS 13   /* extra headers: 6 of metadata, Range, If-None-Match, ... */
 #define HEADER_LINE_MAX (HTTP_META_MAX + 128)   /* any one header we send, name included */
 _Static_assert(MAX_HEADERS + 3 <= SIGV4_MAX_HEADERS, "the signer takes every header we send");
@@ -59,6 +62,7 @@ struct s3_call {
 	const char *body;                      /* small body in memory (XML) ... */
 	size_t body_len;
 	struct byte_source *source;            /* ... or a streamed part */
+	struct md5 *received;                  /* hashes the part as it streams, or NULL */
 	uint64_t sent;                         /* bytes of source read so far */
 	bool source_failed;                    /* the client's body ended early */
 	bool head;                             /* HEAD: no answer body */
@@ -262,6 +266,8 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
 		return CURL_READFUNC_ABORT;
 	}
 	c->sent += (uint64_t)got;
+	if (c->received != NULL)
+		md5_update(c->received, buf, (size_t)got);
 	return (size_t)got;
 }
 
@@ -321,7 +327,8 @@ static int curl_failure(struct s3_store *s, struct s3_call *c, CURLcode rc, cons
  */
 static int s3_perform(struct s3_store *s, struct s3_call *c, struct r2err *err)
 {
-	char path[PATH_MAX_LEN], query[1600], url[CONFIG_STRING_MAX + PATH_MAX_LEN + 1600];
+	char path[PATH_MAX_LEN], query[QUERY_MAX_LEN];
+	char url[CONFIG_STRING_MAX + PATH_MAX_LEN + QUERY_MAX_LEN];
 	char amz_date[17], auth[SIGV4_AUTH_MAX], line[HEADER_LINE_MAX], errbuf[CURL_ERROR_SIZE] = "";
 	struct sigv4_header all[MAX_HEADERS + 3];
 	struct sigv4_request req;
@@ -612,19 +619,30 @@ static void gone_means_no_such_upload(struct s3_store *s, const char *key,
 }
 
 static int s3_upload_part(void *st, const char *key, const char *upload_id, int part_number,
-			  struct byte_source *body, char etag[ETAG_MAX], struct r2err *err)
+			  struct byte_source *body, const unsigned char *content_md5,
+			  char etag[ETAG_MAX], struct r2err *err)
 {
+	struct md5 received = { 0 };
 	struct s3_call c = { .method = "PUT", .key = key, .nparams = 2,
-			     .payload_hash = SIGV4_UNSIGNED_PAYLOAD, .source = body };
-	char number[16];
+			     .payload_hash = SIGV4_UNSIGNED_PAYLOAD, .source = body,
+			     .received = &received };
+	unsigned char digest[MD5_LEN];
+	char number[16], md5_b64[32], ours[ETAG_MAX];
 	int rc = -1;
 
 	/* Refuse an unknown upload before reading a byte of the part. */
 	if (upload_exists(st, key, upload_id, err) < 0)
 		return -1;
+	if (md5_init(&received) < 0)
+		return r2err_set(err, 500, "InternalError", "Out of memory");
 	snprintf(number, sizeof(number), "%d", part_number);
 	c.params[0] = (struct sigv4_param){ "partNumber", number };
 	c.params[1] = (struct sigv4_param){ "uploadId", upload_id };
+	if (content_md5 != NULL) {
+		/* The store checks it too, and refuses the part with BadDigest. */
+		EVP_EncodeBlock((unsigned char *)md5_b64, content_md5, MD5_LEN);
+		add_header(&c, "content-md5", md5_b64);
+	}
 	if (s3_perform(st, &c, err) < 0)
 		goto out;
 	if (c.status != 200) {
@@ -638,9 +656,33 @@ static int s3_upload_part(void *st, const char *key, const char *upload_id, int 
 		r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
 		goto out;
 	}
+	md5_final(&received, digest);
+	etag_from_md5(digest, ours);
+	if (content_md5 != NULL && memcmp(digest, content_md5, MD5_LEN) != 0) {
+		/* The store took bytes that are not the client's: a lost Content-MD5. */
+		log_error("s3 store: part %d of %s: the store kept a part whose bytes do not "
+			  "match Content-MD5", part_number, upload_id);
+		store_bad_digest(err);
+		goto out;
+	}
+	/*
+	 * A part's ETag is the MD5 of its bytes (S3 without SSE-KMS, R2):
+	 * one that is an MD5 but not of what r2mpu sent means the part was
+	 * changed on the way. Never hand out an etag for bytes nobody sent.
+	 */
+	if (strlen(c.etag) == 2 * MD5_LEN && hex_decode(c.etag, digest, MD5_LEN) == 0 &&
+	    !etag_equal(c.etag, ours)) {
+		log_error("s3 store: part %d of %s: the store's ETag %s is not the MD5 %s of "
+			  "the bytes sent", part_number, upload_id, c.etag, ours);
+		r2err_set(err, 502, "StoreDigestMismatch", "Bad Gateway: the store received "
+			  "other bytes than were sent (its ETag is not their MD5); upload the "
+			  "part again");
+		goto out;
+	}
 	memcpy(etag, c.etag, ETAG_MAX);
 	rc = 0;
 out:
+	md5_free(&received);
 	call_free(&c);
 	return rc;
 }
@@ -913,6 +955,94 @@ out:
 	return rc;
 }
 
+static int s3_list_parts(void *st, const char *key, const char *upload_id,
+			 struct part_info **parts, size_t *count, struct r2err *err)
+{
+	struct s3_part_set set;
+	size_t i;
+
+	*parts = NULL;
+	*count = 0;
+	if (list_parts(st, key, upload_id, &set, err) < 0)
+		return -1;
+	if (set.count > 0) {
+		*parts = calloc(set.count, sizeof(**parts));
+		if (*parts == NULL) {
+			s3_part_set_free(&set);
+			return r2err_set(err, 500, "InternalError", "Out of memory");
+		}
+	}
+	for (i = 0; i < set.count; i++) {
+		(*parts)[i].number = set.parts[i].number;
+		(*parts)[i].size = set.parts[i].size;
+		memcpy((*parts)[i].etag, set.parts[i].etag, ETAG_MAX);
+	}
+	*count = set.count;
+	s3_part_set_free(&set);
+	return 0;
+}
+
+/* ListMultipartUploads under a prefix, every page, up to LIST_UPLOADS_MAX. */
+static int s3_list_uploads(void *st, const char *prefix, struct upload_info **uploads,
+			   size_t *count, bool *truncated, struct r2err *err)
+{
+	struct s3_upload_set set;
+	char key_marker[KEY_BUF] = "", id_marker[S3_UPLOAD_ID_MAX] = "";
+
+	memset(&set, 0, sizeof(set));
+	*uploads = NULL;
+	*count = 0;
+	*truncated = false;
+	for (;;) {
+		struct s3_call c = { .method = "GET", .key = NULL,
+				     .params = { { "uploads", "" }, { "prefix", prefix },
+						 { "key-marker", key_marker },
+						 { "upload-id-marker", id_marker } },
+				     .nparams = key_marker[0] ? 4 : 2 };
+		size_t before = set.count;
+		int rc;
+
+		if (s3_perform(st, &c, err) < 0) {
+			call_free(&c);
+			goto fail;
+		}
+		if (c.status != 200) {
+			answer_error(&c, err);
+			call_free(&c);
+			goto fail;
+		}
+		rc = s3_xml_parse_list_uploads(c.answer, c.answer_len, &set, LIST_UPLOADS_MAX);
+		call_free(&c);
+		if (rc < 0) {
+			log_error("s3 store: ListMultipartUploads answer is not understood");
+			r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
+			goto fail;
+		}
+		if (!set.truncated)
+			break;
+		if (set.count >= LIST_UPLOADS_MAX) {
+			*truncated = true;
+			break;
+		}
+		/* A page that moves the markers nowhere would loop for ever: stop. */
+		if (set.count == before || set.next_key[0] == '\0' ||
+		    (strcmp(set.next_key, key_marker) == 0 &&
+		     strcmp(set.next_upload_id, id_marker) == 0)) {
+			log_error("s3 store: ListMultipartUploads is truncated without a usable marker");
+			*truncated = true;
+			break;
+		}
+		memcpy(key_marker, set.next_key, sizeof(key_marker));
+		memcpy(id_marker, set.next_upload_id, sizeof(id_marker));
+	}
+	*uploads = set.uploads;
+	*count = set.count;
+	return 0;
+fail:
+	upload_list_free(set.uploads, set.count);
+	return -1;
+}
+
 static void s3_close(void *state)
 {
 	struct s3_store *s = state;
@@ -933,6 +1063,8 @@ static const struct store_ops s3_ops = {
 	.abort = s3_abort,
 	.get = s3_get,
 	.delete = s3_delete,
+	.list_parts = s3_list_parts,
+	.list_uploads = s3_list_uploads,
 	.close = s3_close,
 };
 

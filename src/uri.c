@@ -60,7 +60,12 @@ void query_free(struct query *q)
 	free(q->action);
 	free(q->upload_id);
 	free(q->part_number);
-	q->action = q->upload_id = q->part_number = NULL;
+	free(q->sig_rights);
+	free(q->sig_prefix);
+	free(q->sig_expires);
+	free(q->sig_max);
+	free(q->signature);
+	memset(q, 0, sizeof(*q));
 }
 
 /* The parameters r2mpu reads, and where each one goes. */
@@ -73,6 +78,11 @@ static char **query_slot(struct query *q, const char *name, size_t len)
 		{ "action", offsetof(struct query, action) },
 		{ "uploadId", offsetof(struct query, upload_id) },
 		{ "partNumber", offsetof(struct query, part_number) },
+		{ "r2mpu-rights", offsetof(struct query, sig_rights) },
+		{ "r2mpu-prefix", offsetof(struct query, sig_prefix) },
+		{ "r2mpu-expires", offsetof(struct query, sig_expires) },
+		{ "r2mpu-max", offsetof(struct query, sig_max) },
+		{ "r2mpu-signature", offsetof(struct query, signature) },
 	};
 	size_t i;
 
@@ -285,7 +295,8 @@ int key_from_request(const char *request_uri, const char *script_name,
 			return r2err_set(err, 500, "InternalError", "Out of memory");
 		*key_len = len;
 	}
-	if (key_validate(*key, *key_len, err) < 0) {
+	/* "" is valid here: the routes that need a key say so (mpu-list takes none). */
+	if (*key_len > 0 && key_validate(*key, *key_len, err) < 0) {
 		free(*key);
 		*key = NULL;
 		return -1;

@@ -25,6 +25,12 @@ struct query {
 	char *action;
 	char *upload_id;
 	char *part_number;
+	/* A signed URL's fields (access.h), each NULL when absent. */
+	char *sig_rights;        /* r2mpu-rights: letters from "rwd" */
+	char *sig_prefix;        /* r2mpu-prefix: the scope is this prefix, not the key */
+	char *sig_expires;       /* r2mpu-expires: Unix seconds */
+	char *sig_max;           /* r2mpu-max: largest part and object, bytes */
+	char *signature;         /* r2mpu-signature: HMAC-SHA256, hex */
 };
 
 /*
@@ -49,7 +55,8 @@ int key_validate(const char *key, size_t len, struct r2err *err);
  *    and path_info is given (without PATH_INFO, as from mod_proxy_fcgi,
  *    SCRIPT_NAME is the whole path);
  *  - without request_uri, path_info (already decoded by the server) is used.
- * Then one leading '/' is removed. The result is validated (key_validate).
+ * Then one leading '/' is removed. The result is validated (key_validate)
+ * unless it is "": whether a route takes an empty key is the router's call.
  * Caller frees *key.
  */
 int key_from_request(const char *request_uri, const char *script_name,

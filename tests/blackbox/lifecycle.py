@@ -104,7 +104,8 @@ def children(pid):
 
 def standalone(sandbox):
     """--listen/--workers behind nginx: a dead worker is replaced; SIGTERM drains."""
-    settings = {"R2MPU_FS_ROOT": os.path.join(sandbox, "store-standalone")}
+    settings = {"R2MPU_FS_ROOT": os.path.join(sandbox, "store-standalone"),
+                "R2MPU_OPEN_ACCESS": "yes"}
     ngx = Nginx(TOP, settings, os.path.join(sandbox, "server.log"), sandbox)
     with ngx as c:
         parent = ngx.procs[0].pid
@@ -143,7 +144,8 @@ def main():
         print("lifecycle: 0 passed, 0 failed, 1 skipped")
         return 0
     sandbox = tempfile.mkdtemp(prefix="r2mpu-life-")
-    settings = {"R2MPU_FS_ROOT": os.path.join(sandbox, "store"), "R2MPU_PROCS": "1"}
+    settings = {"R2MPU_FS_ROOT": os.path.join(sandbox, "store"), "R2MPU_PROCS": "1",
+                "R2MPU_OPEN_ACCESS": "yes"}
     try:
         with Lighttpd(TOP, settings, os.path.join(sandbox, "server.log")) as c:
             # Warm up every code path once, then measure.

@@ -141,7 +141,8 @@ def main():
             for mode in modes:
                 # A fresh fs store per setting, so leftovers are each setting's own.
                 root = os.path.join(sandbox, "store-" + mode)
-                settings = {"R2MPU_FS_ROOT": root, "R2MPU_MAX_PART_SIZE": "16M"}
+                settings = {"R2MPU_FS_ROOT": root, "R2MPU_MAX_PART_SIZE": "16M",
+                            "R2MPU_OPEN_ACCESS": "yes"}   # access.py tests the rules
                 settings.update(s3)
                 _, failed, _ = run_setting(mode, args.store, settings, sandbox,
                                            args.valgrind, args.only)

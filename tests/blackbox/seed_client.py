@@ -43,7 +43,8 @@ def main():
         return 0
     sandbox = tempfile.mkdtemp(prefix="r2mpu-seed-")
     work = os.path.join(sandbox, "work")
-    settings = {"R2MPU_FS_ROOT": os.path.join(sandbox, "store"), "R2MPU_PROCS": "8"}
+    settings = {"R2MPU_FS_ROOT": os.path.join(sandbox, "store"), "R2MPU_PROCS": "8",
+                "R2MPU_OPEN_ACCESS": "yes"}
     passed = failed = 0
     try:
         with contextlib.ExitStack() as stack:

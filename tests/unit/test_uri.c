@@ -374,22 +374,22 @@ static const struct kfr_row {
 	/* Only at a '/' boundary: "...fcgiX" is another name. */
 	{ CGI "X/k", CGI, "/pi", NULL, 0, "pi" },
 	{ CGI "X/k", CGI, NULL, NULL, 0, "cgi-bin/r2mpu.fcgiX/k" },
-	{ CGI, CGI, "", NULL, 400, "InvalidKey" },
-	{ CGI "/", CGI, "/", NULL, 400, "InvalidKey" },
-	{ CGI "?action=get", CGI, "", NULL, 400, "InvalidKey" },
+	{ CGI, CGI, "", NULL, 0, "" },    /* "": the router decides (mpu-list takes it) */
+	{ CGI "/", CGI, "/", NULL, 0, "" },    /* "": the router decides (mpu-list takes it) */
+	{ CGI "?action=get", CGI, "", NULL, 0, "" },    /* "": the router decides (mpu-list takes it) */
 	/* A mount point wins over SCRIPT_NAME. */
 	{ "/files/a%20b", CGI, "/ignored", "/files", 0, "a b" },
 	{ "/files/d/e?x=1", NULL, NULL, "/files", 0, "d/e" },
 	{ "/other/a", NULL, NULL, "/files", 404, "NotUnderMount" },
 	{ "/fil", NULL, NULL, "/files", 404, "NotUnderMount" },
 	{ "/filesystem/a", NULL, NULL, "/files", 404, "NotUnderMount" },  /* '/' boundary */
-	{ "/files", NULL, NULL, "/files", 400, "InvalidKey" },
+	{ "/files", NULL, NULL, "/files", 0, "" },    /* "": the router decides (mpu-list takes it) */
 	{ "/a", NULL, NULL, "", 0, "a" },                         /* "" is no mount */
 	/* No REQUEST_URI: PATH_INFO as the server decoded it. */
 	{ NULL, CGI, "/a b", NULL, 0, "a b" },
 	{ "", CGI, "/a%20b", NULL, 0, "a%20b" },                 /* not decoded again */
 	{ NULL, NULL, "//x", NULL, 0, "/x" },
-	{ NULL, NULL, NULL, NULL, 400, "InvalidKey" },
+	{ NULL, NULL, NULL, NULL, 0, "" },    /* "": the router decides (mpu-list takes it) */
 	{ NULL, NULL, "/bad\x01", NULL, 400, "InvalidKey" },
 	/* One leading '/' is removed, then the path is decoded exactly once. */
 	{ "//a", NULL, NULL, NULL, 0, "/a" },
@@ -398,8 +398,8 @@ static const struct kfr_row {
 	{ "/%2Fa", NULL, NULL, NULL, 0, "/a" },
 	{ "/%2520", NULL, NULL, NULL, 0, "%20" },
 	{ "/caf%C3%A9", NULL, NULL, NULL, 0, "caf\xc3\xa9" },
-	{ "/", NULL, NULL, NULL, 400, "InvalidKey" },
-	{ "/?action=get", NULL, NULL, NULL, 400, "InvalidKey" },
+	{ "/", NULL, NULL, NULL, 0, "" },    /* "": the router decides (mpu-list takes it) */
+	{ "/?action=get", NULL, NULL, NULL, 0, "" },    /* "": the router decides (mpu-list takes it) */
 	{ "/%zz", NULL, NULL, NULL, 400, "InvalidURI" },
 	{ "/a%2", NULL, NULL, NULL, 400, "InvalidURI" },
 	{ "/a%00b", NULL, NULL, NULL, 400, "InvalidKey" },

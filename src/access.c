@@ -1,0 +1,465 @@
+/* access.c: who may do what -- bearer tokens, signed URLs, and the explicit open switch */
+#include "access.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#define TOKENS_FILE_MAX (4 * 1024 * 1024)   /* bytes */
+#define SIGNED_URL_TAG "r2mpu-signed-url-v1"
+
+int access_rights_parse(const char *s, unsigned *rights)
+{
+	static const char letters[] = "rwd";
+	unsigned r = 0, bit;
+
+	if (s == NULL || s[0] == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		const char *at = strchr(letters, *s);
+
+		if (at == NULL)
+			return -1;
+		bit = 1u << (at - letters);
+		if (r & bit)
+			return -1;
+		r |= bit;
+	}
+	*rights = r;
+	return 0;
+}
+
+void access_rights_string(unsigned rights, char out[4])
+{
+	size_t n = 0;
+
+	if (rights & RIGHT_READ)
+		out[n++] = 'r';
+	if (rights & RIGHT_WRITE)
+		out[n++] = 'w';
+	if (rights & RIGHT_DELETE)
+		out[n++] = 'd';
+	out[n] = '\0';
+}
+
+bool key_has_dot_segment(const char *key, size_t len)
+{
+	size_t start = 0, i;
+
+	for (i = 0; i <= len; i++) {
+		if (i == len || key[i] == '/') {
+			size_t seg = i - start;
+
+			if ((seg == 1 && key[start] == '.') ||
+			    (seg == 2 && key[start] == '.' && key[start + 1] == '.'))
+				return true;
+			start = i + 1;
+		}
+	}
+	return false;
+}
+
+static void sha256(const void *data, size_t len, unsigned char out[32])
+{
+	unsigned int n = 32;
+
+	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1)
+		memset(out, 0, 32);   /* never matches a real token's digest by chance */
+}
+
+int access_sign(const char *secret, unsigned rights, bool is_prefix, const char *scope,
+		size_t scope_len, uint64_t expires, uint64_t max_size,
+		char out[ACCESS_SIG_HEX + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char mac[32];
+	unsigned int maclen = sizeof(mac);
+	char head[128], letters[4];
+	size_t hlen, tlen, i;
+	char *msg;
+	int n;
+
+	out[0] = '\0';
+	if (secret == NULL || secret[0] == '\0' || memchr(scope, '\n', scope_len) != NULL)
+		return -1;
+	access_rights_string(rights, letters);
+	/*
+	 * Fields one a line, the scope last but one: a scope never holds a
+	 * newline (keys have no control characters), so no two different sets
+	 * of fields give the same text.
+	 */
+	n = snprintf(head, sizeof(head), SIGNED_URL_TAG "\n%s\n%s\n%llu\n%llu\n", letters,
+		     is_prefix ? "prefix" : "key", (unsigned long long)expires,
+		     (unsigned long long)max_size);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return -1;
+	hlen = (size_t)n;
+	tlen = hlen + scope_len;
+	msg = malloc(tlen);
+	if (msg == NULL)
+		return -1;
+	memcpy(msg, head, hlen);
+	memcpy(msg + hlen, scope, scope_len);
+	if (HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)msg, tlen,
+		 mac, &maclen) == NULL || maclen != sizeof(mac)) {
+		free(msg);
+		return -1;
+	}
+	free(msg);
+	for (i = 0; i < sizeof(mac); i++) {
+		out[2 * i] = hex[mac[i] >> 4];
+		out[2 * i + 1] = hex[mac[i] & 15];
+	}
+	out[ACCESS_SIG_HEX] = '\0';
+	return 0;
+}
+
+void access_free(struct access *a)
+{
+	size_t i;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < a->ntokens; i++)
+		free(a->tokens[i].prefix);
+	free(a->tokens);
+	memset(a, 0, sizeof(*a));
+}
+
+/* One line "TOKEN RIGHTS PREFIX" into *t. -1 with errbuf naming the line. */
+static int parse_token_line(char *line, int lineno, struct access_token *t,
+			    char *errbuf, size_t errlen)
+{
+	char *fields[4], *save = NULL, *f;
+	size_t nf = 0, tlen;
+	struct r2err err;
+
+	for (f = strtok_r(line, " \t\r", &save); f != NULL && nf < 4;
+	     f = strtok_r(NULL, " \t\r", &save))
+		fields[nf++] = f;
+	if (nf != 3) {
+		snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: line %d: expected TOKEN RIGHTS PREFIX",
+			 lineno);
+		return -1;
+	}
+	tlen = strlen(fields[0]);
+	if (tlen < ACCESS_TOKEN_MIN || tlen > ACCESS_TOKEN_MAX) {
+		snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: line %d: a token must have %d to %d "
+			 "characters", lineno, ACCESS_TOKEN_MIN, ACCESS_TOKEN_MAX);
+		return -1;
+	}
+	if (access_rights_parse(fields[1], &t->rights) < 0) {
+		snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: line %d: rights are letters from "
+			 "\"rwd\", each at most once", lineno);
+		return -1;
+	}
+	sha256(fields[0], tlen, t->digest);
+	if (strcmp(fields[2], "*") == 0) {
+		t->prefix = strdup("");
+		t->prefix_len = 0;
+	} else if (percent_decode(fields[2], strlen(fields[2]), false, &t->prefix,
+				  &t->prefix_len, &err) < 0 ||
+		   key_validate(t->prefix, t->prefix_len, &err) < 0) {
+		snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: line %d: prefix: %s", lineno,
+			 err.message);
+		return -1;
+	}
+	if (t->prefix == NULL) {
+		snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int access_parse_tokens(struct access *a, const char *text, char *errbuf, size_t errlen)
+{
+	const char *p = text;
+	char line[2 * ACCESS_TOKEN_MAX + 4 * KEY_MAX_BYTES];
+	int lineno = 0;
+
+	while (*p != '\0') {
+		size_t len = strcspn(p, "\n");
+		char *hash;
+
+		lineno++;
+		if (len >= sizeof(line)) {
+			snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: line %d is too long", lineno);
+			return -1;
+		}
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p += len + (p[len] == '\n');
+		hash = strchr(line, '#');
+		if (hash != NULL)
+			*hash = '\0';
+		if (line[strspn(line, " \t\r")] == '\0')
+			continue;
+		if (a->ntokens == ACCESS_TOKENS_MAX) {
+			snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: more than %d tokens",
+				 ACCESS_TOKENS_MAX);
+			return -1;
+		}
+		if (a->ntokens % 64 == 0) {
+			struct access_token *grown = realloc(a->tokens,
+							     (a->ntokens + 64) * sizeof(*grown));
+
+			if (grown == NULL) {
+				snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: out of memory");
+				return -1;
+			}
+			a->tokens = grown;
+		}
+		memset(&a->tokens[a->ntokens], 0, sizeof(a->tokens[0]));
+		if (parse_token_line(line, lineno, &a->tokens[a->ntokens], errbuf, errlen) < 0) {
+			free(a->tokens[a->ntokens].prefix);
+			return -1;
+		}
+		a->ntokens++;
+	}
+	return 0;
+}
+
+/* The whole tokens file, which only its owner and group may read. */
+static int load_tokens_file(struct access *a, const char *path, char *errbuf, size_t errlen)
+{
+	struct stat st;
+	char *text = NULL;
+	size_t got = 0;
+	int fd, rc = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: cannot open %s: %s", path,
+			 strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > TOKENS_FILE_MAX) {
+		snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: %s is not a regular file of at "
+			 "most %d bytes", path, TOKENS_FILE_MAX);
+		goto out;
+	}
+	if (st.st_mode & (S_IROTH | S_IWOTH)) {
+		snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: %s can be read or written by "
+			 "anyone: chmod o-rw it", path);
+		goto out;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (text == NULL) {
+		snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: out of memory");
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: cannot read %s", path);
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	text[got] = '\0';
+	if (strlen(text) != got) {
+		snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: %s contains a NUL byte", path);
+		goto out;
+	}
+	rc = access_parse_tokens(a, text, errbuf, errlen);
+out:
+	if (text != NULL)
+		OPENSSL_cleanse(text, got);
+	free(text);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int access_load(struct access *a, const struct config *cfg, char *errbuf, size_t errlen)
+{
+	memset(a, 0, sizeof(*a));
+	a->open = cfg->open_access;
+	a->secret = cfg->signing_secret;
+	if (cfg->signing_secret[0] != '\0' && strlen(cfg->signing_secret) < ACCESS_SECRET_MIN) {
+		snprintf(errbuf, errlen, "R2MPU_SIGNING_SECRET: must be at least %d characters "
+			 "(e.g. openssl rand -hex 32)", ACCESS_SECRET_MIN);
+		return -1;
+	}
+	if (cfg->tokens_file[0] != '\0' &&
+	    load_tokens_file(a, cfg->tokens_file, errbuf, errlen) < 0) {
+		access_free(a);
+		return -1;
+	}
+	if (!a->open && a->ntokens == 0 && a->secret[0] == '\0') {
+		snprintf(errbuf, errlen, "no access rules: set R2MPU_TOKENS_FILE and/or "
+			 "R2MPU_SIGNING_SECRET, or R2MPU_OPEN_ACCESS=yes to let anyone who can "
+			 "reach the gateway read, write and delete every key");
+		access_free(a);
+		return -1;
+	}
+	return 0;
+}
+
+/* Is the key inside the scope (an exact key, or a prefix)? */
+static bool in_scope(const struct access_request *r, bool is_prefix, const char *scope,
+		     size_t scope_len)
+{
+	if (!is_prefix)
+		return r->key_len == scope_len && memcmp(r->key, scope, scope_len) == 0;
+	if (scope_len == 0)
+		return true;    /* every key: nothing to widen */
+	return r->key_len >= scope_len && memcmp(r->key, scope, scope_len) == 0 &&
+	       !key_has_dot_segment(r->key, r->key_len);
+}
+
+static int forbidden(struct r2err *err, const char *why)
+{
+	return r2err_set(err, 403, "AccessDenied", "Access denied: %s", why);
+}
+
+static int decimal_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s == NULL || s[0] == '\0' || strlen(s) > 19)
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* 64 hex digits (either case) -> 32 bytes. */
+static int hex32_decode(const char *hex, unsigned char out[32])
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++) {
+		char c = hex[i];
+		int v = c >= '0' && c <= '9' ? c - '0' :
+			c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+			c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+
+		if (v < 0)
+			return -1;
+		if (i % 2 == 0)
+			out[i / 2] = (unsigned char)(v << 4);
+		else
+			out[i / 2] |= (unsigned char)v;
+	}
+	return hex[64] == '\0' ? 0 : -1;
+}
+
+static int check_signed_url(const struct access *a, const struct access_request *r,
+			    unsigned needed, struct access_grant *grant, struct r2err *err)
+{
+	const struct query *q = r->query;
+	const char *scope = q->sig_prefix != NULL ? q->sig_prefix : r->key;
+	size_t scope_len = q->sig_prefix != NULL ? strlen(q->sig_prefix) : r->key_len;
+	unsigned char given[32], want[32];
+	char expected[ACCESS_SIG_HEX + 1];
+	uint64_t expires, max_size = 0;
+	unsigned rights;
+
+	if (a->secret[0] == '\0')
+		return forbidden(err, "this gateway does not accept signed URLs");
+	if (q->signature == NULL || q->sig_rights == NULL || q->sig_expires == NULL ||
+	    access_rights_parse(q->sig_rights, &rights) < 0 ||
+	    decimal_u64(q->sig_expires, &expires) < 0 ||
+	    (q->sig_max != NULL && (decimal_u64(q->sig_max, &max_size) < 0 || max_size == 0)) ||
+	    strlen(q->signature) != ACCESS_SIG_HEX)
+		return forbidden(err, "malformed signed URL (r2mpu-rights, r2mpu-expires and "
+				 "r2mpu-signature are required)");
+	if (hex32_decode(q->signature, given) < 0)
+		return forbidden(err, "malformed signature");
+	if (access_sign(a->secret, rights, q->sig_prefix != NULL, scope, scope_len, expires,
+			max_size, expected) < 0 || hex32_decode(expected, want) < 0)
+		return forbidden(err, "the signed scope cannot be signed");
+	if (CRYPTO_memcmp(given, want, sizeof(want)) != 0)
+		return forbidden(err, "the signature does not match");
+	if ((uint64_t)r->now > expires)
+		return forbidden(err, "the signed URL has expired");
+	if (!in_scope(r, q->sig_prefix != NULL, scope, scope_len))
+		return forbidden(err, "the key is outside the signed URL's scope");
+	if ((rights & needed) == 0)
+		return forbidden(err, "the signed URL does not allow this action");
+	grant->rights = rights;
+	grant->max_size = max_size;
+	return 0;
+}
+
+/* "Bearer TOKEN" -> the token, or NULL for another scheme. */
+static const char *bearer_token(const char *authorization)
+{
+	const char *p = authorization;
+
+	if (strncasecmp(p, "Bearer", 6) != 0 || (p[6] != ' ' && p[6] != '\t'))
+		return NULL;
+	p += 6;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return *p != '\0' ? p : NULL;
+}
+
+static int check_bearer(const struct access *a, const struct access_request *r,
+			const char *token, unsigned needed, struct access_grant *grant,
+			struct r2err *err)
+{
+	unsigned char digest[32];
+	const struct access_token *match = NULL;
+	size_t i, tlen = strcspn(token, " \t");
+
+	if (token[tlen + strspn(token + tlen, " \t")] != '\0')
+		return forbidden(err, "malformed bearer token");
+	sha256(token, tlen, digest);
+	/* Compare with every token, to the end: the time says nothing of which matched. */
+	for (i = 0; i < a->ntokens; i++)
+		if (CRYPTO_memcmp(digest, a->tokens[i].digest, sizeof(digest)) == 0)
+			match = &a->tokens[i];
+	if (match == NULL)
+		return forbidden(err, "unknown token");
+	if (!in_scope(r, true, match->prefix, match->prefix_len))
+		return forbidden(err, "the key is outside the token's prefix");
+	if ((match->rights & needed) == 0)
+		return forbidden(err, "the token does not allow this action");
+	grant->rights = match->rights;
+	grant->max_size = 0;
+	return 0;
+}
+
+int access_check(const struct access *a, const struct access_request *r, unsigned needed,
+		 struct access_grant *grant, struct r2err *err)
+{
+	const struct query *q = r->query;
+	const char *token;
+
+	memset(grant, 0, sizeof(*grant));
+	if (a->open) {
+		grant->rights = RIGHT_READ | RIGHT_WRITE | RIGHT_DELETE;
+		return 0;
+	}
+	if (q->signature != NULL || q->sig_rights != NULL || q->sig_expires != NULL ||
+	    q->sig_prefix != NULL || q->sig_max != NULL)
+		return check_signed_url(a, r, needed, grant, err);
+	if (r->authorization == NULL || r->authorization[0] == '\0')
+		return r2err_set(err, 401, "Unauthorized", "Credentials required: an "
+				 "Authorization: Bearer token or a signed URL");
+	token = bearer_token(r->authorization);
+	if (token == NULL)
+		return r2err_set(err, 401, "Unauthorized", "Only Authorization: Bearer "
+				 "tokens are accepted");
+	if (a->ntokens == 0)
+		return forbidden(err, "this gateway does not accept bearer tokens");
+	return check_bearer(a, r, token, needed, grant, err);
+}

@@ -1,0 +1,104 @@
+/* access.h: who may do what -- bearer tokens, signed URLs, and the explicit open switch */
+#ifndef R2MPU_ACCESS_H
+#define R2MPU_ACCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "errors.h"
+#include "uri.h"
+
+/* What a route needs, and what a credential grants. */
+enum access_right {
+	RIGHT_READ = 1 << 0,     /* get, head, mpu-listparts, mpu-list */
+	RIGHT_WRITE = 1 << 1,    /* mpu-create, -uploadpart, -complete, -abort, -listparts */
+	RIGHT_DELETE = 1 << 2,   /* delete */
+};
+
+#define ACCESS_TOKEN_MIN 16          /* characters: shorter tokens are refused at start */
+#define ACCESS_TOKEN_MAX 256
+#define ACCESS_TOKENS_MAX 4096       /* lines in a tokens file */
+#define ACCESS_SECRET_MIN 32         /* bytes of R2MPU_SIGNING_SECRET */
+#define ACCESS_SIG_HEX 64            /* HMAC-SHA256, lower-case hex */
+
+/* One line of the tokens file. Only a digest of the token is kept. */
+struct access_token {
+	unsigned char digest[32];    /* SHA-256 of the token */
+	unsigned rights;             /* enum access_right bits */
+	char *prefix;                /* owned; "" means every key */
+	size_t prefix_len;
+};
+
+/* The rules, loaded once at start (access_load), read-only afterwards. */
+struct access {
+	bool open;                   /* R2MPU_OPEN_ACCESS: no credentials needed */
+	struct access_token *tokens; /* owned, ntokens of them */
+	size_t ntokens;
+	const char *secret;          /* borrowed from the config; "" = no signed URLs */
+};
+
+/* What access_check() found: the rights used, and a signed URL's size limit. */
+struct access_grant {
+	unsigned rights;
+	uint64_t max_size;           /* bytes a part or the object may have; 0: no limit */
+};
+
+/* The parts of a request access_check() looks at; all borrowed. */
+struct access_request {
+	const char *authorization;   /* the Authorization header, or NULL */
+	const struct query *query;   /* the r2mpu-* signed-URL parameters */
+	const char *key;             /* decoded and valid; may be "" (mpu-list) */
+	size_t key_len;
+	time_t now;
+};
+
+/*
+ * Load the rules the configuration names: R2MPU_OPEN_ACCESS,
+ * R2MPU_TOKENS_FILE, R2MPU_SIGNING_SECRET. With none of them, -1: r2mpu
+ * never guesses that a gateway is meant to be open. errbuf gets the reason.
+ * *a is always safe to free.
+ */
+int access_load(struct access *a, const struct config *cfg, char *errbuf, size_t errlen);
+void access_free(struct access *a);   /* a may be NULL */
+
+/*
+ * Parse a tokens file's text into a->tokens (pure; for the unit tests too).
+ * Lines: TOKEN RIGHTS PREFIX, whitespace-separated; '#' starts a comment.
+ * RIGHTS is letters from "rwd"; PREFIX is percent-decoded, "*" is every key.
+ */
+int access_parse_tokens(struct access *a, const char *text, char *errbuf, size_t errlen);
+
+/*
+ * May this request do `needed` (one enum access_right bit, or several of
+ * which any one suffices)? 0 with *grant filled, or -1 with *err:
+ * 401 with no credentials at all, 403 for wrong, expired, forged or
+ * out-of-scope ones. A signed URL's parameters win over an Authorization
+ * header when both are present.
+ */
+int access_check(const struct access *a, const struct access_request *r, unsigned needed,
+		 struct access_grant *grant, struct r2err *err);
+
+/* "rwd" letters <-> rights bits. Parsing: -1 on an unknown or repeated letter, or none. */
+int access_rights_parse(const char *s, unsigned *rights);
+void access_rights_string(unsigned rights, char out[4]);
+
+/*
+ * The HMAC-SHA256 (lower-case hex) of a signed URL's fields: rights, scope
+ * (the exact key, or a prefix when is_prefix), expiry (Unix seconds) and
+ * size limit (0: none). The same function signs (`r2mpu.fcgi sign`) and checks.
+ */
+int access_sign(const char *secret, unsigned rights, bool is_prefix, const char *scope,
+		size_t scope_len, uint64_t expires, uint64_t max_size,
+		char out[ACCESS_SIG_HEX + 1]);
+
+/*
+ * Does the key hold a "." or ".." path segment? Scoped credentials never
+ * cover such keys: a server or client that resolves them would reach
+ * outside the prefix.
+ */
+bool key_has_dot_segment(const char *key, size_t len);
+
+#endif

@@ -1,0 +1,121 @@
+/* cors.c: which web pages may call the gateway -- origins, preflight, exposed headers */
+#include "cors.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define ALLOW_METHODS "GET, HEAD, PUT, POST, DELETE"
+#define PREFLIGHT_MAX_AGE "600"
+
+/* The request headers r2mpu reads; a page may send these and no others. */
+static const char *const allowed_headers[] = {
+	"Authorization", "Content-Type", "Content-MD5", "Content-Disposition",
+	"Content-Encoding", "Content-Language", "Cache-Control", "Expires",
+	"Range", "If-Match", "If-None-Match", "If-Range",
+};
+
+/* What a page may read of an answer beyond the always-readable headers. */
+static const char exposed_headers[] =
+	"ETag, Content-Range, Accept-Ranges, Content-Disposition, Content-Encoding, "
+	"Content-Length, X-R2mpu-Error, WWW-Authenticate";
+
+/* Calls fn for each item of a list separated by commas and/or whitespace; stops at true. */
+static bool any_item(const char *list, bool (*fn)(const char *item, size_t len, const void *arg),
+		     const void *arg)
+{
+	const char *p = list;
+
+	while (p != NULL && *p != '\0') {
+		size_t skip = strspn(p, ", \t"), len;
+
+		p += skip;
+		len = strcspn(p, ", \t");
+		if (len > 0 && fn(p, len, arg))
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+static bool same_origin(const char *item, size_t len, const void *arg)
+{
+	const char *origin = arg;
+
+	return (len == 1 && item[0] == '*') ||
+	       (strlen(origin) == len && memcmp(item, origin, len) == 0);
+}
+
+bool cors_origin_allowed(const char *list, const char *origin)
+{
+	if (origin == NULL || origin[0] == '\0' || strcmp(origin, "null") == 0)
+		return false;
+	return any_item(list, same_origin, origin);
+}
+
+static bool header_refused(const char *item, size_t len, const void *arg)
+{
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < sizeof(allowed_headers) / sizeof(allowed_headers[0]); i++)
+		if (strlen(allowed_headers[i]) == len &&
+		    strncasecmp(allowed_headers[i], item, len) == 0)
+			return false;
+	return true;
+}
+
+bool cors_headers_allowed(const char *request_headers)
+{
+	return !any_item(request_headers, header_refused, NULL);
+}
+
+void cors_add_headers(const struct config *cfg, const struct request *req,
+		      struct response *res)
+{
+	if (cfg->cors_origins[0] == '\0')
+		return;
+	/* The answer depends on Origin whenever CORS is on: caches must know. */
+	response_header(res, "Vary", "Origin");
+	if (!cors_origin_allowed(cfg->cors_origins, req->origin))
+		return;
+	response_header(res, "Access-Control-Allow-Origin", req->origin);
+	response_header(res, "Access-Control-Expose-Headers", exposed_headers);
+}
+
+int cors_preflight(const struct config *cfg, const struct request *req,
+		   struct response *res, struct r2err *err)
+{
+	static const char *const methods[] = { "GET", "HEAD", "PUT", "POST", "DELETE" };
+	const char *method = req->cors_request_method;
+	char headers[512];
+	size_t i, n = 0;
+	bool known = false;
+
+	if (req->origin == NULL || method == NULL) {
+		/* Not a preflight: say what the resource supports. */
+		response_header(res, "Allow", ALLOWED_METHODS);
+		send_empty(res, 204);
+		return 0;
+	}
+	if (!cors_origin_allowed(cfg->cors_origins, req->origin))
+		return r2err_set(err, 403, "CorsOriginRefused",
+				 "Origin not allowed: add it to R2MPU_CORS_ORIGINS");
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		known = known || strcmp(method, methods[i]) == 0;
+	if (!known)
+		return r2err_set(err, 403, "CorsMethodRefused",
+				 "Method not allowed for cross-origin requests");
+	if (req->cors_request_headers != NULL &&
+	    !cors_headers_allowed(req->cors_request_headers))
+		return r2err_set(err, 403, "CorsHeaderRefused",
+				 "A requested header is not one r2mpu reads");
+	for (i = 0; i < sizeof(allowed_headers) / sizeof(allowed_headers[0]); i++)
+		n += (size_t)snprintf(headers + n, sizeof(headers) - n, "%s%s", i ? ", " : "",
+				      allowed_headers[i]);
+	response_header(res, "Access-Control-Allow-Methods", ALLOW_METHODS);
+	response_header(res, "Access-Control-Allow-Headers", headers);
+	response_header(res, "Access-Control-Max-Age", PREFLIGHT_MAX_AGE);
+	send_empty(res, 204);
+	return 0;
+}

@@ -1,0 +1,39 @@
+/* cors.h: which web pages may call the gateway -- origins, preflight, exposed headers */
+#ifndef R2MPU_CORS_H
+#define R2MPU_CORS_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "errors.h"
+#include "request.h"
+#include "response.h"
+
+/*
+ * Pure: is `origin` in the configured list (R2MPU_CORS_ORIGINS: origins
+ * separated by spaces or commas, compared exactly, or "*" for any)? An
+ * empty list allows none; a NULL or "null" origin is never allowed.
+ */
+bool cors_origin_allowed(const char *list, const char *origin);
+
+/* Pure: is every header named in an Access-Control-Request-Headers value one r2mpu reads? */
+bool cors_headers_allowed(const char *request_headers);
+
+/*
+ * Add the CORS headers of an actual answer (any status, errors too, so a
+ * page can read why): the origin when it is allowed, Vary: Origin, and
+ * ETag among the exposed headers, so a page can read part etags.
+ */
+void cors_add_headers(const struct config *cfg, const struct request *req,
+		      struct response *res);
+
+/*
+ * Answer an OPTIONS request: a preflight (Origin and
+ * Access-Control-Request-Method) from an allowed origin for a method and
+ * headers r2mpu serves gets 204; a refused one 403. Never asks for
+ * credentials: browsers send none with a preflight.
+ */
+int cors_preflight(const struct config *cfg, const struct request *req,
+		   struct response *res, struct r2err *err);
+
+#endif
