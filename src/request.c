@@ -63,7 +63,7 @@ int request_read(struct request *r, const struct config *cfg, struct r2err *err)
 	    env_copy("HTTP_IF_NONE_MATCH", false, &r->if_none_match) < 0 ||
 	    env_copy("HTTP_IF_RANGE", false, &r->if_range) < 0 ||
 	    env_copy("HTTP_AUTHORIZATION", false, &r->authorization) < 0 ||
-	    env_copy("HTTP_CONTENT_MD5", false, &r->content_md5) < 0 ||
+	    env_copy("HTTP_CONTENT_MD5", true, &r->content_md5) < 0 ||
 	    env_copy("HTTP_ORIGIN", true, &r->origin) < 0 ||
 	    env_copy("HTTP_ACCESS_CONTROL_REQUEST_METHOD", true, &r->cors_request_method) < 0 ||
 	    env_copy("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", true, &r->cors_request_headers) < 0)

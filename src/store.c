@@ -57,6 +57,24 @@ void upload_list_free(struct upload_info *u, size_t count)
 	free(u);
 }
 
+static int by_key_then_time(const void *a, const void *b)
+{
+	const struct upload_info *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (c != 0)
+		return c;
+	if (x->initiated != y->initiated)
+		return x->initiated < y->initiated ? -1 : 1;
+	return strcmp(x->upload_id, y->upload_id);
+}
+
+void upload_list_sort(struct upload_info *u, size_t count)
+{
+	if (count > 1)
+		qsort(u, count, sizeof(*u), by_key_then_time);
+}
+
 int store_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));

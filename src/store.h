@@ -89,6 +89,8 @@ struct upload_info {
 
 /* Free what list_uploads() gave; u may be NULL. */
 void upload_list_free(struct upload_info *u, size_t count);
+/* The order list_uploads() promises: by key, then start time (then id). */
+void upload_list_sort(struct upload_info *u, size_t count);
 
 /*
  * All functions return 0, or -1 with *err filled (404 NoSuchUpload for an

@@ -998,18 +998,6 @@ out:
 	return rc;
 }
 
-static int by_key_then_time(const void *a, const void *b)
-{
-	const struct upload_info *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
-
-	if (c != 0)
-		return c;
-	if (x->initiated != y->initiated)
-		return x->initiated < y->initiated ? -1 : 1;
-	return strcmp(x->upload_id, y->upload_id);
-}
-
 static int fs_list_uploads(void *state, const char *prefix, struct upload_info **uploads,
 			   size_t *count, bool *truncated, struct r2err *err)
 {
@@ -1079,7 +1067,7 @@ static int fs_list_uploads(void *state, const char *prefix, struct upload_info *
 			goto oom;
 	}
 	closedir(d);
-	qsort(list, n, sizeof(*list), by_key_then_time);
+	upload_list_sort(list, n);
 	*uploads = list;
 	*count = n;
 	return 0;

@@ -342,7 +342,8 @@ static int s3_perform(struct s3_store *s, struct s3_call *c, struct r2err *err)
 	int ret = -1;
 
 	/* Path and query, exactly as signed and sent. */
-	used = (size_t)snprintf(path, sizeof(path), "/%s/", s->bucket);
+	/* The bucket itself is "/bucket", as S3 servers sign it; an object is "/bucket/key". */
+	used = (size_t)snprintf(path, sizeof(path), c->key != NULL ? "/%s/" : "/%s", s->bucket);
 	if (c->key != NULL &&
 	    sigv4_uri_encode(c->key, strlen(c->key), true, path + used, sizeof(path) - used) < 0)
 		return r2err_set(err, 500, "InternalError", "InternalError: key too long to encode");
@@ -1035,6 +1036,8 @@ static int s3_list_uploads(void *st, const char *prefix, struct upload_info **up
 		memcpy(key_marker, set.next_key, sizeof(key_marker));
 		memcpy(id_marker, set.next_upload_id, sizeof(id_marker));
 	}
+	/* S3 lists by key, then by upload id; some servers (moto) by age. */
+	upload_list_sort(set.uploads, set.count);
 	*uploads = set.uploads;
 	*count = set.count;
 	return 0;
