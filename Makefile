@@ -32,7 +32,7 @@ DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config valgrind l
             libxml2-dev libssl-dev check lighttpd apache2 libapache2-mod-fcgid nginx \
             curl python3 python3-requests
 
-.PHONY: all deps run test unit unit-bins blackbox lifecycle seed s3 valgrind asan bench fuzz clean
+.PHONY: all deps run test unit unit-bins blackbox access lifecycle seed s3 valgrind asan bench fuzz clean
 
 all: $(BIN)
 
@@ -64,13 +64,17 @@ deps:
 	fi
 
 # The gateway on 127.0.0.1:$(PORT) behind real lighttpd, store in ./data, until Ctrl-C.
+# OPEN ACCESS: anyone who can reach 127.0.0.1:$(PORT) may read, write and delete
+# every key. Set R2MPU_OPEN_ACCESS=no and R2MPU_TOKENS_FILE / R2MPU_SIGNING_SECRET
+# to try the access rules.
 run: deps
 	@$(MAKE) --no-print-directory all
-	PORT=$(PORT) R2MPU_FS_ROOT=$${R2MPU_FS_ROOT:-$(CURDIR)/data} tests/lighttpd/serve.sh
+	PORT=$(PORT) R2MPU_FS_ROOT=$${R2MPU_FS_ROOT:-$(CURDIR)/data} \
+		R2MPU_OPEN_ACCESS=$${R2MPU_OPEN_ACCESS:-yes} tests/lighttpd/serve.sh
 
 test: deps
 	@$(MAKE) --no-print-directory all unit-bins
-	@$(MAKE) --no-print-directory unit blackbox lifecycle seed s3
+	@$(MAKE) --no-print-directory unit blackbox access lifecycle seed s3
 
 unit-bins: $(UNIT_BINS)
 
@@ -82,6 +86,11 @@ SERVERS   = lighttpd apache-cgi apache-fcgid apache-proxy-fcgi nginx
 
 blackbox: $(BIN)
 	$(PYTHON) tests/blackbox/run.py --mode cgi,$(subst $(space),$(comma),$(SERVERS))
+
+# Tokens, signed URLs and CORS, attacked through every server (no open access there).
+access: $(BIN)
+	$(PYTHON) tests/blackbox/access.py --mode cgi,$(subst $(space),$(comma),$(SERVERS))
+	$(PYTHON) tests/blackbox/access.py --mode cgi,lighttpd --store moto
 
 lifecycle: $(BIN)
 	$(PYTHON) tests/blackbox/lifecycle.py

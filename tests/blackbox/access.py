@@ -1,0 +1,422 @@
+#!/usr/bin/env python3
+"""tests/blackbox/access.py: who may do what, through every web server r2mpu ships a config for.
+
+    access.py [--mode cgi,lighttpd,apache-cgi,apache-fcgid,apache-proxy-fcgi,nginx]
+              [--store fs|moto]
+
+r2mpu runs with a tokens file, a signing secret and allowed CORS origins
+(no open access), and each case attacks it: no credentials, wrong tokens,
+a token for a/ used on b/, a/../b and a%2F..%2Fb, signed URLs with their
+expiry, key, rights or size changed, replayed on another key; CORS
+preflights from allowed and refused origins. Signed URLs are minted by
+`r2mpu.fcgi sign` and, for the forged ones, by sign_url() below, an
+independent implementation of the same HMAC (so the format is checked too).
+"""
+
+import argparse
+import contextlib
+import hashlib
+import hmac
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cases  # noqa: E402
+from cases import MiB, complete, create, data, expect, md5, path, part_target  # noqa: E402
+from clients import Apache, CgiClient, Lighttpd, Nginx, S3Server, sanitizer_reports  # noqa: E402
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
+
+SECRET = "s3cret-for-the-tests-0123456789abcdef"
+TOKEN_A_RW = "tok-a-rw-7f3e9c2a41d85b60"        # rw under a/
+TOKEN_READ_ALL = "tok-r-all-0c5d8e1f2a3b4c5d"   # r on every key
+TOKEN_ADMIN = "tok-admin-9a8b7c6d5e4f3a2b"      # rwd on every key
+TOKENS = """# token                 rights  prefix
+%s  rw  a/
+%s  r   *
+%s  rwd *
+""" % (TOKEN_A_RW, TOKEN_READ_ALL, TOKEN_ADMIN)
+ORIGIN_OK = "https://app.example"
+ORIGIN_BAD = "https://evil.example"
+CASES = []
+
+
+def case(fn):
+    CASES.append(fn)
+    return fn
+
+
+def bearer(token):
+    return {"Authorization": "Bearer " + token}
+
+
+def sign_url(key, rights="w", expires=None, max_size=0, prefix=None, secret=SECRET):
+    """The query of a signed URL, computed here (not by r2mpu) from the documented format."""
+    expires = int(time.time()) + 3600 if expires is None else expires
+    letters = "".join(c for c in "rwd" if c in rights)
+    scope = prefix if prefix is not None else key
+    msg = ("r2mpu-signed-url-v1\n%s\n%s\n%d\n%d\n" % (
+        letters, "prefix" if prefix is not None else "key", expires, max_size)).encode() + \
+        scope.encode()
+    sig = hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()
+    q = []
+    if prefix is not None:
+        q.append(("r2mpu-prefix", prefix))
+    q += [("r2mpu-rights", letters), ("r2mpu-expires", str(expires))]
+    if max_size:
+        q.append(("r2mpu-max", str(max_size)))
+    q.append(("r2mpu-signature", sig))
+    return urllib.parse.urlencode(q, quote_via=urllib.parse.quote)
+
+
+def minted(key, *args):
+    """`r2mpu.fcgi sign ... KEY`: the path and query it prints."""
+    env = dict(os.environ, R2MPU_SIGNING_SECRET=SECRET)
+    p = subprocess.run([BIN, "sign"] + list(args) + [key], env=env, capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    url = p.stdout.strip()
+    assert url.startswith("/") and "r2mpu-signature=" in url, url
+    return url
+
+
+def with_action(url, action):
+    return url + ("&" if "?" in url else "?") + action
+
+
+def denied(r, status, env, server_statuses=()):
+    """r2mpu refused (401/403 with its code), or the web server refused first."""
+    if not env.cgi and r.header("x-r2mpu-error") is None and r.status in server_statuses:
+        return r
+    expect(r, status, code="Unauthorized" if status == 401 else "AccessDenied")
+    if status == 401:
+        assert r.header("www-authenticate") == 'Bearer realm="r2mpu"', r
+    return r
+
+
+# ---- bearer tokens -----------------------------------------------------------------
+
+@case
+def no_credentials_is_401(c, env):
+    for method, target in (("POST", "/a/k?action=mpu-create"), ("GET", "/a/k?action=get"),
+                           ("DELETE", "/a/k?action=delete"),
+                           ("GET", "/?action=mpu-list")):
+        denied(c.request(method, target, body=b"" if method == "POST" else None), 401, env)
+    # Another scheme is no credential r2mpu knows.
+    denied(c.request("GET", "/a/k?action=get", headers={"Authorization": "Basic YTpi"}), 401,
+           env)
+
+
+@case
+def wrong_tokens_are_403(c, env):
+    for token in ("x" * 24, TOKEN_A_RW + "x", TOKEN_A_RW[:-1], TOKEN_A_RW.upper()):
+        denied(c.request("GET", "/a/k?action=get", headers=bearer(token)), 403, env)
+    denied(c.request("GET", "/a/k?action=get",
+                     headers={"Authorization": "Bearer %s extra" % TOKEN_A_RW}), 403, env)
+
+
+@case
+def token_works_inside_its_prefix(c, env):
+    h = bearer(TOKEN_A_RW)
+    key = "a/token/obj.bin"
+    uid = expect(c.request("POST", path(key) + "?action=mpu-create", headers=h, body=b""),
+                 200).json()["uploadId"]
+    body = data(64 * 1024, 3)
+    r = expect(c.request("PUT", part_target(key, uid, 1), headers=h, body=body), 200)
+    assert r.json()["etag"] == md5(body), r
+    listed = expect(c.request("GET", "%s?action=mpu-listparts&uploadId=%s" % (path(key), uid),
+                              headers=h), 200).json()
+    assert [p["partNumber"] for p in listed["parts"]] == [1], listed
+    expect(c.request("POST", "%s?action=mpu-complete&uploadId=%s" % (path(key), uid), headers=h,
+                     body=('{"parts":[{"partNumber":1,"etag":"%s"}]}' % md5(body)).encode()),
+           200)
+    assert expect(c.request("GET", path(key) + "?action=get", headers=h), 200).body == body
+    # rw, no d: the token may not delete.
+    denied(c.request("DELETE", path(key) + "?action=delete", headers=h), 403, env)
+    expect(c.request("DELETE", path(key) + "?action=delete", headers=bearer(TOKEN_ADMIN)), 204)
+
+
+@case
+def token_never_leaves_its_prefix(c, env):
+    h = bearer(TOKEN_A_RW)
+    # Plainly outside, or made to look inside: a (no slash), ab/, b/.
+    for key in ("b/x", "a", "ab/x", "A/x"):
+        denied(c.request("POST", path(key) + "?action=mpu-create", headers=h, body=b""), 403,
+               env)
+    # Dot segments and encoded slashes. A server that resolves ".." first
+    # turns these into /b/x (403 from r2mpu too); nothing may create b/x.
+    for target in ("/a/../b/x", "/a/%2E%2E/b/x", "/a%2F..%2Fb%2Fx", "/a/./../b/x",
+                   "/a/%2e%2e%2fb/x", "/a/.%2E/b/x", "/a/x/../../b/x"):
+        r = c.request("POST", target + "?action=mpu-create", headers=h, body=b"")
+        denied(r, 403, env, (400, 404))
+    r = c.request("GET", "/b/x?action=get", headers=bearer(TOKEN_ADMIN))
+    expect(r, 404)
+    # The key is decoded exactly once: %252E%252E is the literal key "a/%2E%2E/b".
+    r = expect(c.request("POST", "/a/%252E%252E/b?action=mpu-create", headers=h, body=b""), 200)
+    assert r.json()["key"] == "a/%2E%2E/b", r
+    expect(cases.abort(c, "a/%2E%2E/b", r.json()["uploadId"]), 401)  # no token: refused
+    expect(c.request("DELETE", "/a/%252E%252E/b?action=mpu-abort&uploadId=" +
+                     r.json()["uploadId"], headers=h), 204)
+
+
+@case
+def read_only_token(c, env):
+    h = bearer(TOKEN_READ_ALL)
+    expect(c.request("GET", "/b/nothing?action=get", headers=h), 404)
+    denied(c.request("POST", "/b/x?action=mpu-create", headers=h, body=b""), 403, env)
+    denied(c.request("DELETE", "/b/x?action=delete", headers=h), 403, env)
+    # Listing uploads is reading; the whole store with the empty key.
+    expect(c.request("GET", "/?action=mpu-list", headers=h), 200)
+    denied(c.request("GET", "/?action=mpu-list", headers=bearer(TOKEN_A_RW)), 403, env)
+    expect(c.request("GET", "/a/?action=mpu-list", headers=bearer(TOKEN_A_RW)), 200)
+
+
+# ---- signed URLs -------------------------------------------------------------------------
+
+@case
+def signed_url_uploads_one_key(c, env):
+    key = "signed/one key.bin"
+    url = minted(key, "--rights", "w", "--expires-in", "1h")
+    assert url.startswith(path(key) + "?"), url
+    assert sign_url(key, "w", expires=int(urllib.parse.parse_qs(
+        urllib.parse.urlsplit(url).query)["r2mpu-expires"][0])) == url.split("?", 1)[1], \
+        "r2mpu sign and the documented format disagree: " + url
+    r = expect(c.request("POST", with_action(url, "action=mpu-create"), body=b""), 200)
+    uid = r.json()["uploadId"]
+    chunks = [data(5 * MiB, 5), data(1000, 6)]
+    parts = []
+    for n, b in enumerate(chunks, 1):
+        r = expect(c.request("PUT", with_action(url, "action=mpu-uploadpart&uploadId=%s"
+                                                "&partNumber=%d" % (uid, n)), body=b), 200)
+        parts.append(r.json())
+    r = expect(c.request("POST", with_action(url, "action=mpu-complete&uploadId=" + uid),
+                         body=('{"parts":%s}' % str(parts).replace("'", '"')).encode()), 200)
+    # w does not read: the object is read with a token.
+    denied(c.request("GET", with_action(url, "action=get")), 403, env)
+    got = expect(c.request("GET", path(key) + "?action=get", headers=bearer(TOKEN_ADMIN)), 200)
+    assert got.body == b"".join(chunks)
+
+
+@case
+def signed_url_tampering_is_403(c, env):
+    key = "signed/tamper"
+    exp = int(time.time()) + 600
+    good = sign_url(key, "w", expires=exp, max_size=MiB)
+    expect(c.request("POST", path(key) + "?" + good + "&action=mpu-create", body=b""), 200)
+    q = urllib.parse.parse_qs(good)
+
+    def variant(**change):
+        d = {k: v[0] for k, v in q.items()}
+        d.update(change)
+        return urllib.parse.urlencode(d, quote_via=urllib.parse.quote)
+    attempts = {
+        "expiry moved": (path(key), variant(**{"r2mpu-expires": str(exp + 3600)})),
+        "rights widened": (path(key), variant(**{"r2mpu-rights": "rwd"})),
+        "size raised": (path(key), variant(**{"r2mpu-max": str(100 * MiB)})),
+        "size removed": (path(key), urllib.parse.urlencode(
+            {k: v[0] for k, v in q.items() if k != "r2mpu-max"})),
+        "made a prefix": (path(key), variant(**{"r2mpu-prefix": "signed/"})),
+        "replayed on another key": (path("signed/other"), good),
+        "replayed under the key": (path(key + "/x"), good),
+        "signature flipped": (path(key), variant(**{"r2mpu-signature": (
+            "0" if q["r2mpu-signature"][0][0] != "0" else "1") + q["r2mpu-signature"][0][1:]})),
+        "signature short": (path(key), variant(**{"r2mpu-signature": "abc"})),
+        "no signature": (path(key), urllib.parse.urlencode(
+            {k: v[0] for k, v in q.items() if k != "r2mpu-signature"})),
+        "other secret": (path(key), sign_url(key, "w", expires=exp, max_size=MiB,
+                                              secret=SECRET + "x")),
+        "expired": (path(key), sign_url(key, "w", expires=int(time.time()) - 5)),
+        "junk expiry": (path(key), variant(**{"r2mpu-expires": "-1"})),
+    }
+    for name, (p, query) in attempts.items():
+        r = c.request("POST", p + "?" + query + "&action=mpu-create", body=b"")
+        try:
+            denied(r, 403, env)
+        except AssertionError as e:
+            raise AssertionError("%s: %s" % (name, e))
+    # The method: a read-only URL cannot write, a write URL cannot delete.
+    ro = sign_url(key, "r")
+    denied(c.request("POST", path(key) + "?" + ro + "&action=mpu-create", body=b""), 403, env)
+    denied(c.request("DELETE", path(key) + "?" + good + "&action=delete"), 403, env)
+
+
+@case
+def signed_url_size_limit(c, env):
+    key = "signed/limited"
+    q = sign_url(key, "w", max_size=6 * MiB)
+    base = path(key) + "?" + q
+    uid = expect(c.request("POST", base + "&action=mpu-create", body=b""), 200).json()["uploadId"]
+    # One part above the limit: 413 before a byte is stored.
+    r = c.request("PUT", base + "&action=mpu-uploadpart&uploadId=%s&partNumber=1" % uid,
+                  body=data(6 * MiB + 1, 7))
+    expect(r, 413, code="EntityTooLarge")
+    # Parts within it that add up to more: complete refuses.
+    parts = []
+    for n in (1, 2):
+        b = data(5 * MiB, 7 + n)
+        r = expect(c.request("PUT", base + "&action=mpu-uploadpart&uploadId=%s&partNumber=%d"
+                             % (uid, n), body=b), 200)
+        parts.append(r.json())
+    body = ('{"parts":%s}' % str(parts).replace("'", '"')).encode()
+    expect(c.request("POST", base + "&action=mpu-complete&uploadId=" + uid, body=body), 413,
+           code="EntityTooLarge")
+    expect(c.request("POST", base + "&action=mpu-complete&uploadId=" + uid,
+                     body=('{"parts":[%s]}' % str(parts[0]).replace("'", '"')).encode()), 200)
+
+
+@case
+def signed_prefix_url(c, env):
+    q = minted("uploads/user-7/", "--prefix", "--rights", "rw").split("?", 1)[1]
+    expect(c.request("POST", "/uploads/user-7/photo.jpg?" + q + "&action=mpu-create",
+                     body=b""), 200)
+    expect(c.request("GET", "/uploads/user-7/?" + q + "&action=mpu-list"), 200)
+    for target in ("/uploads/user-8/photo.jpg", "/uploads/user-7", "/uploads/user-70/x"):
+        denied(c.request("POST", target + "?" + q + "&action=mpu-create", body=b""), 403, env)
+    for target in ("/uploads/user-7/../user-8/x", "/uploads/user-7%2F..%2Fuser-8%2Fx"):
+        denied(c.request("POST", target + "?" + q + "&action=mpu-create", body=b""), 403, env,
+               (400, 404))
+
+
+# ---- CORS ------------------------------------------------------------------------------
+
+@case
+def cors_preflight(c, env):
+    pre = {"Origin": ORIGIN_OK, "Access-Control-Request-Method": "PUT",
+           "Access-Control-Request-Headers": "authorization, content-md5, content-type"}
+    r = expect(c.request("OPTIONS", "/a/k?action=mpu-uploadpart&uploadId=x&partNumber=1",
+                         headers=pre), 204)
+    assert r.header("access-control-allow-origin") == ORIGIN_OK, r
+    assert "PUT" in r.header("access-control-allow-methods"), r
+    allowed = r.header("access-control-allow-headers").lower()
+    for h in ("authorization", "content-md5", "content-type"):
+        assert h in allowed, r
+    assert "origin" in (r.header("vary") or "").lower(), r
+    # A refused origin, method or header: 403 and nothing that lets a browser on.
+    for h in ({"Origin": ORIGIN_BAD}, {"Access-Control-Request-Method": "PATCH"},
+              {"Access-Control-Request-Headers": "x-evil"}, {"Origin": "null"}):
+        r = expect(c.request("OPTIONS", "/a/k?action=get", headers=dict(pre, **h)), 403)
+        if h.get("Origin") != ORIGIN_OK and "Origin" in h:
+            assert r.header("access-control-allow-origin") is None, r
+
+
+@case
+def cors_on_answers(c, env):
+    h = dict(bearer(TOKEN_A_RW), Origin=ORIGIN_OK)
+    uid = expect(c.request("POST", "/a/cors?action=mpu-create", headers=h, body=b""),
+                 200).json()["uploadId"]
+    r = expect(c.request("PUT", part_target("a/cors", uid, 1), headers=h, body=b"xyz"), 200)
+    assert r.header("access-control-allow-origin") == ORIGIN_OK, r
+    assert "ETag" in r.header("access-control-expose-headers"), r
+    # Errors too, so the page can read why.
+    r = expect(c.request("GET", "/a/cors?action=get", headers={"Origin": ORIGIN_OK}), 401)
+    assert r.header("access-control-allow-origin") == ORIGIN_OK, r
+    r = c.request("GET", "/a/cors?action=get", headers=dict(h, Origin=ORIGIN_BAD))
+    assert r.header("access-control-allow-origin") is None, r
+    expect(c.request("DELETE", "/a/cors?action=mpu-abort&uploadId=" + uid, headers=h), 204)
+
+
+# ---- the runner -------------------------------------------------------------------------
+
+def no_rules_refuses_to_start(sandbox):
+    """Without any access setting r2mpu does not serve (CGI: exit 1, a message)."""
+    env = {"PATH": os.environ["PATH"], "R2MPU_FS_ROOT": os.path.join(sandbox, "norules"),
+           "REQUEST_METHOD": "GET", "REQUEST_URI": "/k?action=get", "QUERY_STRING": "action=get",
+           "GATEWAY_INTERFACE": "CGI/1.1"}
+    p = subprocess.run([BIN], env=env, capture_output=True, timeout=30)
+    ok = p.returncode == 1 and b"R2MPU_OPEN_ACCESS" in p.stderr and p.stdout == b""
+    print("%s no_rules_refuses_to_start: exit %d, %r" % ("ok  " if ok else "FAIL", p.returncode,
+                                                         p.stderr[-200:]))
+    return ok
+
+
+def settings_for(sandbox, mode):
+    tokens = os.path.join(sandbox, "tokens-" + mode)
+    with open(tokens, "w") as f:
+        f.write(TOKENS)
+    os.chmod(tokens, 0o600)
+    if mode.startswith("apache-"):     # its r2mpu processes run as www-data
+        www = pwd.getpwnam("www-data")
+        os.chown(tokens, www.pw_uid, www.pw_gid)
+    return {"R2MPU_FS_ROOT": os.path.join(sandbox, "store-" + mode),
+            "R2MPU_MAX_PART_SIZE": "16M", "R2MPU_TOKENS_FILE": tokens,
+            "R2MPU_SIGNING_SECRET": SECRET, "R2MPU_CORS_ORIGINS": ORIGIN_OK + ", http://x.test"}
+
+
+def run_mode(mode, store, s3, sandbox):
+    settings = settings_for(sandbox, mode)
+    settings.update(s3)
+    log = os.path.join(sandbox, "server-%s.log" % mode)
+
+    class E:
+        pass
+    env = E()
+    env.cgi = mode == "cgi"
+    env.store = store
+    env.server = mode
+    with contextlib.ExitStack() as stack:
+        if mode == "cgi":
+            client = CgiClient(BIN, settings)
+            client.name = mode
+        elif mode == "lighttpd":
+            client = stack.enter_context(Lighttpd(TOP, dict(settings, R2MPU_PROCS="4"), log))
+        elif mode == "nginx":
+            client = stack.enter_context(Nginx(TOP, settings, log, sandbox))
+        else:
+            client = stack.enter_context(Apache(TOP, mode[len("apache-"):], settings, log,
+                                                sandbox))
+        failed = 0
+        for fn in CASES:
+            try:
+                fn(client, env)
+                print("ok   %s [%s]" % (fn.__name__, mode))
+            except Exception:
+                failed += 1
+                print("FAIL %s [%s]" % (fn.__name__, mode))
+                traceback.print_exc()
+    reports = sanitizer_reports(log)
+    if reports:
+        failed += 1
+        print("FAIL sanitizer reports [%s]:\n%s" % (mode, "\n".join(reports)))
+    if failed and os.path.exists(log):
+        print(open(log, errors="replace").read()[-3000:])
+    print("%s: %d passed, %d failed" % (mode, len(CASES) - min(failed, len(CASES)), failed))
+    return failed
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mode", default="cgi,lighttpd")
+    ap.add_argument("--store", choices=("fs", "moto"), default="fs")
+    ap.add_argument("--only")
+    args = ap.parse_args()
+    if args.only:
+        CASES[:] = [f for f in CASES if args.only in f.__name__]
+    sandbox = tempfile.mkdtemp(prefix="r2mpu-access-")
+    failed = 0
+    try:
+        failed += 0 if no_rules_refuses_to_start(sandbox) else 1
+        with contextlib.ExitStack() as stack:
+            s3 = {}
+            if args.store != "fs":
+                try:
+                    s3 = stack.enter_context(S3Server(TOP, args.store, sandbox))
+                except S3Server.Unavailable as e:
+                    print("%s: skipped: %s" % (args.store, e))
+                    return 0
+            for mode in args.mode.split(","):
+                failed += run_mode(mode, args.store, s3, sandbox)
+    finally:
+        shutil.rmtree(sandbox, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
