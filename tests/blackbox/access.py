@@ -159,6 +159,8 @@ def token_never_leaves_its_prefix(c, env):
         denied(r, 403, env, (400, 404))
     r = c.request("GET", "/b/x?action=get", headers=bearer(TOKEN_ADMIN))
     expect(r, 404)
+    if env.store == "moto":
+        return    # moto checks signatures over a decoded path: no "%" in keys there
     # The key is decoded exactly once: %252E%252E is the literal key "a/%2E%2E/b".
     r = expect(c.request("POST", "/a/%252E%252E/b?action=mpu-create", headers=h, body=b""), 200)
     assert r.json()["key"] == "a/%2E%2E/b", r
@@ -176,7 +178,8 @@ def read_only_token(c, env):
     # Listing uploads is reading; the whole store with the empty key.
     expect(c.request("GET", "/?action=mpu-list", headers=h), 200)
     denied(c.request("GET", "/?action=mpu-list", headers=bearer(TOKEN_A_RW)), 403, env)
-    expect(c.request("GET", "/a/?action=mpu-list", headers=bearer(TOKEN_A_RW)), 200)
+    if env.store != "moto":    # moto: no "/" in a signed query (prefix=a/)
+        expect(c.request("GET", "/a/?action=mpu-list", headers=bearer(TOKEN_A_RW)), 200)
 
 
 # ---- signed URLs -------------------------------------------------------------------------
@@ -277,7 +280,8 @@ def signed_prefix_url(c, env):
     q = minted("uploads/user-7/", "--prefix", "--rights", "rw").split("?", 1)[1]
     expect(c.request("POST", "/uploads/user-7/photo.jpg?" + q + "&action=mpu-create",
                      body=b""), 200)
-    expect(c.request("GET", "/uploads/user-7/?" + q + "&action=mpu-list"), 200)
+    if env.store != "moto":    # moto: no "/" in a signed query (prefix=uploads/user-7/)
+        expect(c.request("GET", "/uploads/user-7/?" + q + "&action=mpu-list"), 200)
     for target in ("/uploads/user-8/photo.jpg", "/uploads/user-7", "/uploads/user-70/x"):
         denied(c.request("POST", target + "?" + q + "&action=mpu-create", body=b""), 403, env)
     for target in ("/uploads/user-7/../user-8/x", "/uploads/user-7%2F..%2Fuser-8%2Fx"):
