@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "http.h"
@@ -275,6 +276,49 @@ START_TEST(test_content_length_parse)
 }
 END_TEST
 
+/* ---- content_md5_parse -------------------------------------------------- */
+
+static const struct md5_row {
+	const char *in;
+	int rc;
+	const char *hex;         /* the 16 bytes, when rc is 0 */
+} md5_rows[] = {
+	{ "1B2M2Y8AsgTpgAmY7PhCfg==", 0, "d41d8cd98f00b204e9800998ecf8427e" },   /* MD5("") */
+	{ "XUFAKrxLKna5cZ2REBfFkg==", 0, "5d41402abc4b2a76b9719d911017c592" },   /* "hello" */
+	{ "/////////////////////w==", 0, "ffffffffffffffffffffffffffffffff" },
+	{ "AAAAAAAAAAAAAAAAAAAAAA==", 0, "00000000000000000000000000000000" },
+	{ "1B2M2Y8AsgTpgAmY7PhCfh==", -1, NULL },   /* leftover bits set: another spelling */
+	{ "1B2M2Y8AsgTpgAmY7PhCfg=", -1, NULL },
+	{ "1B2M2Y8AsgTpgAmY7PhCfg", -1, NULL },
+	{ "1B2M2Y8AsgTpgAmY7PhCfg===", -1, NULL },
+	{ " 1B2M2Y8AsgTpgAmY7PhCfg=", -1, NULL },
+	{ "1B2M2Y8AsgTpgAmY7PhC-g==", -1, NULL },   /* base64url is not base64 */
+	{ "1B2M2Y8AsgTpgAmY7PhC_g==", -1, NULL },
+	{ "1B2M2Y8AsgTpgAmY7PhCfgAA", -1, NULL },
+	{ "d41d8cd98f00b204e9800998ecf8427e", -1, NULL },   /* hex is not base64 */
+	{ "", -1, NULL },
+	{ NULL, -1, NULL },
+	{ "1B2M2Y8AsgTpgAmY7PhC\ng==", -1, NULL },
+};
+
+START_TEST(test_content_md5_parse)
+{
+	const struct md5_row *r = &md5_rows[_i];
+	unsigned char out[16];
+	char hex[33];
+	int rc = content_md5_parse(r->in, out), i;
+
+	ck_assert_msg(rc == r->rc, "content_md5_parse(\"%s\") rc %d, expected %d", OPT(r->in),
+		      rc, r->rc);
+	if (rc == 0) {
+		for (i = 0; i < 16; i++)
+			snprintf(hex + 2 * i, 3, "%02x", out[i]);
+		ck_assert_msg(strcmp(hex, r->hex) == 0, "content_md5_parse(\"%s\") = %s, expected %s",
+			      r->in, hex, r->hex);
+	}
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
@@ -298,6 +342,10 @@ static Suite *http_suite(void)
 
 	tc = tcase_create("content_length_parse");
 	tcase_add_loop_test(tc, test_content_length_parse, 0, NROWS(cl_rows));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("content_md5_parse");
+	tcase_add_loop_test(tc, test_content_md5_parse, 0, NROWS(md5_rows));
 	suite_add_tcase(s, tc);
 	return s;
 }

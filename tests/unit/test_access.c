@@ -1,0 +1,354 @@
+/* test_access.c: unit tests for access.c and cors.c -- rights, scopes, tokens, signed URLs, origins */
+#include <check.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "cors.h"
+
+#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define OPT(s) ((s) != NULL ? (s) : "(null)")
+
+#define SECRET "0123456789abcdef0123456789abcdef"
+#define NOW 1767225000        /* 2025-12-31T23:50:00Z */
+#define LATER 1767225600      /* ten minutes on */
+
+/* ---- rights letters ------------------------------------------------------- */
+
+static const struct rights_row {
+	const char *in;
+	int rc;
+	unsigned rights;
+	const char *canonical;
+} rights_rows[] = {
+	{ "r", 0, RIGHT_READ, "r" },
+	{ "w", 0, RIGHT_WRITE, "w" },
+	{ "d", 0, RIGHT_DELETE, "d" },
+	{ "rw", 0, RIGHT_READ | RIGHT_WRITE, "rw" },
+	{ "wr", 0, RIGHT_READ | RIGHT_WRITE, "rw" },
+	{ "dwr", 0, RIGHT_READ | RIGHT_WRITE | RIGHT_DELETE, "rwd" },
+	{ "", -1, 0, NULL },
+	{ NULL, -1, 0, NULL },
+	{ "rr", -1, 0, NULL },
+	{ "x", -1, 0, NULL },
+	{ "R", -1, 0, NULL },
+	{ "rw ", -1, 0, NULL },
+	{ "*", -1, 0, NULL },
+};
+
+START_TEST(test_rights)
+{
+	const struct rights_row *r = &rights_rows[_i];
+	unsigned got = 999;
+	char text[4];
+	int rc = access_rights_parse(r->in, &got);
+
+	ck_assert_msg(rc == r->rc, "access_rights_parse(\"%s\") rc %d", OPT(r->in), rc);
+	if (rc == 0) {
+		ck_assert_msg(got == r->rights, "\"%s\": rights %u, expected %u", r->in, got,
+			      r->rights);
+		access_rights_string(got, text);
+		ck_assert_str_eq(text, r->canonical);
+	} else {
+		ck_assert_msg(got == 999, "\"%s\": written on error", OPT(r->in));
+	}
+}
+END_TEST
+
+/* ---- dot segments ---------------------------------------------------------- */
+
+static const struct dot_row {
+	const char *key;
+	bool dot;
+} dot_rows[] = {
+	{ "a/b", false }, { "a..b", false }, { "a/...", false }, { ".a/b", false },
+	{ "a/.b", false }, { "..a", false }, { "a/b..", false }, { "", false },
+	{ ".", true }, { "..", true }, { "a/..", true }, { "../a", true }, { "a/../b", true },
+	{ "a/./b", true }, { "./a", true }, { "a/.", true }, { "a//../b", true },
+	{ "/..", true }, { "a/%2E%2E/b", false },   /* decoded once: "%2E" is literal here */
+};
+
+START_TEST(test_dot_segments)
+{
+	const struct dot_row *r = &dot_rows[_i];
+
+	ck_assert_msg(key_has_dot_segment(r->key, strlen(r->key)) == r->dot,
+		      "key_has_dot_segment(\"%s\") should be %d", r->key, r->dot);
+}
+END_TEST
+
+/* ---- signatures: known answers (computed with Python's hmac) ----------------- */
+
+START_TEST(test_sign_known_answers)
+{
+	char sig[ACCESS_SIG_HEX + 1];
+
+	ck_assert_int_eq(access_sign(SECRET, RIGHT_READ | RIGHT_WRITE, false, "a/b c.bin", 9,
+				     1767225600, 0, sig), 0);
+	ck_assert_str_eq(sig, "b8d0a80d50ca3b33676b39fc52a55e46e30f270a22c713953948a290d4ec3a30");
+	ck_assert_int_eq(access_sign(SECRET, RIGHT_WRITE, true, "uploads/", 8, 1767225600,
+				     5368709120ULL, sig), 0);
+	ck_assert_str_eq(sig, "411e8db22351c68db36174bdf31726458db344dc36f6313b3b495a2d6952ade2");
+	/* No secret, or a scope with a newline (fields would run together): refused. */
+	ck_assert_int_eq(access_sign("", RIGHT_READ, false, "k", 1, 1, 0, sig), -1);
+	ck_assert_int_eq(access_sign(SECRET, RIGHT_READ, false, "a\nb", 3, 1, 0, sig), -1);
+}
+END_TEST
+
+/* ---- tokens files ------------------------------------------------------------ */
+
+static const struct tokens_row {
+	const char *text;
+	int rc;
+	size_t ntokens;
+	const char *error;       /* a part of the message, for rc -1 */
+} tokens_rows[] = {
+	{ "", 0, 0, NULL },
+	{ "# nothing\n\n   \n", 0, 0, NULL },
+	{ "tok-0123456789abcdef rw a/\n", 0, 1, NULL },
+	{ "tok-0123456789abcdef rw a/   # comment\r\ntok-1123456789abcdef r *", 0, 2, NULL },
+	{ "\ttok-0123456789abcdef\tr\tmy%20dir/\n", 0, 1, NULL },
+	{ "short rw a/\n", -1, 0, "16 to 256" },
+	{ "tok-0123456789abcdef rw\n", -1, 0, "TOKEN RIGHTS PREFIX" },
+	{ "tok-0123456789abcdef rw a/ extra\n", -1, 0, "TOKEN RIGHTS PREFIX" },
+	{ "tok-0123456789abcdef rx a/\n", -1, 0, "rights" },
+	{ "tok-0123456789abcdef rw a%zz\n", -1, 0, "prefix" },
+	{ "tok-0123456789abcdef rw a%0Ab\n", -1, 0, "prefix" },
+	{ "ok-token-0123456789 r *\nbad rw a/\n", -1, 0, "line 2" },
+};
+
+START_TEST(test_parse_tokens)
+{
+	const struct tokens_row *r = &tokens_rows[_i];
+	struct access a;
+	char errbuf[256] = "";
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	rc = access_parse_tokens(&a, r->text, errbuf, sizeof(errbuf));
+	ck_assert_msg(rc == r->rc, "tokens \"%s\": rc %d (%s)", r->text, rc, errbuf);
+	if (rc == 0)
+		ck_assert_msg(a.ntokens == r->ntokens, "tokens \"%s\": %zu tokens", r->text,
+			      a.ntokens);
+	else
+		ck_assert_msg(strstr(errbuf, r->error) != NULL, "tokens \"%s\": message \"%s\"",
+			      r->text, errbuf);
+	/* The token itself is never kept, nor said. */
+	ck_assert_msg(strstr(errbuf, "0123456789abcdef") == NULL, "token in \"%s\"", errbuf);
+	access_free(&a);
+}
+END_TEST
+
+/* ---- access_check ---------------------------------------------------------------- */
+
+enum cred { NONE, BEARER, SIGNED };
+
+static const struct check_row {
+	const char *name;
+	const char *authorization;
+	/* signed URL fields (NULL: absent); sig "GOOD" is computed for the fields below */
+	const char *rights, *prefix, *expires, *max, *sig;
+	const char *key;
+	unsigned needed;
+	int status;              /* 0: allowed */
+	uint64_t max_size;       /* granted, when allowed */
+} check_rows[] = {
+	{ "no credentials", NULL, NULL, NULL, NULL, NULL, NULL, "a/k", RIGHT_READ, 401, 0 },
+	{ "empty header", "", NULL, NULL, NULL, NULL, NULL, "a/k", RIGHT_READ, 401, 0 },
+	{ "basic", "Basic YTpi", NULL, NULL, NULL, NULL, NULL, "a/k", RIGHT_READ, 401, 0 },
+	{ "bearer without token", "Bearer ", NULL, NULL, NULL, NULL, NULL, "a/k", RIGHT_READ, 401, 0 },
+	{ "bearer ok", "Bearer tok-a-0123456789abcdef", NULL, NULL, NULL, NULL, NULL, "a/k",
+	  RIGHT_WRITE, 0, 0 },
+	{ "scheme case", "bearer tok-a-0123456789abcdef", NULL, NULL, NULL, NULL, NULL, "a/k",
+	  RIGHT_WRITE, 0, 0 },
+	{ "any of the rights", "Bearer tok-a-0123456789abcdef", NULL, NULL, NULL, NULL, NULL, "a/k",
+	  RIGHT_READ | RIGHT_WRITE, 0, 0 },
+	{ "no delete right", "Bearer tok-a-0123456789abcdef", NULL, NULL, NULL, NULL, NULL, "a/k",
+	  RIGHT_DELETE, 403, 0 },
+	{ "outside prefix", "Bearer tok-a-0123456789abcdef", NULL, NULL, NULL, NULL, NULL, "b/k",
+	  RIGHT_WRITE, 403, 0 },
+	{ "prefix without slash", "Bearer tok-a-0123456789abcdef", NULL, NULL, NULL, NULL, NULL,
+	  "a", RIGHT_WRITE, 403, 0 },
+	{ "dot dot", "Bearer tok-a-0123456789abcdef", NULL, NULL, NULL, NULL, NULL, "a/../b",
+	  RIGHT_WRITE, 403, 0 },
+	{ "dot", "Bearer tok-a-0123456789abcdef", NULL, NULL, NULL, NULL, NULL, "a/./k",
+	  RIGHT_WRITE, 403, 0 },
+	{ "empty key", "Bearer tok-a-0123456789abcdef", NULL, NULL, NULL, NULL, NULL, "",
+	  RIGHT_READ, 403, 0 },
+	{ "all keys", "Bearer tok-all-0123456789abcd", NULL, NULL, NULL, NULL, NULL, "../x",
+	  RIGHT_DELETE, 0, 0 },
+	{ "unknown", "Bearer tok-b-0123456789abcdef", NULL, NULL, NULL, NULL, NULL, "a/k",
+	  RIGHT_READ, 403, 0 },
+	{ "token prefix", "Bearer tok-a-0123456789abcde", NULL, NULL, NULL, NULL, NULL, "a/k",
+	  RIGHT_READ, 403, 0 },
+	{ "two tokens", "Bearer tok-a-0123456789abcdef tok-all-0123456789abcd", NULL, NULL, NULL,
+	  NULL, NULL, "a/k", RIGHT_READ, 403, 0 },
+	{ "signed ok", NULL, "w", NULL, "1767225600", NULL, "GOOD", "a/k", RIGHT_WRITE, 0, 0 },
+	{ "signed max", NULL, "w", NULL, "1767225600", "1048576", "GOOD", "a/k", RIGHT_WRITE, 0,
+	  1048576 },
+	{ "signed wins over bearer", "Bearer tok-all-0123456789abcd", "r", NULL, "1767225600",
+	  NULL, "GOOD", "a/k", RIGHT_WRITE, 403, 0 },
+	{ "signed rights", NULL, "r", NULL, "1767225600", NULL, "GOOD", "a/k", RIGHT_WRITE, 403, 0 },
+	{ "signed expired", NULL, "w", NULL, "1767224999", NULL, "GOOD", "a/k", RIGHT_WRITE, 403, 0 },
+	{ "signed at expiry", NULL, "w", NULL, "1767225000", NULL, "GOOD", "a/k", RIGHT_WRITE, 0, 0 },
+	{ "signed forged", NULL, "w", NULL, "1767225600", NULL,
+	  "0000000000000000000000000000000000000000000000000000000000000000", "a/k", RIGHT_WRITE,
+	  403, 0 },
+	{ "signed short sig", NULL, "w", NULL, "1767225600", NULL, "abcd", "a/k", RIGHT_WRITE,
+	  403, 0 },
+	{ "signed no sig", NULL, "w", NULL, "1767225600", NULL, NULL, "a/k", RIGHT_WRITE, 403, 0 },
+	{ "signed no expiry", NULL, "w", NULL, NULL, NULL, "GOOD", "a/k", RIGHT_WRITE, 403, 0 },
+	{ "signed junk expiry", NULL, "w", NULL, "+1767225600", NULL, "GOOD", "a/k", RIGHT_WRITE,
+	  403, 0 },
+	{ "signed zero max", NULL, "w", NULL, "1767225600", "0", "GOOD", "a/k", RIGHT_WRITE, 403, 0 },
+	{ "signed prefix", NULL, "w", "a/", "1767225600", NULL, "GOOD", "a/k/x", RIGHT_WRITE, 0, 0 },
+	{ "signed prefix outside", NULL, "w", "a/", "1767225600", NULL, "GOOD", "b/k", RIGHT_WRITE,
+	  403, 0 },
+	{ "signed prefix dots", NULL, "w", "a/", "1767225600", NULL, "GOOD", "a/../b", RIGHT_WRITE,
+	  403, 0 },
+	{ "signed empty prefix", NULL, "r", "", "1767225600", NULL, "GOOD", "", RIGHT_READ, 0, 0 },
+};
+
+START_TEST(test_access_check)
+{
+	const struct check_row *r = &check_rows[_i];
+	struct access a;
+	struct query q;
+	struct access_grant grant;
+	struct r2err err = { 0 };
+	char errbuf[256], sig[ACCESS_SIG_HEX + 1];
+	struct access_request ar;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.secret = SECRET;
+	ck_assert_int_eq(access_parse_tokens(&a, "tok-a-0123456789abcdef rw a/\n"
+					     "tok-all-0123456789abcd rwd *\n", errbuf,
+					     sizeof(errbuf)), 0);
+	memset(&q, 0, sizeof(q));
+	q.sig_rights = (char *)r->rights;
+	q.sig_prefix = (char *)r->prefix;
+	q.sig_expires = (char *)r->expires;
+	q.sig_max = (char *)r->max;
+	q.signature = (char *)r->sig;
+	if (r->sig != NULL && strcmp(r->sig, "GOOD") == 0) {
+		unsigned rights = 0;
+		unsigned long long max = r->max ? strtoull(r->max, NULL, 10) : 0;
+		const char *scope = r->prefix ? r->prefix : r->key;
+
+		ck_assert_int_eq(access_rights_parse(r->rights, &rights), 0);
+		ck_assert_int_eq(access_sign(SECRET, rights, r->prefix != NULL, scope, strlen(scope),
+					     r->expires ? strtoull(r->expires, NULL, 10) : 0, max,
+					     sig), 0);
+		q.signature = sig;
+	}
+	ar = (struct access_request){ r->authorization, &q, r->key, strlen(r->key), NOW };
+	rc = access_check(&a, &ar, r->needed, &grant, &err);
+	if (r->status == 0) {
+		ck_assert_msg(rc == 0, "%s: refused %d %s", r->name, err.status, err.message);
+		ck_assert_msg(grant.max_size == r->max_size, "%s: max %llu", r->name,
+			      (unsigned long long)grant.max_size);
+	} else {
+		ck_assert_msg(rc == -1 && err.status == r->status, "%s: rc %d status %d, expected %d",
+			      r->name, rc, err.status, r->status);
+		ck_assert_str_eq(err.code, r->status == 401 ? "Unauthorized" : "AccessDenied");
+		ck_assert_msg(strstr(err.message, "0123456789abcdef") == NULL &&
+			      strstr(err.message, SECRET) == NULL, "%s: a secret in \"%s\"",
+			      r->name, err.message);
+	}
+	/* Open access lets everything through, credentials or not. */
+	a.open = true;
+	ck_assert_int_eq(access_check(&a, &ar, r->needed, &grant, &err), 0);
+	access_free(&a);
+}
+END_TEST
+
+/* ---- CORS ------------------------------------------------------------------------- */
+
+static const struct origin_row {
+	const char *list, *origin;
+	bool allowed;
+} origin_rows[] = {
+	{ "https://a.example", "https://a.example", true },
+	{ "https://b.example, https://a.example", "https://a.example", true },
+	{ "https://b.example https://a.example", "https://a.example", true },
+	{ "  https://a.example,", "https://a.example", true },
+	{ "*", "https://anything.example", true },
+	{ "https://a.example", "https://a.example.evil", false },
+	{ "https://a.example", "https://a.exampl", false },
+	{ "https://a.example", "http://a.example", false },
+	{ "https://a.example", "https://A.example", false },
+	{ "https://a.example", "", false },
+	{ "https://a.example", NULL, false },
+	{ "*", "null", false },
+	{ "", "https://a.example", false },
+};
+
+START_TEST(test_cors_origin)
+{
+	const struct origin_row *r = &origin_rows[_i];
+
+	ck_assert_msg(cors_origin_allowed(r->list, r->origin) == r->allowed,
+		      "origin %s in \"%s\" should be %d", OPT(r->origin), r->list, r->allowed);
+}
+END_TEST
+
+static const struct headers_row {
+	const char *in;
+	bool allowed;
+} headers_rows[] = {
+	{ "", true }, { "authorization", true }, { "Authorization, Content-MD5", true },
+	{ "content-type,content-md5 ,range", true }, { "if-match, if-none-match, if-range", true },
+	{ "x-evil", false }, { "authorization, x-evil", false }, { "cookie", false },
+	{ "authorizationx", false }, { "content-md", false },
+};
+
+START_TEST(test_cors_headers)
+{
+	const struct headers_row *r = &headers_rows[_i];
+
+	ck_assert_msg(cors_headers_allowed(r->in) == r->allowed, "headers \"%s\" should be %d",
+		      r->in, r->allowed);
+}
+END_TEST
+
+static Suite *access_suite(void)
+{
+	Suite *s = suite_create("access");
+	TCase *tc;
+
+	tc = tcase_create("rights");
+	tcase_add_loop_test(tc, test_rights, 0, NROWS(rights_rows));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("dot_segments");
+	tcase_add_loop_test(tc, test_dot_segments, 0, NROWS(dot_rows));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("sign");
+	tcase_add_test(tc, test_sign_known_answers);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("tokens");
+	tcase_add_loop_test(tc, test_parse_tokens, 0, NROWS(tokens_rows));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("access_check");
+	tcase_add_loop_test(tc, test_access_check, 0, NROWS(check_rows));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cors");
+	tcase_add_loop_test(tc, test_cors_origin, 0, NROWS(origin_rows));
+	tcase_add_loop_test(tc, test_cors_headers, 0, NROWS(headers_rows));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(access_suite());
+	int failures;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failures = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failures ? 1 : 0;
+}
