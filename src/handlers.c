@@ -88,6 +88,8 @@ int handle_upload_part(struct handler_ctx *ctx, struct r2err *err)
 		return oom(err);
 	json_object_object_add(body, "partNumber", json_object_new_int(ctx->part_number));
 	json_object_object_add(body, "etag", json_object_new_string(etag));
+	/* As S3 answers UploadPart: browser uploaders read the header (CORS exposes it). */
+	response_headerf(ctx->res, "ETag", "\"%s\"", etag);
 	send_json(ctx->res, 200, body);
 	json_object_put(body);
 	return 0;

@@ -319,6 +319,7 @@ def cors_on_answers(c, env):
     r = expect(c.request("PUT", part_target("a/cors", uid, 1), headers=h, body=b"xyz"), 200)
     assert r.header("access-control-allow-origin") == ORIGIN_OK, r
     assert "ETag" in r.header("access-control-expose-headers"), r
+    assert r.header("etag") == '"%s"' % md5(b"xyz"), r
     # Errors too, so the page can read why.
     r = expect(c.request("GET", "/a/cors?action=get", headers={"Origin": ORIGIN_OK}), 401)
     assert r.header("access-control-allow-origin") == ORIGIN_OK, r
