@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "blackbox"))
 sys.path.insert(0, HERE)
 from clients import Apache, Lighttpd, Nginx  # noqa: E402
-from upload_bench import Gateway, curl  # noqa: E402
+from bench import Gateway, curl  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 MiB = 1024 * 1024

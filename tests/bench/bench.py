@@ -1,0 +1,705 @@
+#!/usr/bin/env python3
+"""tests/bench/bench.py: r2mpu behind lighttpd vs straight to the same store, side by side.
+
+    bench.py [--stores fs,moto,radosgw] [--runs 3] [--size-mib 1024]
+             [--latency-samples 200] [--out build/bench] [--no-big-part]
+
+For each store, one upload of --size-mib (1 GiB) in two scenarios:
+  10 MiB parts, 25 at a time   what the seed client (mpuscript.py) does
+  64 MiB parts, 4 at a time
+each --runs times through r2mpu and --runs times straight to the store,
+alternating (gateway first on even runs, direct first on odd ones), and the
+medians compared. The gateway is curl -> lighttpd (the shipped config, with as
+many r2mpu processes as parts in flight) -> r2mpu -> the store. Every upload is
+create, the parts in parallel (one curl each), complete; the object is deleted
+after it is timed.
+
+What "direct" means:
+  moto, radosgw  curl --aws-sigv4 to the same S3 server: the same three calls,
+                 one curl per part, the same parallelism.
+  fs             no server exists to compare with, so the baseline is the work
+                 the file store itself must do, done by this script in-process:
+                 each part is written (256 KiB at a time, as r2mpu's buffer) to
+                 its own file in a directory on the same filesystem, and
+                 fsync()ed, with the same number of parts in parallel; then
+                 the parts are concatenated into the object with
+                 copy_file_range(), the object fsync()ed and renamed into
+                 place, and the part files removed. That is the same I/O, with
+                 the same durability, as the fs store's uploadpart and
+                 complete (R2MPU_FS_FSYNC=1, the default), without HTTP,
+                 lighttpd, FastCGI or the MD5 r2mpu computes for the ETag. The
+                 ratio therefore shows everything the gateway adds.
+
+Latency: --latency-samples sequential requests of each operation, mpu-create,
+uploadpart of a 5 MiB part and mpu-abort, through r2mpu and direct, in blocks
+that alternate between the two. On both sides one curl process sends a whole
+block over one keep-alive connection and reports each request's time_total, so
+process start-up is not counted. For fs, direct is the same file work timed in
+this process (create: a directory and a small fsync()ed file; part: a 5 MiB
+file written and fsync()ed; abort: the directory removed).
+
+RSS: the peak resident set (VmHWM) of every r2mpu process lighttpd started,
+read from /proc while they live; the table shows the largest per scenario.
+Unless --no-big-part, one part of --size-mib alone through r2mpu checks the
+same goal for a single large part.
+
+Goals reported against: gateway/direct throughput >= 0.90; every r2mpu
+process under 16 MiB RSS.
+
+The binary served is a copy of cgi-bin/r2mpu.fcgi (or $R2MPU_TEST_BIN) taken
+at the start, so a rebuild during the run does not change what is measured.
+The load average at the start and the end is printed: on a shared machine,
+other work skews the numbers.
+
+Prints a throughput table and a latency table; writes throughput.csv,
+latency.csv, summary.txt and throughput.png (gnuplot) in --out.
+"""
+
+import argparse
+import concurrent.futures
+import csv
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "blackbox"))
+from clients import Lighttpd, S3Server  # noqa: E402
+
+TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
+BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
+MiB = 1024 * 1024
+CHUNK = 256 * 1024           # r2mpu's STREAM_CHUNK
+RATIO_GOAL = 0.90
+RSS_GOAL_MIB = 16
+# (label, part MiB, parts in flight)
+SCENARIOS = [("10MiB x25", 10, 25), ("64MiB x4", 64, 4)]
+LATENCY_PART_MIB = 5
+LATENCY_BLOCK = 50
+MARK = "@@r2mpu-bench"
+
+
+def curl(*args, data=None):
+    p = subprocess.run(["curl", "-sS", "--fail-with-body"] + list(args), input=data,
+                       capture_output=True, timeout=900)
+    if p.returncode != 0:
+        raise RuntimeError("curl %s: %s %s" % (args[-1], p.stdout[-300:], p.stderr[-300:]))
+    return p.stdout
+
+
+def curl_batch(common, transfers, workdir):
+    """One curl, sequential transfers on one connection: [(status, seconds, body)].
+
+    transfers: a list of (url, file to upload or None). common: options for all."""
+    cfg = os.path.join(workdir, "batch.curlrc")
+    with open(cfg, "w") as f:
+        for url, upload in transfers:
+            f.write('url = "%s"\n' % url)
+            if upload:
+                f.write('upload-file = "%s"\n' % upload)
+    p = subprocess.run(["curl", "-sS", "-w", "\n%s %%{http_code} %%{time_total}\n" % MARK,
+                        *common, "-K", cfg], capture_output=True, timeout=1800)
+    out = p.stdout.decode("utf-8", "replace")
+    pieces = re.split(r"\n%s (\d+) ([0-9.]+)\n" % MARK, out)
+    results = [(int(pieces[i + 1]), float(pieces[i + 2]), pieces[i])
+               for i in range(0, len(pieces) - 1, 3)]
+    if len(results) != len(transfers):
+        raise RuntimeError("curl batch: %d of %d answers: %s" % (
+            len(results), len(transfers), p.stderr.decode()[-300:]))
+    return results
+
+
+def expect(results, statuses, what):
+    for status, _, body in results:
+        if status not in statuses:
+            raise RuntimeError("%s: HTTP %d: %s" % (what, status, body[:300]))
+    return results
+
+
+def q(s):
+    return urllib.parse.quote(s, safe="-_.~")
+
+
+class Gateway:
+    """curl -> lighttpd -> r2mpu."""
+
+    def __init__(self, port, prefix="/"):
+        self.base = "http://127.0.0.1:%d%s" % (port, prefix)
+
+    def upload(self, key, parts, parallel):
+        url = self.base + key
+        uid = json.loads(curl("-X", "POST", "-H", "Content-Length: 0",
+                              url + "?action=mpu-create"))["uploadId"]
+
+        def one(i):
+            out = curl("-T", parts[i], "%s?action=mpu-uploadpart&uploadId=%s&partNumber=%d"
+                       % (url, q(uid), i + 1))
+            return json.loads(out)
+        with concurrent.futures.ThreadPoolExecutor(parallel) as ex:
+            done = list(ex.map(one, range(len(parts))))
+        curl("-X", "POST", "--data-binary", json.dumps({"parts": done}),
+             url + "?action=mpu-complete&uploadId=" + q(uid))
+
+    def delete(self, key):
+        curl("-X", "DELETE", self.base + key + "?action=delete")
+
+    def latency(self, key, n, part, workdir):
+        url = self.base + key
+        create = expect(curl_batch(["-X", "POST", "-H", "Content-Length: 0"],
+                                   [(url + "?action=mpu-create", None)] * n, workdir),
+                        (200,), "gateway create")
+        ids = [json.loads(body)["uploadId"] for _, _, body in create]
+        parts = expect(curl_batch([], [("%s?action=mpu-uploadpart&uploadId=%s&partNumber=1"
+                                        % (url, q(u)), part) for u in ids], workdir),
+                       (200,), "gateway uploadpart")
+        abort = expect(curl_batch(["-X", "DELETE"],
+                                  [("%s?action=mpu-abort&uploadId=%s" % (url, q(u)), None)
+                                   for u in ids], workdir),
+                       (204,), "gateway abort")
+        return {op: [t for _, t, _ in r] for op, r in
+                (("create", create), ("uploadpart", parts), ("abort", abort))}
+
+
+class S3Direct:
+    """curl --aws-sigv4 straight to the S3 server (with curl 7.88's workarounds:
+    x-amz-content-sha256 set by hand, queries written sorted)."""
+
+    UNSIGNED = ["-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"]
+
+    def __init__(self, s3):
+        self.ep = s3["R2MPU_S3_ENDPOINT"] + "/" + s3["R2MPU_S3_BUCKET"] + "/"
+        self.auth = ["--aws-sigv4", "aws:amz:%s:s3" % s3["R2MPU_S3_REGION"],
+                     "--user", "%s:%s" % (s3["R2MPU_S3_ACCESS_KEY_ID"],
+                                          s3["R2MPU_S3_SECRET_ACCESS_KEY"])]
+
+    def upload(self, key, parts, parallel):
+        url = self.ep + key
+        out = curl(*self.auth, *self.UNSIGNED, "-X", "POST", "-H", "Content-Length: 0",
+                   url + "?uploads=").decode()
+        uid = re.search(r"<UploadId>([^<]+)</UploadId>", out).group(1)
+
+        def one(i):
+            out = subprocess.run(["curl", "-sS", "--fail", "-D", "-", "-o", "/dev/null",
+                                  *self.auth, *self.UNSIGNED, "-T", parts[i],
+                                  "%s?partNumber=%d&uploadId=%s" % (url, i + 1, q(uid))],
+                                 capture_output=True, text=True, timeout=900)
+            m = re.search(r"(?i)^etag:\s*(\S+)", out.stdout, re.M)
+            if out.returncode != 0 or not m:
+                raise RuntimeError("direct part %d: %s" % (i + 1, out.stderr))
+            return m.group(1)
+        with concurrent.futures.ThreadPoolExecutor(parallel) as ex:
+            etags = list(ex.map(one, range(len(parts))))
+        body = ("<CompleteMultipartUpload>%s</CompleteMultipartUpload>" % "".join(
+            "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>" % (i + 1, e)
+            for i, e in enumerate(etags))).encode()
+        curl(*self.auth, "-H", "x-amz-content-sha256: " + hashlib.sha256(body).hexdigest(),
+             "-H", "Content-Type: application/xml", "-X", "POST", "--data-binary", "@-",
+             url + "?uploadId=" + q(uid), data=body)
+
+    def delete(self, key):
+        curl(*self.auth, *self.UNSIGNED, "-X", "DELETE", self.ep + key)
+
+    def latency(self, key, n, part, workdir):
+        url = self.ep + key
+        create = expect(curl_batch(self.auth + self.UNSIGNED + ["-X", "POST", "-H",
+                                                                "Content-Length: 0"],
+                                   [(url + "?uploads=", None)] * n, workdir),
+                        (200,), "direct create")
+        ids = [re.search(r"<UploadId>([^<]+)</UploadId>", body).group(1)
+               for _, _, body in create]
+        parts = expect(curl_batch(self.auth + self.UNSIGNED,
+                                  [("%s?partNumber=1&uploadId=%s" % (url, q(u)), part)
+                                   for u in ids], workdir),
+                       (200,), "direct uploadpart")
+        abort = expect(curl_batch(self.auth + self.UNSIGNED + ["-X", "DELETE"],
+                                  [("%s?uploadId=%s" % (url, q(u)), None) for u in ids],
+                                  workdir),
+                       (204,), "direct abort")
+        return {op: [t for _, t, _ in r] for op, r in
+                (("create", create), ("uploadpart", parts), ("abort", abort))}
+
+
+def fsync_dir(path):
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_synced(src, dst):
+    """Copy src to a new file dst through a CHUNK buffer, then fsync it."""
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    with open(src, "rb", buffering=0) as fin:
+        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            while True:
+                n = fin.readinto(buf)
+                if not n:
+                    break
+                off = 0
+                while off < n:
+                    off += os.write(fd, view[off:n])
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class FsDirect:
+    """The file store's I/O without the gateway: see the module docstring."""
+
+    def __init__(self, root):
+        self.root = root
+        for d in ("uploads", "objects"):
+            os.makedirs(os.path.join(root, d), exist_ok=True)
+
+    def obj(self, key):
+        return os.path.join(self.root, "objects", hashlib.sha256(key.encode()).hexdigest())
+
+    def upload(self, key, parts, parallel):
+        up = tempfile.mkdtemp(dir=os.path.join(self.root, "uploads"))
+
+        def one(i):
+            write_synced(parts[i], os.path.join(up, "part.%05d" % (i + 1)))
+        with concurrent.futures.ThreadPoolExecutor(parallel) as ex:
+            list(ex.map(one, range(len(parts))))
+        fsync_dir(up)
+        tmp = os.path.join(self.root, "objects", ".tmp-" + os.path.basename(up))
+        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            for i in range(len(parts)):
+                src = os.open(os.path.join(up, "part.%05d" % (i + 1)), os.O_RDONLY)
+                try:
+                    left = os.fstat(src).st_size
+                    while left > 0:
+                        n = os.copy_file_range(src, out, left)
+                        if n <= 0:
+                            raise OSError("copy_file_range returned %d" % n)
+                        left -= n
+                finally:
+                    os.close(src)
+            os.fsync(out)
+        finally:
+            os.close(out)
+        os.rename(tmp, self.obj(key))
+        fsync_dir(os.path.join(self.root, "objects"))
+        shutil.rmtree(up)
+
+    def delete(self, key):
+        os.unlink(self.obj(key))
+
+    def latency(self, key, n, part, workdir):
+        times = {"create": [], "uploadpart": [], "abort": []}
+        ups = []
+        for _ in range(n):
+            t = time.perf_counter()
+            up = tempfile.mkdtemp(dir=os.path.join(self.root, "uploads"))
+            fd = os.open(os.path.join(up, "meta"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.write(fd, json.dumps({"key": key}).encode())
+            os.fsync(fd)
+            os.close(fd)
+            fsync_dir(up)
+            times["create"].append(time.perf_counter() - t)
+            ups.append(up)
+        for up in ups:
+            t = time.perf_counter()
+            write_synced(part, os.path.join(up, "part.00001"))
+            fsync_dir(up)
+            times["uploadpart"].append(time.perf_counter() - t)
+        for up in ups:
+            t = time.perf_counter()
+            shutil.rmtree(up)
+            times["abort"].append(time.perf_counter() - t)
+        return times
+
+
+def proc_children():
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            stat = open("/proc/%s/stat" % d).read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        kids.setdefault(ppid, []).append(int(d))
+    return kids
+
+
+def descendants(root):
+    kids, out, todo = proc_children(), [], [root]
+    while todo:
+        pid = todo.pop()
+        for k in kids.get(pid, ()):
+            out.append(k)
+            todo.append(k)
+    return out
+
+
+class ProcWatch:
+    """Peak RSS and CPU time of the processes below one lighttpd, read from /proc
+    every 0.2 s while they live (the last reading of each process counts)."""
+
+    def __init__(self, root_pid, binary):
+        self.root = root_pid
+        self.bin = os.path.realpath(binary)
+        self.seen = {}          # pid -> (is r2mpu, VmHWM KiB, CPU seconds)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def poll(self):
+        tick = os.sysconf("SC_CLK_TCK")
+        for pid in descendants(self.root):
+            try:
+                exe = os.readlink("/proc/%d/exe" % pid)
+                hwm = 0
+                for line in open("/proc/%d/status" % pid):
+                    if line.startswith("VmHWM:"):
+                        hwm = int(line.split()[1])
+                stat = open("/proc/%d/stat" % pid).read()
+                fields = stat[stat.rindex(")") + 2:].split()
+                cpu = (int(fields[11]) + int(fields[12])) / tick
+            except (OSError, ValueError):
+                continue
+            self.seen[pid] = (exe == self.bin, hwm, cpu, os.path.basename(exe))
+
+    def loop(self):
+        while not self.stop.wait(0.2):
+            self.poll()
+
+    def finish(self):
+        self.poll()
+        self.stop.set()
+        self.thread.join()
+        r2 = [v for v in self.seen.values() if v[0]]
+        return {
+            "r2mpu_procs": len(r2),
+            "r2mpu_hwm_kib": max((v[1] for v in r2), default=0),
+            "r2mpu_cpu_s": sum(v[2] for v in r2),
+            "lighttpd_cpu_s": sum(v[2] for v in self.seen.values() if v[3] == "lighttpd"),
+        }
+
+
+def serve(work, store_settings, name, procs, max_part_mib):
+    settings = dict(store_settings,
+                    R2MPU_TEST_BIN=os.path.join(work, "r2mpu.fcgi"),
+                    R2MPU_OPEN_ACCESS="yes",
+                    R2MPU_PROCS=str(procs),
+                    R2MPU_MAX_PART_SIZE="%dM" % max(64, max_part_mib))
+    return Lighttpd(TOP, settings, os.path.join(work, "lighttpd-%s.log" % name))
+
+
+def split(whole, size_mib, part_mib, work):
+    """Part files of part_mib (the last one smaller) cut from the whole file."""
+    parts = []
+    with open(whole, "rb") as f:
+        for i in range(math.ceil(size_mib / part_mib)):
+            p = os.path.join(work, "part-%d-%05d" % (part_mib, i))
+            with open(p, "wb") as out:
+                out.write(f.read(part_mib * MiB))
+            parts.append(p)
+    return parts
+
+
+def percentile(values, pct):
+    """Nearest-rank percentile."""
+    s = sorted(values)
+    return s[max(0, math.ceil(pct / 100 * len(s)) - 1)]
+
+
+class Radosgw:
+    """radosgw frees a deleted object's memory (memstore) only at garbage
+    collection, hours later by default: collect now, between timed runs."""
+
+    def __init__(self, s3dir):
+        self.conf = os.path.join(s3dir, "ceph.conf")
+
+    def collect(self):
+        subprocess.run(["timeout", "120", "radosgw-admin", "-c", self.conf,
+                        "gc", "process", "--include-all"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def bench_store(store, args, work, data, log):
+    """Every measurement for one store: rows for the throughput and latency tables."""
+    rows, lat_rows = [], []
+    store_dir = os.path.join(work, store)
+    os.makedirs(store_dir)
+    cleanup = lambda: None  # noqa: E731
+    if store == "fs":
+        settings = {"R2MPU_STORE": "fs", "R2MPU_FS_ROOT": os.path.join(store_dir, "r2mpu")}
+        server = None
+        direct = FsDirect(os.path.join(store_dir, "direct"))
+    else:
+        server = S3Server(TOP, store, store_dir)
+        try:
+            s3 = server.__enter__()
+        except S3Server.Unavailable as e:
+            log("%s: skipped: %s" % (store, e))
+            return rows, lat_rows
+        settings = dict(s3, R2MPU_FS_ROOT=os.path.join(store_dir, "unused"))
+        direct = S3Direct(s3)
+        if store == "radosgw":
+            cleanup = Radosgw(server.dir).collect
+    try:
+        for label, part_mib, parallel in SCENARIOS:
+            parts = data[part_mib]
+            t0 = time.monotonic()
+            web = serve(work, settings, "%s-%d" % (store, part_mib), parallel, part_mib)
+            with web as client:
+                watch = ProcWatch(web.proc.pid, web.env["R2MPU_TEST_BIN"])
+                sides = {"gateway": Gateway(client.port), "direct": direct}
+                times = {"gateway": [], "direct": []}
+                for run in range(args.runs):
+                    order = ("gateway", "direct") if run % 2 == 0 else ("direct", "gateway")
+                    for name in order:
+                        key = "bench/%s-%d-%d.bin" % (name, part_mib, run)
+                        t = time.monotonic()
+                        sides[name].upload(key, parts, parallel)
+                        times[name].append(time.monotonic() - t)
+                        sides[name].delete(key)
+                        cleanup()
+                        log("  %s %s run %d %s: %.2f s" % (store, label, run + 1, name,
+                                                         times[name][-1]))
+                procs = watch.finish()
+            gw, dr = statistics.median(times["gateway"]), statistics.median(times["direct"])
+            size = args.size_mib * MiB
+            rows.append({
+                "store": store, "scenario": label, "part_mib": part_mib,
+                "parallel": parallel, "parts": len(parts), "runs": args.runs,
+                "gateway_mbps": size / gw / 1e6, "direct_mbps": size / dr / 1e6,
+                "ratio": dr / gw, "ratio_goal_met": dr / gw >= RATIO_GOAL,
+                "max_rss_mib": procs["r2mpu_hwm_kib"] / 1024,
+                "rss_goal_met": procs["r2mpu_hwm_kib"] < RSS_GOAL_MIB * 1024,
+                "r2mpu_cpu_s_per_upload": procs["r2mpu_cpu_s"] / args.runs,
+                "lighttpd_cpu_s_per_upload": procs["lighttpd_cpu_s"] / args.runs,
+                "gateway_runs_s": " ".join("%.2f" % t for t in times["gateway"]),
+                "direct_runs_s": " ".join("%.2f" % t for t in times["direct"]),
+            })
+            log("  %s %s: done in %.0f s" % (store, label, time.monotonic() - t0))
+
+        # Latency: sequential requests, blocks alternating between the sides.
+        t0 = time.monotonic()
+        with serve(work, settings, store + "-latency", 4, LATENCY_PART_MIB) as client:
+            sides = {"gateway": Gateway(client.port), "direct": direct}
+            lat = {s: {"create": [], "uploadpart": [], "abort": []} for s in sides}
+            left, block = args.latency_samples, 0
+            while left > 0:
+                n = min(LATENCY_BLOCK, left)
+                order = ("gateway", "direct") if block % 2 == 0 else ("direct", "gateway")
+                for name in order:
+                    got = sides[name].latency("bench/latency-%s.bin" % name, n,
+                                              data["latency"], work)
+                    for op, ts in got.items():
+                        lat[name][op].extend(ts)
+                    cleanup()
+                left -= n
+                block += 1
+        for op, label in (("create", "mpu-create"),
+                          ("uploadpart", "uploadpart %d MiB" % LATENCY_PART_MIB),
+                          ("abort", "mpu-abort")):
+            g, d = lat["gateway"][op], lat["direct"][op]
+            lat_rows.append({
+                "store": store, "op": label, "samples": len(g),
+                "gateway_p50_ms": percentile(g, 50) * 1e3, "gateway_p99_ms": percentile(g, 99) * 1e3,
+                "direct_p50_ms": percentile(d, 50) * 1e3, "direct_p99_ms": percentile(d, 99) * 1e3,
+            })
+        log("  %s latency: done in %.0f s" % (store, time.monotonic() - t0))
+
+        if args.big_part:
+            # One part of the whole size alone, for the RSS of a large streaming part.
+            web = serve(work, settings, store + "-big", 1, args.size_mib)
+            with web as client:
+                watch = ProcWatch(web.proc.pid, web.env["R2MPU_TEST_BIN"])
+                gwy = Gateway(client.port)
+                t = time.monotonic()
+                gwy.upload("bench/big-part.bin", [data["whole"]], 1)
+                secs = time.monotonic() - t
+                gwy.delete("bench/big-part.bin")
+                cleanup()
+                procs = watch.finish()
+            rows.append({
+                "store": store, "scenario": "%dMiB x1" % args.size_mib,
+                "part_mib": args.size_mib, "parallel": 1, "parts": 1, "runs": 1,
+                "gateway_mbps": args.size_mib * MiB / secs / 1e6,
+                "direct_mbps": None, "ratio": None, "ratio_goal_met": None,
+                "max_rss_mib": procs["r2mpu_hwm_kib"] / 1024,
+                "rss_goal_met": procs["r2mpu_hwm_kib"] < RSS_GOAL_MIB * 1024,
+                "r2mpu_cpu_s_per_upload": procs["r2mpu_cpu_s"],
+                "lighttpd_cpu_s_per_upload": procs["lighttpd_cpu_s"],
+                "gateway_runs_s": "%.2f" % secs, "direct_runs_s": "",
+            })
+            log("  %s one %d MiB part: %.2f s" % (store, args.size_mib, secs))
+    finally:
+        if server is not None:
+            server.__exit__(None, None, None)
+    return rows, lat_rows
+
+
+def yes_no(v):
+    return "-" if v is None else ("yes" if v else "NO")
+
+
+def fmt(v, spec):
+    return "-" if v is None else spec % v
+
+
+def tables(rows, lat_rows, args, elapsed, load):
+    out = []
+    out.append("Upload of %d MiB: through r2mpu behind lighttpd (gateway) vs straight to the "
+               "same store (direct);" % args.size_mib)
+    out.append("median of %d runs each, alternating. Goals: gateway/direct >= %.2f, "
+               "every r2mpu process < %d MiB RSS." % (args.runs, RATIO_GOAL, RSS_GOAL_MIB))
+    out.append("")
+    head = "%-8s %-10s %6s %12s %12s %6s %7s %14s %7s" % (
+        "store", "scenario", "parts", "gateway MB/s", "direct MB/s", "ratio", ">=0.90",
+        "max r2mpu RSS", "<16MiB")
+    out.append(head)
+    out.append("-" * len(head))
+    for r in rows:
+        out.append("%-8s %-10s %6d %12.1f %12s %6s %7s %10.1f MiB %7s" % (
+            r["store"], r["scenario"], r["parts"], r["gateway_mbps"],
+            fmt(r["direct_mbps"], "%.1f"), fmt(r["ratio"], "%.2f"),
+            yes_no(r["ratio_goal_met"]), r["max_rss_mib"], yes_no(r["rss_goal_met"])))
+    out.append("")
+    out.append("Latency of sequential requests, ms (%d of each op per side; one curl per "
+               "block of %d, keep-alive):" % (args.latency_samples, LATENCY_BLOCK))
+    out.append("")
+    head = "%-8s %-18s %12s %12s %12s %12s" % ("store", "operation", "gateway p50",
+                                               "direct p50", "gateway p99", "direct p99")
+    out.append(head)
+    out.append("-" * len(head))
+    for r in lat_rows:
+        out.append("%-8s %-18s %12.1f %12.1f %12.1f %12.1f" % (
+            r["store"], r["op"], r["gateway_p50_ms"], r["direct_p50_ms"],
+            r["gateway_p99_ms"], r["direct_p99_ms"]))
+    out.append("")
+    out.append("Total run time: %.0f s; load average (1 min) at start %s, at end %s; "
+               "%d cores" % (elapsed, load[0], load[1], os.cpu_count()))
+    return "\n".join(out) + "\n"
+
+
+def write_csv(path, rows):
+    if not rows:
+        return
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("%.3f" % v if isinstance(v, float) else
+                            "" if v is None else v) for k, v in r.items()})
+
+
+def chart(rows, args, out):
+    """throughput.png: gateway vs direct MB/s per store and scenario (gnuplot)."""
+    pairs = [r for r in rows if r["direct_mbps"] is not None]
+    dat = os.path.join(out, "throughput.dat")
+    with open(dat, "w") as f:
+        f.write("# label gateway direct ratio\n")
+        for r in pairs:
+            f.write('"%s\\n%s" %.1f %.1f %.2f\n' % (r["store"], r["scenario"],
+                                                     r["gateway_mbps"], r["direct_mbps"],
+                                                     r["ratio"]))
+    term = subprocess.run(["gnuplot", "-e", "set terminal"], capture_output=True,
+                          text=True)
+    kind = "pngcairo" if "pngcairo" in term.stdout + term.stderr else "png"
+    script = """set terminal %(kind)s size 960,520
+set output '%(png)s'
+set title "r2mpu behind lighttpd vs direct: %(size)d MiB upload, median of %(runs)d runs\\n(the number over each pair: gateway/direct)"
+set ylabel "MB/s"
+set yrange [0:*]
+set style data histogram
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set key top left
+set grid ytics
+set offsets 0, 0, graph 0.12, 0
+set bmargin 4
+plot '%(dat)s' using 2:xtic(1) title 'through r2mpu' lc rgb '#3b6ea8', \\
+     '' using 3 title 'direct' lc rgb '#b0b0b0', \\
+     '' using ($0 - 0.15):2:(sprintf('%%.2f', $4)) with labels offset 0,0.8 notitle
+""" % {"kind": kind, "png": os.path.join(out, "throughput.png"), "size": args.size_mib,
+       "runs": args.runs, "dat": dat}
+    with open(os.path.join(out, "throughput.gp"), "w") as f:
+        f.write(script)
+    subprocess.run(["gnuplot", os.path.join(out, "throughput.gp")], check=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--stores", default="fs,moto,radosgw")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--size-mib", type=int, default=1024)
+    ap.add_argument("--latency-samples", type=int, default=200)
+    ap.add_argument("--out", default=os.path.join(TOP, "build", "bench"))
+    ap.add_argument("--no-big-part", dest="big_part", action="store_false",
+                    help="skip the one-part RSS check")
+    args = ap.parse_args()
+    stores = args.stores.split(",")
+    for s in stores:
+        if s not in ("fs", "moto", "radosgw"):
+            ap.error("unknown store: " + s)
+    if shutil.which("gnuplot") is None:
+        ap.error("gnuplot is not installed (apt-get install gnuplot-nox)")
+    if not os.access(BIN, os.X_OK):
+        ap.error("build first: " + BIN)
+    os.makedirs(args.out, exist_ok=True)
+    # radosgw's OSD keeps objects in memory: room for a run's objects before
+    # garbage collection frees them.
+    os.environ.setdefault("R2MPU_RGW_MEMSTORE_BYTES", str(4 * args.size_mib * MiB))
+
+    started = time.monotonic()
+
+    def log(msg):
+        print("[%4.0f s] %s" % (time.monotonic() - started, msg), file=sys.stderr, flush=True)
+
+    work = tempfile.mkdtemp(prefix="r2mpu-bench-")
+    rows, lat_rows = [], []
+    try:
+        # The binary as it is now, whatever a rebuild does to cgi-bin meanwhile.
+        shutil.copy2(BIN, os.path.join(work, "r2mpu.fcgi"))
+        load = [open("/proc/loadavg").read().split()[0]]
+        whole = os.path.join(work, "whole")
+        with open(whole, "wb") as f:
+            for _ in range(args.size_mib):
+                f.write(os.urandom(MiB))
+        data = {"whole": whole, "latency": os.path.join(work, "latency-part")}
+        for _, part_mib, _ in SCENARIOS:
+            data[part_mib] = split(whole, args.size_mib, part_mib, work)
+        with open(data["latency"], "wb") as f:
+            f.write(os.urandom(LATENCY_PART_MIB * MiB))
+        for store in stores:
+            log("%s: start" % store)
+            r, lr = bench_store(store, args, work, data, log)
+            rows += r
+            lat_rows += lr
+        load.append(open("/proc/loadavg").read().split()[0])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    text = tables(rows, lat_rows, args, time.monotonic() - started, load)
+    sys.stdout.write(text)
+    with open(os.path.join(args.out, "summary.txt"), "w") as f:
+        f.write(text)
+    write_csv(os.path.join(args.out, "throughput.csv"), rows)
+    write_csv(os.path.join(args.out, "latency.csv"), lat_rows)
+    chart(rows, args, args.out)
+    print("Written: %s/{throughput.csv,latency.csv,summary.txt,throughput.png}" % args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
