@@ -30,9 +30,9 @@ PYTHON   ?= /usr/bin/python3
 # Debian packages the build, `make run` and `make test` need.
 DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config valgrind libfcgi-dev libcurl4-openssl-dev libjson-c-dev \
             libxml2-dev libssl-dev check lighttpd apache2 libapache2-mod-fcgid nginx \
-            curl python3 python3-requests
+            curl python3 python3-requests chromium chromium-driver python3-selenium
 
-.PHONY: all deps run test unit unit-bins blackbox access lifecycle seed s3 valgrind asan bench fuzz clean
+.PHONY: all deps run test unit unit-bins blackbox access browser lifecycle seed s3 valgrind asan bench fuzz clean
 
 all: $(BIN)
 
@@ -74,7 +74,7 @@ run: deps
 
 test: deps
 	@$(MAKE) --no-print-directory all unit-bins
-	@$(MAKE) --no-print-directory unit blackbox access lifecycle seed s3
+	@$(MAKE) --no-print-directory unit blackbox access browser lifecycle seed s3
 
 unit-bins: $(UNIT_BINS)
 
@@ -91,6 +91,10 @@ blackbox: $(BIN)
 access: $(BIN)
 	$(PYTHON) tests/blackbox/access.py --mode cgi,$(subst $(space),$(comma),$(SERVERS))
 	$(PYTHON) tests/blackbox/access.py --mode cgi,lighttpd --store moto
+
+# examples/upload.html in headless Chromium, from another origin than the gateway's.
+browser: $(BIN)
+	$(PYTHON) tests/browser/upload_page.py
 
 lifecycle: $(BIN)
 	$(PYTHON) tests/blackbox/lifecycle.py

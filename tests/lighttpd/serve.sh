@@ -21,10 +21,15 @@ export R2MPU_PROCS="${R2MPU_PROCS:-4}"
 export R2MPU_FS_ROOT="${R2MPU_FS_ROOT:-$PWD/data}"
 export R2MPU_BIN="$bin"
 export R2MPU_STATE="$state"
+export R2MPU_EXAMPLES="$top/examples"
 # lighttpd's error log (and r2mpu's stderr): the terminal unless told otherwise.
 export R2MPU_ERRORLOG="${R2MPU_ERRORLOG:-/dev/stderr}"
 
 echo "r2mpu: http://$R2MPU_BIND:$PORT/  store: $R2MPU_FS_ROOT  (Ctrl-C stops)" >&2
+echo "r2mpu: a browser uploader: http://$R2MPU_BIND:$PORT/_r2mpu/upload.html" >&2
+case "${R2MPU_OPEN_ACCESS:-}" in 1|[Tt]rue|[Yy]es|[Oo]n)
+    echo "r2mpu: OPEN ACCESS: anyone who can reach $R2MPU_BIND:$PORT may read, write and delete every key" >&2;;
+esac
 # Not exec: the trap must run after lighttpd exits. lighttpd -D stops on
 # SIGINT/SIGTERM and stops its r2mpu processes, which finish their request.
 lighttpd -D -f "$top/lighttpd-conf/lighttpd.conf" &
