@@ -1,0 +1,815 @@
+#!/usr/bin/env python3
+"""tests/blackbox/faults.py: faults of the store, the client and the disk.
+
+Every fault must end in a clear error status (with X-R2mpu-Error and a
+plain-text message), store nothing half, and leave r2mpu serving the next
+request normally:
+
+- S3 store faults, in CGI mode and through lighttpd: tests/s3/faulty_proxy.py
+  (a fault injector in front of real, signature-checking moto) answers
+  500/503, stalls, sends garbage or cut XML, or hangs up, on CreateMultipartUpload,
+  UploadPart, CompleteMultipartUpload, GetObject and AbortMultipartUpload.
+  What the store really holds afterwards is read from moto itself (ListParts,
+  signed by curl), not only through r2mpu.
+- moto killed (SIGKILL) while a 64 MiB part streams through lighttpd, then
+  started again on the same port: the same r2mpu process serves on.
+- a client that goes away mid-part (fs store and S3 store, through lighttpd).
+- the fs store's disk fills up (a small tmpfs): a part, an upload's creation
+  and a complete that do not fit.
+
+Where the right answer is a judgment call (the store did complete, but its
+answer was lost), the test asserts only "whole or nothing" and prints a
+`note` line saying what the client got.
+
+moto is not in Debian; without it the S3 parts are skipped, with a message.
+The disk-full part needs root (mount); without it, it is skipped.
+"""
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clients import (CgiClient, Lighttpd, Response, S3Server, free_port,  # noqa: E402
+                     sanitizer_reports, wait_for_port)
+import cases  # noqa: E402
+from cases import MiB, complete, create, data, expect, get, md5, part_target, put_part  # noqa: E402
+from run import leftovers  # noqa: E402
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# `make asan` points the tests at a sanitizer build. main() runs a copy of it,
+# so that a rebuild during the run cannot swap the binary under the processes.
+BUILT = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
+BIN = BUILT
+PROXY = os.path.join(TOP, "tests", "s3", "faulty_proxy.py")
+TIMEOUT = 2          # R2MPU_S3_TIMEOUT for the stalls, seconds
+RESULTS = []
+LOGS = []            # every file r2mpu's stderr went to: scanned for sanitizer reports
+BASE = {"R2MPU_OPEN_ACCESS": "yes"}
+
+
+def check(name, ok, detail=""):
+    RESULTS.append(ok)
+    print("%s %s%s" % ("ok  " if ok else "FAIL", name, (": " + detail) if detail and not ok else ""),
+          flush=True)
+
+
+def test(name, fn, *args):
+    """Run fn(*args); an AssertionError (or any exception) fails `name`."""
+    try:
+        fn(*args)
+    except AssertionError as e:
+        check(name, False, str(e)[:2000])
+    except Exception:
+        check(name, False, traceback.format_exc()[-2000:])
+    else:
+        check(name, True)
+
+
+def note(text):
+    print("note " + text, flush=True)
+
+
+# ---- what a fault's answer must look like --------------------------------------------------
+
+def gateway_error(r, status, codes, head=False):
+    """A clear answer of r2mpu's own: the status, its code, a short text
+    (for HEAD, only its headers)."""
+    codes = (codes,) if isinstance(codes, str) else codes
+    ok = (r.status == status and r.header("x-r2mpu-error") in codes and
+          (r.header("content-type") or "").startswith("text/plain") and
+          (head or 0 < len(r.body) < 500) and b"<" not in r.body)
+    assert ok, "expected %d %s with a plain-text message, got %r" % (status, "/".join(codes), r)
+    return r
+
+
+def r2mpu_pids(server):
+    """The r2mpu processes under a Lighttpd (serve.sh -> lighttpd -> r2mpu)."""
+    binary = os.path.realpath(BIN)
+    found, todo = [], [server.proc.pid]
+    while todo:
+        out = subprocess.run(["pgrep", "-P", str(todo.pop())], capture_output=True,
+                             text=True).stdout
+        for pid in map(int, out.split()):
+            todo.append(pid)
+            try:
+                if os.path.realpath("/proc/%d/exe" % pid) == binary:
+                    found.append(pid)
+            except OSError:
+                pass
+    return sorted(found)
+
+
+def cgi_client(settings, log, name):
+    """CGI mode, with r2mpu's stderr kept in `log` (sanitizer reports, log lines)."""
+    LOGS.append(log)
+    c = CgiClient(BIN, settings, ["/bin/sh", "-c", 'exec "$0" 2>>"%s"' % log])
+    c.name = name
+    return c
+
+
+@contextlib.contextmanager
+def lighttpd(settings, log, name):
+    LOGS.append(log)
+    server = Lighttpd(TOP, dict(settings, R2MPU_TEST_BIN=BIN), log)
+    with server as c:
+        c.name = name
+        c.server = server
+        yield c
+
+
+def raw_exchange(port, request, body_chunks=(), pause=0.0, on_sent=None, timeout=60):
+    """Send a request (headers, then body chunks, `pause` s apart) while reading
+    the answer on the same socket, until the server closes it. Returns
+    (status, headers, body, bytes_sent); status 0 when no answer came."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    sent = [0]
+
+    def send():
+        try:
+            s.sendall(request)
+            for chunk in body_chunks:
+                s.sendall(chunk)
+                sent[0] += len(chunk)
+                if on_sent:
+                    on_sent(sent[0])
+                if pause:
+                    time.sleep(pause)
+        except OSError:
+            pass       # the server answered early and closed: the answer is read below
+    t = threading.Thread(target=send, daemon=True)
+    t.start()
+    data_in = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data_in += chunk
+    except socket.timeout:
+        raise AssertionError("no end of the answer within %d s (got %r)" % (timeout, data_in[:200]))
+    except ConnectionResetError:
+        pass
+    finally:
+        s.close()
+    t.join(5)
+    head, _, body = data_in.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1]) if lines[0].startswith("HTTP/") else 0
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return status, headers, body, sent[0]
+
+
+def chunks_of(body, size=256 * 1024):
+    return (body[i:i + size] for i in range(0, len(body), size))
+
+
+# ---- the fault injector and the store behind it --------------------------------------------
+
+class FaultyProxy:
+    """tests/s3/faulty_proxy.py in a process of its own, told what to do over HTTP."""
+
+    def __init__(self, upstream, log):
+        self.upstream = upstream
+        self.logfile = log
+
+    def __enter__(self):
+        self.port, self.control = free_port(), free_port()
+        self.err = open(self.logfile, "ab")
+        self.proc = subprocess.Popen([sys.executable, PROXY, "--upstream", self.upstream,
+                                      "--listen", str(self.port), "--control", str(self.control)],
+                                     stderr=self.err)
+        wait_for_port(self.port, self.proc)
+        wait_for_port(self.control, self.proc)
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.kill()
+        self.proc.wait()
+        self.err.close()
+
+    def _call(self, method, path, payload=None):
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.control, path),
+                                     data=payload, method=method)
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.read()
+
+    def fault(self, **rule):
+        self._call("PUT", "/fault", json.dumps(rule).encode())
+
+    def clear(self):
+        self._call("DELETE", "/fault")
+
+    def log(self):
+        return json.loads(self._call("GET", "/log"))
+
+    def forget(self):
+        self._call("DELETE", "/log")
+
+    def hits(self, op):
+        return [e for e in self.log() if e["op"] == op and e["fault"]]
+
+
+def store_parts(s3, key, uid):
+    """ListParts asked of moto itself (signed by curl): {number: (size, etag)},
+    or None when moto knows no such upload."""
+    url = "%s/%s/%s?uploadId=%s" % (s3["R2MPU_S3_ENDPOINT"], s3["R2MPU_S3_BUCKET"],
+                                    urllib.parse.quote(key), urllib.parse.quote(uid, safe=""))
+    p = subprocess.run(["curl", "-sS", "--aws-sigv4", "aws:amz:%s:s3" % s3["R2MPU_S3_REGION"],
+                        "--user", "%s:%s" % (s3["R2MPU_S3_ACCESS_KEY_ID"],
+                                             s3["R2MPU_S3_SECRET_ACCESS_KEY"]),
+                        "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD",
+                        "-w", "\n%{http_code}", url], capture_output=True, timeout=30)
+    body, _, code = p.stdout.rpartition(b"\n")
+    if code in (b"404",) or (code == b"500" and b"NoSuchUpload" in body):
+        return None
+    assert code == b"200", "ListParts at moto: %s %r" % (code, body[:300])
+    parts = {}
+    for el in ET.fromstring(body).iter():
+        if el.tag.endswith("}Part") or el.tag == "Part":
+            f = {c.tag.rpartition("}")[2]: c.text for c in el}
+            parts[int(f["PartNumber"])] = (int(f["Size"]), f["ETag"].strip('"'))
+    return parts
+
+
+def store_has_object(s3, key):
+    url = "%s/%s/%s" % (s3["R2MPU_S3_ENDPOINT"], s3["R2MPU_S3_BUCKET"], urllib.parse.quote(key))
+    p = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-I", "-w", "%{http_code}",
+                        "--aws-sigv4", "aws:amz:%s:s3" % s3["R2MPU_S3_REGION"],
+                        "--user", "%s:%s" % (s3["R2MPU_S3_ACCESS_KEY_ID"],
+                                             s3["R2MPU_S3_SECRET_ACCESS_KEY"]),
+                        "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", url],
+                       capture_output=True, timeout=30)
+    assert p.stdout in (b"200", b"404"), "HEAD at moto: %r %r" % (p.stdout, p.stderr)
+    return p.stdout == b"200"
+
+
+def abort(c, key, uid):
+    return cases.abort(c, key, urllib.parse.quote(uid, safe=""))
+
+
+# ---- S3 faults: the table ------------------------------------------------------------------
+
+def xml_cut(root):
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<%s xmlns="http://s3.amazonaws.com/doc/'
+            '2006-03-01/"><Bucket>r2mpu-test</Bucket><Key>faults/k</Key><UploadId>2~abc' % root)
+
+
+# name: (rule, expected status, expected codes)
+E500 = ("500 InternalError", dict(action="error", status=500, code="InternalError"),
+        502, "StoreError")
+E503 = ("503 ServiceUnavailable", dict(action="error", status=503, code="ServiceUnavailable",
+                                        message="Please reduce your request rate."),
+        503, "StoreBusy")
+SLOWDOWN = ("503 SlowDown", dict(action="error", status=503, code="SlowDown"), 503, "StoreBusy")
+STALL = ("stall", dict(action="stall"), 504, "StoreTimeout")
+HTML500 = ("500 with an HTML body", dict(action="garbage", status=500, content_type="text/html",
+                                         body="<html><body>upstream exploded</body></html>"),
+           502, "StoreError")
+TEXT503 = ("503 with a non-XML body", dict(action="garbage", status=503, content_type="text/plain",
+                                           body="overloaded, go away"),
+           503, "StoreBusy")
+GARBAGE200 = ("200 with garbage", dict(action="garbage", status=200, body="\x01\x02 not xml <<<"),
+              502, "StoreError")
+HANGUP = ("hang-up before answering", dict(action="cut"), 502, ("StoreUnreachable", "StoreError"))
+CUT_HEAD = ("answer cut in its headers", dict(action="cut", forward=True, after=20),
+            502, ("StoreUnreachable", "StoreError"))
+
+
+def cut200(root):
+    return ("200 with cut XML", dict(action="garbage", status=200, body=xml_cut(root)),
+            502, "StoreError")
+
+
+def s3_fault(c, px, op, fault, request, head=False):
+    """Arm the fault for op, make the request, disarm: the answer must be
+    r2mpu's clear error, and the fault must really have been hit."""
+    _, rule, status, codes = fault
+    px.forget()
+    px.fault(op=op, **rule)
+    try:
+        t0 = time.monotonic()
+        r = request()
+        took = time.monotonic() - t0
+    finally:
+        px.clear()
+    assert px.hits(op), "the fault was never hit (proxy log: %r)" % px.log()
+    gateway_error(r, status, codes, head)
+    if rule["action"] == "stall":
+        assert took < TIMEOUT * 6 + 10, "a stall took %.1f s with R2MPU_S3_TIMEOUT=%d" % (took, TIMEOUT)
+    return r
+
+
+def s3_create_faults(c, px, s3, label):
+    for i, fault in enumerate([E500, E503, SLOWDOWN, STALL, HTML500, TEXT503, GARBAGE200,
+                               cut200("InitiateMultipartUploadResult"), HANGUP, CUT_HEAD]):
+        key = "faults/%s/create-%d" % (label, i)
+
+        def one():
+            s3_fault(c, px, "create", fault,
+                     lambda: c.request("POST", cases.path(key) + "?action=mpu-create", body=b""))
+            # The next request is served normally: a create, then a part into it.
+            uid = create(c, key)
+            put_part(c, key, uid, 1, b"after the fault")
+            expect(abort(c, key, uid), 204)
+        test("s3 %s: mpu-create, store %s -> %d" % (label, fault[0], fault[2]), one)
+
+
+def s3_part_faults(c, px, s3, label):
+    forwarded500 = ("500 after storing the part", dict(action="error", status=500,
+                                                        code="InternalError", forward=True),
+                    502, "StoreError")
+    cut_body = ("connection cut mid-part", dict(action="cut_request", after=100000),
+                502, ("StoreUnreachable", "StoreError"))
+    for i, fault in enumerate([E500, E503, STALL, HTML500, GARBAGE200, HANGUP, cut_body,
+                               forwarded500, CUT_HEAD]):
+        key = "faults/%s/part-%d" % (label, i)
+        body = data(300 * 1024, 10 + i)
+
+        def one():
+            uid = create(c, key)
+            s3_fault(c, px, "uploadpart", fault,
+                     lambda: c.request("PUT", part_target(key, uid, 1), body=body))
+            parts = store_parts(s3, key, uid)
+            assert parts is not None, "the upload is gone after a failed part"
+            if fault[1].get("forward"):
+                # The store took it and its answer lied: whole, or not at all.
+                assert parts.get(1) in (None, (len(body), md5(body))), parts
+            else:
+                assert 1 not in parts, "a part the store was never sent whole: %r" % parts
+                expect(complete(c, key, uid, [{"partNumber": 1, "etag": md5(body)}]), 400,
+                       code="InvalidPart")
+            # The next request is served normally: the part again, complete, read back.
+            p = put_part(c, key, uid, 1, body)
+            expect(complete(c, key, uid, [p]), 200)
+            g = expect(get(c, key), 200)
+            assert g.body == body, "read-back differs"
+        test("s3 %s: mpu-uploadpart, store %s -> %d" % (label, fault[0], fault[2]), one)
+
+
+def s3_complete_faults(c, px, s3, label):
+    faults = [E500, E503, STALL, HTML500, GARBAGE200, cut200("CompleteMultipartUploadResult"),
+              HANGUP]
+    for i, fault in enumerate(faults):
+        key = "faults/%s/complete-%d" % (label, i)
+        body = data(200 * 1024, 30 + i)
+
+        def one():
+            uid = create(c, key)
+            p = put_part(c, key, uid, 1, body)
+            s3_fault(c, px, "complete", fault, lambda: complete(c, key, uid, [p]))
+            # Nothing stored: no object, and the upload with its part as it was.
+            expect(get(c, key), 404, code="NoSuchKey")
+            assert not store_has_object(s3, key), "an object after a failed complete"
+            assert store_parts(s3, key, uid) == {1: (len(body), md5(body))}, "the upload changed"
+            r = expect(complete(c, key, uid, [p]), 200)
+            assert r.header("etag") == '"%s"' % cases.mp_etag([body]), r
+            assert expect(get(c, key), 200).body == body, "read-back differs"
+        test("s3 %s: mpu-complete, store %s -> %d" % (label, fault[0], fault[2]), one)
+
+    # The store completes, then its answer is lost or lies. The object must be
+    # whole or absent; for a 500 r2mpu checks the ETag and answers 200.
+    def store_completed(fault, expect_200):
+        key = "faults/%s/complete-fwd-%s" % (label, fault[0].split()[0])
+        body = data(200 * 1024, 77)
+        uid = create(c, key)
+        p = put_part(c, key, uid, 1, body)
+        px.fault(op="complete", forward=True, **{k: v for k, v in fault[1].items()
+                                                 if k != "forward"})
+        try:
+            r = complete(c, key, uid, [p])
+        finally:
+            px.clear()
+        g = get(c, key)
+        assert g.status == 404 or g.body == body, "torn object: %r" % g
+        if expect_200:
+            expect(r, 200)
+            assert r.header("etag") == '"%s"' % cases.mp_etag([body]), r
+        else:
+            assert r.status == 200 or (r.status >= 500 and r.header("x-r2mpu-error")), r
+            if r.status != 200 and g.status == 200:
+                note("s3 %s: the store completed, its answer was %s: the client got %d %s, "
+                     "though the object is there" % (label, fault[0], r.status,
+                                                     r.header("x-r2mpu-error")))
+    test("s3 %s: mpu-complete, the store completes then answers 500 -> 200" % label,
+         store_completed, E500, True)
+
+    # r2mpu takes a matching ETag after a 500 as "the complete happened". When
+    # the key already held these very bytes, it did not: a 200 then would
+    # leave the upload open at the store, with a client that thinks it done.
+    def same_object_there():
+        key = "faults/%s/complete-same" % label
+        body = data(200 * 1024, 88)
+        cases.upload(c, key, [body])
+        uid = create(c, key)
+        p = put_part(c, key, uid, 1, body)
+        px.fault(op="complete", **E500[1])
+        try:
+            r = complete(c, key, uid, [p])
+        finally:
+            px.clear()
+        parts = store_parts(s3, key, uid)
+        if r.status == 200:
+            assert parts is None, ("200 to a complete the store refused: the upload is still "
+                                   "open there, with its parts %r" % parts)
+        else:
+            gateway_error(r, 502, "StoreError")
+            assert parts == {1: (len(body), md5(body))}, parts
+            expect(complete(c, key, uid, [p]), 200)
+        assert get(c, key).body == body
+    test("s3 %s: mpu-complete, store 500 when the key already holds the same bytes -> "
+         "no 200 unless the upload is done" % label, same_object_there)
+    test("s3 %s: mpu-complete, the store completes then answers garbage -> whole or nothing"
+         % label, store_completed, GARBAGE200, False)
+    test("s3 %s: mpu-complete, the store completes then the answer is cut -> whole or nothing"
+         % label, store_completed, ("cut", dict(action="cut", after=20), 502, ()), False)
+
+
+def s3_get_faults(c, px, s3, label):
+    key = "faults/%s/get" % label
+    body = data(1 * MiB, 50)
+    cases.upload(c, key, [body])
+    for fault in [E500, E503, STALL, HTML500, TEXT503, HANGUP, CUT_HEAD]:
+        def one():
+            s3_fault(c, px, "get", fault, lambda: get(c, key))
+            assert expect(get(c, key), 200).body == body, "read-back differs"
+        test("s3 %s: get, store %s -> %d" % (label, fault[0], fault[2]), one)
+
+    def head_fault():
+        s3_fault(c, px, "head", E500, lambda: get(c, key, method="HEAD"), head=True)
+        expect(get(c, key, method="HEAD"), 200)
+    test("s3 %s: get (HEAD), store 500 -> 502" % label, head_fault)
+
+    # Cut or stalled mid-body: the status is out already, so the answer must
+    # end short of its Content-Length, never look like a whole object.
+    for name, rule in (("cut mid-body", dict(action="cut", forward=True, after=400000)),
+                       ("stalled mid-body", dict(action="stall_body", after=400000))):
+        def mid_body():
+            px.forget()
+            px.fault(op="get", **rule)
+            try:
+                if hasattr(c, "port"):
+                    status, headers, got, _ = raw_exchange(
+                        c.port, ("GET %s?action=get HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                                 % cases.path(key)).encode(), timeout=TIMEOUT * 6 + 20)
+                else:
+                    r = c.request("GET", cases.path(key) + "?action=get")
+                    status, headers, got = r.status, r.headers, r.body
+            finally:
+                px.clear()
+            assert px.hits("get"), "the fault was never hit"
+            assert status == 200 and headers.get("content-length") == str(len(body)), \
+                (status, headers)
+            assert len(got) < len(body), "a whole answer from a cut store: %d bytes" % len(got)
+            assert got == body[:len(got)], "the bytes that came are wrong"
+            assert expect(get(c, key), 200).body == body, "read-back differs"
+        test("s3 %s: get, store %s -> a short answer" % (label, name), mid_body)
+
+
+def s3_abort_faults(c, px, s3, label):
+    for i, fault in enumerate([E500, E503, STALL, HTML500, HANGUP]):
+        key = "faults/%s/abort-%d" % (label, i)
+
+        def one():
+            uid = create(c, key)
+            put_part(c, key, uid, 1, b"one")
+            s3_fault(c, px, "abort", fault, lambda: abort(c, key, uid))
+            # Not aborted, not half aborted: the upload and its part are there.
+            assert store_parts(s3, key, uid) == {1: (3, md5(b"one"))}, "the upload changed"
+            put_part(c, key, uid, 2, b"two")
+            expect(abort(c, key, uid), 204)
+            expect(c.request("PUT", part_target(key, uid, 3), body=b"x"), 404,
+                   code="NoSuchUpload")
+        test("s3 %s: mpu-abort, store %s -> %d" % (label, fault[0], fault[2]), one)
+
+
+def s3_matrix(c, px, s3, label):
+    # Through the proxy with no fault, everything works: moto accepts the
+    # signature of the Host the proxy passed on.
+    def passthrough():
+        px.forget()
+        cases.upload(c, "faults/%s/plain" % label, [data(5 * MiB, 1), data(1000, 2)])
+        assert get(c, "faults/%s/plain" % label).body == data(5 * MiB, 1) + data(1000, 2)
+        assert not any(e["fault"] for e in px.log())
+    test("s3 %s: no fault through the proxy" % label, passthrough)
+    s3_create_faults(c, px, s3, label)
+    s3_part_faults(c, px, s3, label)
+    s3_complete_faults(c, px, s3, label)
+    s3_get_faults(c, px, s3, label)
+    s3_abort_faults(c, px, s3, label)
+
+
+# ---- a client that goes away mid-part --------------------------------------------------------
+
+def client_gone_mid_part(c, label, root=None, px=None, s3=None):
+    key = "faults/gone-%s" % label
+    uid = create(c, key)
+    pids = r2mpu_pids(c.server)
+    if px:
+        px.forget()
+    c.send_truncated(part_target(key, uid, 1), 8 * MiB, 3 * MiB)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if root and not leftovers(root):
+            break
+        if px and any(e["op"] == "uploadpart" and e["client_gone"] for e in px.log()):
+            break
+        time.sleep(0.1)
+    if root:
+        assert not leftovers(root), "left behind: %r" % leftovers(root)
+        assert not os.path.exists(os.path.join(root, "uploads", uid, "part.00001"))
+    if px:
+        ups = [e for e in px.log() if e["op"] == "uploadpart"]
+        assert ups and ups[-1]["forwarded"] < 8 * MiB and ups[-1]["client_gone"], \
+            "the store should have seen the part end early: %r" % ups
+        assert store_parts(s3, key, uid) == {}, "the store kept some of the part"
+    # The part does not exist ...
+    for etag in (md5(b"x" * (8 * MiB)), md5(b"x" * (3 * MiB))):
+        expect(complete(c, key, uid, [{"partNumber": 1, "etag": etag}]), 400, code="InvalidPart")
+    # ... and the same processes serve the next requests: the part again, whole.
+    body = data(2 * MiB, 60)
+    p = put_part(c, key, uid, 1, body)
+    expect(complete(c, key, uid, [p]), 200)
+    assert expect(get(c, key), 200).body == body, "read-back differs"
+    assert r2mpu_pids(c.server) == pids, "r2mpu processes changed: %r -> %r" % (
+        pids, r2mpu_pids(c.server))
+
+
+# ---- moto killed mid-part --------------------------------------------------------------------
+
+def moto_rekey(s3, seed=4242):
+    """An access key moto gives again after a restart: moto's random numbers
+    seeded, then a second key made for the test user. moto.sh's own key is
+    random, so a restarted moto would refuse the running r2mpu's."""
+    port = s3["R2MPU_S3_ENDPOINT"].rpartition(":")[2]
+    urllib.request.urlopen(urllib.request.Request(
+        "http://127.0.0.1:%s/moto-api/seed?a=%d" % (port, seed), method="POST"), timeout=10).read()
+    p = subprocess.run(["curl", "-sS", "--aws-sigv4", "aws:amz:us-east-1:iam",
+                        "--user", "%s:%s" % (s3["R2MPU_S3_ACCESS_KEY_ID"],
+                                             s3["R2MPU_S3_SECRET_ACCESS_KEY"]),
+                        "-d", "Action=CreateAccessKey&UserName=r2mpu-test&Version=2010-05-08",
+                        "http://127.0.0.1:%s/" % port], capture_output=True, timeout=30)
+    doc = ET.fromstring(p.stdout)
+    found = {el.tag.rpartition("}")[2]: el.text for el in doc.iter()}
+    return dict(s3, R2MPU_S3_ACCESS_KEY_ID=found["AccessKeyId"],
+                R2MPU_S3_SECRET_ACCESS_KEY=found["SecretAccessKey"])
+
+
+def moto_killed_mid_part(sandbox):
+    work = os.path.join(sandbox, "kill")
+    os.makedirs(work)
+    script = os.path.join(TOP, "tests", "s3", "moto.sh")
+    motodir = os.path.join(work, "moto")
+    with S3Server(TOP, "moto", work) as first:
+        s3 = moto_rekey(first)
+        port = s3["R2MPU_S3_ENDPOINT"].rpartition(":")[2]
+        settings = dict(BASE, R2MPU_PROCS="1", R2MPU_MAX_PART_SIZE="64M",
+                        R2MPU_S3_TIMEOUT="5", **s3)
+        with lighttpd(settings, os.path.join(sandbox, "kill-lighttpd.log"), "lighttpd") as c:
+            key = "faults/killed"
+            uid = create(c, key)
+            pids = r2mpu_pids(c.server)
+            body = data(64 * MiB, 70)
+            killed = []
+
+            def kill_at(sent):
+                if sent >= 12 * MiB and not killed:
+                    pid = int(open(os.path.join(motodir, "moto.pid")).read())
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append((pid, sent))
+            t0 = time.monotonic()
+            status, headers, answer, sent = raw_exchange(
+                c.port, ("PUT %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                         "Content-Length: %d\r\n\r\n" % (part_target(key, uid, 1), len(body))
+                         ).encode(), chunks_of(body), pause=0.02, on_sent=kill_at, timeout=60)
+            took = time.monotonic() - t0
+
+            def answered():
+                assert killed, "moto was never killed (sent %d bytes)" % sent
+                r = Response(status, headers, answer)
+                note("moto killed after %d MiB of 64 were sent: the client got %d %s in %.1f s"
+                     % (killed[0][1] >> 20, r.status, r.header("x-r2mpu-error"), took))
+                assert r.status in (502, 504), r
+                gateway_error(r, r.status, ("StoreUnreachable", "StoreTimeout", "StoreError"))
+                assert took < 40, "the answer took %.1f s" % took
+            test("moto killed mid-part (lighttpd): a clear 502/504", answered)
+            check("moto killed mid-part: the r2mpu process did not die",
+                  r2mpu_pids(c.server) == pids, "%r -> %r" % (pids, r2mpu_pids(c.server)))
+
+            def while_down():
+                t = time.monotonic()
+                gateway_error(c.request("POST", "/faults/down?action=mpu-create", body=b""),
+                              502, "StoreUnreachable")
+                assert time.monotonic() - t < 10, "an unreachable store took %.1f s" % (
+                    time.monotonic() - t)
+            test("moto down: the next request is a quick 502 StoreUnreachable", while_down)
+
+            def restarted():
+                subprocess.run([script, "start", motodir, port], check=True,
+                               stdout=subprocess.DEVNULL)
+                again = moto_rekey(dict(first, **{k: v for k, v in parse_env(
+                    os.path.join(motodir, "env")).items()}))
+                assert again["R2MPU_S3_ACCESS_KEY_ID"] == s3["R2MPU_S3_ACCESS_KEY_ID"], \
+                    "the restarted moto gave another key"
+                # moto lost its state (the upload with it); the next ones work.
+                cases.upload(c, key, [data(5 * MiB, 71), data(1234, 72)])
+                assert get(c, key).body == data(5 * MiB, 71) + data(1234, 72), "read-back differs"
+                assert r2mpu_pids(c.server) == pids, "r2mpu processes changed"
+            test("moto restarted: the same r2mpu process serves the next upload", restarted)
+
+
+def parse_env(path):
+    out = {}
+    for line in open(path):
+        k, _, v = line.strip().partition("=")
+        if k:
+            out[k] = v
+    return out
+
+
+# ---- the disk fills up -----------------------------------------------------------------------
+
+def free_bytes(root):
+    st = os.statvfs(root)
+    return st.f_bavail * st.f_frsize
+
+
+def disk_full(c, root, label):
+    """An 8 MiB tmpfs: parts, a create and a complete that do not fit."""
+    three = [data(3 * MiB, 80 + i) for i in range(3)]
+
+    def setup():
+        cases.upload(c, "full/other", [three[0]])          # 3 MiB in use
+    test("disk full %s: an object of 3 MiB fits" % label, setup)
+    uid = create(c, "full/obj")
+    p1 = put_part(c, "full/obj", uid, 1, three[1])       # 6 MiB in use
+
+    def part_too_big():
+        before = free_bytes(root)
+        gateway_error(c.request("PUT", part_target("full/obj", uid, 2), body=three[2]),
+                      507, "InsufficientStorage")
+        assert not leftovers(root), "left behind: %r" % leftovers(root)
+        assert free_bytes(root) >= before, "space not given back: %d -> %d" % (
+            before, free_bytes(root))
+        assert not os.path.exists(os.path.join(root, "uploads", uid, "part.00002"))
+        expect(complete(c, "full/obj", uid, [{"partNumber": 2, "etag": md5(three[2])}]), 400,
+               code="InvalidPart")
+    test("disk full %s: a part that does not fit -> 507, nothing stored" % label, part_too_big)
+
+    def create_on_full_disk():
+        filler = os.path.join(root, "filler")
+        with open(filler, "wb") as f:
+            with contextlib.suppress(OSError):
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+        try:
+            gateway_error(c.request("POST", "/full/new?action=mpu-create", body=b""),
+                          507, "InsufficientStorage")
+            assert not leftovers(root), "left behind: %r" % leftovers(root)
+        finally:
+            os.unlink(filler)
+    test("disk full %s: mpu-create on a full disk -> 507, nothing left" % label,
+         create_on_full_disk)
+
+    def complete_too_big():
+        before = free_bytes(root)
+        gateway_error(complete(c, "full/obj", uid, [p1]), 507, "InsufficientStorage")
+        assert not leftovers(root), "left behind: %r" % leftovers(root)
+        assert free_bytes(root) >= before, "space not given back"
+        expect(get(c, "full/obj"), 404, code="NoSuchKey")
+        assert os.path.exists(os.path.join(root, "uploads", uid, "part.00001")), \
+            "the upload lost its part"
+    test("disk full %s: a complete that does not fit -> 507, no object" % label,
+         complete_too_big)
+
+    def after_freeing():
+        expect(c.request("DELETE", "/full/other?action=delete"), 204)
+        r = expect(complete(c, "full/obj", uid, [p1]), 200)
+        assert r.header("etag") == '"%s"' % cases.mp_etag([three[1]])
+        assert expect(get(c, "full/obj"), 200).body == three[1], "read-back differs"
+        expect(c.request("DELETE", "/full/obj?action=delete"), 204)
+        cases.upload(c, "full/next", [three[2]])
+        assert get(c, "full/next").body == three[2], "read-back differs"
+        assert not leftovers(root), "left behind: %r" % leftovers(root)
+    test("disk full %s: space freed, the same upload completes and the next one works" % label,
+         after_freeing)
+
+
+def mount_tmpfs(path, size):
+    """A tmpfs of `size` at path; the mount's error text, or None when mounted."""
+    os.makedirs(path)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0700" % size, "tmpfs", path],
+                       capture_output=True, text=True)
+    return p.stderr.strip() or "mount failed" if p.returncode != 0 else None
+
+
+# ---- main --------------------------------------------------------------------------------------
+
+def s3_part(sandbox):
+    try:
+        server = S3Server(TOP, "moto", sandbox)
+        s3 = server.__enter__()
+    except S3Server.Unavailable as e:
+        print("skip S3 faults: %s" % e)
+        return
+    try:
+        upstream = s3["R2MPU_S3_ENDPOINT"].partition("://")[2]
+        with FaultyProxy(upstream, os.path.join(sandbox, "proxy.log")) as px:
+            settings = dict(BASE, R2MPU_S3_TIMEOUT=str(TIMEOUT), R2MPU_MAX_PART_SIZE="16M",
+                            **dict(s3, R2MPU_S3_ENDPOINT="http://127.0.0.1:%d" % px.port))
+            log = os.path.join(sandbox, "cgi-s3.log")
+            c = cgi_client(settings, log, "cgi")
+            s3_matrix(c, px, s3, "cgi")
+            # r2mpu's stderr is caught (so are sanitizer reports): the faults are in it.
+            text = open(log, errors="replace").read() if os.path.exists(log) else ""
+            check("s3 cgi: store faults are in r2mpu's log", "502 StoreError" in text and
+                  "504 StoreTimeout" in text, text[-500:])
+            with lighttpd(dict(settings, R2MPU_PROCS="2"), os.path.join(sandbox, "lighttpd-s3.log"),
+                          "lighttpd") as c:
+                pids = r2mpu_pids(c.server)
+                s3_matrix(c, px, s3, "lighttpd")
+                test("s3 lighttpd: client gone mid-part", client_gone_mid_part, c, "s3", None, px, s3)
+                check("s3 lighttpd: no r2mpu process died in any of it", r2mpu_pids(c.server) == pids,
+                      "%r -> %r" % (pids, r2mpu_pids(c.server)))
+    finally:
+        server.__exit__(None, None, None)
+    try:
+        moto_killed_mid_part(sandbox)
+    except S3Server.Unavailable as e:
+        print("skip moto killed mid-part: %s" % e)
+
+
+def fs_part(sandbox):
+    root = os.path.join(sandbox, "store-gone")
+    settings = dict(BASE, R2MPU_FS_ROOT=root, R2MPU_PROCS="2", R2MPU_MAX_PART_SIZE="16M")
+    with lighttpd(settings, os.path.join(sandbox, "lighttpd-fs.log"), "lighttpd") as c:
+        test("fs lighttpd: client gone mid-part", client_gone_mid_part, c, "fs", root)
+    if os.geteuid() != 0:
+        print("skip disk full: mounting a tmpfs needs root")
+        return
+    for mode in ("cgi", "lighttpd"):
+        root = os.path.join(sandbox, "tmpfs-" + mode)
+        why = mount_tmpfs(root, "8m")
+        if why:
+            print("skip disk full: cannot mount a tmpfs: %s" % why)
+            return
+        try:
+            settings = dict(BASE, R2MPU_FS_ROOT=root, R2MPU_MAX_PART_SIZE="16M")
+            if mode == "cgi":
+                disk_full(cgi_client(settings, os.path.join(sandbox, "cgi-fs.log"), "cgi"),
+                          root, mode)
+                continue
+            with lighttpd(dict(settings, R2MPU_PROCS="1"),
+                          os.path.join(sandbox, "lighttpd-full.log"), "lighttpd") as c:
+                pids = r2mpu_pids(c.server)
+                disk_full(c, root, mode)
+                check("disk full lighttpd: the r2mpu process did not die",
+                      r2mpu_pids(c.server) == pids, "%r -> %r" % (pids, r2mpu_pids(c.server)))
+        finally:
+            subprocess.run(["umount", "-l", root])
+
+
+def main():
+    global BIN
+    if not os.access(BUILT, os.X_OK):
+        print("faults: build first (make): no %s" % BUILT)
+        return 1
+    t0 = time.monotonic()
+    sandbox = tempfile.mkdtemp(prefix="r2mpu-faults-")
+    try:
+        os.makedirs(os.path.join(sandbox, "bin"))
+        BIN = os.path.join(sandbox, "bin", "r2mpu.fcgi")
+        shutil.copy2(BUILT, BIN)
+        for part in (fs_part, s3_part):
+            try:
+                part(sandbox)
+            except Exception:
+                check(part.__name__, False, traceback.format_exc()[-2000:])
+        reports = [line for log in LOGS for line in sanitizer_reports(log)]
+        check("no sanitizer reports from r2mpu", not reports, "\n".join(reports[:20]))
+    finally:
+        shutil.rmtree(sandbox, ignore_errors=True)
+    passed = sum(RESULTS)
+    failed = len(RESULTS) - passed
+    print("faults: %d passed, %d failed (%.0f s)" % (passed, failed, time.monotonic() - t0))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
