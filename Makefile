@@ -114,6 +114,7 @@ s3: $(BIN)
 valgrind: deps $(BIN)
 	$(PYTHON) tests/blackbox/run.py --mode cgi --valgrind
 	$(PYTHON) tests/blackbox/run.py --mode cgi --valgrind --store moto
+	$(PYTHON) tests/blackbox/access.py --mode cgi --valgrind
 
 # The unit tests and every black-box run with AddressSanitizer and UBSan.
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

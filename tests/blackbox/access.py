@@ -355,7 +355,11 @@ def settings_for(sandbox, mode):
             "R2MPU_SIGNING_SECRET": SECRET, "R2MPU_CORS_ORIGINS": ORIGIN_OK + ", http://x.test"}
 
 
-def run_mode(mode, store, s3, sandbox):
+VALGRIND = ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect"]
+
+
+def run_mode(mode, store, s3, sandbox, valgrind=False):
     settings = settings_for(sandbox, mode)
     settings.update(s3)
     log = os.path.join(sandbox, "server-%s.log" % mode)
@@ -368,7 +372,7 @@ def run_mode(mode, store, s3, sandbox):
     env.server = mode
     with contextlib.ExitStack() as stack:
         if mode == "cgi":
-            client = CgiClient(BIN, settings)
+            client = CgiClient(BIN, settings, VALGRIND if valgrind else ())
             client.name = mode
         elif mode == "lighttpd":
             client = stack.enter_context(Lighttpd(TOP, dict(settings, R2MPU_PROCS="4"), log))
@@ -401,6 +405,8 @@ def main():
     ap.add_argument("--mode", default="cgi,lighttpd")
     ap.add_argument("--store", choices=("fs", "moto"), default="fs")
     ap.add_argument("--only")
+    ap.add_argument("--valgrind", action="store_true",
+                    help="cgi mode: every request under valgrind memcheck")
     args = ap.parse_args()
     if args.only:
         CASES[:] = [f for f in CASES if args.only in f.__name__]
@@ -417,7 +423,7 @@ def main():
                     print("%s: skipped: %s" % (args.store, e))
                     return 0
             for mode in args.mode.split(","):
-                failed += run_mode(mode, args.store, s3, sandbox)
+                failed += run_mode(mode, args.store, s3, sandbox, args.valgrind)
     finally:
         shutil.rmtree(sandbox, ignore_errors=True)
     return 1 if failed else 0
