@@ -32,7 +32,7 @@ DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config valgrind l
             libxml2-dev libssl-dev check lighttpd apache2 libapache2-mod-fcgid nginx \
             curl python3 python3-requests chromium chromium-driver python3-selenium
 
-.PHONY: all deps run test unit unit-bins blackbox access browser lifecycle seed s3 valgrind asan bench fuzz clean
+.PHONY: all deps run test unit unit-bins blackbox access browser faults lifecycle seed s3 valgrind asan bench fuzz clean
 
 all: $(BIN)
 
@@ -74,7 +74,7 @@ run: deps
 
 test: deps
 	@$(MAKE) --no-print-directory all unit-bins
-	@$(MAKE) --no-print-directory unit blackbox access browser lifecycle seed s3
+	@$(MAKE) --no-print-directory unit blackbox access browser faults lifecycle seed s3
 
 unit-bins: $(UNIT_BINS)
 
@@ -95,6 +95,11 @@ access: $(BIN)
 # examples/upload.html in headless Chromium, from another origin than the gateway's.
 browser: $(BIN)
 	$(PYTHON) tests/browser/upload_page.py
+
+# The S3 server failing every way (tests/s3/faulty_proxy.py), killed mid-part;
+# clients gone mid-part; a full disk.
+faults: $(BIN)
+	$(PYTHON) tests/blackbox/faults.py
 
 lifecycle: $(BIN)
 	$(PYTHON) tests/blackbox/lifecycle.py
@@ -126,6 +131,8 @@ asan: deps
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/run.py --mode cgi,lighttpd
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/run.py --mode cgi,lighttpd --store moto
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/lifecycle.py
+	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/faults.py
+	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/access.py --mode cgi,lighttpd
 
 # libFuzzer (clang) on the parsers of untrusted input, FUZZ_SECONDS each, from
 # the seed corpus in tests/fuzz/corpus/ (new inputs go to build-fuzz/corpus/).

@@ -68,6 +68,8 @@ struct s3_call {
 	bool head;                             /* HEAD: no answer body */
 	/* answer */
 	long status;
+	bool headers_ended;                    /* the blank line after the headers came */
+	bool answer_malformed;                 /* a GET's 200 without a usable Content-Length */
 	char etag[ETAG_MAX];
 	char content_range[96];
 	char content_length[32];
@@ -110,8 +112,13 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 		const char *sp = memchr(line, ' ', len);
 
 		c->status = sp != NULL ? strtol(sp + 1, NULL, 10) : 0;
+		c->headers_ended = false;
 		c->etag[0] = c->content_range[0] = c->content_length[0] = c->last_modified[0] = '\0';
 		memset(c->meta_seen, 0, sizeof(c->meta_seen));
+		return len;
+	}
+	if ((len == 2 && line[0] == '\r' && line[1] == '\n') || (len == 1 && line[0] == '\n')) {
+		c->headers_ended = true;
 		return len;
 	}
 	colon = memchr(line, ':', len);
@@ -179,6 +186,13 @@ static int sink_begin(struct s3_call *c)
 	 * refuses an unsatisfiable Range (radosgw sends the whole object as a
 	 * 206): decide again here, and stop the transfer when the answer changes.
 	 */
+	/* Without its length a 200 cannot be answered right (Content-Length: 0 and then bytes). */
+	if (c->status == 200 && (c->content_length[0] == '\0' ||
+				 strspn(c->content_length, "0123456789") != strlen(c->content_length))) {
+		c->answer_malformed = true;
+		c->sink_failed = true;
+		return -1;
+	}
 	if (c->status == 200 || c->status == 206) {
 		int cond = preconditions_evaluate(c->get->if_match, c->get->if_none_match, c->etag);
 
@@ -430,6 +444,12 @@ static int s3_perform(struct s3_store *s, struct s3_call *c, struct r2err *err)
 	/* The status line set c->status already; a failed transfer may have none. */
 	if (rc != CURLE_OK && !(c->sink_failed && c->status != 0)) {
 		curl_failure(s, c, rc, errbuf, err);
+		goto out;
+	}
+	/* libcurl 7.88 says OK for a connection closed inside the headers. */
+	if (rc == CURLE_OK && !c->headers_ended) {
+		log_error("s3 store: the answer to %s ended inside its headers", c->method);
+		r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was cut off");
 		goto out;
 	}
 	if (c->answer_too_big) {
@@ -826,14 +846,16 @@ out:
  * earlier attempt on a connection that died, or a race with another
  * request. If the object now has exactly the ETag these parts give, it did.
  */
-static bool completed_anyway(struct s3_store *s, const char *key, const char *expected,
-			     char etag[ETAG_MAX])
+static bool completed_anyway(struct s3_store *s, const char *key, const char *upload_id,
+			     const char *expected, char etag[ETAG_MAX])
 {
 	struct r2err ignored;
 
-	if (expected[0] == '\0' || head_etag(s, key, etag, &ignored) < 0)
+	if (expected[0] == '\0' || head_etag(s, key, etag, &ignored) < 0 ||
+	    strcmp(etag, expected) != 0)
 		return false;
-	return strcmp(etag, expected) == 0;
+	/* The same bytes may be there from before: done only if the upload is gone too. */
+	return upload_exists(s, key, upload_id, &ignored) < 0 && ignored.status == 404;
 }
 
 static int s3_complete(void *st, const char *key, const char *upload_id,
@@ -859,12 +881,20 @@ static int s3_complete(void *st, const char *key, const char *upload_id,
 	c.body_len = len;
 	c.payload_hash = hash;
 	add_header(&c, "content-type", "application/xml");
-	if (s3_perform(st, &c, err) < 0)
+	/*
+	 * A store fault, a lost connection or an unreadable answer may come
+	 * after the store completed: then the object has the expected ETag and
+	 * the upload is gone, and the client's answer is 200.
+	 */
+	if (s3_perform(st, &c, err) < 0) {
+		if (err->status >= 500 && completed_anyway(st, key, upload_id, expected, etag))
+			rc = 0;
 		goto out;
+	}
 	/* A late failure comes as 200 with an <Error> document. */
 	if (c.status != 200 || s3_xml_parse_error(c.answer, c.answer_len, &doc) == 0) {
 		upload_error(&c, err);
-		if (err->status >= 500 && completed_anyway(st, key, expected, etag))
+		if (err->status >= 500 && completed_anyway(st, key, upload_id, expected, etag))
 			rc = 0;
 		else if (err->status >= 500)
 			gone_means_no_such_upload(st, key, upload_id, err);
@@ -873,6 +903,8 @@ static int s3_complete(void *st, const char *key, const char *upload_id,
 	if (s3_xml_parse_complete(c.answer, c.answer_len, etag) < 0) {
 		log_error("s3 store: CompleteMultipartUpload answer is not understood");
 		r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
+		if (completed_anyway(st, key, upload_id, expected, etag))
+			rc = 0;
 		goto out;
 	}
 	rc = etag[0] ? 0 : head_etag(st, key, etag, err);
@@ -934,6 +966,10 @@ static int s3_get(void *st, const char *key, const struct get_request *req,
 		break;
 	default:
 		answer_error(&c, err);
+	}
+	if (c.answer_malformed) {
+		log_error("s3 store: a 200 answer to %s without a Content-Length", c.method);
+		rc = r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
 	}
 out:
 	call_free(&c);
