@@ -137,7 +137,7 @@ asan: deps
 # libFuzzer (clang) on the parsers of untrusted input, FUZZ_SECONDS each, from
 # the seed corpus in tests/fuzz/corpus/ (new inputs go to build-fuzz/corpus/).
 FUZZ_SECONDS ?= 60
-FUZZERS   = query key range complete_body s3_xml
+FUZZERS   = query key range complete_body s3_xml access
 FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 fuzz: deps
 	@$(MAKE) --no-print-directory CC=clang BUILD=build-fuzz BIN=build-fuzz/r2mpu.fcgi \

@@ -1,6 +1,7 @@
 /* fuzz_s3_xml.c: libFuzzer target for every S3 answer parser in s3_xml.c */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <libxml/parser.h>
 
@@ -19,6 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *body = (const char *)data;
 	struct s3_error_doc doc;
 	struct s3_part_set set = { 0 };
+	struct s3_upload_set uploads = { 0 };
+	char *text;
 	char id[S3_UPLOAD_ID_MAX], etag[ETAG_MAX];
 
 	xmlSetGenericErrorFunc(NULL, quiet);
@@ -28,5 +31,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)s3_xml_parse_list_parts(body, size, &set);
 	(void)s3_xml_parse_list_parts(body, size, &set);   /* a second page appends */
 	s3_part_set_free(&set);
+	(void)s3_xml_parse_list_uploads(body, size, &uploads, 3);
+	(void)s3_xml_parse_list_uploads(body, size, &uploads, 3);   /* the cap across pages */
+	if (uploads.count > 3)
+		abort();
+	upload_list_free(uploads.uploads, uploads.count);
+	text = malloc(size + 1);
+	if (text != NULL) {
+		memcpy(text, data, size);
+		text[size] = '\0';
+		(void)s3_parse_iso8601(text);
+		free(text);
+	}
 	return 0;
 }
