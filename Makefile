@@ -32,7 +32,7 @@ DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config valgrind l
             libxml2-dev libssl-dev check lighttpd apache2 libapache2-mod-fcgid nginx \
             curl python3 python3-requests chromium chromium-driver python3-selenium
 
-.PHONY: all deps run test unit unit-bins blackbox access browser faults lifecycle seed s3 valgrind asan bench fuzz clean
+.PHONY: all deps run test unit unit-bins blackbox hostile access browser faults lifecycle seed s3 valgrind asan bench fuzz clean
 
 all: $(BIN)
 
@@ -74,7 +74,7 @@ run: deps
 
 test: deps
 	@$(MAKE) --no-print-directory all unit-bins
-	@$(MAKE) --no-print-directory unit blackbox access browser faults lifecycle seed s3
+	@$(MAKE) --no-print-directory unit blackbox hostile access browser faults lifecycle seed s3
 
 unit-bins: $(UNIT_BINS)
 
@@ -86,6 +86,11 @@ SERVERS   = lighttpd apache-cgi apache-fcgid apache-proxy-fcgi nginx
 
 blackbox: $(BIN)
 	$(PYTHON) tests/blackbox/run.py --mode cgi,$(subst $(space),$(comma),$(SERVERS))
+
+# Hundreds of malformed and malicious requests, in CGI mode and through lighttpd:
+# each a 4xx with a message, no crash, nothing outside the store.
+hostile: $(BIN)
+	$(PYTHON) tests/blackbox/hostile.py
 
 # Tokens, signed URLs and CORS, attacked through every server (no open access there).
 access: $(BIN)
@@ -132,6 +137,7 @@ asan: deps
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/run.py --mode cgi,lighttpd --store moto
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/lifecycle.py
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/faults.py
+	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/hostile.py
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/access.py --mode cgi,lighttpd
 
 # libFuzzer (clang) on the parsers of untrusted input, FUZZ_SECONDS each, from

@@ -46,9 +46,22 @@ static bool same_origin(const char *item, size_t len, const void *arg)
 	       (strlen(origin) == len && memcmp(item, origin, len) == 0);
 }
 
+/* scheme://host[:port]: printable ASCII, no spaces, bounded (it is echoed back). */
+static bool origin_shaped(const char *origin)
+{
+	size_t i, n = strlen(origin);
+
+	if (n == 0 || n > CORS_ORIGIN_MAX || strstr(origin, "://") == NULL)
+		return false;
+	for (i = 0; i < n; i++)
+		if (origin[i] <= 0x20 || origin[i] >= 0x7f || origin[i] == ',')
+			return false;
+	return true;
+}
+
 bool cors_origin_allowed(const char *list, const char *origin)
 {
-	if (origin == NULL || origin[0] == '\0' || strcmp(origin, "null") == 0)
+	if (origin == NULL || !origin_shaped(origin))
 		return false;
 	return any_item(list, same_origin, origin);
 }

@@ -9,10 +9,13 @@
 #include "request.h"
 #include "response.h"
 
+#define CORS_ORIGIN_MAX 256   /* bytes: a longer Origin is never allowed (it is echoed back) */
+
 /*
  * Pure: is `origin` in the configured list (R2MPU_CORS_ORIGINS: origins
  * separated by spaces or commas, compared exactly, or "*" for any)? An
- * empty list allows none; a NULL or "null" origin is never allowed.
+ * empty list allows none; an origin that is not scheme://host[:port] in
+ * printable ASCII of at most CORS_ORIGIN_MAX bytes ("null", say) never is.
  */
 bool cors_origin_allowed(const char *list, const char *origin);
 

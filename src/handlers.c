@@ -152,11 +152,19 @@ static int get_begin(void *c, int status, const struct object_info *info,
 	if (status == 304)
 		return response_start(res, 304);
 	if (status == 412 || status == 416) {
-		if (status == 416)
+		/* Errors like any other: a code and a message (S3's words). */
+		struct r2err e;
+
+		if (status == 416) {
 			response_headerf(res, "Content-Range", "bytes */%" PRIu64, info->size);
-		response_header(res, "Content-Type", "text/plain; charset=utf-8");
-		response_header(res, "Content-Length", "0");
-		return response_start(res, status);
+			r2err_set(&e, 416, "InvalidRange", "InvalidRange: The requested range is "
+				  "not satisfiable (the object has %" PRIu64 " bytes)", info->size);
+		} else {
+			r2err_set(&e, 412, "PreconditionFailed", "PreconditionFailed: At least one "
+				  "of the pre-conditions you specified did not hold (If-Match)");
+		}
+		send_error(res, &e);
+		return res->failed ? -1 : 0;
 	}
 	for (i = 0; i < META_NFIELDS; i++)
 		if (info->meta.value[i] != NULL)

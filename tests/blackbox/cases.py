@@ -548,7 +548,7 @@ def ranges(c, env):
         assert r.header("content-range") == "bytes %d-%d/1000" % (first, last), (rng, r.headers)
         assert_length(r, last - first + 1)
     for rng in ("bytes=1000-", "bytes=5000-6000", "bytes=-0"):
-        r = expect(get(c, key, {"Range": rng}), 416)
+        r = expect(get(c, key, {"Range": rng}), 416, code="InvalidRange")
         assert r.header("content-range") == "bytes */1000", r.headers
     for rng in ("bytes=0-1,5-6", "bytes=abc", "items=0-1", "bytes=5-1"):
         expect(get(c, key, {"Range": rng}), 200, body=body)
@@ -571,9 +571,10 @@ def conditional_get(c, env):
     expect(get(c, key, {"If-None-Match": '"other"'}), 200, body=b"conditional")
     expect(get(c, key, {"If-Match": etag}), 200, body=b"conditional")
     expect(get(c, key, {"If-Match": "*"}), 200)
-    expect(get(c, key, {"If-Match": '"other"'}), 412)
-    expect(get(c, key, {"If-Match": "W/" + etag}), 412)
-    expect(get(c, key, {"If-Match": '"other"', "If-None-Match": etag}), 412)
+    expect(get(c, key, {"If-Match": '"other"'}), 412, code="PreconditionFailed")
+    expect(get(c, key, {"If-Match": "W/" + etag}), 412, code="PreconditionFailed")
+    expect(get(c, key, {"If-Match": '"other"', "If-None-Match": etag}), 412,
+           code="PreconditionFailed")
 
 
 @case

@@ -26,6 +26,7 @@ The disk-full part needs root (mount); without it, it is skipped.
 """
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -362,6 +363,41 @@ def s3_part_faults(c, px, s3, label):
         test("s3 %s: mpu-uploadpart, store %s -> %d" % (label, fault[0], fault[2]), one)
 
 
+def s3_part_corrupted_on_the_way(c, px, s3, label):
+    """A byte of the part changes between r2mpu and the store. Without
+    Content-MD5 the store's ETag (the MD5 of what it got) is not the MD5 of
+    what r2mpu sent: 502, never that etag. With it, a store that checks
+    Content-MD5 (R2, radosgw) answers 400 BadDigest; moto does not check it,
+    and r2mpu's own check of the store's ETag still gives 502."""
+    import base64
+    body = data(300 * 1024, 77)
+    for with_md5 in (False, True):
+        key = "faults/%s/flipped-%d" % (label, with_md5)
+
+        def one():
+            uid = create(c, key)
+            headers = {"Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode()} \
+                if with_md5 else None
+            px.forget()
+            px.fault(op="uploadpart", action="flip", after=123456)
+            try:
+                r = c.request("PUT", part_target(key, uid, 1), body=body, headers=headers)
+            finally:
+                px.clear()
+            assert any(e.get("flipped") for e in px.log()), "no byte was flipped: %r" % px.log()
+            if with_md5 and r.status == 400:
+                expect(r, 400, code="BadDigest")
+            else:
+                expect(r, 502, code="StoreDigestMismatch")
+            assert md5(body).encode() not in r.body and r.header("etag") is None, r
+            # Sent again, untouched, it is stored and reads back whole.
+            p = put_part(c, key, uid, 1, body)
+            expect(complete(c, key, uid, [p]), 200)
+            assert expect(get(c, key), 200).body == body, "read-back differs"
+        test("s3 %s: a part corrupted on its way to the store%s" % (
+            label, " (Content-MD5)" if with_md5 else ""), one)
+
+
 def s3_complete_faults(c, px, s3, label):
     faults = [E500, E503, STALL, HTML500, GARBAGE200, cut200("CompleteMultipartUploadResult"),
               HANGUP]
@@ -509,6 +545,7 @@ def s3_matrix(c, px, s3, label):
     test("s3 %s: no fault through the proxy" % label, passthrough)
     s3_create_faults(c, px, s3, label)
     s3_part_faults(c, px, s3, label)
+    s3_part_corrupted_on_the_way(c, px, s3, label)
     s3_complete_faults(c, px, s3, label)
     s3_get_faults(c, px, s3, label)
     s3_abort_faults(c, px, s3, label)

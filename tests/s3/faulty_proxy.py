@@ -28,6 +28,8 @@ A rule:
              stall_body  forward, pass `after` bytes of the answer, then hold
              cut_request forward `after` bytes of the request body, then close
                        both sides (the store sees a body end early)
+             flip      forward, with the request body's byte at offset `after`
+                       changed (a part corrupted on its way to the store)
     forward  for error/garbage/stall/cut: pass the request to the store first
              (the store acts on it), then fault the answer; default false:
              the store never sees the request (its body is read and dropped)
@@ -255,7 +257,8 @@ class Conn:
                  "fault": action, "received": 0, "forwarded": 0, "status": None,
                  "client_gone": False}
         self.proxy.record(entry)
-        forward = rule is None or rule.get("forward") or action in ("stall_body", "cut_request")
+        forward = rule is None or rule.get("forward") or action in ("stall_body", "cut_request",
+                                                                    "flip")
         if not forward:
             for piece in self.down.chunks(length):
                 entry["received"] += len(piece)
@@ -286,6 +289,10 @@ class Conn:
                     up.sendall(piece)
                     entry["forwarded"] += len(piece)
                     return False       # both closed, mid-body
+                at = rule.get("after", 0) - entry["forwarded"] if action == "flip" else -1
+                if 0 <= at < len(piece):
+                    piece = piece[:at] + bytes([piece[at] ^ 0x20]) + piece[at + 1:]
+                    entry["flipped"] = True
                 up.sendall(piece)
                 entry["forwarded"] += len(piece)
         except Gone:

@@ -285,6 +285,15 @@ static const struct origin_row {
 	{ "https://a.example", NULL, false },
 	{ "*", "null", false },
 	{ "", "https://a.example", false },
+	{ "*", "a.example", false },                 /* no scheme */
+	{ "*", "https://a.example/x y", false },
+	{ "*", "https://a\x01.example", false },
+	{ "*", "https://\xc3\xa4.example", false },
+	{ "*", "https://a.example,https://b.example", false },
+	{ "*", "https://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  ".example", false },                           /* 265 bytes */
 };
 
 START_TEST(test_cors_origin)
