@@ -103,6 +103,16 @@ static int check_needs(const struct route *rt, struct handler_ctx *ctx, struct r
 	return 0;
 }
 
+/* A client's text in a message: printable ASCII only, bounded (the Worker's words otherwise). */
+static void printable_copy(char *dst, size_t cap, const char *src)
+{
+	size_t i;
+
+	for (i = 0; src[i] != '\0' && i + 1 < cap; i++)
+		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	dst[i] = '\0';
+}
+
 void route_request(const struct config *cfg, const struct access *access,
 		   struct store *store, struct request *req, struct response *res)
 {
@@ -130,8 +140,11 @@ void route_request(const struct config *cfg, const struct access *access,
 		    strcmp(routes[i].action, req->query.action) == 0)
 			rt = &routes[i];
 	if (rt == NULL) {
-		r2err_set(&err, 400, "UnknownAction", "Unknown action %s for %s",
-			  req->query.action, req->method_name);
+		char shown[65];
+
+		printable_copy(shown, sizeof(shown), req->query.action);
+		r2err_set(&err, 400, "UnknownAction", "Unknown action %s for %s", shown,
+			  req->method_name);
 		goto fail;
 	}
 	if (check_access(rt, access, &ctx, &err) < 0 || check_needs(rt, &ctx, &err) < 0 ||
