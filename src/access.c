@@ -68,12 +68,12 @@ bool key_has_dot_segment(const char *key, size_t len)
 	return false;
 }
 
-static void sha256(const void *data, size_t len, unsigned char out[32])
+/* -1 when OpenSSL fails: the caller refuses, never compares an unset digest. */
+static int sha256(const void *data, size_t len, unsigned char out[32])
 {
 	unsigned int n = 32;
 
-	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1)
-		memset(out, 0, 32);   /* never matches a real token's digest by chance */
+	return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32 ? 0 : -1;
 }
 
 int access_sign(const char *secret, unsigned rights, bool is_prefix, const char *scope,
@@ -162,7 +162,10 @@ static int parse_token_line(char *line, int lineno, struct access_token *t,
 			 "\"rwd\", each at most once", lineno);
 		return -1;
 	}
-	sha256(fields[0], tlen, t->digest);
+	if (sha256(fields[0], tlen, t->digest) < 0) {
+		snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: line %d: SHA-256 failed", lineno);
+		return -1;
+	}
 	if (strcmp(fields[2], "*") == 0) {
 		t->prefix = strdup("");
 		t->prefix_len = 0;
@@ -184,7 +187,8 @@ int access_parse_tokens(struct access *a, const char *text, char *errbuf, size_t
 {
 	const char *p = text;
 	char line[2 * ACCESS_TOKEN_MAX + 4 * KEY_MAX_BYTES];
-	int lineno = 0;
+	int lineno = 0, rc;
+	size_t i;
 
 	while (*p != '\0') {
 		size_t len = strcspn(p, "\n");
@@ -219,7 +223,17 @@ int access_parse_tokens(struct access *a, const char *text, char *errbuf, size_t
 			a->tokens = grown;
 		}
 		memset(&a->tokens[a->ntokens], 0, sizeof(a->tokens[0]));
-		if (parse_token_line(line, lineno, &a->tokens[a->ntokens], errbuf, errlen) < 0) {
+		rc = parse_token_line(line, lineno, &a->tokens[a->ntokens], errbuf, errlen);
+		OPENSSL_cleanse(line, sizeof(line));
+		for (i = 0; rc == 0 && i < a->ntokens; i++) {
+			/* Which line would win is nobody's guess: refuse the file. */
+			if (memcmp(a->tokens[i].digest, a->tokens[a->ntokens].digest, 32) == 0) {
+				snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: line %d repeats a token "
+					 "of an earlier line", lineno);
+				rc = -1;
+			}
+		}
+		if (rc < 0) {
 			free(a->tokens[a->ntokens].prefix);
 			return -1;
 		}
@@ -308,6 +322,25 @@ int access_load(struct access *a, const struct config *cfg, char *errbuf, size_t
 	return 0;
 }
 
+bool host_is_loopback(const char *host)
+{
+	size_t n = strcspn(host, ":");
+	const char *p;
+
+	if (strncmp(host, "[::1]", 5) == 0)
+		return host[5] == '\0' || host[5] == ':';
+	if ((n == 9 && strncasecmp(host, "localhost", 9) == 0) ||
+	    (n == 10 && strncasecmp(host, "localhost.", 10) == 0))
+		return true;
+	/* 127.a.b.c, dotted decimal only */
+	if (strncmp(host, "127.", 4) != 0)
+		return false;
+	for (p = host + 4; p < host + n; p++)
+		if ((*p < '0' || *p > '9') && *p != '.')
+			return false;
+	return n > 4 && n <= 15;
+}
+
 /* Is the key inside the scope (an exact key, or a prefix)? */
 static bool in_scope(const struct access_request *r, bool is_prefix, const char *scope,
 		     size_t scope_len)
@@ -329,7 +362,8 @@ static int decimal_u64(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;
 
-	if (s == NULL || s[0] == '\0' || strlen(s) > 19)
+	/* One spelling per number: no sign, no leading zero (it is signed as printed). */
+	if (s == NULL || s[0] == '\0' || strlen(s) > 19 || (s[0] == '0' && s[1] != '\0'))
 		return -1;
 	for (; *s != '\0'; s++) {
 		if (*s < '0' || *s > '9')
@@ -340,7 +374,19 @@ static int decimal_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* 64 hex digits (either case) -> 32 bytes. */
+/* "rwd" letters in that order, as access_sign() signs them. */
+static bool rights_canonical(const char *s)
+{
+	unsigned rights;
+	char canonical[4];
+
+	if (access_rights_parse(s, &rights) < 0)
+		return false;
+	access_rights_string(rights, canonical);
+	return strcmp(s, canonical) == 0;
+}
+
+/* 64 lower-case hex digits -> 32 bytes. */
 static int hex32_decode(const char *hex, unsigned char out[32])
 {
 	size_t i;
@@ -348,8 +394,7 @@ static int hex32_decode(const char *hex, unsigned char out[32])
 	for (i = 0; i < 64; i++) {
 		char c = hex[i];
 		int v = c >= '0' && c <= '9' ? c - '0' :
-			c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-			c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+			c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;   /* as minted: lower case */
 
 		if (v < 0)
 			return -1;
@@ -375,7 +420,7 @@ static int check_signed_url(const struct access *a, const struct access_request 
 	if (a->secret[0] == '\0')
 		return forbidden(err, "this gateway does not accept signed URLs");
 	if (q->signature == NULL || q->sig_rights == NULL || q->sig_expires == NULL ||
-	    access_rights_parse(q->sig_rights, &rights) < 0 ||
+	    access_rights_parse(q->sig_rights, &rights) < 0 || !rights_canonical(q->sig_rights) ||
 	    decimal_u64(q->sig_expires, &expires) < 0 ||
 	    (q->sig_max != NULL && (decimal_u64(q->sig_max, &max_size) < 0 || max_size == 0)) ||
 	    strlen(q->signature) != ACCESS_SIG_HEX)
@@ -392,6 +437,8 @@ static int check_signed_url(const struct access *a, const struct access_request 
 		return forbidden(err, "the signed URL has expired");
 	if (!in_scope(r, q->sig_prefix != NULL, scope, scope_len))
 		return forbidden(err, "the key is outside the signed URL's scope");
+	if (r->key_is_prefix && q->sig_prefix == NULL)
+		return forbidden(err, "a signed URL for one key lists nothing below it");
 	if ((rights & needed) == 0)
 		return forbidden(err, "the signed URL does not allow this action");
 	grant->rights = rights;
@@ -422,7 +469,8 @@ static int check_bearer(const struct access *a, const struct access_request *r,
 
 	if (token[tlen + strspn(token + tlen, " \t")] != '\0')
 		return forbidden(err, "malformed bearer token");
-	sha256(token, tlen, digest);
+	if (sha256(token, tlen, digest) < 0)
+		return forbidden(err, "the token cannot be checked");
 	/* Compare with every token, to the end: the time says nothing of which matched. */
 	for (i = 0; i < a->ntokens; i++)
 		if (CRYPTO_memcmp(digest, a->tokens[i].digest, sizeof(digest)) == 0)
@@ -446,6 +494,10 @@ int access_check(const struct access *a, const struct access_request *r, unsigne
 
 	memset(grant, 0, sizeof(*grant));
 	if (a->open) {
+		if (r->host != NULL && !host_is_loopback(r->host))
+			return forbidden(err, "open access serves loopback host names only "
+					 "(127.0.0.1, localhost, [::1]); configure tokens or signed "
+					 "URLs for anything else");
 		grant->rights = RIGHT_READ | RIGHT_WRITE | RIGHT_DELETE;
 		return 0;
 	}

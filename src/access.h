@@ -52,6 +52,8 @@ struct access_request {
 	const struct query *query;   /* the r2mpu-* signed-URL parameters */
 	const char *key;             /* decoded and valid; may be "" (mpu-list) */
 	size_t key_len;
+	bool key_is_prefix;          /* the route reads every key below `key` (mpu-list) */
+	const char *host;            /* the Host header, or NULL (plain CGI) */
 	time_t now;
 };
 
@@ -76,7 +78,10 @@ int access_parse_tokens(struct access *a, const char *text, char *errbuf, size_t
  * which any one suffices)? 0 with *grant filled, or -1 with *err:
  * 401 with no credentials at all, 403 for wrong, expired, forged or
  * out-of-scope ones. A signed URL's parameters win over an Authorization
- * header when both are present.
+ * header when both are present. A signed URL for one key never covers a
+ * route that reads below a key (key_is_prefix). Open access serves only
+ * requests whose Host is a loopback name (127.0.0.0/8, localhost, [::1]) or
+ * absent: a web page cannot reach it by DNS rebinding.
  */
 int access_check(const struct access *a, const struct access_request *r, unsigned needed,
 		 struct access_grant *grant, struct r2err *err);
@@ -93,6 +98,9 @@ void access_rights_string(unsigned rights, char out[4]);
 int access_sign(const char *secret, unsigned rights, bool is_prefix, const char *scope,
 		size_t scope_len, uint64_t expires, uint64_t max_size,
 		char out[ACCESS_SIG_HEX + 1]);
+
+/* Pure: is this Host header (name[:port]) a loopback name? */
+bool host_is_loopback(const char *host);
 
 /*
  * Does the key hold a "." or ".." path segment? Scoped credentials never

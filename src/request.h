@@ -31,6 +31,7 @@ struct request {
 	int64_t content_length;      /* CONTENT_LENGTH_ABSENT when not given */
 	char *range, *if_match, *if_none_match, *if_range;   /* may be NULL */
 	char *authorization;         /* Authorization, may be NULL */
+	char *host;                  /* Host, may be NULL */
 	char *content_md5;           /* Content-MD5 of a part, may be NULL */
 	char *origin;                /* CORS: Origin, Access-Control-Request-Method */
 	char *cors_request_method;   /* and -Headers; each may be NULL */

@@ -49,7 +49,9 @@ static int check_access(const struct route *rt, const struct access *access,
 	const struct request *req = ctx->req;
 	struct access_request ar = {
 		.authorization = req->authorization, .query = &req->query,
-		.key = req->key, .key_len = req->key_len, .now = time(NULL),
+		.key = req->key, .key_len = req->key_len,
+		.key_is_prefix = (rt->needs & KEY_MAY_BE_EMPTY) != 0,
+		.host = req->host, .now = time(NULL),
 	};
 
 	if (req->key == NULL) {

@@ -276,6 +276,19 @@ def signed_url_size_limit(c, env):
 
 
 @case
+def signed_key_url_lists_nothing(c, env):
+    """mpu-list reads below its key: a URL for one key must not list its neighbours."""
+    uid = expect(c.request("POST", "/videos/talk.mp4.private?action=mpu-create",
+                           headers=bearer(TOKEN_ADMIN), body=b""), 200).json()["uploadId"]
+    q = minted("videos/talk.mp4", "--rights", "r").split("?", 1)[1]
+    denied(c.request("GET", "/videos/talk.mp4?" + q + "&action=mpu-list"), 403, env)
+    q = sign_url("", "r")
+    denied(c.request("GET", "/?" + q + "&action=mpu-list"), 403, env)
+    expect(c.request("DELETE", "/videos/talk.mp4.private?action=mpu-abort&uploadId=" + uid,
+                     headers=bearer(TOKEN_ADMIN)), 204)
+
+
+@case
 def signed_prefix_url(c, env):
     q = minted("uploads/user-7/", "--prefix", "--rights", "rw").split("?", 1)[1]
     expect(c.request("POST", "/uploads/user-7/photo.jpg?" + q + "&action=mpu-create",

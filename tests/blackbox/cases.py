@@ -711,6 +711,18 @@ def part_resent_during_complete(c, env):
 
 # ---- expiry (CGI: it sets a short TTL per request) -------------------------------------
 
+@case
+def open_access_is_for_loopback_only(c, env):
+    """A page on a name that resolves to 127.0.0.1 (DNS rebinding) gets nothing."""
+    if not env.cgi:
+        skip("the Host header is the client library's own through a server")
+    for host in ("rebound.example", "rebound.example:8080", "127.0.0.1.nip.example"):
+        expect(c.request("GET", "/k?action=get", headers={"Host": host}), 403,
+               code="AccessDenied")
+    for host in ("127.0.0.1:8080", "localhost", "[::1]:80"):
+        expect(c.request("GET", "/nothing-here?action=get", headers={"Host": host}), 404)
+
+
 # ---- beyond the Worker: resuming, listing, integrity -----------------------------
 
 def list_parts(c, key, uid):

@@ -40,7 +40,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (query_parse(text, &q, &err) == 0) {
 		for (i = 0; i < sizeof(needs) / sizeof(needs[0]); i++) {
-			struct access_request r = { text, &q, "a/k", 3, 1767225000 };
+			struct access_request r = { .authorization = text, .query = &q,
+						    .key = "a/k", .key_len = 3,
+						    .key_is_prefix = (i & 1) != 0, .host = text,
+						    .now = 1767225000 };
 
 			/* A grant carries a right asked for; a refusal is a 401 or 403. */
 			if (access_check(&a, &r, needs[i], &grant, &err) == 0) {

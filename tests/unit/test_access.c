@@ -1,5 +1,6 @@
 /* test_access.c: unit tests for access.c and cors.c -- rights, scopes, tokens, signed URLs, origins */
 #include <check.h>
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -118,6 +119,7 @@ static const struct tokens_row {
 	{ "tok-0123456789abcdef rw a%zz\n", -1, 0, "prefix" },
 	{ "tok-0123456789abcdef rw a%0Ab\n", -1, 0, "prefix" },
 	{ "ok-token-0123456789 r *\nbad rw a/\n", -1, 0, "line 2" },
+	{ "tok-0123456789abcdef r a/\ntok-0123456789abcdef rwd *\n", -1, 0, "repeats" },
 };
 
 START_TEST(test_parse_tokens)
@@ -155,6 +157,7 @@ static const struct check_row {
 	unsigned needed;
 	int status;              /* 0: allowed */
 	uint64_t max_size;       /* granted, when allowed */
+	bool listing;            /* key_is_prefix: the route reads below the key (mpu-list) */
 } check_rows[] = {
 	{ "no credentials", NULL, NULL, NULL, NULL, NULL, NULL, "a/k", RIGHT_READ, 401, 0 },
 	{ "empty header", "", NULL, NULL, NULL, NULL, NULL, "a/k", RIGHT_READ, 401, 0 },
@@ -210,6 +213,22 @@ static const struct check_row {
 	{ "signed prefix dots", NULL, "w", "a/", "1767225600", NULL, "GOOD", "a/../b", RIGHT_WRITE,
 	  403, 0 },
 	{ "signed empty prefix", NULL, "r", "", "1767225600", NULL, "GOOD", "", RIGHT_READ, 0, 0 },
+	/* One spelling per signed URL: what is signed is what must be sent. */
+	{ "signed rights order", NULL, "wr", NULL, "1767225600", NULL, "GOOD", "a/k", RIGHT_WRITE,
+	  403, 0 },
+	{ "signed leading zero", NULL, "w", NULL, "01767225600", NULL, "GOOD", "a/k", RIGHT_WRITE,
+	  403, 0 },
+	{ "signed upper-case hex", NULL, "w", NULL, "1767225600", NULL, "UPPER", "a/k", RIGHT_WRITE,
+	  403, 0 },
+	/* mpu-list reads below its key: an exact-key URL must not list "a/k.private". */
+	{ "signed key, listing", NULL, "r", NULL, "1767225600", NULL, "GOOD", "a/k", RIGHT_READ,
+	  403, 0, true },
+	{ "signed prefix, listing", NULL, "r", "a/", "1767225600", NULL, "GOOD", "a/k", RIGHT_READ,
+	  0, 0, true },
+	{ "token, listing inside", "Bearer tok-a-0123456789abcdef", NULL, NULL, NULL, NULL, NULL,
+	  "a/", RIGHT_READ, 0, 0, true },
+	{ "token, listing above", "Bearer tok-a-0123456789abcdef", NULL, NULL, NULL, NULL, NULL,
+	  "a", RIGHT_READ, 403, 0, true },
 };
 
 START_TEST(test_access_check)
@@ -234,7 +253,7 @@ START_TEST(test_access_check)
 	q.sig_expires = (char *)r->expires;
 	q.sig_max = (char *)r->max;
 	q.signature = (char *)r->sig;
-	if (r->sig != NULL && strcmp(r->sig, "GOOD") == 0) {
+	if (r->sig != NULL && (strcmp(r->sig, "GOOD") == 0 || strcmp(r->sig, "UPPER") == 0)) {
 		unsigned rights = 0;
 		unsigned long long max = r->max ? strtoull(r->max, NULL, 10) : 0;
 		const char *scope = r->prefix ? r->prefix : r->key;
@@ -243,9 +262,13 @@ START_TEST(test_access_check)
 		ck_assert_int_eq(access_sign(SECRET, rights, r->prefix != NULL, scope, strlen(scope),
 					     r->expires ? strtoull(r->expires, NULL, 10) : 0, max,
 					     sig), 0);
+		for (size_t k = 0; strcmp(r->sig, "UPPER") == 0 && sig[k] != '\0'; k++)
+			sig[k] = (char)toupper((unsigned char)sig[k]);
 		q.signature = sig;
 	}
-	ar = (struct access_request){ r->authorization, &q, r->key, strlen(r->key), NOW };
+	ar = (struct access_request){ .authorization = r->authorization, .query = &q,
+				      .key = r->key, .key_len = strlen(r->key),
+				      .key_is_prefix = r->listing, .host = NULL, .now = NOW };
 	rc = access_check(&a, &ar, r->needed, &grant, &err);
 	if (r->status == 0) {
 		ck_assert_msg(rc == 0, "%s: refused %d %s", r->name, err.status, err.message);
@@ -259,10 +282,39 @@ START_TEST(test_access_check)
 			      strstr(err.message, SECRET) == NULL, "%s: a secret in \"%s\"",
 			      r->name, err.message);
 	}
-	/* Open access lets everything through, credentials or not. */
+	/* Open access lets everything through, credentials or not -- from loopback. */
 	a.open = true;
 	ck_assert_int_eq(access_check(&a, &ar, r->needed, &grant, &err), 0);
+	ar.host = "127.0.0.1:8080";
+	ck_assert_int_eq(access_check(&a, &ar, r->needed, &grant, &err), 0);
+	ar.host = "rebound.example:8080";
+	ck_assert_int_eq(access_check(&a, &ar, r->needed, &grant, &err), -1);
+	ck_assert_int_eq(err.status, 403);
 	access_free(&a);
+}
+END_TEST
+
+/* ---- loopback Host names (open access) ------------------------------------------ */
+
+static const struct host_row {
+	const char *host;
+	bool loopback;
+} host_rows[] = {
+	{ "127.0.0.1", true }, { "127.0.0.1:8080", true }, { "127.1.2.3:1", true },
+	{ "localhost", true }, { "LOCALHOST:80", true }, { "localhost.:80", true },
+	{ "[::1]", true }, { "[::1]:8080", true },
+	{ "127.0.0.1.evil.example", false }, { "localhost.evil.example", false },
+	{ "127.example", false }, { "evil.example", false }, { "10.0.0.1", false },
+	{ "[::2]:80", false }, { "", false }, { "127.", false }, { "0x7f.0.0.1", false },
+	{ "localhostx", false }, { "[::1]x", false },
+};
+
+START_TEST(test_host_is_loopback)
+{
+	const struct host_row *r = &host_rows[_i];
+
+	ck_assert_msg(host_is_loopback(r->host) == r->loopback, "host_is_loopback(\"%s\") "
+		      "should be %d", r->host, r->loopback);
 }
 END_TEST
 
@@ -343,6 +395,9 @@ static Suite *access_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("access_check");
 	tcase_add_loop_test(tc, test_access_check, 0, NROWS(check_rows));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("host_is_loopback");
+	tcase_add_loop_test(tc, test_host_is_loopback, 0, NROWS(host_rows));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cors");
 	tcase_add_loop_test(tc, test_cors_origin, 0, NROWS(origin_rows));
