@@ -63,6 +63,10 @@ struct s3_call {
 	size_t body_len;
 	struct byte_source *source;            /* ... or a streamed part */
 	struct md5 *received;                  /* hashes the part as it streams, or NULL */
+	const unsigned char *expect_md5;       /* the client's Content-MD5, or NULL */
+	unsigned char sent_md5[MD5_LEN];       /* of every byte sent, once all are */
+	bool sent_md5_done;
+	bool digest_mismatch;                  /* withheld the last bytes: not the client's */
 	uint64_t sent;                         /* bytes of source read so far */
 	bool source_failed;                    /* the client's body ended early */
 	bool head;                             /* HEAD: no answer body */
@@ -74,6 +78,7 @@ struct s3_call {
 	char content_range[96];
 	char content_length[32];
 	char last_modified[64];
+	char sse[32];                          /* x-amz-server-side-encryption */
 	char *meta[META_NFIELDS];              /* owned, from the answer's headers */
 	bool meta_seen[META_NFIELDS];
 	char *answer;                          /* body of a non-streamed answer, NUL-terminated */
@@ -115,6 +120,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 		c->headers_ended = false;
 		c->etag[0] = c->content_range[0] = c->content_length[0] = c->last_modified[0] = '\0';
 		memset(c->meta_seen, 0, sizeof(c->meta_seen));
+		c->sse[0] = '\0';
 		return len;
 	}
 	if ((len == 2 && line[0] == '\r' && line[1] == '\n') || (len == 1 && line[0] == '\n')) {
@@ -135,6 +141,8 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 		trim_copy(c->content_range, sizeof(c->content_range), colon + 1, len - nlen - 1);
 	} else if (IS("Last-Modified")) {
 		trim_copy(c->last_modified, sizeof(c->last_modified), colon + 1, len - nlen - 1);
+	} else if (IS("x-amz-server-side-encryption")) {
+		trim_copy(c->sse, sizeof(c->sse), colon + 1, len - nlen - 1);
 	} else {
 		for (i = 0; i < META_NFIELDS; i++) {
 			if (nlen == strlen(http_meta_header[i]) &&
@@ -280,8 +288,22 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
 		return CURL_READFUNC_ABORT;
 	}
 	c->sent += (uint64_t)got;
-	if (c->received != NULL)
+	if (c->received != NULL) {
 		md5_update(c->received, buf, (size_t)got);
+		if (c->sent == c->source->length) {
+			md5_final(c->received, c->sent_md5);
+			c->sent_md5_done = true;
+			/*
+			 * Not the bytes the client hashed: keep back the last ones,
+			 * so the store never has the whole part (as when a client
+			 * goes away), whether or not it checks Content-MD5 itself.
+			 */
+			if (c->expect_md5 != NULL && memcmp(c->sent_md5, c->expect_md5, MD5_LEN) != 0) {
+				c->digest_mismatch = true;
+				return CURL_READFUNC_ABORT;
+			}
+		}
+	}
 	return (size_t)got;
 }
 
@@ -322,6 +344,8 @@ static bool has_header(const struct s3_call *c, const char *name)
 static int curl_failure(struct s3_store *s, struct s3_call *c, CURLcode rc, const char *errbuf,
 			struct r2err *err)
 {
+	if (c->digest_mismatch)
+		return store_bad_digest(err);
 	if (c->source_failed)
 		return r2err_set(err, 400, "IncompleteBody",
 				 "IncompleteBody: the request body ended after %llu of %llu "
@@ -646,8 +670,8 @@ static int s3_upload_part(void *st, const char *key, const char *upload_id, int 
 	struct md5 received = { 0 };
 	struct s3_call c = { .method = "PUT", .key = key, .nparams = 2,
 			     .payload_hash = SIGV4_UNSIGNED_PAYLOAD, .source = body,
-			     .received = &received };
-	unsigned char digest[MD5_LEN];
+			     .received = &received, .expect_md5 = content_md5 };
+	unsigned char theirs[MD5_LEN];
 	char number[16], md5_b64[32], ours[ETAG_MAX];
 	int rc = -1;
 
@@ -677,22 +701,19 @@ static int s3_upload_part(void *st, const char *key, const char *upload_id, int 
 		r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
 		goto out;
 	}
-	md5_final(&received, digest);
-	etag_from_md5(digest, ours);
-	if (content_md5 != NULL && memcmp(digest, content_md5, MD5_LEN) != 0) {
-		/* The store took bytes that are not the client's: a lost Content-MD5. */
-		log_error("s3 store: part %d of %s: the store kept a part whose bytes do not "
-			  "match Content-MD5", part_number, upload_id);
-		store_bad_digest(err);
+	if (!c.sent_md5_done) {     /* the store answered before it had the whole part */
+		log_error("s3 store: UploadPart answered 200 before the part was sent");
+		r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
 		goto out;
 	}
+	etag_from_md5(c.sent_md5, ours);
 	/*
-	 * A part's ETag is the MD5 of its bytes (S3 without SSE-KMS, R2):
+	 * A part's ETag is the MD5 of its bytes (R2, S3 without SSE-KMS):
 	 * one that is an MD5 but not of what r2mpu sent means the part was
 	 * changed on the way. Never hand out an etag for bytes nobody sent.
 	 */
-	if (strlen(c.etag) == 2 * MD5_LEN && hex_decode(c.etag, digest, MD5_LEN) == 0 &&
-	    !etag_equal(c.etag, ours)) {
+	if (strncmp(c.sse, "aws:kms", 7) != 0 && strlen(c.etag) == 2 * MD5_LEN &&
+	    hex_decode(c.etag, theirs, MD5_LEN) == 0 && !etag_equal(c.etag, ours)) {
 		log_error("s3 store: part %d of %s: the store's ETag %s is not the MD5 %s of "
 			  "the bytes sent", part_number, upload_id, c.etag, ours);
 		r2err_set(err, 502, "StoreDigestMismatch", "Bad Gateway: the store received "
