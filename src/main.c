@@ -93,14 +93,16 @@ static void serve_one(const struct config *cfg, struct store *store)
 	struct response res;
 	struct r2err err;
 	const char *method = getenv("REQUEST_METHOD");
+	int rc;
 
 	response_init(&res, method != NULL && strcmp(method, "HEAD") == 0);
-	if (request_read(&req, cfg, &err) < 0) {
+	/* CORS first: a page must be able to read every error, a malformed URI's too. */
+	rc = request_read(&req, cfg, &err);
+	cors_add_headers(cfg, &req, &res);
+	if (rc < 0)
 		send_error(&res, &err);
-	} else {
-		cors_add_headers(cfg, &req, &res);
+	else
 		route_request(cfg, &access_rules, store, &req, &res);
-	}
 	/*
 	 * A body left unread (an error answered before it) is read now, after
 	 * the answer has gone out: mod_cgid writes the whole body to a CGI and

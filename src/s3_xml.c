@@ -239,6 +239,7 @@ int s3_xml_parse_list_uploads(const char *body, size_t len, struct s3_upload_set
 		if (!child_text(n, "Key", key, sizeof(key)) || key[0] == '\0' ||
 		    strlen(key) > KEY_BUF - 2 ||
 		    !child_text(n, "UploadId", id, sizeof(id)) || id[0] == '\0' ||
+		    strlen(id) >= sizeof(id) - 1 ||      /* cut: not the store's id */
 		    !child_text(n, "Initiated", text, sizeof(text)) ||
 		    (initiated = s3_parse_iso8601(text)) < 0)
 			goto out;

@@ -14,7 +14,7 @@
 void sign_usage(void (*print)(const char *line))
 {
 	print("usage: r2mpu.fcgi sign [--rights LETTERS] [--expires-in DURATION]");
-	print("                       [--max-size SIZE] [--prefix] [--base URL] KEY");
+	print("                       [--max-size SIZE] [--prefix] [--base URL] [--] KEY");
 	print("");
 	print("Prints a URL that lets whoever holds it act on KEY until it expires,");
 	print("signed with R2MPU_SIGNING_SECRET (from the environment or R2MPU_CONFIG).");
@@ -61,6 +61,8 @@ int sign_command(const struct config *cfg, int argc, char **argv, time_t now,
 			base = argv[++i];
 		else if (strcmp(a, "--prefix") == 0)
 			is_prefix = true;
+		else if (strcmp(a, "--") == 0 && i + 2 == argc && key == NULL)
+			key = argv[++i];          /* a key that starts with '-' */
 		else if (a[0] != '-' && key == NULL)
 			key = a;
 		else {

@@ -69,6 +69,17 @@ static int by_key_then_time(const void *a, const void *b)
 	return strcmp(x->upload_id, y->upload_id);
 }
 
+void upload_list_free_tail(struct upload_info *u, size_t from, size_t count)
+{
+	size_t i;
+
+	for (i = from; i < count; i++) {
+		free(u[i].key);
+		free(u[i].upload_id);
+		u[i].key = u[i].upload_id = NULL;
+	}
+}
+
 void upload_list_sort(struct upload_info *u, size_t count)
 {
 	if (count > 1)

@@ -91,6 +91,8 @@ struct upload_info {
 void upload_list_free(struct upload_info *u, size_t count);
 /* The order list_uploads() promises: by key, then start time (then id). */
 void upload_list_sort(struct upload_info *u, size_t count);
+/* Free the entries from..count-1 (their strings), keeping the array. */
+void upload_list_free_tail(struct upload_info *u, size_t from, size_t count);
 
 /*
  * All functions return 0, or -1 with *err filled (404 NoSuchUpload for an

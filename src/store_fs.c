@@ -965,6 +965,8 @@ static int fs_list_parts(void *state, const char *key, const char *upload_id,
 		if (fd < 0)
 			continue;     /* replaced meanwhile: the new one is listed or not */
 		if (part_read_header(fd, md5, &size) < 0) {
+			/* Not listed, so a resuming client sends it again; say why. */
+			log_error("fs store: %s/%s is corrupt", u.dir, de->d_name);
 			close(fd);
 			continue;
 		}
@@ -1037,15 +1039,22 @@ static int fs_list_uploads(void *state, const char *prefix, struct upload_info *
 		close(mfd);
 		key = m ? json_str(m, "key") : NULL;
 		created = m ? json_int(m, "created") : -1;
-		if (key == NULL || created < 0 || (uint64_t)(now - created) >= fs->ttl ||
+		/* (A clock behind the creator's, on a shared directory, is age 0.) */
+		if (key == NULL || created < 0 ||
+		    (now > created && (uint64_t)(now - created) >= fs->ttl) ||
 		    strncmp(key, prefix, plen) != 0) {
 			json_object_put(m);
 			continue;
 		}
-		if (n == LIST_UPLOADS_MAX) {
+		/*
+		 * Keep the first LIST_UPLOADS_MAX in the promised order, as S3
+		 * does, with at most twice that in memory: sort and cut when full.
+		 */
+		if (n == 2 * LIST_UPLOADS_MAX) {
+			upload_list_sort(list, n);
+			upload_list_free_tail(list, LIST_UPLOADS_MAX, n);
+			n = LIST_UPLOADS_MAX;
 			*truncated = true;
-			json_object_put(m);
-			break;
 		}
 		if (n == cap) {
 			struct upload_info *grown;
@@ -1068,6 +1077,11 @@ static int fs_list_uploads(void *state, const char *prefix, struct upload_info *
 	}
 	closedir(d);
 	upload_list_sort(list, n);
+	if (n > LIST_UPLOADS_MAX) {
+		upload_list_free_tail(list, LIST_UPLOADS_MAX, n);
+		n = LIST_UPLOADS_MAX;
+		*truncated = true;
+	}
 	*uploads = list;
 	*count = n;
 	return 0;

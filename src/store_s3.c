@@ -1056,7 +1056,8 @@ static int s3_list_uploads(void *st, const char *prefix, struct upload_info **up
 				     .params = { { "uploads", "" }, { "prefix", prefix },
 						 { "key-marker", key_marker },
 						 { "upload-id-marker", id_marker } },
-				     .nparams = key_marker[0] ? 4 : 2 };
+				     /* upload-id-marker only with a key marker, and never empty */
+				     .nparams = !key_marker[0] ? 2 : id_marker[0] ? 4 : 3 };
 		size_t before = set.count;
 		int rc;
 
