@@ -1,30 +1,39 @@
 #!/usr/bin/env python3
 """tests/blackbox/soak.py: load, scale-out, and the proof that r2mpu keeps no state.
 
-    soak.py [--store fs|moto|radosgw]
+    soak.py [--store fs|moto|radosgw] [--keep]
 
 Through real lighttpd with 8 r2mpu processes (R2MPU_PROCS=8):
-- warm-up, then each process's open descriptors and VmRSS are recorded;
+- warm-up: parts held half-sent until lighttpd has spawned all 8 processes
+  (it starts 4 and adds the rest under load), then a full mixed round (below);
+  each process's open descriptors and VmRSS are taken after it;
 - soak: 20 uploads at once, each with its 8 parts sent in parallel (160
-  parts in flight), every object read back and compared by SHA-256;
+  parts in flight), parts of 5-6 MiB; every object read back and compared by
+  SHA-256, length and ETag;
 - a mixed round, again 20 uploads at once: aborts while parts are in flight
   (then the key uploaded again), the same part number sent twice at once
-  (completed with the etag the client saw last; if the other one won the
-  race, complete must refuse it and accept the other), parts re-sent after
-  the fact (the stale etag refused), and plain uploads. Each object must be
-  exactly what was completed;
-- afterwards: the same processes, with the same descriptors, no RSS growth
-  beyond RSS_GROWTH_KIB, no sanitizer report in the server log, nothing left
-  in the store's tmp/, no upload left in progress.
+  (completed with the etag the client saw last; if the other write landed
+  last, complete must refuse it and take the other), parts re-sent after the
+  fact (the stale etag refused), plain uploads. Each object must be exactly
+  what was completed. Then, on the idle server, an abort while a part streams;
+- afterwards: the same processes, with the same descriptors, VmRSS within
+  RSS_GROWTH_KIB (skipped for an ASan build, whose LeakSanitizer reports at
+  exit are looked for instead), no sanitizer report and no error line in the
+  server log, nothing left in the fs store's tmp/ or uploads/, no multipart
+  upload left in progress in an S3 store (ListMultipartUploads, via curl).
 
 Stateless: three lighttpd instances, each with its own r2mpu processes, in
-front of one store (the S3 server; for fs, one shared directory). An upload
+front of one store (the S3 server; for fs, one directory they share). An upload
 is created through one, its parts go alternately through the other two, it
 is completed through the first, and it reads back byte-identical through
 each of the three. An abort through one is seen by the others.
 
-Prints `ok  name` or `FAIL name: detail` per check, and the time of each
-phase; exits 0 only when every check passed.
+moto has races of its own under this load (HTTP 500s that r2mpu passes on as
+502 StoreError or turns into 404 NoSuchUpload); they are tolerated only where
+they are known, and each one is matched against moto's own log.
+
+Prints `ok  name` or `FAIL name: detail` per check, `time ...` per phase;
+exits 0 only when every check passed. R2MPU_TEST_BIN runs another build.
 """
 
 import argparse
@@ -49,7 +58,18 @@ from clients import Lighttpd, S3Server, sanitizer_reports  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
-SANITIZED = bool(os.environ.get("R2MPU_TEST_BIN"))   # make asan points this at an ASan build
+
+
+def sanitized(binary):
+    """Is binary an ASan build (make asan points R2MPU_TEST_BIN at one)?"""
+    try:
+        with open(binary, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+SANITIZED = sanitized(BIN)
 
 MiB = 1024 * 1024
 UPLOADS = 20          # uploads at once
@@ -203,18 +223,54 @@ def rss_kib(pid):
     return 0
 
 
-EXPECTED_LOG = re.compile(r"^r2mpu: http://|\(server\.c\.\d+\) server (started|stopped)|"
-                          r"idle-timeout reached, terminating child")
+LIGHTTPD_START = re.compile(r"\(server\.c\.\d+\) server started")
+LIGHTTPD_STOP = re.compile(r"\(server\.c\.\d+\) server stopped")
+# the S3 store's detail of an InvalidPart it answered (a stale etag or the
+# losing twin, sent on purpose)
+S3_INVALID_PART = re.compile(r"^r2mpu\[\d+\]: s3 store: complete: part \d+ listed with etag "
+                             r"[0-9a-f]+; the store has [0-9a-f]+$")
 
 
-def unexpected_log_lines(log):
-    """Lines of a lighttpd log (with r2mpu's stderr) other than start, stop and
-    idle processes ended: r2mpu logs only 5xx details, lighttpd its backends' trouble."""
+STORE_500 = re.compile(r"^r2mpu\[\d+\]: s3 store: unexpected answer HTTP 500 \(no error document\): $")
+STORE_ERROR_502 = re.compile(r"^r2mpu\[\d+\]: 502 StoreError: Bad Gateway: the store failed the request$")
+# Requests moto 5 fails with HTTP 500 through races of its own: a second UploadPart
+# of one part number, or an abort, closes the data of an UploadPart still
+# computing its ETag ("ValueError: read of closed file"); a part whose upload
+# was aborted while it streamed ("KeyError: <uploadId>"); an abort racing the
+# parts of its upload.
+MOTO_RACES = re.compile(r"^(PUT \S+/(\d+-same_part_twice\.bin|\d+-abort_in_flight\.bin|abort-mid-part)"
+                        r"\?partNumber=|DELETE \S+/(\d+-abort_in_flight\.bin)\?uploadId=)")
+
+
+def moto_500s(sandbox, prefix):
+    """The requests under prefix that moto answered with HTTP 500, from its log."""
+    try:
+        text = open(os.path.join(sandbox, "moto", "moto.log"), errors="replace").read()
+    except FileNotFoundError:
+        return []
+    found = re.findall(r'"((?:PUT|POST|GET|HEAD|DELETE) \S+) HTTP/1\.1" 500 ', text)
+    return [r for r in found if "/%s/" % prefix in r]
+
+
+def unexpected_log_lines(log, store_500s=0, store_error_502s=0):
+    """Lines of a lighttpd log (with r2mpu's stderr) from lighttpd's start
+    (serve.sh's banner comes before it) to its stop: r2mpu logs 5xx details,
+    lighttpd its backends' trouble (a crash is "child signalled", "child
+    exited"). store_500s, store_error_502s: how many of r2mpu's lines about a
+    store's HTTP 500, and about a 502 StoreError it answered, are explained
+    (moto's races); when the counts are exactly those, they are not reported."""
     try:
         text = open(log, errors="replace").read()
     except FileNotFoundError:
         return []
-    return [line for line in text.splitlines() if line.strip() and not EXPECTED_LOG.search(line)]
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if LIGHTTPD_START.search(line)), -1)
+    odd = [line for line in lines[start + 1:] if line.strip() and
+           not LIGHTTPD_STOP.search(line) and not S3_INVALID_PART.search(line)]
+    for pattern, explained in ((STORE_500, store_500s), (STORE_ERROR_502, store_error_502s)):
+        if len([line for line in odd if pattern.search(line)]) == explained:
+            odd = [line for line in odd if not pattern.search(line)]
+    return odd
 
 
 # ---- what the store holds ---------------------------------------------------------------
@@ -229,7 +285,7 @@ def fs_leftovers(root):
 
 def s3_uploads_in_progress(s3, prefix):
     """Keys under prefix with a multipart upload in progress (ListMultipartUploads, via curl)."""
-    url = "%s/%s?uploads" % (s3["R2MPU_S3_ENDPOINT"], s3["R2MPU_S3_BUCKET"])
+    url = "%s/%s?uploads=" % (s3["R2MPU_S3_ENDPOINT"], s3["R2MPU_S3_BUCKET"])
     p = subprocess.run(["curl", "-sS", "--fail-with-body",
                         "--aws-sigv4", "aws:amz:%s:s3" % s3["R2MPU_S3_REGION"],
                         "--user", "%s:%s" % (s3["R2MPU_S3_ACCESS_KEY_ID"],
@@ -309,13 +365,44 @@ def soak_round(c, prefix, seed0, nuploads=UPLOADS, nparts=PARTS):
 
 
 class Stats:
-    def __init__(self):
+    def __init__(self, store):
+        self.store = store
         self.lock = threading.Lock()
         self.counts = {}
 
     def add(self, what):
         with self.lock:
             self.counts[what] = self.counts.get(what, 0) + 1
+
+
+class HeldPut:
+    """A PUT that sends its headers and half its body, then waits to be let go."""
+
+    def __init__(self, c, target, body):
+        self.conn = http.client.HTTPConnection(c.host, c.port, timeout=120)
+        self.conn.putrequest("PUT", target, skip_accept_encoding=True)
+        self.conn.putheader("Content-Length", str(len(body)))
+        self.conn.endheaders()
+        self.body = body
+        self.conn.send(body[:len(body) // 2])
+
+    def release(self):
+        """Send the rest of the body."""
+        self.conn.send(self.body[len(self.body) // 2:])
+
+    def answer(self):
+        """The answer, as a clients.Response."""
+        from clients import Response
+        try:
+            r = self.conn.getresponse()
+            data = r.read()
+            return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+        finally:
+            self.conn.close()
+
+    def finish(self):
+        self.release()
+        return self.answer()
 
 
 def abort_in_flight(c, key, seed, gate, stats):
@@ -328,14 +415,20 @@ def abort_in_flight(c, key, seed, gate, stats):
     with concurrent.futures.ThreadPoolExecutor(PARTS) as ex:
         futures = [ex.submit(c.request, "PUT", cases.part_target(key, uid, i + 1), body=b)
                    for i, b in enumerate(chunks)]
-        # Abort once two parts are in: the other six are in flight or queued.
+        # Abort once two parts are in: the others are in flight or queued.
         done = 0
         for f in concurrent.futures.as_completed(futures):
             done += 1
             if done == 2:
                 break
-        cases.expect(cases.abort(c, key, uid), 204)
+        aborted = cases.abort(c, key, uid)
         answers = [f.result() for f in futures]
+    if stats.store == "moto" and aborted.status == 502 and aborted.header("x-r2mpu-error") == "StoreError":
+        # moto 5 may fail an abort that races an UploadPart with HTTP 500
+        # (its race; r2mpu passes it on as 502 StoreError). A client retries.
+        stats.add("abort: moto failed it with HTTP 500 (moto's race), retried")
+        aborted = cases.abort(c, key, uid)
+    cases.expect(aborted, 204)
     for r in answers:
         assert r.status == 200 or (r.status == 404 and r.header("x-r2mpu-error") == "NoSuchUpload"), r
         stats.add("part answered %d around the abort" % r.status)
@@ -361,11 +454,24 @@ def same_part_twice(c, key, seed, gate, stats):
     chunks = [chunk(seed, i + 1, s) for i, s in enumerate(sizes)]
     d = random.Random(seed).randint(1, PARTS - 1)          # a full-size part
     rival = chunk(seed + 60000, d, sizes[d - 1])
-    order = []
+    order, failed = [], []
     lock = threading.Lock()
 
     def send(n, body):
-        j = cases.put_part(c, key, uid, n, body)
+        if n == d and stats.store == "moto":
+            r = c.request("PUT", cases.part_target(key, uid, n), body=body)
+            if r.status == 502 and r.header("x-r2mpu-error") == "StoreError":
+                # moto 5 closes the first UploadPart's data when a second one of
+                # the same part number lands, while the first still computes
+                # its ETag ("ValueError: read of closed file"): HTTP 500, which
+                # r2mpu passes on as 502 StoreError. The second one is stored.
+                stats.add("twin part: moto failed one of the twins with HTTP 500 (moto's race)")
+                failed.append(body)
+                return None
+            j = cases.expect(r, 200).json()
+            assert j == {"partNumber": n, "etag": cases.md5(body)}, j
+        else:
+            j = cases.put_part(c, key, uid, n, body)
         if n == d:
             with lock:
                 order.append(body)
@@ -377,16 +483,22 @@ def same_part_twice(c, key, seed, gate, stats):
     jobs.insert(d, (d, rival))     # right beside its twin, so both go out together
     with concurrent.futures.ThreadPoolExecutor(len(jobs)) as ex:
         answers = list(ex.map(lambda nb: send(*nb), jobs))
-    parts = [j for j in answers if j["partNumber"] != d]
-    for body in (order[-1], order[0]):
+    parts = [j for j in answers if j is not None and j["partNumber"] != d]
+    # The etag answered last first, then the other; one moto failed, last.
+    for body in order[::-1] + failed:
         final = list(chunks)
         final[d - 1] = body
         listed = sorted(parts + [{"partNumber": d, "etag": cases.md5(body)}],
                         key=lambda p: p["partNumber"])
         r = cases.complete(c, key, uid, listed)
         if r.status == 200:
-            stats.add("twin part: the last answer's write won" if body is order[-1]
-                      else "twin part: the first answer's write won (seen by complete)")
+            if failed:
+                stats.add("twin part: moto failed one; the %s completed" % (
+                    "other" if body in order else "failed one (moto stored it anyway)"))
+            elif body is order[-1]:
+                stats.add("twin part: the last answer's write won")
+            else:
+                stats.add("twin part: the first answer's write won (seen by complete)")
             want = Expected(key, final)
             assert r.header("etag") == '"%s"' % want.etag, (r.header("etag"), want.etag)
             return want
@@ -425,14 +537,60 @@ def plain_and_empty_abort(c, key, seed, gate, stats):
     return want
 
 
-def mixed_round(c, prefix, seed0, nuploads=UPLOADS):
+def mixed_round(c, store, prefix, seed0, nuploads=UPLOADS):
     kinds = (abort_in_flight, same_part_twice, resent_after, plain_and_empty_abort)
-    gate, stats = Gate(nuploads), Stats()
+    gate, stats = Gate(nuploads), Stats(store)
     fns = [lambda i=i: kinds[i % len(kinds)](c, "%s/%02d-%s.bin" % (prefix, i, kinds[i % len(kinds)].__name__),
                                              seed0 + i, gate, stats)
            for i in range(nuploads)]
     got, failures = run_all(fns)
     return got, failures, stats
+
+
+def spawn_all(c, server, key):
+    """lighttpd starts min-procs (4) of the max-procs, and spawns one more, once
+    a second, while every process has more than one request (max-load-per-proc):
+    keep adding parts held half-sent, two at a time, until PROCS processes run.
+    Then let them all finish (each must be stored) and abort the upload."""
+    uid = cases.create(c, key)
+    held, bodies = [], []
+    # (well before lighttpd's 60 s server.max-read-idle drops a held request)
+    deadline = time.time() + 30
+    while len(r2mpu_pids(server)) < PROCS and time.time() < deadline and len(held) < 64:
+        for _ in range(2):
+            bodies.append(chunk(77, len(bodies) + 1, 256 * 1024))
+            held.append(HeldPut(c, cases.part_target(key, uid, len(bodies)), bodies[-1]))
+        time.sleep(0.4)
+    pids = r2mpu_pids(server)
+    # All bodies first: lighttpd may have queued a part behind a later one on
+    # the same process, so answers in order would wait on each other.
+    for h in held:
+        h.release()
+    answers = [h.answer() for h in held]
+    for n, (r, b) in enumerate(zip(answers, bodies), 1):
+        cases.expect(r, 200)
+        assert r.json() == {"partNumber": n, "etag": cases.md5(b)}, r
+    cases.expect(cases.abort(c, key, uid), 204)
+    return pids, len(held)
+
+
+def abort_while_part_streams(c, store, key):
+    """On an idle server: a part held half-sent (r2mpu is streaming it), the
+    upload aborted meanwhile, then the rest of the part sent. The file store
+    publishes a part only if its upload still exists: 404 NoSuchUpload. An S3
+    store may take a part that began before the abort (S3's rule): 200 or 404.
+    Either way the upload stays gone."""
+    uid = cases.create(c, key)
+    first = cases.put_part(c, key, uid, 1, chunk(88, 1, PART_MIN))
+    held = HeldPut(c, cases.part_target(key, uid, 2), chunk(88, 2, PART_MIN))
+    time.sleep(0.3)
+    cases.expect(cases.abort(c, key, uid), 204)
+    r = held.finish()
+    if store == "fs" or r.status != 200:
+        cases.expect(r, 404, code="NoSuchUpload")
+    cases.expect(cases.complete(c, key, uid, [first]), 404, code="NoSuchUpload")
+    cases.expect(cases.get(c, key), 404, code="NoSuchKey")
+    return r.status
 
 
 # ---- phase 1: the soak ----------------------------------------------------------------
@@ -443,23 +601,18 @@ def soak(store, settings, sandbox, s3, run_id):
     prefix = "soak-%s" % run_id
     server = Lighttpd(TOP, dict(settings, R2MPU_PROCS=str(PROCS)), log)
     with server as c:
-        # Warm-up. lighttpd starts min-procs (4) of the max-procs and spawns the
-        # rest under load, one at a time: load it until all 8 run, then a full
-        # mixed round, so every process has served every kind of request at
-        # full part size before its descriptors and RSS are taken.
+        # Warm-up: all 8 processes running, then a full mixed round, so every
+        # process has served every kind of request at full part size before
+        # its descriptors and RSS are taken.
         t0 = time.monotonic()
-        warm, failures, nbytes = [], [], 0
-        for n in range(6):
-            got, fails, size = soak_round(c, prefix + "/warm%d" % n, 1000 + 100 * n,
-                                          nuploads=PROCS)
-            warm, failures, nbytes = warm + got, failures + fails, nbytes + size
-            if len(wait_pids(server, PROCS, timeout=1)) == PROCS:
-                break
-        got, fails, _ = mixed_round(c, prefix + "/warm-mixed", 1900)
+        spawned, nheld = spawn_all(c, server, prefix + "/spawn")
+        timing("%d r2mpu processes spawned under %d parts held half-sent" % (len(spawned), nheld),
+               time.monotonic() - t0)
+        warm, failures = [], []
+        got, fails, warm_stats = mixed_round(c, store, prefix + "/warm-mixed", 1900)
         warm, failures = warm + got, failures + fails
         bad = read_back([c], warm)
-        timing("warm-up (%d rounds of %d uploads, then a mixed round of %d)" % (n + 1, PROCS, UPLOADS),
-               time.monotonic() - t0)
+        timing("warm-up (a mixed round of %d uploads)" % UPLOADS, time.monotonic() - t0)
         check("warm-up: every upload and read-back answered as expected",
               not failures and not bad, (failures + bad)[:3])
         pids = wait_pids(server, PROCS)
@@ -483,7 +636,7 @@ def soak(store, settings, sandbox, s3, run_id):
 
         # Round 2: aborts, twin parts, re-sent parts, plain uploads, at once.
         t0 = time.monotonic()
-        got, failures, stats = mixed_round(c, prefix + "/round2", 3000)
+        got, failures, stats = mixed_round(c, store, prefix + "/round2", 3000)
         t1 = time.monotonic()
         timing("mixed: %d uploads at once, with aborts and re-sent parts" % UPLOADS, t1 - t0)
         for what, n in sorted(stats.counts.items()):
@@ -494,15 +647,21 @@ def soak(store, settings, sandbox, s3, run_id):
         timing("mixed: read-back by SHA-256", time.monotonic() - t1, sum(o.size for o in got))
         check("mixed: each object is exactly what was completed", not bad and len(got) == UPLOADS,
               bad[:3])
+        try:
+            status = abort_while_part_streams(c, store, prefix + "/abort-mid-part")
+            print("info abort while a part streams: the part answered %d" % status)
+            check("abort while a part streams: the part is refused (fs) or taken, "
+                  "and the upload stays gone", True)
+        except Exception as e:
+            check("abort while a part streams: the part is refused (fs) or taken, "
+                  "and the upload stays gone", False, e)
 
         # No leak: the same processes, descriptors as they were, RSS bounded.
         time.sleep(0.3)
         after = r2mpu_pids(server)
-        # lighttpd ends a process beyond min-procs after 60 s idle, and says so.
-        text = open(log, errors="replace").read()
-        gone = [p for p in pids if p not in after and
-                not re.search(r"idle-timeout reached.* pid %d\b" % p, text)]
-        check("no r2mpu process died or was replaced", not gone,
+        # (lighttpd ends a process beyond min-procs after 60 s idle, silently;
+        # these are busy throughout. A crash is also in the log: checked below.)
+        check("no r2mpu process died or was replaced", after == pids,
               "%s -> %s" % (pids, after))
         fds = {p: (base[p][0], fd_count(p, settle=base[p][0])) for p in pids if p in after}
         grew = {p: v for p, v in fds.items() if v[1] != v[0]}
@@ -521,7 +680,19 @@ def soak(store, settings, sandbox, s3, run_id):
         nothing_in_progress("soak", store, root, s3, prefix)
     reports = sanitizer_reports(log)   # written as the processes exit
     check("soak: no sanitizer reports in the server log", not reports, "\n".join(reports[:20]))
-    odd = unexpected_log_lines(log)
+    # (each answer r2mpu gave as 502 StoreError for moto's HTTP 500, counted
+    # by the rounds as "... with HTTP 500 ...")
+    moto_502s = sum(n for st in (warm_stats, stats) for what, n in st.counts.items()
+                    if "with HTTP 500" in what)
+    raced, unexplained = [], []
+    if store == "moto":
+        raced = moto_500s(sandbox, prefix)
+        unexplained = [r for r in raced if not MOTO_RACES.search(r)]
+        check("soak: moto's HTTP 500s are all in its known races", not unexplained, unexplained[:5])
+        kinds = sorted(set(re.sub(r"^\d+-|\.bin$", "", r.split()[1].rsplit("/", 1)[1].split("?")[0])
+                           + " (" + r.split()[0] + ")" for r in raced if MOTO_RACES.search(r)))
+        print("info moto answered HTTP 500 to %d requests: %s" % (len(raced), ", ".join(kinds)))
+    odd = unexpected_log_lines(log, len(raced) - len(unexplained), moto_502s)
     check("soak: no error in the server log (r2mpu's or lighttpd's)", not odd, "\n".join(odd[:20]))
     return log
 
@@ -617,6 +788,8 @@ def main():
     ap.add_argument("--store", choices=("fs", "moto", "radosgw"), default="fs",
                     help="fs: a fresh directory (shared by the three servers of the stateless "
                          "proof); moto, radosgw: one S3 server started by tests/s3/")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the temporary directory (stores, server logs, the S3 server's log)")
     args = ap.parse_args()
     if not os.access(BIN, os.X_OK):
         print("soak: %s is not built (make)" % BIN)
@@ -662,7 +835,10 @@ def main():
         print("soak [%s]: %d passed, %d failed" % (args.store, RESULTS.count(True), failed))
         return 1 if failed else 0
     finally:
-        shutil.rmtree(sandbox, ignore_errors=True)
+        if args.keep:
+            print("soak: kept %s" % sandbox)
+        else:
+            shutil.rmtree(sandbox, ignore_errors=True)
 
 
 if __name__ == "__main__":
