@@ -204,6 +204,24 @@ def wait_pids(server, n, timeout=10):
     return r2mpu_pids(server)
 
 
+def wait_gone(pids, timeout=15):
+    """Wait for the processes to exit: a sanitizer writes its report (LeakSanitizer's
+    at exit) to the server log only then."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        alive = []
+        for p in pids:
+            try:
+                with open("/proc/%d/stat" % p) as f:
+                    if f.read().split()[2] != "Z":
+                        alive.append(p)
+            except OSError:
+                pass
+        if not alive:
+            return
+        time.sleep(0.1)
+
+
 def fd_count(pid, settle=None):
     """Open descriptors of pid. A client may have its answer before the
     process has closed that connection: with settle, wait up to 2 s for the
@@ -678,6 +696,8 @@ def soak(store, settings, sandbox, s3, run_id):
             check("no memory growth: each process's VmRSS within %d KiB of the warm-up's"
                   % RSS_GROWTH_KIB, not grew, "pid: (KiB after warm-up, after soak) %s" % grew)
         nothing_in_progress("soak", store, root, s3, prefix)
+        last = r2mpu_pids(server)
+    wait_gone(last)
     reports = sanitizer_reports(log)   # written as the processes exit
     check("soak: no sanitizer reports in the server log", not reports, "\n".join(reports[:20]))
     # (each answer r2mpu gave as 502 StoreError for moto's HTTP 500, counted
@@ -774,6 +794,8 @@ def stateless(store, settings, sandbox, s3, run_id):
             check("stateless: created via A, part via B, aborted via C: gone through all three",
                   False, e)
         nothing_in_progress("stateless", store, shared["R2MPU_FS_ROOT"], s3, prefix)
+        last = [p for s in servers for p in r2mpu_pids(s)]
+    wait_gone(last)
     timing("stateless: three web servers, one store", time.monotonic() - t0)
     reports = [line for log in logs for line in sanitizer_reports(log)]
     check("stateless: no sanitizer reports in the three server logs", not reports,
