@@ -304,11 +304,12 @@ def fs_leftovers(root):
 def s3_uploads_in_progress(s3, prefix):
     """Keys under prefix with a multipart upload in progress (ListMultipartUploads, via curl)."""
     url = "%s/%s?uploads=" % (s3["R2MPU_S3_ENDPOINT"], s3["R2MPU_S3_BUCKET"])
-    p = subprocess.run(["curl", "-sS", "--fail-with-body",
+    # The key goes in on stdin (curl -K -), not on a command line others can see.
+    p = subprocess.run(["curl", "-sS", "--fail-with-body", "-K", "-",
                         "--aws-sigv4", "aws:amz:%s:s3" % s3["R2MPU_S3_REGION"],
-                        "--user", "%s:%s" % (s3["R2MPU_S3_ACCESS_KEY_ID"],
-                                             s3["R2MPU_S3_SECRET_ACCESS_KEY"]),
                         "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", url],
+                       input='user = "%s:%s"\n' % (s3["R2MPU_S3_ACCESS_KEY_ID"],
+                                                   s3["R2MPU_S3_SECRET_ACCESS_KEY"]),
                        capture_output=True, text=True, timeout=60)
     if p.returncode != 0:
         raise AssertionError("ListMultipartUploads failed: %s %s" % (p.stderr, p.stdout[:500]))
