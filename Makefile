@@ -32,7 +32,7 @@ DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config valgrind l
             libxml2-dev libssl-dev check lighttpd apache2 libapache2-mod-fcgid nginx \
             curl python3 python3-requests chromium chromium-driver python3-selenium
 
-.PHONY: all deps run test unit unit-bins blackbox hostile access browser faults lifecycle seed s3 valgrind asan bench fuzz clean
+.PHONY: all deps run test unit unit-bins blackbox hostile access browser faults soak lifecycle seed s3 valgrind asan bench fuzz clean
 
 all: $(BIN)
 
@@ -74,7 +74,7 @@ run: deps
 
 test: deps
 	@$(MAKE) --no-print-directory all unit-bins
-	@$(MAKE) --no-print-directory unit blackbox hostile access browser faults lifecycle seed s3
+	@$(MAKE) --no-print-directory unit blackbox hostile access browser faults soak lifecycle seed s3
 
 unit-bins: $(UNIT_BINS)
 
@@ -106,6 +106,13 @@ browser: $(BIN)
 faults: $(BIN)
 	$(PYTHON) tests/blackbox/faults.py
 
+# Load and scale-out: 20 uploads x 8 parallel parts through lighttpd with 8
+# r2mpu processes, aborts and re-sent parts, no fd/RSS growth; one upload
+# through three web servers in front of one store.
+soak: $(BIN)
+	$(PYTHON) tests/blackbox/soak.py --store fs
+	$(PYTHON) tests/blackbox/soak.py --store moto
+
 lifecycle: $(BIN)
 	$(PYTHON) tests/blackbox/lifecycle.py
 
@@ -119,6 +126,7 @@ s3: $(BIN)
 	$(PYTHON) tests/blackbox/seed_client.py --store moto
 	$(PYTHON) tests/blackbox/run.py --mode cgi,lighttpd --store radosgw
 	$(PYTHON) tests/blackbox/seed_client.py --store radosgw
+	$(PYTHON) tests/blackbox/soak.py --store radosgw
 
 # Every CGI-mode case under valgrind memcheck: any error or leak fails.
 valgrind: deps $(BIN)
@@ -138,6 +146,7 @@ asan: deps
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/lifecycle.py
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/faults.py
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/hostile.py
+	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/soak.py --store fs
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/access.py --mode cgi,lighttpd
 
 # libFuzzer (clang) on the parsers of untrusted input, FUZZ_SECONDS each, from
