@@ -660,7 +660,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     # radosgw's OSD keeps objects in memory: room for a run's objects before
     # garbage collection frees them.
-    os.environ.setdefault("R2MPU_RGW_MEMSTORE_BYTES", str(4 * args.size_mib * MiB))
+    os.environ.setdefault("R2MPU_RGW_MEMSTORE_BYTES", str(6 * args.size_mib * MiB))
 
     started = time.monotonic()
 
