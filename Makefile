@@ -30,7 +30,7 @@ PYTHON   ?= /usr/bin/python3
 # Debian packages the build, `make run` and `make test` need.
 DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config valgrind libfcgi-dev libcurl4-openssl-dev libjson-c-dev \
             libxml2-dev libssl-dev check lighttpd apache2 libapache2-mod-fcgid nginx \
-            curl python3 python3-requests chromium chromium-driver python3-selenium
+            curl python3 python3-requests chromium chromium-driver python3-selenium gnuplot-nox
 
 .PHONY: all deps run test unit unit-bins blackbox hostile access browser faults soak lifecycle seed s3 valgrind asan bench fuzz clean
 
@@ -171,11 +171,10 @@ fuzz: deps
 			{ echo "fuzz_$$f found a crash: build-fuzz/"; exit 1; }; \
 	done
 
-# Throughput through r2mpu vs straight to the store, and r2mpu's peak RSS.
+# r2mpu behind lighttpd vs straight to the same store (fs, moto, radosgw):
+# throughput, latency p50/p99, r2mpu's peak RSS; CSV and a PNG chart in build/bench.
 bench: deps $(BIN)
-	tests/bench/part_rss.sh 1024
-	$(PYTHON) tests/bench/upload_bench.py --store moto
-	$(PYTHON) tests/bench/upload_bench.py --store radosgw
+	$(PYTHON) tests/bench/bench.py --stores fs,moto,radosgw --runs 3 --out build/bench
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz $(BIN)
