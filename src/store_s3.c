@@ -37,8 +37,23 @@ _Static_assert(MAX_HEADERS + 3 <= SIGV4_MAX_HEADERS, "the signer takes every hea
 			rc = curl_easy_setopt(s->curl, opt, val); \
 	} while (0)
 
+/*
+ * Uploads this process saw exist, so the parts after the first skip the
+ * ListParts round trip. A hint, never the truth: a part for an upload gone
+ * meanwhile still gets the store's NoSuchUpload.
+ */
+#define KNOWN_UPLOADS 16
+#define KNOWN_UPLOAD_TTL 60            /* seconds */
+
+struct known_upload {
+	char *key, *upload_id;         /* owned; NULL: a free slot */
+	time_t at;
+};
+
 struct s3_store {
 	CURL *curl;                    /* one handle per process: its connections are reused */
+	struct known_upload known[KNOWN_UPLOADS];
+	size_t known_next;             /* the slot to reuse next, round robin */
 	char endpoint[CONFIG_STRING_MAX];
 	char host[CONFIG_STRING_MAX];  /* the Host header: host[:port] of the endpoint */
 	char bucket[64];
@@ -663,6 +678,58 @@ static void gone_means_no_such_upload(struct s3_store *s, const char *key,
 		*err = check;
 }
 
+static struct known_upload *known_find(struct s3_store *s, const char *key, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < KNOWN_UPLOADS; i++)
+		if (s->known[i].key != NULL && strcmp(s->known[i].upload_id, id) == 0 &&
+		    strcmp(s->known[i].key, key) == 0)
+			return &s->known[i];
+	return NULL;
+}
+
+static void known_clear(struct known_upload *k)
+{
+	free(k->key);
+	free(k->upload_id);
+	k->key = k->upload_id = NULL;
+}
+
+static bool upload_known(struct s3_store *s, const char *key, const char *id)
+{
+	struct known_upload *k = known_find(s, key, id);
+
+	return k != NULL && time(NULL) - k->at < KNOWN_UPLOAD_TTL;
+}
+
+/* Out of memory only means the next part asks again. */
+static void upload_remember(struct s3_store *s, const char *key, const char *id)
+{
+	struct known_upload *k = known_find(s, key, id);
+
+	if (k == NULL) {
+		k = &s->known[s->known_next];
+		s->known_next = (s->known_next + 1) % KNOWN_UPLOADS;
+		known_clear(k);
+		k->key = strdup(key);
+		k->upload_id = strdup(id);
+		if (k->key == NULL || k->upload_id == NULL) {
+			known_clear(k);
+			return;
+		}
+	}
+	k->at = time(NULL);
+}
+
+static void upload_forget(struct s3_store *s, const char *key, const char *id)
+{
+	struct known_upload *k = known_find(s, key, id);
+
+	if (k != NULL)
+		known_clear(k);
+}
+
 static int s3_upload_part(void *st, const char *key, const char *upload_id, int part_number,
 			  struct byte_source *body, const unsigned char *content_md5,
 			  char etag[ETAG_MAX], struct r2err *err)
@@ -676,8 +743,11 @@ static int s3_upload_part(void *st, const char *key, const char *upload_id, int 
 	int rc = -1;
 
 	/* Refuse an unknown upload before reading a byte of the part. */
-	if (upload_exists(st, key, upload_id, err) < 0)
-		return -1;
+	if (!upload_known(st, key, upload_id)) {
+		if (upload_exists(st, key, upload_id, err) < 0)
+			return -1;
+		upload_remember(st, key, upload_id);
+	}
 	if (md5_init(&received) < 0)
 		return r2err_set(err, 500, "InternalError", "Out of memory");
 	snprintf(number, sizeof(number), "%d", part_number);
@@ -688,8 +758,12 @@ static int s3_upload_part(void *st, const char *key, const char *upload_id, int 
 		EVP_EncodeBlock((unsigned char *)md5_b64, content_md5, MD5_LEN);
 		add_header(&c, "content-md5", md5_b64);
 	}
-	if (s3_perform(st, &c, err) < 0)
+	if (s3_perform(st, &c, err) < 0) {
+		/* A store that refuses a gone upload mid-body may just hang up. */
+		if (err->status >= 500)
+			gone_means_no_such_upload(st, key, upload_id, err);
 		goto out;
+	}
 	if (c.status != 200) {
 		upload_error(&c, err);
 		if (err->status >= 500)
@@ -724,6 +798,8 @@ static int s3_upload_part(void *st, const char *key, const char *upload_id, int 
 	memcpy(etag, c.etag, ETAG_MAX);
 	rc = 0;
 out:
+	if (rc < 0 && err->status == 404)
+		upload_forget(st, key, upload_id);
 	md5_free(&received);
 	call_free(&c);
 	return rc;
@@ -744,6 +820,7 @@ static int s3_abort(void *st, const char *key, const char *upload_id, struct r2e
 	else
 		upload_error(&c, err);
 out:
+	upload_forget(st, key, upload_id);
 	call_free(&c);
 	return rc;
 }
@@ -930,6 +1007,7 @@ static int s3_complete(void *st, const char *key, const char *upload_id,
 	}
 	rc = etag[0] ? 0 : head_etag(st, key, etag, err);
 out:
+	upload_forget(st, key, upload_id);
 	call_free(&c);
 	free(xml);
 	return rc;
@@ -1107,9 +1185,12 @@ fail:
 static void s3_close(void *state)
 {
 	struct s3_store *s = state;
+	size_t i;
 
 	if (s == NULL)
 		return;
+	for (i = 0; i < KNOWN_UPLOADS; i++)
+		known_clear(&s->known[i]);
 	if (s->curl != NULL)
 		curl_easy_cleanup(s->curl);
 	OPENSSL_cleanse(s->secret_access_key, sizeof(s->secret_access_key));

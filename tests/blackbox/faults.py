@@ -501,7 +501,7 @@ def s3_get_faults(c, px, s3, label):
             try:
                 if hasattr(c, "port"):
                     status, headers, got, _ = raw_exchange(
-                        c.port, ("GET %s?action=get HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                        c.port, ("GET %s?action=get HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
                                  % cases.path(key)).encode(), timeout=TIMEOUT * 6 + 20)
                 else:
                     r = c.request("GET", cases.path(key) + "?action=get")
@@ -631,7 +631,7 @@ def moto_killed_mid_part(sandbox):
                     killed.append((pid, sent))
             t0 = time.monotonic()
             status, headers, answer, sent = raw_exchange(
-                c.port, ("PUT %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                c.port, ("PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                          "Content-Length: %d\r\n\r\n" % (part_target(key, uid, 1), len(body))
                          ).encode(), chunks_of(body), pause=0.02, on_sent=kill_at, timeout=60)
             took = time.monotonic() - t0

@@ -83,7 +83,7 @@ def slow_put(port, target, body, result):
     """PUT body in 256 KiB steps, slowly, so a signal lands mid-part; the raw answer goes in result."""
     import socket
     s = socket.create_connection(("127.0.0.1", port), timeout=30)
-    s.sendall(("PUT %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    s.sendall(("PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                "Content-Length: %d\r\n\r\n" % (target, len(body))).encode())
     for off in range(0, len(body), 256 * 1024):
         s.sendall(body[off:off + 256 * 1024])
