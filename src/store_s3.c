@@ -567,6 +567,58 @@ static void add_meta_headers(struct s3_call *c, const struct http_meta *meta)
 			add_header(c, lower[i], meta->value[i]);
 }
 
+static struct known_upload *known_find(struct s3_store *s, const char *key, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < KNOWN_UPLOADS; i++)
+		if (s->known[i].key != NULL && strcmp(s->known[i].upload_id, id) == 0 &&
+		    strcmp(s->known[i].key, key) == 0)
+			return &s->known[i];
+	return NULL;
+}
+
+static void known_clear(struct known_upload *k)
+{
+	free(k->key);
+	free(k->upload_id);
+	k->key = k->upload_id = NULL;
+}
+
+static bool upload_known(struct s3_store *s, const char *key, const char *id)
+{
+	struct known_upload *k = known_find(s, key, id);
+
+	return k != NULL && time(NULL) - k->at < KNOWN_UPLOAD_TTL;
+}
+
+/* Out of memory only means the next part asks again. */
+static void upload_remember(struct s3_store *s, const char *key, const char *id)
+{
+	struct known_upload *k = known_find(s, key, id);
+
+	if (k == NULL) {
+		k = &s->known[s->known_next];
+		s->known_next = (s->known_next + 1) % KNOWN_UPLOADS;
+		known_clear(k);
+		k->key = strdup(key);
+		k->upload_id = strdup(id);
+		if (k->key == NULL || k->upload_id == NULL) {
+			known_clear(k);
+			return;
+		}
+	}
+	k->at = time(NULL);
+}
+
+static void upload_forget(struct s3_store *s, const char *key, const char *id)
+{
+	struct known_upload *k = known_find(s, key, id);
+
+	if (k != NULL)
+		known_clear(k);
+}
+
 static int s3_create(void *st, const char *key, const struct http_meta *meta,
 		     char **upload_id, struct r2err *err)
 {
@@ -590,6 +642,8 @@ static int s3_create(void *st, const char *key, const struct http_meta *meta,
 	}
 	*upload_id = strdup(id);
 	rc = *upload_id ? 0 : r2err_set(err, 500, "InternalError", "Out of memory");
+	if (rc == 0)
+		upload_remember(st, key, id);    /* its parts may come to this process */
 out:
 	call_free(&c);
 	return rc;
@@ -676,58 +730,6 @@ static void gone_means_no_such_upload(struct s3_store *s, const char *key,
 
 	if (upload_exists(s, key, upload_id, &check) < 0 && check.status == 404)
 		*err = check;
-}
-
-static struct known_upload *known_find(struct s3_store *s, const char *key, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < KNOWN_UPLOADS; i++)
-		if (s->known[i].key != NULL && strcmp(s->known[i].upload_id, id) == 0 &&
-		    strcmp(s->known[i].key, key) == 0)
-			return &s->known[i];
-	return NULL;
-}
-
-static void known_clear(struct known_upload *k)
-{
-	free(k->key);
-	free(k->upload_id);
-	k->key = k->upload_id = NULL;
-}
-
-static bool upload_known(struct s3_store *s, const char *key, const char *id)
-{
-	struct known_upload *k = known_find(s, key, id);
-
-	return k != NULL && time(NULL) - k->at < KNOWN_UPLOAD_TTL;
-}
-
-/* Out of memory only means the next part asks again. */
-static void upload_remember(struct s3_store *s, const char *key, const char *id)
-{
-	struct known_upload *k = known_find(s, key, id);
-
-	if (k == NULL) {
-		k = &s->known[s->known_next];
-		s->known_next = (s->known_next + 1) % KNOWN_UPLOADS;
-		known_clear(k);
-		k->key = strdup(key);
-		k->upload_id = strdup(id);
-		if (k->key == NULL || k->upload_id == NULL) {
-			known_clear(k);
-			return;
-		}
-	}
-	k->at = time(NULL);
-}
-
-static void upload_forget(struct s3_store *s, const char *key, const char *id)
-{
-	struct known_upload *k = known_find(s, key, id);
-
-	if (k != NULL)
-		known_clear(k);
 }
 
 static int s3_upload_part(void *st, const char *key, const char *upload_id, int part_number,
