@@ -802,6 +802,16 @@ def stateless(store, settings, sandbox, s3, run_id):
     check("stateless: no sanitizer reports in the three server logs", not reports,
           "\n".join(reports[:20]))
     odd = [line for log in logs for line in unexpected_log_lines(log)]
+    # A process that has seen an upload does not ask the store again before
+    # its next part (src/store_s3.c, known uploads), so a part sent after the
+    # upload was completed or aborted elsewhere reaches the store: S3 answers
+    # 404 NoSuchUpload; moto answers 500 (a KeyError), which r2mpu logs before
+    # it asks ListParts and answers 404. Exactly those are explained.
+    if store == "moto":
+        parts_500 = [r for r in moto_500s(sandbox, prefix) if "?partNumber=" in r]
+        logged = [line for line in odd if STORE_500.search(line)]
+        if parts_500 and len(logged) == len(parts_500):
+            odd = [line for line in odd if not STORE_500.search(line)]
     check("stateless: no error in the three server logs", not odd, "\n".join(odd[:20]))
     return logs
 
