@@ -987,7 +987,8 @@ static int fs_list_parts(void *state, const char *key, const char *upload_id,
 		etag_from_md5(md5, list[n].etag);
 		n++;
 	}
-	qsort(list, n, sizeof(*list), by_part_number);
+	if (n > 1)      /* qsort(NULL, 0, ...) is undefined */
+		qsort(list, n, sizeof(*list), by_part_number);
 	*parts = list;
 	*count = n;
 	list = NULL;
