@@ -693,7 +693,8 @@ def part_resent_during_complete(c, env):
         other = data(5 * MiB, 999)
         done, resent = race(lambda: complete(c, key, uid, parts),
                             lambda: c.request("PUT", part_target(key, uid, 2), body=other))
-        body = get(c, key).body
+        now = get(c, key)
+        body = now.body
         if done.status == 200:
             # Either the object is exactly the listed parts, or the re-sent part
             # landed first and complete saw a changed etag: never a mixture.
@@ -703,6 +704,11 @@ def part_resent_during_complete(c, env):
                 assert resent.status == 404, resent
             else:
                 assert resent.status in (200, 404), resent
+        elif env.store == "moto" and done.status == 502:
+            # moto fails a complete racing an UploadPart of its own accord (HTTP
+            # 500, "read of closed file"): a store fault, and nothing torn.
+            assert now.status == 404 or body == b"".join(chunks), "torn object"
+            abort(c, key, uid)
         else:
             assert done.status == 400 and done.header("x-r2mpu-error") == "InvalidPart", done
             assert resent.status == 200
