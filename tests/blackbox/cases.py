@@ -711,7 +711,9 @@ def part_resent_during_complete(c, env):
             abort(c, key, uid)
         else:
             assert done.status == 400 and done.header("x-r2mpu-error") == "InvalidPart", done
-            assert resent.status == 200
+            # moto may fail the re-sent part too, racing its own complete (502).
+            assert resent.status == 200 or (env.store == "moto" and resent.status == 502), \
+                resent
             expect(abort(c, key, uid), 204)
 
 
