@@ -209,6 +209,23 @@ static json_object *json_time(time_t t)
 	return json_object_new_string(text);
 }
 
+/*
+ * The answer of a listing: an object, and an array of `count` for the
+ * caller to add to it where its members go. NULL when out of memory.
+ */
+static json_object *listing_new(size_t count, json_object **list)
+{
+	json_object *body = json_object_new_object();
+
+	*list = json_object_new_array_ext((int)count);
+	if (body == NULL || *list == NULL) {
+		json_object_put(body);
+		json_object_put(*list);
+		return NULL;
+	}
+	return body;
+}
+
 int handle_list_parts(struct handler_ctx *ctx, struct r2err *err)
 {
 	struct part_info *parts = NULL;
@@ -219,10 +236,8 @@ int handle_list_parts(struct handler_ctx *ctx, struct r2err *err)
 	if (ctx->store->ops->list_parts(ctx->store->state, ctx->req->key,
 					ctx->req->query.upload_id, &parts, &count, err) < 0)
 		return -1;
-	body = json_object_new_object();
-	list = json_object_new_array_ext((int)count);
-	if (body == NULL || list == NULL) {
-		json_object_put(list);
+	body = listing_new(count, &list);
+	if (body == NULL) {
 		oom(err);
 		goto out;
 	}
@@ -261,10 +276,8 @@ int handle_list_uploads(struct handler_ctx *ctx, struct r2err *err)
 	if (ctx->store->ops->list_uploads(ctx->store->state, ctx->req->key, &uploads, &count,
 					  &truncated, err) < 0)
 		return -1;
-	body = json_object_new_object();
-	list = json_object_new_array_ext((int)count);
-	if (body == NULL || list == NULL) {
-		json_object_put(list);
+	body = listing_new(count, &list);
+	if (body == NULL) {
 		oom(err);
 		goto out;
 	}
