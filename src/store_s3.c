@@ -807,23 +807,63 @@ out:
 	return rc;
 }
 
-static int s3_abort(void *st, const char *key, const char *upload_id, struct r2err *err)
+/* One AbortMultipartUpload: 0, or -1 with the store's answer in err. */
+static int abort_once(struct s3_store *s, const char *key, const char *upload_id,
+		      struct r2err *err)
 {
 	struct s3_call c = { .method = "DELETE", .key = key,
 			     .params = { { "uploadId", upload_id } }, .nparams = 1 };
 	int rc = -1;
 
-	if (!upload_id_plausible(upload_id))
-		return store_no_such_upload(err);
-	if (s3_perform(st, &c, err) < 0)
+	if (s3_perform(s, &c, err) < 0)
 		goto out;
 	if (c.status == 204 || c.status == 200)
 		rc = 0;
 	else
 		upload_error(&c, err);
 out:
-	upload_forget(st, key, upload_id);
 	call_free(&c);
+	return rc;
+}
+
+/* Wait time between looks at an upload whose abort met a store fault. */
+static const unsigned abort_settle_ms[] = { 50, 100, 200, 400, 800, 1600 };
+
+/*
+ * An abort that races a complete of the same upload meets a store fault:
+ * radosgw answers 500 "This multipart completion is already in progress",
+ * moto a 500 from its own race between the two. Neither is "the store is
+ * broken", and the client can act on what happened: so wait for the
+ * complete to settle (about 3 s at most), then say it. The upload gone is
+ * NoSuchUpload (404, as the file store answers when complete wins: it was
+ * completed, or aborted by this very request whose answer was lost); the
+ * upload still there is aborted again. Only a store that keeps failing
+ * keeps its error.
+ */
+static int s3_abort(void *st, const char *key, const char *upload_id, struct r2err *err)
+{
+	struct r2err check;
+	size_t i;
+	int rc;
+
+	if (!upload_id_plausible(upload_id))
+		return store_no_such_upload(err);
+	rc = abort_once(st, key, upload_id, err);
+	for (i = 0; rc < 0 && err->status >= 500 && i < sizeof(abort_settle_ms) / sizeof(abort_settle_ms[0]); i++) {
+		struct timespec pause = { 0, (long)abort_settle_ms[i] * 1000000L };
+
+		nanosleep(&pause, NULL);
+		if (upload_exists(st, key, upload_id, &check) < 0) {
+			if (check.status == 404) {
+				log_error("s3 store: abort of %s met a store fault; the upload is "
+					  "gone now (completed or aborted meanwhile)", upload_id);
+				*err = check;
+			}
+			break;      /* gone, or the store is failing: its answer stands */
+		}
+		rc = abort_once(st, key, upload_id, err);
+	}
+	upload_forget(st, key, upload_id);
 	return rc;
 }
 
