@@ -72,9 +72,11 @@ run: deps
 	PORT=$(PORT) R2MPU_FS_ROOT=$${R2MPU_FS_ROOT:-$(CURDIR)/data} \
 		R2MPU_OPEN_ACCESS=$${R2MPU_OPEN_ACCESS:-yes} tests/lighttpd/serve.sh
 
+# Each suite a stage: a line with its time and result, the failures summed up at the end.
+TEST_STAGES = unit blackbox hostile access browser faults soak lifecycle seed s3
 test: deps
 	@$(MAKE) --no-print-directory all unit-bins
-	@$(MAKE) --no-print-directory unit blackbox hostile access browser faults soak lifecycle seed s3
+	@MAKE="$(MAKE)" tests/ci/stages.sh $(TEST_STAGES)
 
 unit-bins: $(UNIT_BINS)
 

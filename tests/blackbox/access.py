@@ -30,7 +30,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cases  # noqa: E402
 from cases import MiB, complete, create, data, expect, md5, path, part_target  # noqa: E402
-from clients import Apache, CgiClient, Lighttpd, Nginx, S3Server, sanitizer_reports  # noqa: E402
+from clients import Apache, CgiClient, Lighttpd, Logs, Nginx, S3Server, sanitizer_reports  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
@@ -385,7 +385,7 @@ def run_mode(mode, store, s3, sandbox, valgrind=False):
     env.server = mode
     with contextlib.ExitStack() as stack:
         if mode == "cgi":
-            client = CgiClient(BIN, settings, VALGRIND if valgrind else ())
+            client = CgiClient(BIN, settings, VALGRIND if valgrind else (), logfile=log)
             client.name = mode
         elif mode == "lighttpd":
             client = stack.enter_context(Lighttpd(TOP, dict(settings, R2MPU_PROCS="4"), log))
@@ -396,6 +396,7 @@ def run_mode(mode, store, s3, sandbox, valgrind=False):
                                                 sandbox))
         failed = 0
         for fn in CASES:
+            Logs.mark()
             try:
                 fn(client, env)
                 print("ok   %s [%s]" % (fn.__name__, mode))
@@ -403,12 +404,11 @@ def run_mode(mode, store, s3, sandbox, valgrind=False):
                 failed += 1
                 print("FAIL %s [%s]" % (fn.__name__, mode))
                 traceback.print_exc()
+                Logs.dump()
     reports = sanitizer_reports(log)
     if reports:
         failed += 1
         print("FAIL sanitizer reports [%s]:\n%s" % (mode, "\n".join(reports)))
-    if failed and os.path.exists(log):
-        print(open(log, errors="replace").read()[-3000:])
     print("%s: %d passed, %d failed" % (mode, len(CASES) - min(failed, len(CASES)), failed))
     return failed
 

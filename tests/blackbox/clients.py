@@ -40,10 +40,13 @@ class CgiClient:
 
     name = "cgi"
 
-    def __init__(self, binary, env, wrapper=()):
+    def __init__(self, binary, env, wrapper=(), logfile=None):
         self.binary = binary
         self.env = dict(env)
         self.wrapper = list(wrapper)   # e.g. valgrind and its options
+        self.logfile = logfile         # each request's stderr is appended here
+        if logfile:
+            Logs.watch(logfile)
 
     def request(self, method, target, headers=None, body=None,
                 content_length=None, env=None):
@@ -75,6 +78,10 @@ class CgiClient:
         p = subprocess.run(self.wrapper + [self.binary], input=body or b"", env=e,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=600)
+        if self.logfile and p.stderr:
+            with open(self.logfile, "ab") as f:
+                f.write(b"[%s %s] " % (method.encode(), target.encode("latin-1", "replace")[:200]))
+                f.write(p.stderr if p.stderr.endswith(b"\n") else p.stderr + b"\n")
         if p.returncode != 0:
             raise AssertionError("r2mpu exited %d: %s" % (p.returncode, p.stderr))
         return self.parse(p.stdout)
@@ -144,6 +151,67 @@ class HttpClient:
         s.close()
 
 
+class Logs:
+    """The server and store logs of a test run, for the failing case's story.
+
+    Every web server, S3 server and CGI client a test starts registers its
+    log here. A runner calls mark() before a case; when the case fails,
+    dump() prints what each log gained since, so CI's output shows the
+    server's and the store's side of the failure, not just the assertion."""
+
+    offsets = {}   # path -> size at the last mark
+
+    @classmethod
+    def watch(cls, path):
+        cls.offsets.setdefault(path, cls._size(path))
+
+    @staticmethod
+    def _size(path):
+        try:
+            return os.path.getsize(path)
+        except OSError:
+            return 0
+
+    @classmethod
+    def mark(cls):
+        for path in cls.offsets:
+            cls.offsets[path] = cls._size(path)
+
+    @classmethod
+    def dump(cls, limit=6000):
+        for path, start in cls.offsets.items():
+            try:
+                with open(path, "rb") as f:
+                    f.seek(start)
+                    text = f.read().decode("utf-8", "replace")
+            except OSError:
+                continue
+            if not text.strip():
+                continue
+            cut = text[-limit:]
+            print("---- %s (%d bytes since the case began%s) ----" % (
+                path, len(text), ", the last %d" % limit if len(text) > limit else ""))
+            print(cut.rstrip("\n"))
+        print("---- end of logs ----", flush=True)
+        cls.mark()
+
+
+RESULTS = []   # every check()'s outcome, in order: a suite passes when all are true
+
+
+def check(name, ok, detail=""):
+    """One named assertion of a suite that goes on after a failure: prints
+    ok/FAIL (and, on a failure, the detail and the logs since the last check)."""
+    RESULTS.append(bool(ok))
+    print("%s %s%s" % ("ok  " if ok else "FAIL", name, (": " + str(detail)) if detail and not ok else ""),
+          flush=True)
+    if ok:
+        Logs.mark()
+    else:
+        Logs.dump()
+    return ok
+
+
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "Sanitizer CHECK failed")
 
@@ -197,6 +265,7 @@ class Lighttpd:
         # r2mpu's stderr is lighttpd's own (inherited), not lighttpd's error
         # log: send both to the one file, appending, so its lines are there too.
         self.stderr = open(self.logfile, "ab")
+        Logs.watch(self.logfile)
         self.proc = subprocess.Popen([os.path.join(self.top, "tests/lighttpd/serve.sh")],
                                      env=e, stderr=self.stderr)
         wait_for_port(self.port, self.proc)
@@ -235,6 +304,8 @@ class S3Server:
             raise S3Server.Unavailable(os.path.basename(self.script) + ": not installed here")
         if p.returncode != 0:
             raise RuntimeError("%s start failed (exit %d)" % (self.script, p.returncode))
+        for log in ("moto.log", "log/client.rgw.log", "log/rgw.out"):
+            Logs.watch(os.path.join(self.dir, log))
         settings = {}
         for line in open(os.path.join(self.dir, "env")):
             name, _, value = line.strip().partition("=")
@@ -344,6 +415,7 @@ Include %(top)s/apache-conf/r2mpu-%(variant)s.conf
                 "top": self.top, "home": home, "conf": conf_file, "fcgi": fcgi_port,
                 "variant": self.variant, "max_part": self.max_part()})
         self.stderr = open(self.logfile, "ab")
+        Logs.watch(self.logfile)
         if self.variant == "proxy-fcgi":
             env = dict(os.environ, R2MPU_CONFIG=conf_file, R2MPU_MOUNT="/r2mpu")
             self.procs.append(subprocess.Popen(
@@ -421,6 +493,7 @@ http {
 }
 """ % {"s": self.state, "log": self.logfile, "port": self.port})
         self.stderr = open(self.logfile, "ab")
+        Logs.watch(self.logfile)
         binary = os.environ.get("R2MPU_TEST_BIN") or os.path.join(self.top, "cgi-bin", "r2mpu.fcgi")
         env = dict(os.environ, R2MPU_MOUNT="/r2mpu")
         env.update({k: v for k, v in self.settings.items() if k.startswith("R2MPU_")})

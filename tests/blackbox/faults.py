@@ -43,7 +43,7 @@ import urllib.request
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clients import (CgiClient, Lighttpd, Response, S3Server, free_port,  # noqa: E402
+from clients import (RESULTS, CgiClient, Logs, check, Lighttpd, Response, S3Server, free_port,  # noqa: E402
                      sanitizer_reports, wait_for_port)
 import cases  # noqa: E402
 from cases import MiB, complete, create, data, expect, get, md5, part_target, put_part  # noqa: E402
@@ -56,15 +56,8 @@ BUILT = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.
 BIN = BUILT
 PROXY = os.path.join(TOP, "tests", "s3", "faulty_proxy.py")
 TIMEOUT = 2          # R2MPU_S3_TIMEOUT for the stalls, seconds
-RESULTS = []
 LOGS = []            # every file r2mpu's stderr went to: scanned for sanitizer reports
 BASE = {"R2MPU_OPEN_ACCESS": "yes"}
-
-
-def check(name, ok, detail=""):
-    RESULTS.append(ok)
-    print("%s %s%s" % ("ok  " if ok else "FAIL", name, (": " + detail) if detail and not ok else ""),
-          flush=True)
 
 
 def test(name, fn, *args):
@@ -116,6 +109,7 @@ def r2mpu_pids(server):
 def cgi_client(settings, log, name):
     """CGI mode, with r2mpu's stderr kept in `log` (sanitizer reports, log lines)."""
     LOGS.append(log)
+    Logs.watch(log)
     c = CgiClient(BIN, settings, ["/bin/sh", "-c", 'exec "$0" 2>>"%s"' % log])
     c.name = name
     return c

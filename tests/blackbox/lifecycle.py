@@ -18,18 +18,12 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clients import Lighttpd, Nginx, sanitizer_reports  # noqa: E402
+from clients import RESULTS, Lighttpd, check, Nginx, sanitizer_reports  # noqa: E402
 import cases  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
-RESULTS = []
 SANITIZED = bool(os.environ.get("R2MPU_TEST_BIN"))   # make asan
-
-
-def check(name, ok, detail=""):
-    RESULTS.append(ok)
-    print("%s %s%s" % ("ok  " if ok else "FAIL", name, (": " + detail) if detail and not ok else ""))
 
 
 def r2mpu_pids():

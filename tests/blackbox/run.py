@@ -18,7 +18,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cases as casebook  # noqa: E402
-from clients import Apache, CgiClient, Lighttpd, Nginx, S3Server, sanitizer_reports  # noqa: E402
+from clients import Apache, CgiClient, Lighttpd, Logs, Nginx, S3Server, sanitizer_reports  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # `make asan` points the tests at a sanitizer build.
@@ -49,6 +49,7 @@ def run_cases(client, env, only):
     for fn in casebook.CASES:
         if only and only not in fn.__name__:
             continue
+        Logs.mark()
         try:
             fn(client, env)
         except casebook.Skip as e:
@@ -59,6 +60,7 @@ def run_cases(client, env, only):
             failed += 1
             print("FAIL %s [%s]" % (fn.__name__, client.name))
             traceback.print_exc()
+            Logs.dump()
             continue
         passed += 1
         print("ok   %s [%s]" % (fn.__name__, client.name))
@@ -78,7 +80,7 @@ def run_setting(mode, store, settings, sandbox, valgrind, only):
             wrapper = ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
                        "--errors-for-leak-kinds=definite,indirect",
                        "--show-leak-kinds=definite,indirect", "--track-fds=no"]
-        client = CgiClient(BIN, settings, wrapper)
+        client = CgiClient(BIN, settings, wrapper, logfile=log)
         client.name = label + ("+valgrind" if valgrind else "")
         passed, failed, skipped = run_cases(client, env, only)
     elif mode == "lighttpd":
@@ -102,9 +104,6 @@ def run_setting(mode, store, settings, sandbox, valgrind, only):
     if left:
         failed += 1
         print("FAIL leftovers [%s]: %s" % (label, left))
-    if failed and os.path.exists(log):
-        print("---- server log ----")
-        print(open(log, errors="replace").read()[-5000:])
     print("%s: %d passed, %d failed, %d skipped" % (label, passed, failed, skipped))
     return passed, failed, skipped
 

@@ -54,7 +54,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cases  # noqa: E402
-from clients import Lighttpd, S3Server, sanitizer_reports  # noqa: E402
+from clients import RESULTS, Lighttpd, check, S3Server, sanitizer_reports  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
@@ -88,14 +88,6 @@ MAX_PART_SIZE = "8M"  # R2MPU_MAX_PART_SIZE: room above the largest part (6 MiB)
 # leaks are LeakSanitizer's job: run this with R2MPU_TEST_BIN at an ASan build.
 RSS_GROWTH_KIB = 512
 
-RESULTS = []
-
-
-def check(name, ok, detail=""):
-    RESULTS.append(bool(ok))
-    print("%s %s%s" % ("ok  " if ok else "FAIL", name, (": " + str(detail)) if detail and not ok else ""),
-          flush=True)
-    return ok
 
 
 def timing(what, seconds, nbytes=None):

@@ -26,7 +26,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blackbox"))
 from cases import MiB, data, md5, mp_etag  # noqa: E402
-from clients import HttpClient, free_port, sanitizer_reports, wait_for_port  # noqa: E402
+from clients import RESULTS, HttpClient, check, free_port, sanitizer_reports, wait_for_port  # noqa: E402
 
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
@@ -39,13 +39,6 @@ SECRET = "browser-test-secret-0123456789abcdef"
 TOKEN_UPLOADS = "tok-browser-uploads-5f0e1d2c"   # rw under uploads/
 TOKEN_ADMIN = "tok-browser-admin-9e8d7c6b5a"     # rwd on every key
 PART = 10 * MiB                                  # the page's part size
-RESULTS = []
-
-
-def check(name, ok, detail=""):
-    RESULTS.append(ok)
-    print("%s %s%s" % ("ok  " if ok else "FAIL", name, (": " + str(detail)) if not ok else ""))
-    return ok
 
 
 class Gateway:
