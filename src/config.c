@@ -50,6 +50,9 @@ static const struct config_key keys[] = {
 	  "s3 store: secret access key (never printed or logged)" },
 	{ "R2MPU_S3_CA_FILE", KEY_STRING, FIELD(s3_ca_file), "",
 	  "s3 store: CA bundle to verify the endpoint with (empty: the system's)" },
+	{ "R2MPU_S3_PROXY", KEY_STRING, FIELD(s3_proxy), "",
+	  "s3 store: proxy URL for the store's requests (empty: none; the environment's "
+	  "http_proxy and the like are never used)" },
 	{ "R2MPU_S3_CONNECT_TIMEOUT", KEY_DURATION, FIELD(s3_connect_timeout), "10",
 	  "s3 store: connecting to the store gives up after this (s/m/h/d)" },
 	{ "R2MPU_S3_TIMEOUT", KEY_DURATION, FIELD(s3_timeout), "60",
@@ -62,6 +65,19 @@ static const struct config_key keys[] = {
 	  "secret (32+ characters) for signed URLs; never printed or logged" },
 	{ "R2MPU_CORS_ORIGINS", KEY_STRING, FIELD(cors_origins), "",
 	  "web page origins allowed to call the gateway: https://a.example ... or *" },
+	{ "R2MPU_MIN_RATE", KEY_SIZE, FIELD(min_rate), "1K",
+	  "slowest body accepted, bytes/s both ways, after R2MPU_IO_TIMEOUT of grace; "
+	  "a slower part or GET is ended (0: no minimum)" },
+	{ "R2MPU_IO_TIMEOUT", KEY_DURATION, FIELD(io_timeout), "20",
+	  "a FastCGI connection or body silent this long is dropped (s/m/h/d)" },
+	{ "R2MPU_MAX_PENDING_UPLOADS", KEY_SIZE, FIELD(max_pending_uploads), "1000",
+	  "uploads in progress allowed under one credential's scope; more gets 429" },
+	{ "R2MPU_MAX_PARTS", KEY_SIZE, FIELD(max_parts), "10000",
+	  "highest part number accepted (1-10000, R2's limit)" },
+	{ "R2MPU_INLINE_TYPES", KEY_STRING, FIELD(inline_types), "",
+	  "content types a browser renders as documents (text/html, image/svg+xml...) "
+	  "served inline anyway: type/subtype ... (empty: none; all others "
+	  "are attachments)" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -310,6 +326,18 @@ static int validate(struct config *cfg, char *errbuf, size_t errlen)
 	}
 	if (cfg->max_part_size == 0 || cfg->max_part_size > R2_MAX_PART_SIZE) {
 		snprintf(errbuf, errlen, "R2MPU_MAX_PART_SIZE: must be from 1 byte to 5G");
+		return -1;
+	}
+	if (cfg->io_timeout == 0) {
+		snprintf(errbuf, errlen, "R2MPU_IO_TIMEOUT: must be at least 1 second");
+		return -1;
+	}
+	if (cfg->max_parts == 0 || cfg->max_parts > 10000) {
+		snprintf(errbuf, errlen, "R2MPU_MAX_PARTS: must be from 1 to 10000");
+		return -1;
+	}
+	if (cfg->max_pending_uploads == 0) {
+		snprintf(errbuf, errlen, "R2MPU_MAX_PENDING_UPLOADS: must be at least 1");
 		return -1;
 	}
 	if (cfg->upload_ttl == 0) {

@@ -30,6 +30,13 @@ struct config {
 	char tokens_file[CONFIG_STRING_MAX]; /* R2MPU_TOKENS_FILE */
 	char signing_secret[256];            /* R2MPU_SIGNING_SECRET: never printed */
 	char cors_origins[CONFIG_STRING_MAX];/* R2MPU_CORS_ORIGINS */
+	/* What one request may cost (a hostile client's slow body, a flood of uploads). */
+	uint64_t min_rate;                   /* R2MPU_MIN_RATE: bytes/s of a body, 0: off */
+	uint64_t io_timeout;                 /* R2MPU_IO_TIMEOUT: seconds of grace/silence */
+	uint64_t max_pending_uploads;        /* R2MPU_MAX_PENDING_UPLOADS: per scope */
+	uint64_t max_parts;                  /* R2MPU_MAX_PARTS: part numbers 1..this */
+	char inline_types[CONFIG_STRING_MAX];/* R2MPU_INLINE_TYPES: documents served inline */
+	char s3_proxy[CONFIG_STRING_MAX];    /* R2MPU_S3_PROXY: the store's proxy, or none */
 };
 
 /*

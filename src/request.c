@@ -64,6 +64,7 @@ int request_read(struct request *r, const struct config *cfg, struct r2err *err)
 	    env_copy("HTTP_IF_RANGE", false, &r->if_range) < 0 ||
 	    env_copy("HTTP_AUTHORIZATION", false, &r->authorization) < 0 ||
 	    env_copy("HTTP_HOST", true, &r->host) < 0 ||
+	    env_copy("REMOTE_ADDR", true, &r->remote_addr) < 0 ||
 	    env_copy("HTTP_CONTENT_MD5", true, &r->content_md5) < 0 ||
 	    env_copy("HTTP_ORIGIN", true, &r->origin) < 0 ||
 	    env_copy("HTTP_ACCESS_CONTROL_REQUEST_METHOD", true, &r->cors_request_method) < 0 ||
@@ -94,6 +95,7 @@ void request_free(struct request *r)
 	free(r->if_range);
 	free(r->authorization);
 	free(r->host);
+	free(r->remote_addr);
 	free(r->content_md5);
 	free(r->origin);
 	free(r->cors_request_method);
