@@ -328,8 +328,8 @@ static int validate(struct config *cfg, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "R2MPU_MAX_PART_SIZE: must be from 1 byte to 5G");
 		return -1;
 	}
-	if (cfg->io_timeout == 0) {
-		snprintf(errbuf, errlen, "R2MPU_IO_TIMEOUT: must be at least 1 second");
+	if (cfg->io_timeout == 0 || cfg->io_timeout > 3600) {
+		snprintf(errbuf, errlen, "R2MPU_IO_TIMEOUT: must be from 1 second to 1h");
 		return -1;
 	}
 	if (cfg->max_parts == 0 || cfg->max_parts > 10000) {

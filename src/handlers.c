@@ -82,7 +82,7 @@ int handle_upload_part(struct handler_ctx *ctx, struct r2err *err)
 	if (ctx->store->ops->upload_part(ctx->store->state, ctx->req->key,
 					 ctx->req->query.upload_id, ctx->part_number, &src,
 					 ctx->req->content_md5 != NULL ? md5 : NULL, etag, err) < 0)
-		return -1;
+		return request_body_error(err);
 	body = json_object_new_object();
 	if (body == NULL)
 		return oom(err);

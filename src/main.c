@@ -1,6 +1,4 @@
 /* main.c: the accept loop -- configuration once, then one request at a time, FastCGI or CGI */
-#include "fcgi_stdio.h"   /* first: FCGI_Accept and the per-request stdio */
-
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +7,7 @@
 
 #include "access.h"
 #include "config.h"
+#include "conn.h"
 #include "cors.h"
 #include "request.h"
 #include "response.h"
@@ -18,35 +17,11 @@
 #include "store.h"
 
 #define R2MPU_VERSION "0.1.0"
-#define DRAIN_MAX (64 * 1024 * 1024)   /* larger unread bodies are left to the server */
+#define DRAIN_MAX (64 * 1024 * 1024)   /* CGI: larger unread bodies are left to the server */
 
 static volatile sig_atomic_t stop_requested;
 /* The access rules, loaded once in main() before any request; read-only after. */
 static struct access access_rules;
-
-static void on_term(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-	FCGX_ShutdownPending();   /* makes a blocked accept give up */
-}
-
-/*
- * SIGTERM while idle must interrupt accept() (no SA_RESTART); while a
- * request is in flight it must not interrupt its reads and writes
- * (SA_RESTART), so the request finishes and the loop then ends.
- */
-static void set_term_handler(bool restart)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sa.sa_flags = restart ? SA_RESTART : 0;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-}
 
 static const char *process_getenv(const char *name)
 {
@@ -92,7 +67,7 @@ static void serve_one(const struct config *cfg, struct store *store)
 	struct request req;
 	struct response res;
 	struct r2err err;
-	const char *method = getenv("REQUEST_METHOD");
+	const char *method = conn_param("REQUEST_METHOD");
 	int rc;
 
 	response_init(&res, method != NULL && strcmp(method, "HEAD") == 0);
@@ -103,13 +78,9 @@ static void serve_one(const struct config *cfg, struct store *store)
 		send_error(&res, &err);
 	else
 		route_request(cfg, &access_rules, store, &req, &res);
-	/*
-	 * A body left unread (an error answered before it) is read now, after
-	 * the answer has gone out: mod_cgid writes the whole body to a CGI and
-	 * breaks the answer when the CGI exits without reading it.
-	 */
+	/* The answer goes out before the connection decides what to do with an unread body. */
 	response_flush(&res);
-	request_drain_body(&req, DRAIN_MAX);
+	conn_finish(request_body_unread(&req), DRAIN_MAX);
 	request_free(&req);
 }
 
@@ -120,24 +91,22 @@ static void serve_one(const struct config *cfg, struct store *store)
  */
 static int serve(const struct config *cfg)
 {
+	struct conn_limits limits = { .min_rate = cfg->min_rate,
+				      .io_timeout = (unsigned)cfg->io_timeout };
 	struct store store;
 	char errbuf[512];
 
+	if (conn_init(&limits) < 0) {
+		log_error("cannot set up the FastCGI connection");
+		return 1;
+	}
 	if (store_open(cfg, &store, errbuf, sizeof(errbuf)) < 0) {
 		log_error("configuration error: %s", errbuf);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);   /* a gone client is a write error, not a death */
-	for (;;) {
-		set_term_handler(false);
-		if (stop_requested || FCGI_Accept() < 0)
-			break;
-		set_term_handler(true);
+	while (conn_accept(&stop_requested) == 0)
 		serve_one(cfg, &store);
-		FCGI_Finish();
-		if (stop_requested)
-			break;
-	}
 	store_close(&store);
 	return 0;
 }
@@ -189,7 +158,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	/* The process environment is read now: FCGI_Accept replaces environ. */
+	/* The process environment; a request's parameters never reach it (conn.c). */
 	if (config_load(&cfg, process_getenv, errbuf, sizeof(errbuf)) < 0) {
 		log_error("configuration error: %s", errbuf);
 		return 1;

@@ -1,10 +1,10 @@
 /* request.c: the request as data -- method, key, query, length and headers, copied from the environment */
-#include "fcgi_stdio.h"   /* first: it redefines stdio so stdin is the request's body */
-
 #include "request.h"
 
+#include "conn.h"
 #include "http.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +35,7 @@ static enum method method_from_name(const char *m)
 /* *out = a copy of the variable, or NULL when unset (or, for meta, empty); -1 when out of memory. */
 static int env_copy(const char *name, bool skip_empty, char **out)
 {
-	const char *v = getenv(name);
+	const char *v = conn_param(name);
 
 	*out = NULL;
 	if (v == NULL || (skip_empty && v[0] == '\0'))
@@ -46,16 +46,16 @@ static int env_copy(const char *name, bool skip_empty, char **out)
 
 int request_read(struct request *r, const struct config *cfg, struct r2err *err)
 {
-	const char *method = getenv("REQUEST_METHOD");
-	const char *cl = getenv("CONTENT_LENGTH");
+	const char *method = conn_param("REQUEST_METHOD");
+	const char *cl = conn_param("CONTENT_LENGTH");
 	int i;
 
 	memset(r, 0, sizeof(*r));
 	r->content_length = CONTENT_LENGTH_ABSENT;
 	r->method = method_from_name(method);
 	snprintf(r->method_name, sizeof(r->method_name), "%s", method ? method : "");
-	if (key_from_request(getenv("REQUEST_URI"), getenv("SCRIPT_NAME"),
-			     getenv("PATH_INFO"), cfg->mount, &r->key, &r->key_len,
+	if (key_from_request(conn_param("REQUEST_URI"), conn_param("SCRIPT_NAME"),
+			     conn_param("PATH_INFO"), cfg->mount, &r->key, &r->key_len,
 			     &r->key_err) < 0)
 		r->key = NULL;
 	if (env_copy("HTTP_RANGE", false, &r->range) < 0 ||
@@ -74,7 +74,7 @@ int request_read(struct request *r, const struct config *cfg, struct r2err *err)
 	for (i = 0; i < META_NFIELDS; i++)
 		if (env_copy(meta_env[i], true, &r->meta.value[i]) < 0)
 			return r2err_set(err, 500, "InternalError", "Out of memory");
-	if (query_parse(getenv("QUERY_STRING"), &r->query, err) < 0)
+	if (query_parse(conn_param("QUERY_STRING"), &r->query, err) < 0)
 		return -1;
 	/* "" is what some servers pass for a body without a length (chunked). */
 	if (cl != NULL && cl[0] != '\0' && content_length_parse(cl, &r->content_length) < 0)
@@ -104,39 +104,43 @@ void request_free(struct request *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static ssize_t read_stdin(void *ctx, char *buf, size_t len)
+static ssize_t read_body(void *ctx, char *buf, size_t len)
 {
 	struct request *r = ctx;
-	size_t n;
+	ssize_t n;
 
 	if ((uint64_t)r->content_length - r->body_read < len)
 		len = (size_t)((uint64_t)r->content_length - r->body_read);
 	if (len == 0)
 		return 0;
-	n = fread(buf, 1, len, stdin);
+	n = conn_read(buf, len);
 	if (n == 0)
-		return ferror(stdin) ? -1 : 0;
-	r->body_read += n;
-	return (ssize_t)n;
+		r->body_ended = true;
+	if (n > 0)
+		r->body_read += (uint64_t)n;
+	return n;
 }
 
-void request_drain_body(struct request *r, uint64_t max)
+int request_body_error(struct r2err *err)
 {
-	char buf[16 * 1024];
-	uint64_t start = r->body_read;
+	if (conn_too_slow())
+		return r2err_set(err, 408, "RequestTimeout", "RequestTimeout: the body came slower "
+				 "than the gateway's minimum rate (R2MPU_MIN_RATE, after "
+				 "R2MPU_IO_TIMEOUT); nothing was stored");
+	return -1;
+}
 
-	if (r->content_length == 0 ||
-	    (r->content_length > 0 && (uint64_t)r->content_length - r->body_read > max))
-		return;
-	/* Without a length (chunked), read to the end, but never more than max. */
-	while (r->body_read - start < max && read_stdin(r, buf, sizeof(buf)) > 0)
-		;
+bool request_body_unread(const struct request *r)
+{
+	if (r->content_length == CONTENT_LENGTH_ABSENT)
+		return !r->body_ended;
+	return r->body_read < (uint64_t)r->content_length;
 }
 
 struct byte_source request_body_source(struct request *r)
 {
 	struct byte_source src = {
-		.read = read_stdin,
+		.read = read_body,
 		.ctx = r,
 		.length = r->content_length > 0 ? (uint64_t)r->content_length : 0,
 	};
@@ -154,11 +158,12 @@ int request_read_body(struct request *r, char **buf, size_t *len, struct r2err *
 	if (b == NULL)
 		return r2err_set(err, 500, "InternalError", "Out of memory");
 	while (got < want) {
-		ssize_t n = read_stdin(r, b + got, want - got);
+		ssize_t n = read_body(r, b + got, want - got);
 
 		if (n <= 0) {
 			free(b);
-			return r2err_set(err, 400, "IncompleteBody", "Missing or incomplete body");
+			r2err_set(err, 400, "IncompleteBody", "Missing or incomplete body");
+			return request_body_error(err);
 		}
 		got += (size_t)n;
 	}

@@ -18,8 +18,8 @@ enum method {
 #define CONTENT_LENGTH_ABSENT (-1)
 
 /*
- * Everything is copied out of the environment, which libfcgi replaces at
- * the next accept. All pointers are owned by the request (request_free).
+ * Everything is copied out of the parameters, which libfcgi frees at the
+ * request's end. All pointers are owned by the request (request_free).
  */
 struct request {
 	enum method method;
@@ -38,27 +38,29 @@ struct request {
 	char *cors_request_method;   /* and -Headers; each may be NULL */
 	char *cors_request_headers;
 	struct http_meta meta;       /* Content-Type etc. as sent */
-	uint64_t body_read;          /* bytes read from stdin so far */
+	uint64_t body_read;          /* bytes of the body read so far */
+	bool body_ended;             /* the connection said the body ended */
 };
 
 /*
- * Read the current request from the environment (after FCGI_Accept).
+ * Read the current request's parameters (after conn_accept()).
  * -1 with *err for what makes the request unusable before routing:
  * a malformed query string or CONTENT_LENGTH. *r is always safe to free.
  */
 int request_read(struct request *r, const struct config *cfg, struct r2err *err);
 void request_free(struct request *r);
 
-/*
- * Read and drop what is left of the body, when that is at most `max` bytes
- * (without a Content-Length: up to `max` bytes, or the end).
- * A CGI that exits with its input unread makes Apache's mod_cgid fail
- * writing it and break the answer.
- */
-void request_drain_body(struct request *r, uint64_t max);
+/* Some of the body was never read (an answer came before it). */
+bool request_body_unread(const struct request *r);
 
-/* The body as a byte_source of content_length bytes, reading stdin. */
+/* The body as a byte_source of content_length bytes, read from the connection (conn.h). */
 struct byte_source request_body_source(struct request *r);
+
+/*
+ * After reading the body failed (a store's IncompleteBody): when the cause
+ * was the client's pace (conn.h), *err becomes 408 RequestTimeout. Returns -1.
+ */
+int request_body_error(struct r2err *err);
 
 /*
  * Read the whole body (content_length bytes, at most `max`) into a new

@@ -1,11 +1,11 @@
 /* response.c: the only writer of answers -- status, headers (CR/LF-safe), body, errors */
-#include "fcgi_stdio.h"   /* first: stdout is the request's output stream */
-
 #include "response.h"
 
 #include <stdarg.h>
-#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "conn.h"
 
 #include <json-c/json.h>
 
@@ -15,7 +15,7 @@ const char *status_reason(int status)
 		{ 200, "OK" }, { 204, "No Content" }, { 206, "Partial Content" },
 		{ 304, "Not Modified" }, { 400, "Bad Request" }, { 401, "Unauthorized" },
 		{ 403, "Forbidden" }, { 404, "Not Found" },
-		{ 405, "Method Not Allowed" }, { 411, "Length Required" },
+		{ 405, "Method Not Allowed" }, { 408, "Request Timeout" }, { 411, "Length Required" },
 		{ 412, "Precondition Failed" }, { 413, "Content Too Large" },
 		{ 416, "Range Not Satisfiable" }, { 500, "Internal Server Error" },
 		{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
@@ -81,10 +81,10 @@ static int out(struct response *res, const void *buf, size_t len)
 {
 	if (res->failed)
 		return -1;
-	/* FCGI_fwrite takes a non-const pointer but does not write through it. */
-	if (len > 0 && fwrite((void *)(uintptr_t)buf, 1, len, stdout) != len) {
+	if (conn_write(buf, len) < 0) {
 		res->failed = true;
-		log_error("response: client went away");
+		log_error(conn_too_slow() ? "response: the client reads slower than R2MPU_MIN_RATE; "
+			  "answer ended" : "response: client went away");
 		return -1;
 	}
 	return 0;
@@ -127,7 +127,7 @@ int response_write(struct response *res, const void *buf, size_t len)
 
 void response_flush(struct response *res)
 {
-	if (!res->failed && fflush(stdout) != 0)
+	if (!res->failed && conn_flush() != 0)
 		res->failed = true;
 }
 

@@ -61,6 +61,7 @@ struct s3_store {
 	char secret_access_key[128];
 	char region[64];
 	char ca_file[CONFIG_STRING_MAX];
+	char proxy[CONFIG_STRING_MAX]; /* "": none */
 	long connect_timeout, timeout;
 };
 
@@ -454,6 +455,13 @@ static int s3_perform(struct s3_store *s, struct s3_call *c, struct r2err *err)
 	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
 	if (s->ca_file[0] != '\0')
 		SETOPT(CURLOPT_CAINFO, s->ca_file);
+	/*
+	 * The proxy is r2mpu's setting or none ("" turns libcurl's reading of
+	 * http_proxy, ALL_PROXY and NO_PROXY from the environment off): the
+	 * store's signed requests never go where an environment variable says.
+	 */
+	SETOPT(CURLOPT_PROXY, s->proxy);
+	SETOPT(CURLOPT_NOPROXY, "");
 	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
 	SETOPT(CURLOPT_HEADERDATA, c);
 	SETOPT(CURLOPT_WRITEFUNCTION, on_body);
@@ -1277,6 +1285,7 @@ int store_s3_open(const struct config *cfg, struct store *out, char *errbuf, siz
 		 cfg->s3_secret_access_key);
 	snprintf(s->region, sizeof(s->region), "%s", cfg->s3_region);
 	snprintf(s->ca_file, sizeof(s->ca_file), "%s", cfg->s3_ca_file);
+	snprintf(s->proxy, sizeof(s->proxy), "%s", cfg->s3_proxy);
 	s->connect_timeout = (long)cfg->s3_connect_timeout;
 	s->timeout = (long)cfg->s3_timeout;
 	out->ops = &s3_ops;

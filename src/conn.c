@@ -1,0 +1,531 @@
+/* conn.c: the connection to the web server -- FastCGI or CGI, one request at a time, each held to a pace */
+#include "conn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <fcgiapp.h>
+
+#include "errors.h"
+
+/* libfcgi's stream buffers are 8 KiB: the pace is checked at least that often. */
+#define FCGI_CHUNK 8192
+#define CGI_OUT_MAX (16 * 1024)
+/*
+ * A refused request's unread body is read and dropped only where the web
+ * server needs that (server_needs_drain()), and only for this long: a
+ * client trickling its body costs a process no more.
+ */
+#define DRAIN_MS 1000
+#define DRAIN_GAP_MS 250
+/* After the parameters' deadline, wake libfcgi's own waits (its close) this often. */
+#define NUDGE_USEC 100000
+
+/* One direction of a request's body: the bytes moved, since when. */
+struct pace {
+	bool started;
+	struct timespec start;
+	uint64_t bytes;
+	int64_t limit_ms;            /* all of it within this, whatever the rate; 0: none */
+	int64_t idle_ms;             /* the longest wait for a byte; 0: io_timeout */
+};
+
+/*
+ * The process's one connection. FastCGI: r2mpu accepts the connection
+ * itself (so that its timeouts are set before libfcgi reads a byte) and
+ * hands it to libfcgi, which reads the request's records. libfcgi's
+ * FCGX_Request has no listening socket (-1): when it drops a connection
+ * (bad records, parameters too slow) it returns to us instead of
+ * accepting one without our timeouts. Parameters are never copied into
+ * environ, so nothing a request sends can become a process setting
+ * (libcurl reads http_proxy from there).
+ */
+static struct {
+	struct conn_limits lim;
+	bool cgi;
+	bool cgi_served;
+	FCGX_Request req;
+	struct pace in, out;
+	bool too_slow;
+	bool body_ended;             /* drain() read the body to its end */
+	size_t olen;                 /* CGI: answer bytes waiting in obuf */
+	char obuf[CGI_OUT_MAX];
+} conn;
+
+static volatile sig_atomic_t *stop_flag, term_seen;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	term_seen = 1;
+	if (stop_flag != NULL)
+		*stop_flag = 1;
+}
+
+
+static void on_alarm(int sig)
+{
+	(void)sig;     /* only to interrupt a wait: see read_params() */
+}
+
+/*
+ * SIGTERM and SIGINT are held back (blocked, so pending) for the life of
+ * the process, and let through only while it waits for a connection
+ * (ppoll() in wait_for_connection()): a request that has begun is always
+ * served -- a signal can neither break its reads and writes (SA_RESTART
+ * would not restart them on sockets with timeouts) nor come between
+ * accept() and the parameters -- and the wait after it ends the process.
+ */
+static void hold_term(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+static void install(int sig, void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;       /* no SA_RESTART: the wait it ends must fail */
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+static void alarm_arm(unsigned seconds)
+{
+	struct itimerval it = { .it_value = { .tv_sec = seconds },
+				.it_interval = { .tv_usec = NUDGE_USEC } };
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void alarm_disarm(void)
+{
+	struct itimerval off;
+
+	memset(&off, 0, sizeof(off));
+	setitimer(ITIMER_REAL, &off, NULL);
+}
+
+int conn_init(const struct conn_limits *limits)
+{
+	conn.lim = *limits;
+	if (conn.lim.io_timeout == 0)
+		conn.lim.io_timeout = 1;
+	/* Before libfcgi's initialisation, which takes SIGTERM only when nobody has. */
+	install(SIGTERM, on_term);
+	install(SIGINT, on_term);
+	install(SIGALRM, on_alarm);
+	hold_term();
+	conn.cgi = FCGX_IsCGI();
+	if (conn.cgi)
+		return 0;
+	/* Workers share the listening socket: one that lost the race for a connection polls again. */
+	if (fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK) < 0 ||
+	    FCGX_InitRequest(&conn.req, -1, 0) != 0)
+		return -1;
+	return 0;
+}
+
+bool conn_is_cgi(void)
+{
+	return conn.cgi;
+}
+
+/* ---- the pace -------------------------------------------------------------- */
+
+static int64_t now_ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * How long the next byte of this direction may still be waited for, in
+ * ms: never more than io_timeout, and never past the rate's deadline for
+ * it (io_timeout + bytes / min_rate after the first wait). <= 0: too slow.
+ */
+static int64_t pace_wait_ms(struct pace *p)
+{
+	int64_t idle = p->idle_ms > 0 ? p->idle_ms : (int64_t)conn.lim.io_timeout * 1000, left;
+
+	if (!p->started) {
+		clock_gettime(CLOCK_MONOTONIC, &p->start);
+		p->started = true;
+	}
+	left = idle;
+	if (conn.lim.min_rate > 0)
+		left = idle + (int64_t)(p->bytes * 1000 / conn.lim.min_rate) - now_ms_since(&p->start);
+	if (p->limit_ms > 0 && p->limit_ms - now_ms_since(&p->start) < left)
+		left = p->limit_ms - now_ms_since(&p->start);
+	return left < idle ? left : idle;
+}
+
+/*
+ * Wait until fd is ready for `events`, within the pace. With plenty of
+ * time left (a whole io_timeout), a FastCGI socket is not polled: its
+ * SO_RCVTIMEO/SO_SNDTIMEO bound the blocking call, and a fast transfer
+ * pays no extra system call.
+ */
+static int pace_wait(struct pace *p, int fd, short events, bool socket_bounded)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = events };
+		int64_t ms = pace_wait_ms(p);
+		int rc;
+
+		if (ms <= 0)
+			break;
+		if (socket_bounded && ms >= (int64_t)conn.lim.io_timeout * 1000)
+			return 0;
+		rc = poll(&pfd, 1, (int)ms);
+		if (rc > 0)
+			return 0;
+		if (rc < 0 && errno != EINTR)
+			return -1;
+		if (rc == 0)
+			break;
+	}
+	conn.too_slow = true;
+	return -1;
+}
+
+bool conn_too_slow(void)
+{
+	return conn.too_slow;
+}
+
+/* ---- FastCGI --------------------------------------------------------------- */
+
+/* A connection's own limits: each wait on it ends after io_timeout. */
+static void socket_limits(int fd)
+{
+	struct timeval tv = { .tv_sec = (time_t)conn.lim.io_timeout };
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* Records are written whole: no waiting for acknowledgements (libfcgi does the same). */
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* accept() errors that concern one connection, not the listening socket. */
+static bool accept_error_passes(int e)
+{
+	return e == EINTR || e == ECONNABORTED || e == EPROTO || e == ENETDOWN ||
+	       e == ENOPROTOOPT || e == EHOSTDOWN || e == ENONET || e == EHOSTUNREACH ||
+	       e == EOPNOTSUPP || e == ENETUNREACH || e == EAGAIN || e == EWOULDBLOCK;
+}
+
+/* The next connection on the listening socket (fd 0), or -1 to stop. */
+static int wait_for_connection(volatile sig_atomic_t *stop)
+{
+	sigset_t waiting;
+
+	sigprocmask(SIG_BLOCK, NULL, &waiting);
+	sigdelset(&waiting, SIGTERM);
+	sigdelset(&waiting, SIGINT);
+	for (;;) {
+		struct pollfd pfd = { .fd = 0, .events = POLLIN };
+		int fd;
+
+		if (*stop)
+			return -1;
+		if (ppoll(&pfd, 1, NULL, &waiting) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("poll of the FastCGI socket: %s", strerror(errno));
+			return -1;
+		}
+		fd = accept4(0, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if (accept_error_passes(errno))
+			continue;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			log_error("accept: %s; trying again in 1 s", strerror(errno));
+			sleep(1);
+			continue;
+		}
+		log_error("accept: %s", strerror(errno));
+		return -1;
+	}
+}
+
+static int fcgi_accept(volatile sig_atomic_t *stop)
+{
+	for (;;) {
+		int rc;
+
+		if (*stop)
+			return -1;
+		if (conn.req.ipcFd < 0) {
+			int fd = wait_for_connection(stop);
+
+			if (fd < 0)
+				return -1;
+			socket_limits(fd);
+			conn.req.ipcFd = fd;
+			/* Tells libfcgi's FCGX_Accept_r to use it rather than close it. */
+			conn.req.keepConnection = 1;
+		}
+		/* The parameters, whole, within io_timeout: a slow sender is dropped. */
+		alarm_arm(conn.lim.io_timeout);
+		rc = FCGX_Accept_r(&conn.req);
+		alarm_disarm();
+		if (rc == 0)
+			return 0;
+		/* libfcgi dropped that connection (closed, bad records, too slow). */
+		conn.req.ipcFd = -1;
+	}
+}
+
+static ssize_t fcgi_read(char *buf, size_t len)
+{
+	FCGX_Stream *in = conn.req.in;
+	size_t got = 0;
+
+	while (got < len) {
+		size_t avail = (size_t)(in->stop - in->rdNext);
+		int n;
+
+		if (avail == 0) {
+			/* One byte makes libfcgi read the next record; the rest is then buffered. */
+			if (pace_wait(&conn.in, conn.req.ipcFd, POLLIN, true) < 0)
+				break;
+			n = FCGX_GetStr(buf + got, 1, in);
+		} else {
+			n = FCGX_GetStr(buf + got, (int)(avail < len - got ? avail : len - got), in);
+		}
+		if (n <= 0) {
+			/* SO_RCVTIMEO's EAGAIN: the server sent nothing for io_timeout. */
+			int e = FCGX_GetError(in);
+
+			if (e == EAGAIN || e == EWOULDBLOCK)
+				conn.too_slow = true;
+			if (e != 0 && got == 0)
+				return -1;
+			break;
+		}
+		got += (size_t)n;
+		conn.in.bytes += (uint64_t)n;
+	}
+	return got > 0 ? (ssize_t)got : conn.too_slow ? -1 : 0;
+}
+
+static int fcgi_write(const char *buf, size_t len)
+{
+	FCGX_Stream *out = conn.req.out;
+
+	while (len > 0) {
+		size_t n = len < FCGI_CHUNK ? len : FCGI_CHUNK;
+
+		/* Only a full buffer writes to the socket: then the peer must keep pace. */
+		if ((size_t)(out->stop - out->wrNext) < n &&
+		    pace_wait(&conn.out, conn.req.ipcFd, POLLOUT, true) < 0)
+			return -1;
+		if (FCGX_PutStr(buf, (int)n, out) != (int)n) {
+			int e = FCGX_GetError(out);
+
+			if (e == EAGAIN || e == EWOULDBLOCK)
+				conn.too_slow = true;
+			return -1;
+		}
+		buf += n;
+		len -= n;
+		conn.out.bytes += n;
+	}
+	return 0;
+}
+
+/* ---- CGI ------------------------------------------------------------------- */
+
+static ssize_t cgi_read(char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n;
+
+		if (pace_wait(&conn.in, STDIN_FILENO, POLLIN, false) < 0)
+			break;
+		n = read(STDIN_FILENO, buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && got == 0)
+			return -1;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		conn.in.bytes += (uint64_t)n;
+	}
+	return got > 0 ? (ssize_t)got : conn.too_slow ? -1 : 0;
+}
+
+static int cgi_write_out(const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n;
+
+		if (pace_wait(&conn.out, STDOUT_FILENO, POLLOUT, false) < 0)
+			return -1;
+		n = write(STDOUT_FILENO, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+		conn.out.bytes += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int cgi_flush(void)
+{
+	size_t n = conn.olen;
+
+	conn.olen = 0;
+	return cgi_write_out(conn.obuf, n);
+}
+
+static int cgi_write(const char *buf, size_t len)
+{
+	if (conn.olen + len > sizeof(conn.obuf) && cgi_flush() < 0)
+		return -1;
+	if (len >= sizeof(conn.obuf))
+		return cgi_write_out(buf, len);
+	memcpy(conn.obuf + conn.olen, buf, len);
+	conn.olen += len;
+	return 0;
+}
+
+/* ---- the request ----------------------------------------------------------- */
+
+int conn_accept(volatile sig_atomic_t *stop)
+{
+	stop_flag = stop;
+	if (term_seen)
+		*stop = 1;
+	memset(&conn.in, 0, sizeof(conn.in));
+	memset(&conn.out, 0, sizeof(conn.out));
+	conn.too_slow = false;
+	if (!conn.cgi)
+		return fcgi_accept(stop);
+	if (conn.cgi_served)
+		return -1;
+	conn.cgi_served = true;
+	return 0;
+}
+
+const char *conn_param(const char *name)
+{
+	return conn.cgi ? getenv(name) : FCGX_GetParam(name, conn.req.envp);
+}
+
+ssize_t conn_read(char *buf, size_t len)
+{
+	if (len == 0)
+		return 0;
+	return conn.cgi ? cgi_read(buf, len) : fcgi_read(buf, len);
+}
+
+int conn_write(const void *buf, size_t len)
+{
+	if (len == 0)
+		return 0;
+	return conn.cgi ? cgi_write(buf, len) : fcgi_write(buf, len);
+}
+
+int conn_flush(void)
+{
+	if (conn.cgi)
+		return cgi_flush();
+	if (pace_wait(&conn.out, conn.req.ipcFd, POLLOUT, true) < 0)
+		return -1;
+	return FCGX_FFlush(conn.req.out);
+}
+
+/*
+ * Most servers lose the answer when the body cannot be written to r2mpu
+ * (tried: nginx 1.22 answers 502 "writev() failed (32: Broken pipe)
+ * while sending request to upstream"; mod_proxy_fcgi 503 "Error
+ * dispatching request"; mod_fcgid 500; mod_cgid breaks the answer).
+ * lighttpd alone reads the answer whatever happens to the body.
+ */
+static bool server_needs_drain(void)
+{
+	const char *software = conn_param("SERVER_SOFTWARE");
+
+	return conn.cgi || software == NULL || strncmp(software, "lighttpd", 8) != 0;
+}
+
+/*
+ * Read and drop the rest of the body: at most max bytes, within DRAIN_MS,
+ * and only while it keeps coming (no gap over DRAIN_GAP_MS): a body
+ * already on its way is taken at loopback speed, a trickle is not waited for.
+ */
+static void drain(uint64_t max)
+{
+	char buf[16 * 1024];
+	uint64_t dropped = 0;
+
+	memset(&conn.in, 0, sizeof(conn.in));
+	conn.in.limit_ms = DRAIN_MS;
+	conn.in.idle_ms = DRAIN_GAP_MS;
+	while (dropped < max) {
+		size_t want = max - dropped < sizeof(buf) ? (size_t)(max - dropped) : sizeof(buf);
+		ssize_t n = conn.cgi ? cgi_read(buf, want) : fcgi_read(buf, want);
+
+		if (n <= 0) {
+			if (n == 0)
+				conn.body_ended = true;
+			break;
+		}
+		dropped += (uint64_t)n;
+	}
+}
+
+void conn_finish(bool body_unread, uint64_t max_drain)
+{
+	conn.body_ended = false;
+	if (conn.cgi)
+		cgi_flush();
+	else
+		FCGX_FFlush(conn.req.out);
+	if (body_unread && server_needs_drain())
+		drain(max_drain);
+	if (conn.cgi)
+		return;
+	if (body_unread && !conn.body_ended && conn.req.ipcFd >= 0) {
+		/*
+		 * Never read the rest: close. libfcgi's close lingers reading
+		 * until its peer is quiet for 2 s, which a trickling client would
+		 * stretch forever; with the read side shut it sees the end at once.
+		 */
+		conn.req.keepConnection = 0;
+		shutdown(conn.req.ipcFd, SHUT_RD);
+	}
+	FCGX_Finish_r(&conn.req);
+}
