@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "http.h"
+#include "uri.h"
 
 /* The largest metadata create accepts must fit in an answer's headers. */
 _Static_assert(HTTP_META_MAX + 4096 <= RESPONSE_HEADERS_MAX, "metadata fits the headers");
@@ -25,15 +26,29 @@ int http_meta_validate(const struct http_meta *meta, struct r2err *err)
 
 	for (i = 0; i < META_NFIELDS; i++) {
 		const unsigned char *v = (const unsigned char *)meta->value[i];
+		size_t len, at, n;
+		uint32_t cp;
 
 		if (v == NULL)
 			continue;
-		total += strlen((const char *)v);
-		for (; *v != '\0'; v++)
-			if ((*v < 0x20 && *v != '\t') || *v == 0x7f)
+		len = strlen((const char *)v);
+		total += len;
+		/*
+		 * The values go back out to browsers and S3 stores: all of them,
+		 * and this check, must read a value alike. Invalid UTF-8 (overlong
+		 * or surrogate spellings, cut sequences) is where readers differ.
+		 */
+		for (at = 0; at < len; at += n) {
+			n = utf8_decode_one(v + at, len - at, &cp);
+			if (n == 0)
+				return r2err_set(err, 400, "InvalidArgument",
+						 "Header %s is not valid UTF-8",
+						 http_meta_header[i]);
+			if ((cp < 0x20 && cp != '\t') || cp == 0x7f)
 				return r2err_set(err, 400, "InvalidArgument",
 						 "Header %s contains a control character",
 						 http_meta_header[i]);
+		}
 	}
 	if (total > HTTP_META_MAX)
 		return r2err_set(err, 400, "MetadataTooLarge",
