@@ -99,9 +99,11 @@ access: $(BIN)
 	$(PYTHON) tests/blackbox/access.py --mode cgi,$(subst $(space),$(comma),$(SERVERS))
 	$(PYTHON) tests/blackbox/access.py --mode cgi,lighttpd --store moto
 
-# examples/upload.html in headless Chromium, from another origin than the gateway's.
+# examples/upload.html in headless Chromium, from another origin than the gateway's;
+# stored HTML and SVG opened from the gateway's origin run no script.
 browser: $(BIN)
 	$(PYTHON) tests/browser/upload_page.py
+	$(PYTHON) tests/browser/stored_html.py
 
 # The S3 server failing every way (tests/s3/faulty_proxy.py), killed mid-part;
 # clients gone mid-part; a full disk.

@@ -75,9 +75,11 @@ static const struct config_key keys[] = {
 	{ "R2MPU_MAX_PARTS", KEY_SIZE, FIELD(max_parts), "10000",
 	  "highest part number accepted (1-10000, R2's limit)" },
 	{ "R2MPU_INLINE_TYPES", KEY_STRING, FIELD(inline_types), "",
-	  "content types a browser renders as documents (text/html, image/svg+xml...) "
-	  "served inline anyway: type/subtype ... (empty: none; all others "
-	  "are attachments)" },
+	  "get: content types shown in the browser besides image/png, image/jpeg, "
+	  "image/gif, image/webp, image/avif, text/plain, audio/* and video/* (but no "
+	  "*/*+xml): type/subtype separated by spaces, matched exactly but for case and "
+	  "parameters (e.g. application/pdf). Any other type, or none, is sent as an "
+	  "attachment. All are sent with nosniff and a sandboxing CSP: no script runs" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "http.h"
+#include "uri.h"
 
 /* The largest metadata create accepts must fit in an answer's headers. */
 _Static_assert(HTTP_META_MAX + 4096 <= RESPONSE_HEADERS_MAX, "metadata fits the headers");
@@ -25,15 +26,29 @@ int http_meta_validate(const struct http_meta *meta, struct r2err *err)
 
 	for (i = 0; i < META_NFIELDS; i++) {
 		const unsigned char *v = (const unsigned char *)meta->value[i];
+		size_t len, at, n;
+		uint32_t cp;
 
 		if (v == NULL)
 			continue;
-		total += strlen((const char *)v);
-		for (; *v != '\0'; v++)
-			if ((*v < 0x20 && *v != '\t') || *v == 0x7f)
+		len = strlen((const char *)v);
+		total += len;
+		/*
+		 * The values go back out to browsers and S3 stores: all of them,
+		 * and this check, must read a value alike. Invalid UTF-8 (overlong
+		 * or surrogate spellings, cut sequences) is where readers differ.
+		 */
+		for (at = 0; at < len; at += n) {
+			n = utf8_decode_one(v + at, len - at, &cp);
+			if (n == 0)
+				return r2err_set(err, 400, "InvalidArgument",
+						 "Header %s is not valid UTF-8",
+						 http_meta_header[i]);
+			if ((cp < 0x20 && cp != '\t') || cp == 0x7f)
 				return r2err_set(err, 400, "InvalidArgument",
 						 "Header %s contains a control character",
 						 http_meta_header[i]);
+		}
 	}
 	if (total > HTTP_META_MAX)
 		return r2err_set(err, 400, "MetadataTooLarge",
@@ -136,11 +151,21 @@ int handle_delete(struct handler_ctx *ctx, struct r2err *err)
 	return 0;
 }
 
+/* What an object without a stored Content-Type is served as (S3's default is alike). */
+static const char default_type[] = "application/octet-stream";
+
 /* The object_sink of GET/HEAD: headers from what the store decided, then the bytes. */
 static int get_begin(void *c, int status, const struct object_info *info,
 		     uint64_t first, uint64_t length)
 {
-	struct response *res = c;
+	const struct handler_ctx *ctx = c;
+	struct response *res = ctx->res;
+	const char *type = info->meta.value[META_CONTENT_TYPE];
+	const char *disposition = info->meta.value[META_CONTENT_DISPOSITION];
+	/* A store's 304 may name no type: then the strict class, as for any unknown type. */
+	enum serve_as how = serve_as_decide(type != NULL ? type : default_type,
+					    ctx->cfg->inline_types);
+	char attachment[HTTP_META_MAX + sizeof("attachment")];
 	char date[64];
 	struct tm tm;
 	int i;
@@ -149,8 +174,6 @@ static int get_begin(void *c, int status, const struct object_info *info,
 	if (info->last_modified > 0 && gmtime_r(&info->last_modified, &tm) != NULL &&
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0)
 		response_header(res, "Last-Modified", date);
-	if (status == 304)
-		return response_start(res, 304);
 	if (status == 412 || status == 416) {
 		/* Errors like any other: a code and a message (S3's words). */
 		struct r2err e;
@@ -166,11 +189,27 @@ static int get_begin(void *c, int status, const struct object_info *info,
 		send_error(res, &e);
 		return res->failed ? -1 : 0;
 	}
+	/*
+	 * The uploader's bytes, on the gateway's origin (http.h, serve_as): the
+	 * type as stored, never sniffed, under a sandboxing CSP. A 304 carries
+	 * them too: a browser's cache takes a 304's headers into its stored answer.
+	 */
+	response_header(res, "X-Content-Type-Options", "nosniff");
+	response_header(res, "Content-Security-Policy", serve_csp(how));
+	if (status == 304)
+		return response_start(res, 304);
 	for (i = 0; i < META_NFIELDS; i++)
-		if (info->meta.value[i] != NULL)
+		if (info->meta.value[i] != NULL && i != META_CONTENT_DISPOSITION)
 			response_header(res, http_meta_header[i], info->meta.value[i]);
-	if (info->meta.value[META_CONTENT_TYPE] == NULL)
-		response_header(res, "Content-Type", "application/octet-stream");
+	if (type == NULL)
+		response_header(res, "Content-Type", default_type);
+	if (how == SERVE_ATTACHMENT) {
+		/* The uploader's filename stays; its "inline" does not. */
+		attachment_disposition(disposition, attachment, sizeof(attachment));
+		response_header(res, "Content-Disposition", attachment);
+	} else if (disposition != NULL) {
+		response_header(res, "Content-Disposition", disposition);
+	}
 	response_header(res, "Accept-Ranges", "bytes");
 	response_headerf(res, "Content-Length", "%" PRIu64, length);
 	if (status == 206)
@@ -181,7 +220,9 @@ static int get_begin(void *c, int status, const struct object_info *info,
 
 static int get_write(void *c, const char *buf, size_t len)
 {
-	return response_write(c, buf, len);
+	const struct handler_ctx *ctx = c;
+
+	return response_write(ctx->res, buf, len);
 }
 
 int handle_get(struct handler_ctx *ctx, struct r2err *err)
@@ -193,7 +234,7 @@ int handle_get(struct handler_ctx *ctx, struct r2err *err)
 		.if_range = ctx->req->if_range,
 		.head = ctx->req->method == METHOD_HEAD,
 	};
-	struct object_sink sink = { get_begin, get_write, ctx->res };
+	struct object_sink sink = { get_begin, get_write, ctx };
 
 	return ctx->store->ops->get(ctx->store->state, ctx->req->key, &greq, &sink, err);
 }

@@ -1,7 +1,9 @@
-/* http.c: pure HTTP semantics for reading objects -- Range, If-Match, If-None-Match */
+/* http.c: pure HTTP for reading objects -- Range, conditions, how a browser may show them */
 #include "http.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *skip_ows(const char *p)
 {
@@ -188,4 +190,117 @@ int content_md5_parse(const char *s, unsigned char out[16])
 	}
 	/* 22 digits carry 132 bits: the 4 left over must be zero (one spelling per digest). */
 	return n == 16 && acc == 0 ? 0 : -1;
+}
+
+/* RFC 9110 5.6.2: a token's characters. */
+static bool is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/*
+ * "type/subtype" of a Content-Type value, lower-cased, into out[cap]: no
+ * parameters, no white space. False unless it is exactly one well-formed
+ * media type: what a browser makes of anything else cannot be foretold.
+ */
+static bool media_type_of(const char *value, char *out, size_t cap)
+{
+	const char *p, *end;
+	size_t n, i, slash = 0;
+
+	/* Browsers split a value at commas and take the last type: "text/plain,text/html". */
+	if (value == NULL || strchr(value, ',') != NULL)
+		return false;
+	p = skip_ows(value);
+	end = p + strcspn(p, ";");
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	n = (size_t)(end - p);
+	if (n >= cap)
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '/' && slash == 0 && i > 0)
+			slash = i;
+		else if (!is_tchar(c))
+			return false;
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+	}
+	out[n] = '\0';
+	return slash > 0 && slash + 1 < n;
+}
+
+/* Is `type` one of the space-separated entries of `list` (may be NULL), ignoring case? */
+static bool type_listed(const char *list, const char *type)
+{
+	size_t len = strlen(type), n;
+
+	while (list != NULL && *(list += strspn(list, " \t")) != '\0') {
+		n = strcspn(list, " \t");
+		if (n == len && strncasecmp(list, type, n) == 0)
+			return true;
+		list += n;
+	}
+	return false;
+}
+
+enum serve_as serve_as_decide(const char *content_type, const char *inline_types)
+{
+	/*
+	 * Shown by every browser as a picture or as text, never as a document
+	 * that runs anything (with nosniff, text/plain stays text). Not here:
+	 * image/svg+xml (a document with script), application/pdf (a viewer
+	 * runs the file's scripts, forms and links: a download unless listed).
+	 */
+	static const char *const shown[] = {
+		"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "text/plain",
+	};
+	char type[256];
+	size_t i, n;
+
+	if (!media_type_of(content_type, type, sizeof(type)))
+		return SERVE_ATTACHMENT;
+	n = strlen(type);
+	/* Any type/x+xml is rendered as an XML document, which may carry XHTML script. */
+	if ((strncmp(type, "audio/", 6) == 0 || strncmp(type, "video/", 6) == 0) &&
+	    !(n > 4 && strcmp(type + n - 4, "+xml") == 0))
+		return SERVE_MEDIA;
+	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+		if (strcmp(type, shown[i]) == 0)
+			return SERVE_INLINE;
+	return type_listed(inline_types, type) ? SERVE_INLINE : SERVE_ATTACHMENT;
+}
+
+const char *serve_csp(enum serve_as how)
+{
+	/*
+	 * default-src 'none': no script, style, frame or fetch of any kind, so
+	 * even a document a browser chose to render can load and send nothing.
+	 * sandbox: no script, forms, pop-ups or top navigation, and an opaque
+	 * origin: even a script that ran would reach no cookie, storage or page
+	 * of the gateway's origin. frame-ancestors 'none': no page may frame an
+	 * object (pass it off as its own, or click through it); <img>, <video>
+	 * and <audio> on other pages are not frames and still work.
+	 */
+	static const char strict[] = "default-src 'none'; sandbox; frame-ancestors 'none'";
+	/*
+	 * Audio and video: a browser plays them in a page that fetches the
+	 * object again, and in Chromium that fetch fails from an opaque origin
+	 * (CORS) and under media-src 'none': the player stays empty. So the
+	 * sandbox keeps the origin, still with no script at all (neither the
+	 * sandbox nor default-src allows one), and only the media may load.
+	 */
+	static const char media[] = "default-src 'none'; media-src 'self'; "
+		"sandbox allow-same-origin; frame-ancestors 'none'";
+
+	return how == SERVE_MEDIA ? media : strict;
+}
+
+void attachment_disposition(const char *stored, char *out, size_t cap)
+{
+	const char *params = stored != NULL ? strchr(stored, ';') : NULL;
+
+	snprintf(out, cap, "attachment%s", params != NULL ? params : "");
 }

@@ -1,8 +1,9 @@
-/* http.h: pure HTTP semantics for reading objects -- Range, If-Match, If-None-Match */
+/* http.h: pure HTTP for reading objects -- Range, conditions, how a browser may show them */
 #ifndef R2MPU_HTTP_H
 #define R2MPU_HTTP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum range_result {
@@ -42,5 +43,36 @@ int content_md5_parse(const char *s, unsigned char out[16]);
 
 /* CONTENT_LENGTH: decimal digits only, no sign, no overflow; else -1. */
 int content_length_parse(const char *s, int64_t *out);
+
+/*
+ * How `get` lets a browser treat a stored object. Anyone who may write a key
+ * chooses its bytes and its Content-Type, and the answer comes from the
+ * gateway's origin: a document that ran there could read and drive every
+ * page of that origin. So every object is served with a sandboxing CSP, and
+ * only types known to be shown without running anything are shown at all.
+ */
+enum serve_as {
+	SERVE_ATTACHMENT,   /* downloaded: Content-Disposition: attachment */
+	SERVE_INLINE,       /* shown: raster images, text/plain, R2MPU_INLINE_TYPES */
+	SERVE_MEDIA,        /* played: audio/ and video/ types (another CSP, see http.c) */
+};
+
+/*
+ * The class of a stored Content-Type (may be NULL: attachment), compared
+ * without case or parameters; `inline_types` (may be NULL) is the operator's
+ * space-separated list of type/subtype to show as well. A value that is not
+ * one well-formed media type is an attachment.
+ */
+enum serve_as serve_as_decide(const char *content_type, const char *inline_types);
+
+/* The Content-Security-Policy of an answer of that class (a static string). */
+const char *serve_csp(enum serve_as how);
+
+/*
+ * The Content-Disposition of an attachment, in out[cap]: "attachment", then
+ * the parameters (filename=...) of the uploader's value `stored` (may be
+ * NULL) from its first ';' on. The uploader's own type (inline) is dropped.
+ */
+void attachment_disposition(const char *stored, char *out, size_t cap);
 
 #endif

@@ -168,12 +168,7 @@ int part_number_parse(const char *s)
 	return v >= 1 && v <= PART_NUMBER_MAX ? (int)v : -1;
 }
 
-/*
- * Length of the UTF-8 sequence starting at s (at most `left` bytes) and its
- * code point, or 0 when it is not well-formed (overlong, surrogate, > U+10FFFF,
- * truncated, stray continuation byte).
- */
-static size_t utf8_decode_one(const unsigned char *s, size_t left, uint32_t *cp)
+size_t utf8_decode_one(const unsigned char *s, size_t left, uint32_t *cp)
 {
 	size_t n, i;
 	uint32_t c, min;

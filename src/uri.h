@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "errors.h"
 
@@ -43,6 +44,13 @@ void query_free(struct query *q);   /* q may be NULL */
 
 /* partNumber: plain decimal digits, value 1..10000; anything else is -1. */
 int part_number_parse(const char *s);
+
+/*
+ * Length of the UTF-8 sequence starting at s (at most `left` bytes, left > 0)
+ * and its code point, or 0 when it is not well-formed (overlong, surrogate,
+ * > U+10FFFF, truncated, stray continuation byte). Keys and metadata use it.
+ */
+size_t utf8_decode_one(const unsigned char *s, size_t left, uint32_t *cp);
 
 /* 1..1024 bytes of valid UTF-8 without C0/C1 control characters or DEL. */
 int key_validate(const char *key, size_t len, struct r2err *err);

@@ -1,4 +1,4 @@
-/* test_http.c: unit tests for http.c -- Range, entity-tag lists, preconditions, Content-Length */
+/* test_http.c: unit tests for http.c -- Range, entity tags, preconditions, lengths, serving */
 #include <check.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -319,6 +319,181 @@ START_TEST(test_content_md5_parse)
 }
 END_TEST
 
+/* ---- serve_as_decide, serve_csp, attachment_disposition --------------- */
+
+#define ATT SERVE_ATTACHMENT
+#define INL SERVE_INLINE
+#define MED SERVE_MEDIA
+
+static const struct serve_row {
+	const char *type;
+	const char *inline_types;
+	enum serve_as expected;
+} serve_rows[] = {
+	/* Documents and scripts: downloaded. */
+	{ "text/html", NULL, ATT },
+	{ "text/html; charset=utf-8", "", ATT },
+	{ "TEXT/HTML; charset=x", NULL, ATT },
+	{ "application/xhtml+xml", NULL, ATT },
+	{ "image/svg+xml", NULL, ATT },
+	{ "text/xml", NULL, ATT },
+	{ "application/xml", NULL, ATT },
+	{ "application/rss+xml", NULL, ATT },
+	{ "text/xsl", NULL, ATT },
+	{ "application/xslt+xml", NULL, ATT },
+	{ "application/javascript", NULL, ATT },
+	{ "text/javascript", NULL, ATT },
+	{ "application/json", NULL, ATT },
+	{ "application/pdf", NULL, ATT },
+	{ "text/css", NULL, ATT },
+	{ "multipart/x-mixed-replace; boundary=x", NULL, ATT },
+	{ "application/octet-stream", NULL, ATT },
+	{ "application/x-unknown", NULL, ATT },
+	{ "image/bmp", NULL, ATT },
+	{ "image/x-icon", NULL, ATT },
+	/* Known to be shown without running anything. */
+	{ "image/png", NULL, INL },
+	{ "image/jpeg", NULL, INL },
+	{ "image/gif", NULL, INL },
+	{ "image/webp", NULL, INL },
+	{ "image/avif", NULL, INL },
+	{ "text/plain", NULL, INL },
+	{ "text/plain; charset=utf-8", NULL, INL },
+	{ "Text/Plain;charset=UTF-8", NULL, INL },
+	{ " image/PNG ", NULL, INL },
+	{ "image/png\t; x=y", NULL, INL },
+	{ "text/plain; charset=\"utf-8\"", NULL, INL },
+	/* Played: audio and video, but never an XML document under their names. */
+	{ "video/mp4", NULL, MED },
+	{ "audio/mpeg", NULL, MED },
+	{ "AUDIO/WAV; codecs=1", NULL, MED },
+	{ "video/x-whatever", NULL, MED },
+	{ "video/x-foo+xml", NULL, ATT },
+	{ "audio/foo+XML", NULL, ATT },
+	{ "audio/foo+xml", "audio/foo+xml", INL },
+	/* Not one well-formed media type: downloaded. */
+	{ NULL, NULL, ATT },
+	{ NULL, "text/html", ATT },
+	{ "", NULL, ATT },
+	{ "   ", NULL, ATT },
+	{ "text", NULL, ATT },
+	{ "text/", NULL, ATT },
+	{ "/plain", NULL, ATT },
+	{ "text/plain/x", NULL, ATT },
+	{ "text /plain", NULL, ATT },
+	{ "text/ plain", NULL, ATT },
+	{ "text/pl ain", NULL, ATT },
+	{ "text/plain,text/html", NULL, ATT },        /* browsers take the last type */
+	{ "text/plain, text/html", NULL, ATT },
+	{ "text/plain; x=\"a,text/html\"", NULL, ATT },
+	{ "image/png;x=,text/html", NULL, ATT },
+	{ "text/pla\"in", NULL, ATT },
+	{ "text/pl\xc3\xa4in", NULL, ATT },
+	{ "image/png\x00", NULL, INL },                 /* C string: ends at NUL */
+	{ "image/pngx", NULL, ATT },
+	{ "image/pn", NULL, ATT },
+	{ "ximage/png", NULL, ATT },
+	{ "text/plainx; charset=utf-8", NULL, ATT },
+	/* R2MPU_INLINE_TYPES: exact type/subtype, any case, parameters ignored. */
+	{ "text/html", "text/html", INL },
+	{ "TEXT/HTML; charset=x", "text/html", INL },
+	{ "text/html", "TEXT/HTML", INL },
+	{ "image/svg+xml", "text/html image/svg+xml", INL },
+	{ "image/svg+xml", "  text/html\timage/svg+xml  ", INL },
+	{ "application/pdf", "application/pdf", INL },
+	{ "text/html", "text/htm", ATT },
+	{ "text/html", "text/htmlx", ATT },
+	{ "text/html", "xtext/html", ATT },
+	{ "text/html", "text/*", ATT },                /* no wildcards */
+	{ "text/html", "*/*", ATT },
+	{ "text/html", "text/html;", ATT },
+	{ "text/html", "text/html,image/svg+xml", ATT },   /* spaces separate, not commas */
+	{ "text/html", "text", ATT },
+	{ "text/html", "image/svg+xml", ATT },
+	{ "text/plain,text/html", "text/html", ATT },
+	{ "image/png", "text/html", INL },
+	{ "video/mp4", "video/mp4", MED },
+};
+
+static const char *serve_name(enum serve_as how)
+{
+	switch (how) {
+	case SERVE_ATTACHMENT:
+		return "SERVE_ATTACHMENT";
+	case SERVE_INLINE:
+		return "SERVE_INLINE";
+	case SERVE_MEDIA:
+		return "SERVE_MEDIA";
+	}
+	return "?";
+}
+
+START_TEST(test_serve_as_decide)
+{
+	const struct serve_row *r = &serve_rows[_i];
+	enum serve_as got = serve_as_decide(r->type, r->inline_types);
+
+	ck_assert_msg(got == r->expected, "serve_as_decide(\"%s\", \"%s\") = %s, expected %s",
+		      OPT(r->type), OPT(r->inline_types), serve_name(got), serve_name(r->expected));
+}
+END_TEST
+
+START_TEST(test_serve_csp)
+{
+	/* Every class is sandboxed and loads nothing; only media keep the origin. */
+	ck_assert_str_eq(serve_csp(SERVE_ATTACHMENT),
+			 "default-src 'none'; sandbox; frame-ancestors 'none'");
+	ck_assert_str_eq(serve_csp(SERVE_INLINE),
+			 "default-src 'none'; sandbox; frame-ancestors 'none'");
+	ck_assert_str_eq(serve_csp(SERVE_MEDIA),
+			 "default-src 'none'; media-src 'self'; sandbox allow-same-origin; "
+			 "frame-ancestors 'none'");
+}
+END_TEST
+
+static const struct disposition_row {
+	const char *stored;
+	const char *expected;
+} disposition_rows[] = {
+	{ NULL, "attachment" },
+	{ "", "attachment" },
+	{ "inline", "attachment" },
+	{ "INLINE", "attachment" },
+	{ "attachment", "attachment" },
+	{ "inline; filename=a.html", "attachment; filename=a.html" },
+	{ "inline;filename=\"a b.html\"", "attachment;filename=\"a b.html\"" },
+	{ "  inline ; filename=a.svg", "attachment; filename=a.svg" },
+	{ "attachment; filename=\"report.pdf\"", "attachment; filename=\"report.pdf\"" },
+	{ "inline; filename*=UTF-8''caf%C3%A9.html", "attachment; filename*=UTF-8''caf%C3%A9.html" },
+	{ "whatever; filename=x", "attachment; filename=x" },
+	{ "filename=a.html", "attachment" },          /* no type: nothing to keep */
+	{ "inline; a=\"x;y\"; filename=z", "attachment; a=\"x;y\"; filename=z" },
+	{ "\"in;line\"; filename=z", "attachment;line\"; filename=z" },   /* still attachment first */
+};
+
+START_TEST(test_attachment_disposition)
+{
+	const struct disposition_row *r = &disposition_rows[_i];
+	char out[128];
+
+	attachment_disposition(r->stored, out, sizeof(out));
+	ck_assert_msg(strcmp(out, r->expected) == 0,
+		      "attachment_disposition(\"%s\") = \"%s\", expected \"%s\"", OPT(r->stored),
+		      out, r->expected);
+}
+END_TEST
+
+START_TEST(test_attachment_disposition_fits)
+{
+	/* Cut to the buffer, never past it; still an attachment. */
+	char out[16];
+
+	memset(out, 'X', sizeof(out));
+	attachment_disposition("inline; filename=a-very-long-name.html", out, sizeof(out));
+	ck_assert_str_eq(out, "attachment; fil");
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
@@ -346,6 +521,16 @@ static Suite *http_suite(void)
 
 	tc = tcase_create("content_md5_parse");
 	tcase_add_loop_test(tc, test_content_md5_parse, 0, NROWS(md5_rows));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("serve_as_decide");
+	tcase_add_loop_test(tc, test_serve_as_decide, 0, NROWS(serve_rows));
+	tcase_add_test(tc, test_serve_csp);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("attachment_disposition");
+	tcase_add_loop_test(tc, test_attachment_disposition, 0, NROWS(disposition_rows));
+	tcase_add_test(tc, test_attachment_disposition_fits);
 	suite_add_tcase(s, tc);
 	return s;
 }
