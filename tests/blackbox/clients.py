@@ -317,10 +317,10 @@ class S3Server:
         subprocess.run([self.script, "stop", self.dir], stdout=subprocess.DEVNULL)
 
 
-APACHE_MODULES = {
-    "fcgid": ["alias", "fcgid"],
-    "cgi": ["alias", "env", "cgid"],
-    "proxy-fcgi": ["proxy", "proxy_fcgi"],
+APACHE_MODULES = {   # reqtimeout: the shipped configs set its limits
+    "fcgid": ["alias", "fcgid", "reqtimeout"],
+    "cgi": ["alias", "env", "cgid", "reqtimeout"],
+    "proxy-fcgi": ["proxy", "proxy_fcgi", "reqtimeout"],
 }
 
 
@@ -416,10 +416,12 @@ Include %(top)s/apache-conf/r2mpu-%(variant)s.conf
                 "variant": self.variant, "max_part": self.max_part()})
         self.stderr = open(self.logfile, "ab")
         Logs.watch(self.logfile)
+        self.fcgi_port = fcgi_port
         if self.variant == "proxy-fcgi":
             env = dict(os.environ, R2MPU_CONFIG=conf_file, R2MPU_MOUNT="/r2mpu")
             self.procs.append(subprocess.Popen(
-                [binary, "--listen", "127.0.0.1:%d" % fcgi_port, "--workers", "8"],
+                [binary, "--listen", "127.0.0.1:%d" % fcgi_port,
+                 "--workers", self.settings.get("R2MPU_PROCS", "8")],
                 env=env, stderr=self.stderr))
         self.procs.append(subprocess.Popen(
             ["apache2", "-f", os.path.join(self.state, "httpd.conf"), "-DFOREGROUND"],
@@ -497,8 +499,10 @@ http {
         binary = os.environ.get("R2MPU_TEST_BIN") or os.path.join(self.top, "cgi-bin", "r2mpu.fcgi")
         env = dict(os.environ, R2MPU_MOUNT="/r2mpu")
         env.update({k: v for k, v in self.settings.items() if k.startswith("R2MPU_")})
+        self.fcgi_port = fcgi_port
         self.procs.append(subprocess.Popen(
-            [binary, "--listen", "127.0.0.1:%d" % fcgi_port, "--workers", "8"],
+            [binary, "--listen", "127.0.0.1:%d" % fcgi_port,
+             "--workers", self.settings.get("R2MPU_PROCS", "8")],
             env=env, stderr=self.stderr))
         self.procs.append(subprocess.Popen(
             ["nginx", "-c", os.path.join(self.state, "nginx.conf"), "-p", self.state],

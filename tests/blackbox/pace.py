@@ -1,0 +1,388 @@
+#!/usr/bin/env python3
+"""tests/blackbox/pace.py: hostile clients that are slow on purpose cannot take the gateway offline.
+
+With as many hostile clients as r2mpu has processes (2 here), through the
+shipped configs of lighttpd, nginx and Apache mod_proxy_fcgi:
+
+  drain     refused part uploads (no credentials) that then trickle their
+            60 MB bodies a byte at a time: each gets its 401 at once, and a
+            normal request is served within a second or two;
+  slow-part parts (valid token) that trickle below R2MPU_MIN_RATE: ended
+            after R2MPU_IO_TIMEOUT of grace (408 where the answer still
+            reaches the client), nothing stored, normal requests served;
+  slow-get  GETs of a large object read 1 KiB at a time: normal requests served;
+  idle      (standalone r2mpu) FastCGI connections that send nothing, or
+            their parameters a byte at a time: dropped after R2MPU_IO_TIMEOUT;
+  proxy     (standalone r2mpu, S3 store on moto) FastCGI parameters named
+            http_proxy, ALL_PROXY...: the store's requests never go there.
+
+"Served within the limit" is timed from the moment every hostile client
+holds its process: R2MPU_IO_TIMEOUT (2 s here) plus a margin.
+"""
+
+import argparse
+import os
+import shutil
+import socket
+import struct
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clients import (RESULTS, Apache, Lighttpd, Logs, Nginx, S3Server, check,  # noqa: E402
+                     free_port, sanitizer_reports, wait_for_port)
+import cases  # noqa: E402
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
+PROCS = 2
+IO_TIMEOUT = 2                   # R2MPU_IO_TIMEOUT
+LIMIT = IO_TIMEOUT + 3.0         # a normal request's answer, at the latest (s)
+TOKEN = "tok-pace-admin-5b1e0c7d9a3f4e26"
+
+
+def settings_for(sandbox, mode):
+    import pwd
+    tokens = os.path.join(sandbox, "tokens-" + mode)
+    with open(tokens, "w") as f:
+        f.write("%s rwd *\n" % TOKEN)
+    os.chmod(tokens, 0o600)
+    if mode.startswith("apache"):    # its r2mpu processes run as www-data
+        www = pwd.getpwnam("www-data")
+        os.chown(tokens, www.pw_uid, www.pw_gid)
+    return {"R2MPU_FS_ROOT": os.path.join(sandbox, "store-" + mode),
+            "R2MPU_MAX_PART_SIZE": "64M", "R2MPU_TOKENS_FILE": tokens,
+            "R2MPU_PROCS": str(PROCS), "R2MPU_IO_TIMEOUT": str(IO_TIMEOUT),
+            "R2MPU_MIN_RATE": "1K"}
+
+
+AUTH = {"Authorization": "Bearer " + TOKEN}
+
+
+class Hostile(threading.Thread):
+    """A client that sends `head` (and `first` body bytes), then one byte
+    every `every` seconds (or, for a GET, reads `chunk` bytes that often),
+    until stopped or the server hangs up; it keeps what came back."""
+
+    def __init__(self, port, head, every=0.5, read_chunk=None):
+        super().__init__(daemon=True)
+        self.port, self.head, self.every, self.read_chunk = port, head, every, read_chunk
+        self.answer = b""
+        self.first_byte_at = self.closed_at = None
+        self.stop = threading.Event()
+        self.started_at = time.time()
+
+    def run(self):
+        s = socket.socket()
+        if self.read_chunk:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", self.port))
+        s.settimeout(0.05)
+        s.sendall(self.head)
+        due = time.time() + self.every
+        try:
+            while not self.stop.is_set():
+                if self.read_chunk is None or time.time() >= due:
+                    try:
+                        d = s.recv(self.read_chunk or 65536)
+                    except socket.timeout:
+                        d = None
+                    if d == b"":
+                        self.closed_at = time.time()
+                        break
+                    if d:
+                        self.first_byte_at = self.first_byte_at or time.time()
+                        self.answer += d
+                if self.read_chunk is None and time.time() >= due:
+                    s.send(b"x")
+                if time.time() >= due:
+                    due += self.every
+                if self.read_chunk is not None:
+                    time.sleep(0.01)
+        except OSError:
+            self.closed_at = self.closed_at or time.time()
+        finally:
+            s.close()
+
+    def status(self):
+        line = self.answer.split(b"\r\n", 1)[0].split()
+        return int(line[1]) if len(line) > 1 and line[1].isdigit() else None
+
+
+def raw_target(c, key, query):
+    prefix = getattr(c, "prefix", "")
+    return "%s/%s?%s" % (prefix, key, query)
+
+
+def port_of(c):
+    return getattr(c, "inner", c).port
+
+
+def timed_request(c, *args, **kw):
+    t = time.time()
+    r = c.request(*args, **kw)
+    return r, time.time() - t
+
+
+def stop_all(hostiles):
+    for h in hostiles:
+        h.stop.set()
+    for h in hostiles:
+        h.join(10)
+
+
+def case_drain(mode, c):
+    """Refused parts that trickle their bodies: 401 at once, nobody waits."""
+    hostiles = []
+    for i in range(PROCS):
+        head = ("PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 60000000\r\n\r\n"
+                % raw_target(c, "drain/x%d" % i, "action=mpu-uploadpart&uploadId=u&partNumber=1")
+                ).encode() + b"y" * 1000
+        hostiles.append(Hostile(port_of(c), head))
+    for h in hostiles:
+        h.start()
+    time.sleep(0.5)
+    r, took = timed_request(c, "POST", cases.path("drain/ok") + "?action=mpu-create",
+                            headers=AUTH, body=b"")
+    time.sleep(1.0)
+    got = [h.status() for h in hostiles]
+    stop_all(hostiles)
+    check("%s: drain: each refused part gets its 401 at once" % mode, got == [401] * PROCS, got)
+    check("%s: drain: a normal request is served (%.2f s) while they trickle" % (mode, took),
+          r.status == 200 and took < LIMIT, r)
+
+
+def case_slow_part(mode, c):
+    """Parts below R2MPU_MIN_RATE are ended after the grace; nothing stored."""
+    uid = cases.create(c, "slow/part", headers=AUTH)
+    hostiles = []
+    for i in range(PROCS):
+        head = ("PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                "Content-Length: 100000\r\n\r\n"
+                % (raw_target(c, "slow/part", "action=mpu-uploadpart&uploadId=%s&partNumber=%d"
+                              % (uid, i + 1)), TOKEN)).encode() + b"y" * 100
+        hostiles.append(Hostile(port_of(c), head))
+    for h in hostiles:
+        h.start()
+    time.sleep(0.5)
+    r, took = timed_request(c, "POST", cases.path("slow/ok") + "?action=mpu-create",
+                            headers=AUTH, body=b"")
+    deadline = time.time() + IO_TIMEOUT + 6
+    while time.time() < deadline and not all(h.answer or h.closed_at for h in hostiles):
+        time.sleep(0.1)
+    got = [h.status() for h in hostiles]
+    ended = all(h.answer or h.closed_at for h in hostiles)
+    stop_all(hostiles)
+    check("%s: slow part: a normal request is served (%.2f s) while they trickle" % (mode, took),
+          r.status == 200 and took < LIMIT, r)
+    # The answer reaches the client where the server still passes it on; some
+    # servers close the connection of a client whose upstream gave up.
+    check("%s: slow part: each is ended (408 or closed) soon after the grace" % mode,
+          ended and all(s in (408, None) for s in got), got)
+    parts = cases.expect(c.request("GET", cases.path("slow/part") + "?action=mpu-listparts&uploadId="
+                                   + uid, headers=AUTH), 200).json()["parts"]
+    check("%s: slow part: nothing of them was stored" % mode, parts == [], parts)
+
+
+def case_slow_get(mode, c):
+    """GETs read 1 KiB at a time do not keep others waiting beyond the limit."""
+    body = cases.data(8 * 1024 * 1024, 5)
+    uid = cases.create(c, "slow/get", headers=AUTH)
+    p = cases.expect(c.request("PUT", cases.part_target("slow/get", uid, 1), body=body,
+                               headers=AUTH), 200).json()
+    cases.expect(c.request("POST", cases.complete_target("slow/get", uid), headers=AUTH,
+                           body=('{"parts":[{"partNumber":1,"etag":"%s"}]}' % p["etag"]).encode()),
+                 200)
+    hostiles = []
+    for i in range(PROCS):
+        head = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n"
+                % (raw_target(c, "slow/get", "action=get"), TOKEN)).encode()
+        hostiles.append(Hostile(port_of(c), head, every=0.5, read_chunk=1024))
+    for h in hostiles:
+        h.start()
+    time.sleep(1.0)
+    r, took = timed_request(c, "GET", cases.path("slow/get") + "?action=head", headers=AUTH)
+    stop_all(hostiles)
+    check("%s: slow GETs: a normal request is served (%.2f s) while they read" % (mode, took),
+          r.status == 200 and took < LIMIT, r)
+
+
+# ---- raw FastCGI, to a standalone r2mpu's port ----------------------------------
+
+def fcgi_record(rtype, content, request_id=1):
+    return struct.pack(">BBHHBB", 1, rtype, request_id, len(content), 0, 0) + content
+
+
+def fcgi_params(params):
+    out = b""
+    for name, value in params.items():
+        n, v = name.encode(), value.encode()
+        for x in (n, v):
+            out += struct.pack(">B", len(x)) if len(x) < 128 else struct.pack(">I", len(x) | 1 << 31)
+        out += n + v
+    return out
+
+
+def fcgi_request(params, body=b""):
+    begin = fcgi_record(1, struct.pack(">HB5x", 1, 0))
+    p = fcgi_params(params)
+    return (begin + fcgi_record(4, p) + fcgi_record(4, b"") +
+            (fcgi_record(5, body) if body else b"") + fcgi_record(5, b""))
+
+
+def fcgi_stdout(data):
+    """The STDOUT records' content of an answer."""
+    out = b""
+    while len(data) >= 8:
+        _, rtype, _, clen, plen, _ = struct.unpack(">BBHHBB", data[:8])
+        if rtype == 6:
+            out += data[8:8 + clen]
+        data = data[8 + clen + plen:]
+    return out
+
+
+def fcgi_exchange(port, request, timeout=15):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.sendall(request)
+    data = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            data += d
+    except socket.timeout:
+        pass
+    s.close()
+    return fcgi_stdout(data)
+
+
+def base_params(method, key, query):
+    return {"REQUEST_METHOD": method, "REQUEST_URI": "/r2mpu/%s?%s" % (key, query),
+            "QUERY_STRING": query, "SCRIPT_NAME": "/r2mpu/" + key, "SERVER_SOFTWARE": "pace.py",
+            "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_AUTHORIZATION": "Bearer " + TOKEN, "CONTENT_LENGTH": "0"}
+
+
+def case_idle(mode, c, server):
+    """Connections to the FastCGI port that send nothing, or their parameters a byte at a time."""
+    port = server.fcgi_port
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(PROCS)]
+    trickle_req = fcgi_request(base_params("POST", "idle/x", "action=mpu-create"))
+    trickled = [Hostile(port, trickle_req[:10], every=0.5) for _ in range(PROCS)]
+    for h in trickled:
+        h.start()
+    time.sleep(0.5)
+    r, took = timed_request(c, "POST", cases.path("idle/ok") + "?action=mpu-create",
+                            headers=AUTH, body=b"")
+    time.sleep(IO_TIMEOUT + 1)
+    closed = []
+    for s in idle:
+        s.settimeout(2)
+        try:
+            closed.append(s.recv(1) == b"")
+        except OSError:
+            closed.append(True)
+        s.close()
+    stop_all(trickled)
+    check("%s: idle FastCGI connections: a normal request is served (%.2f s)" % (mode, took),
+          r.status == 200 and took < LIMIT, r)
+    check("%s: idle FastCGI connections are closed after R2MPU_IO_TIMEOUT" % mode,
+          all(closed), closed)
+    check("%s: parameters sent a byte at a time: dropped" % mode,
+          all(h.closed_at is not None for h in trickled),
+          [h.closed_at for h in trickled])
+
+
+def case_proxy_parameters(sandbox):
+    """A FastCGI parameter named like a proxy variable is not the S3 store's proxy."""
+    try:
+        stack = S3Server(TOP, "moto", sandbox)
+        s3 = stack.__enter__()
+    except S3Server.Unavailable as e:
+        print("skip proxy parameters: %s" % e)
+        return
+    trap = socket.socket()
+    trap.bind(("127.0.0.1", 0))
+    trap.listen(8)
+    trap.settimeout(0.2)
+    trap_url = "http://127.0.0.1:%d" % trap.getsockname()[1]
+    port = free_port()
+    settings = dict(settings_for(sandbox, "proxy"), R2MPU_MOUNT="/r2mpu", **s3)
+    log = os.path.join(sandbox, "proxy.log")
+    errf = open(log, "ab")
+    Logs.watch(log)
+    env = dict((k, v) for k, v in os.environ.items() if "proxy" not in k.lower())
+    env.update(settings)
+    import subprocess
+    proc = subprocess.Popen([BIN, "--listen", "127.0.0.1:%d" % port, "--workers", "1"],
+                            env=env, stderr=errf)
+    try:
+        wait_for_port(port, proc)
+        params = base_params("GET", "no/such", "action=get")
+        for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+                     "all_proxy"):
+            params[name] = trap_url
+        params["NO_PROXY"] = params["no_proxy"] = ""
+        out = fcgi_exchange(port, fcgi_request(params))
+        caught = 0
+        try:
+            while True:
+                conn, _ = trap.accept()
+                caught += 1
+                conn.close()
+        except socket.timeout:
+            pass
+        check("proxy parameters: the store answered (404) straight, not through them",
+              out.startswith(b"Status: 404"), out[:200])
+        check("proxy parameters: nothing connected to the would-be proxy", caught == 0, caught)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+        errf.close()
+        trap.close()
+        stack.__exit__()
+        for r in sanitizer_reports(log):
+            check("proxy: sanitizer report", False, r)
+
+
+SERVERS = {
+    "lighttpd": lambda s, log, box: Lighttpd(TOP, s, log),
+    "nginx": lambda s, log, box: Nginx(TOP, s, log, box),
+    "apache-proxy-fcgi": lambda s, log, box: Apache(TOP, "proxy-fcgi", s, log, box),
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mode", default=",".join(SERVERS), help="servers: " + ", ".join(SERVERS))
+    ap.add_argument("--no-proxy-case", action="store_true")
+    args = ap.parse_args()
+    sandbox = tempfile.mkdtemp(prefix="r2mpu-pace-")
+    os.chmod(sandbox, 0o755)
+    try:
+        for mode in args.mode.split(","):
+            settings = settings_for(sandbox, mode)
+            log = os.path.join(sandbox, "server-%s.log" % mode)
+            server = SERVERS[mode](settings, log, sandbox)
+            with server as c:
+                Logs.mark()
+                case_drain(mode, c)
+                case_slow_part(mode, c)
+                case_slow_get(mode, c)
+                if hasattr(server, "fcgi_port") and mode != "lighttpd":
+                    case_idle(mode, c, server)
+            for r in sanitizer_reports(log):
+                check("%s: sanitizer report" % mode, False, r)
+        if not args.no_proxy_case:
+            case_proxy_parameters(sandbox)
+    finally:
+        shutil.rmtree(sandbox, ignore_errors=True)
+    print("pace: %d passed, %d failed" % (RESULTS.count(True), RESULTS.count(False)))
+    return 0 if RESULTS and all(RESULTS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
