@@ -151,7 +151,10 @@ enum cred { NONE, BEARER, SIGNED };
 static const struct check_row {
 	const char *name;
 	const char *authorization;
-	/* signed URL fields (NULL: absent); sig "GOOD" is computed for the fields below */
+	/*
+	 * signed URL fields (NULL: absent); sig "GOOD" is computed for the fields
+	 * below, "UPPER" is it in upper case, "FLIPn" is it with hex digit n changed
+	 */
 	const char *rights, *prefix, *expires, *max, *sig;
 	const char *key;
 	unsigned needed;
@@ -200,6 +203,13 @@ static const struct check_row {
 	{ "signed forged", NULL, "w", NULL, "1767225600", NULL,
 	  "0000000000000000000000000000000000000000000000000000000000000000", "a/k", RIGHT_WRITE,
 	  403, 0 },
+	/* Every digit counts: a change in the second half or the last digit is a forgery too. */
+	{ "signed first digit changed", NULL, "w", NULL, "1767225600", NULL, "FLIP0", "a/k",
+	  RIGHT_WRITE, 403, 0 },
+	{ "signed digit 40 changed", NULL, "w", NULL, "1767225600", NULL, "FLIP40", "a/k",
+	  RIGHT_WRITE, 403, 0 },
+	{ "signed last digit changed", NULL, "w", NULL, "1767225600", NULL, "FLIP63", "a/k",
+	  RIGHT_WRITE, 403, 0 },
 	{ "signed short sig", NULL, "w", NULL, "1767225600", NULL, "abcd", "a/k", RIGHT_WRITE,
 	  403, 0 },
 	{ "signed no sig", NULL, "w", NULL, "1767225600", NULL, NULL, "a/k", RIGHT_WRITE, 403, 0 },
@@ -253,7 +263,8 @@ START_TEST(test_access_check)
 	q.sig_expires = (char *)r->expires;
 	q.sig_max = (char *)r->max;
 	q.signature = (char *)r->sig;
-	if (r->sig != NULL && (strcmp(r->sig, "GOOD") == 0 || strcmp(r->sig, "UPPER") == 0)) {
+	if (r->sig != NULL && (strcmp(r->sig, "GOOD") == 0 || strcmp(r->sig, "UPPER") == 0 ||
+			       strncmp(r->sig, "FLIP", 4) == 0)) {
 		unsigned rights = 0;
 		unsigned long long max = r->max ? strtoull(r->max, NULL, 10) : 0;
 		const char *scope = r->prefix ? r->prefix : r->key;
@@ -264,6 +275,12 @@ START_TEST(test_access_check)
 					     sig), 0);
 		for (size_t k = 0; strcmp(r->sig, "UPPER") == 0 && sig[k] != '\0'; k++)
 			sig[k] = (char)toupper((unsigned char)sig[k]);
+		if (strncmp(r->sig, "FLIP", 4) == 0) {
+			unsigned long at = strtoul(r->sig + 4, NULL, 10);
+
+			ck_assert_uint_lt(at, ACCESS_SIG_HEX);
+			sig[at] = sig[at] == '0' ? '1' : '0';   /* still lower-case hex */
+		}
 		q.signature = sig;
 	}
 	ar = (struct access_request){ .authorization = r->authorization, .query = &q,
