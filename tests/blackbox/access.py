@@ -77,6 +77,11 @@ def sign_url(key, rights="w", expires=None, max_size=0, prefix=None, secret=SECR
     return urllib.parse.urlencode(q, quote_via=urllib.parse.quote)
 
 
+def changed_digit(sig, at):
+    """The signature with hex digit `at` changed (still lower-case hex)."""
+    return sig[:at] + ("1" if sig[at] == "0" else "0") + sig[at + 1:]
+
+
 def minted(key, *args):
     """`r2mpu.fcgi sign ... KEY`: the path and query it prints."""
     env = dict(os.environ, R2MPU_SIGNING_SECRET=SECRET)
@@ -229,8 +234,13 @@ def signed_url_tampering_is_403(c, env):
         "made a prefix": (path(key), variant(**{"r2mpu-prefix": "signed/"})),
         "replayed on another key": (path("signed/other"), good),
         "replayed under the key": (path(key + "/x"), good),
-        "signature flipped": (path(key), variant(**{"r2mpu-signature": (
-            "0" if q["r2mpu-signature"][0][0] != "0" else "1") + q["r2mpu-signature"][0][1:]})),
+        "signature's first digit changed": (path(key), variant(**{
+            "r2mpu-signature": changed_digit(q["r2mpu-signature"][0], 0)})),
+        # Every digit counts: a compare over the first half only must not pass.
+        "signature's digit 40 changed": (path(key), variant(**{
+            "r2mpu-signature": changed_digit(q["r2mpu-signature"][0], 40)})),
+        "signature's last digit changed": (path(key), variant(**{
+            "r2mpu-signature": changed_digit(q["r2mpu-signature"][0], 63)})),
         "signature short": (path(key), variant(**{"r2mpu-signature": "abc"})),
         "no signature": (path(key), urllib.parse.urlencode(
             {k: v[0] for k, v in q.items() if k != "r2mpu-signature"})),
@@ -339,6 +349,23 @@ def cors_on_answers(c, env):
     r = c.request("GET", "/a/cors?action=get", headers=dict(h, Origin=ORIGIN_BAD))
     assert r.header("access-control-allow-origin") is None, r
     expect(c.request("DELETE", "/a/cors?action=mpu-abort&uploadId=" + uid, headers=h), 204)
+
+
+# Origins that extend or resemble an allowed one: an origin is allowed only as written.
+LOOKALIKE_ORIGINS = (ORIGIN_OK + ".evil", ORIGIN_OK + ":8443", "http://app.example",
+                     "https://app.exampl", "https://sub.app.example", ORIGIN_OK + "/")
+
+
+@case
+def cors_origins_match_exactly(c, env):
+    pre = {"Access-Control-Request-Method": "PUT"}
+    for origin in LOOKALIKE_ORIGINS:
+        r = expect(c.request("OPTIONS", "/a/k?action=get", headers=dict(pre, Origin=origin)),
+                   403, code="CorsOriginRefused")
+        assert r.header("access-control-allow-origin") is None, (origin, r)
+        r = expect(c.request("GET", "/a/nothing?action=get",
+                             headers=dict(bearer(TOKEN_A_RW), Origin=origin)), 404)
+        assert r.header("access-control-allow-origin") is None, (origin, r)
 
 
 # ---- the runner -------------------------------------------------------------------------
