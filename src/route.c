@@ -51,7 +51,7 @@ static int check_access(const struct route *rt, const struct access *access,
 		.authorization = req->authorization, .query = &req->query,
 		.key = req->key, .key_len = req->key_len,
 		.key_is_prefix = (rt->needs & KEY_MAY_BE_EMPTY) != 0,
-		.host = req->host, .now = time(NULL),
+		.host = req->host, .remote_addr = req->remote_addr, .now = time(NULL),
 	};
 
 	if (req->key == NULL) {

@@ -224,7 +224,9 @@ class CgiMode:
 
     def __init__(self, settings, errfile):
         self.errfile = errfile
-        env = dict(settings)
+        # What a server passes for an HTTP/1.1 request to 127.0.0.1: open
+        # access refuses a request without a loopback Host.
+        env = dict(settings, HTTP_HOST="127.0.0.1")
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if k in os.environ:
                 env[k] = os.environ[k]

@@ -301,8 +301,8 @@ START_TEST(test_access_check)
 	}
 	/* Open access lets everything through, credentials or not -- from loopback. */
 	a.open = true;
-	ck_assert_int_eq(access_check(&a, &ar, r->needed, &grant, &err), 0);
 	ar.host = "127.0.0.1:8080";
+	ar.remote_addr = "127.0.0.1";
 	ck_assert_int_eq(access_check(&a, &ar, r->needed, &grant, &err), 0);
 	ar.host = "rebound.example:8080";
 	ck_assert_int_eq(access_check(&a, &ar, r->needed, &grant, &err), -1);
@@ -332,6 +332,80 @@ START_TEST(test_host_is_loopback)
 
 	ck_assert_msg(host_is_loopback(r->host) == r->loopback, "host_is_loopback(\"%s\") "
 		      "should be %d", r->host, r->loopback);
+}
+END_TEST
+
+/* ---- loopback peer addresses (open access) ---------------------------------------- */
+
+static const struct addr_row {
+	const char *addr;
+	bool loopback;
+} addr_rows[] = {
+	{ "127.0.0.1", true }, { "127.255.255.254", true }, { "127.1.2.3", true },
+	{ "::1", true }, { "0:0:0:0:0:0:0:1", true }, { "::ffff:127.0.0.1", true },
+	{ "::FFFF:127.9.8.7", true }, { "::ffff:7f00:1", true },
+	{ NULL, false }, { "", false }, { "10.0.0.1", false }, { "128.0.0.1", false },
+	{ "126.255.255.255", false }, { "0.0.0.0", false }, { "192.168.1.127", false },
+	{ "::", false }, { "::2", false }, { "::ffff:10.0.0.1", false },
+	{ "::ffff:7f00:1x", false }, { "::127.0.0.1", false },     /* IPv4-compatible, not mapped */
+	{ "fe80::1", false }, { "2001:db8::1", false }, { "[::1]", false },
+	{ "::1%lo", false }, { "127.0.0.1:8080", false }, { " 127.0.0.1", false },
+	{ "127.0.0.1 ", false }, { "127.1", false }, { "0x7f.0.0.1", false },
+	{ "2130706433", false }, { "localhost", false }, { "127.0.0.1.evil.example", false },
+};
+
+START_TEST(test_addr_is_loopback)
+{
+	const struct addr_row *r = &addr_rows[_i];
+
+	ck_assert_msg(addr_is_loopback(r->addr) == r->loopback, "addr_is_loopback(\"%s\") "
+		      "should be %d", OPT(r->addr), r->loopback);
+}
+END_TEST
+
+/* ---- open access: who is on this machine ------------------------------------------ */
+
+static const struct open_row {
+	const char *name;
+	const char *host, *remote_addr;   /* NULL: absent */
+	const char *why;                  /* a part of the 403's message; NULL: allowed */
+} open_rows[] = {
+	{ "loopback", "127.0.0.1:8080", "127.0.0.1", NULL },
+	{ "localhost, IPv6 peer", "localhost", "::1", NULL },
+	{ "[::1], mapped peer", "[::1]:80", "::ffff:127.0.0.1", NULL },
+	{ "no Host (HTTP/1.0)", NULL, "127.0.0.1", "Host header" },
+	{ "rebound Host", "rebound.example:8080", "127.0.0.1", "loopback host names" },
+	{ "peer on the network", "127.0.0.1:8080", "192.0.2.7", "peer address" },
+	{ "mapped peer on the network", "localhost", "::ffff:192.0.2.7", "peer address" },
+	{ "no peer address", "127.0.0.1", NULL, "peer address" },
+	{ "a name as peer address", "127.0.0.1", "localhost", "peer address" },
+	{ "nothing at all", NULL, NULL, "Host header" },
+};
+
+START_TEST(test_open_access)
+{
+	const struct open_row *r = &open_rows[_i];
+	struct access a = { .open = true, .secret = "" };
+	struct query q;
+	struct access_grant grant;
+	struct r2err err = { 0 };
+	struct access_request ar;
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	ar = (struct access_request){ .query = &q, .key = "k", .key_len = 1, .host = r->host,
+				      .remote_addr = r->remote_addr, .now = NOW };
+	rc = access_check(&a, &ar, RIGHT_DELETE, &grant, &err);
+	if (r->why == NULL) {
+		ck_assert_msg(rc == 0, "%s: refused %d %s", r->name, err.status, err.message);
+		ck_assert_uint_eq(grant.rights, RIGHT_READ | RIGHT_WRITE | RIGHT_DELETE);
+	} else {
+		ck_assert_msg(rc == -1 && err.status == 403, "%s: rc %d status %d", r->name, rc,
+			      err.status);
+		ck_assert_str_eq(err.code, "AccessDenied");
+		ck_assert_msg(strstr(err.message, r->why) != NULL, "%s: message \"%s\"", r->name,
+			      err.message);
+	}
 }
 END_TEST
 
@@ -415,6 +489,12 @@ static Suite *access_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("host_is_loopback");
 	tcase_add_loop_test(tc, test_host_is_loopback, 0, NROWS(host_rows));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("addr_is_loopback");
+	tcase_add_loop_test(tc, test_addr_is_loopback, 0, NROWS(addr_rows));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("open_access");
+	tcase_add_loop_test(tc, test_open_access, 0, NROWS(open_rows));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cors");
 	tcase_add_loop_test(tc, test_cors_origin, 0, NROWS(origin_rows));
