@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "cors.h"
 #include "http.h"
 
 #define TOKENS_FILE_MAX (4 * 1024 * 1024)   /* bytes */
@@ -305,6 +306,13 @@ int access_load(struct access *a, const struct config *cfg, char *errbuf, size_t
 	memset(a, 0, sizeof(*a));
 	a->open = cfg->open_access;
 	a->secret = cfg->signing_secret;
+	/* Open to this machine, and to every page a browser on it visits: never both. */
+	if (a->open && cors_allows_any(cfg->cors_origins)) {
+		snprintf(errbuf, errlen, "R2MPU_OPEN_ACCESS=yes with R2MPU_CORS_ORIGINS=*: any "
+			 "web page a browser on this machine visits could read, write and "
+			 "delete every key; list the pages' origins in R2MPU_CORS_ORIGINS");
+		return -1;
+	}
 	if (cfg->signing_secret[0] != '\0' && strlen(cfg->signing_secret) < ACCESS_SECRET_MIN) {
 		snprintf(errbuf, errlen, "R2MPU_SIGNING_SECRET: must be at least %d characters "
 			 "(e.g. openssl rand -hex 32)", ACCESS_SECRET_MIN);

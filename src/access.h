@@ -61,8 +61,9 @@ struct access_request {
 /*
  * Load the rules the configuration names: R2MPU_OPEN_ACCESS,
  * R2MPU_TOKENS_FILE, R2MPU_SIGNING_SECRET. With none of them, -1: r2mpu
- * never guesses that a gateway is meant to be open. errbuf gets the reason.
- * *a is always safe to free.
+ * never guesses that a gateway is meant to be open. Open access with
+ * R2MPU_CORS_ORIGINS=* is -1 too: every web page could use it. errbuf gets
+ * the reason. *a is always safe to free.
  */
 int access_load(struct access *a, const struct config *cfg, char *errbuf, size_t errlen);
 void access_free(struct access *a);   /* a may be NULL */

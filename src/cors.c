@@ -41,11 +41,17 @@ static bool any_item(const char *list, bool (*fn)(const char *item, size_t len, 
 	return false;
 }
 
+static bool is_star(const char *item, size_t len, const void *arg)
+{
+	(void)arg;
+	return len == 1 && item[0] == '*';
+}
+
 static bool same_origin(const char *item, size_t len, const void *arg)
 {
 	const char *origin = arg;
 
-	return (len == 1 && item[0] == '*') ||
+	return is_star(item, len, NULL) ||
 	       (strlen(origin) == len && memcmp(item, origin, len) == 0);
 }
 
@@ -67,6 +73,11 @@ bool cors_origin_allowed(const char *list, const char *origin)
 	if (origin == NULL || !origin_shaped(origin))
 		return false;
 	return any_item(list, same_origin, origin);
+}
+
+bool cors_allows_any(const char *list)
+{
+	return any_item(list, is_star, NULL);
 }
 
 static bool header_refused(const char *item, size_t len, const void *arg)

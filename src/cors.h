@@ -19,6 +19,9 @@
  */
 bool cors_origin_allowed(const char *list, const char *origin);
 
+/* Pure: does the list allow every origin (an item "*")? */
+bool cors_allows_any(const char *list);
+
 /* Pure: is every header named in an Access-Control-Request-Headers value one r2mpu reads? */
 bool cors_headers_allowed(const char *request_headers);
 

@@ -20,6 +20,7 @@ import hmac
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,7 +31,8 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cases  # noqa: E402
 from cases import MiB, complete, create, data, expect, md5, path, part_target  # noqa: E402
-from clients import Apache, CgiClient, Lighttpd, Logs, Nginx, S3Server, sanitizer_reports  # noqa: E402
+from clients import (Apache, CgiClient, Lighttpd, Logs, Nginx, S3Server, free_port,  # noqa: E402
+                     sanitizer_reports)
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
@@ -370,15 +372,47 @@ def cors_origins_match_exactly(c, env):
 
 # ---- the runner -------------------------------------------------------------------------
 
+def refuses_to_start(name, sandbox, settings, words):
+    """r2mpu with these settings does not serve: as CGI it exits 1 before an
+    answer, standalone (--listen, for nginx and mod_proxy_fcgi) it exits 1
+    without listening; both say why, naming each of `words`."""
+    env = dict({"PATH": os.environ["PATH"], "R2MPU_FS_ROOT": os.path.join(sandbox, name)},
+               **settings)
+    cgi = dict(env, REQUEST_METHOD="GET", REQUEST_URI="/k?action=get", QUERY_STRING="action=get",
+               GATEWAY_INTERFACE="CGI/1.1", HTTP_HOST="127.0.0.1", REMOTE_ADDR="127.0.0.1")
+    ok = True
+    for how, argv, e in (("cgi", [BIN], cgi),
+                         ("--listen", [BIN, "--listen", "127.0.0.1:%d" % free_port()], env)):
+        # Its own session: a --listen that does start is stopped with its workers.
+        p = subprocess.Popen(argv, env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            out, err = p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            out, err = p.communicate()
+            err += b" (still running after 10 s: it started)"
+        said = all(w.encode() in err for w in words)
+        good = p.returncode == 1 and said and out == b""
+        ok = ok and good
+        print("%s %s [%s]: exit %d, %r" % ("ok  " if good else "FAIL", name, how, p.returncode,
+                                           err[-300:]))
+    return ok
+
+
 def no_rules_refuses_to_start(sandbox):
-    """Without any access setting r2mpu does not serve (CGI: exit 1, a message)."""
-    env = {"PATH": os.environ["PATH"], "R2MPU_FS_ROOT": os.path.join(sandbox, "norules"),
-           "REQUEST_METHOD": "GET", "REQUEST_URI": "/k?action=get", "QUERY_STRING": "action=get",
-           "GATEWAY_INTERFACE": "CGI/1.1"}
-    p = subprocess.run([BIN], env=env, capture_output=True, timeout=30)
-    ok = p.returncode == 1 and b"R2MPU_OPEN_ACCESS" in p.stderr and p.stdout == b""
-    print("%s no_rules_refuses_to_start: exit %d, %r" % ("ok  " if ok else "FAIL", p.returncode,
-                                                         p.stderr[-200:]))
+    """Without any access setting r2mpu does not serve."""
+    return refuses_to_start("no_rules_refuses_to_start", sandbox, {}, ["R2MPU_OPEN_ACCESS"])
+
+
+def open_to_any_origin_refuses_to_start(sandbox):
+    """Open access with R2MPU_CORS_ORIGINS=*: every page a local browser visits could
+    read, write and delete. r2mpu does not serve; the message names both settings."""
+    ok = True
+    for origins in ("*", ORIGIN_OK + ", *"):
+        ok = refuses_to_start("open_to_any_origin_refuses_to_start", sandbox,
+                              {"R2MPU_OPEN_ACCESS": "yes", "R2MPU_CORS_ORIGINS": origins},
+                              ["R2MPU_OPEN_ACCESS", "R2MPU_CORS_ORIGINS=*"]) and ok
     return ok
 
 
@@ -454,6 +488,7 @@ def main():
     failed = 0
     try:
         failed += 0 if no_rules_refuses_to_start(sandbox) else 1
+        failed += 0 if open_to_any_origin_refuses_to_start(sandbox) else 1
         with contextlib.ExitStack() as stack:
             s3 = {}
             if args.store != "fs":

@@ -335,6 +335,49 @@ START_TEST(test_host_is_loopback)
 }
 END_TEST
 
+/* ---- access_load: which configurations start ------------------------------------- */
+
+static const struct load_row {
+	const char *name;
+	bool open;
+	const char *secret, *cors;
+	const char *error;       /* a part of the message; NULL: it starts */
+} load_rows[] = {
+	{ "open", true, "", "", NULL },
+	{ "open, listed origins", true, "", "https://app.example http://localhost:8080", NULL },
+	{ "open, any origin", true, "", "*", "R2MPU_CORS_ORIGINS=*" },
+	{ "open, any origin among others", true, "", "https://app.example, *",
+	  "R2MPU_OPEN_ACCESS=yes" },
+	{ "open and a secret, any origin", true, SECRET, "*", "R2MPU_CORS_ORIGINS=*" },
+	{ "secret, any origin", false, SECRET, "*", NULL },
+	{ "nothing", false, "", "", "no access rules" },
+	{ "short secret", false, "0123456789", "", "R2MPU_SIGNING_SECRET" },
+};
+
+START_TEST(test_access_load)
+{
+	const struct load_row *r = &load_rows[_i];
+	struct config cfg;
+	struct access a;
+	char errbuf[512] = "";
+	int rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.open_access = r->open;
+	snprintf(cfg.signing_secret, sizeof(cfg.signing_secret), "%s", r->secret);
+	snprintf(cfg.cors_origins, sizeof(cfg.cors_origins), "%s", r->cors);
+	rc = access_load(&a, &cfg, errbuf, sizeof(errbuf));
+	if (r->error == NULL) {
+		ck_assert_msg(rc == 0, "%s: refused: %s", r->name, errbuf);
+	} else {
+		ck_assert_msg(rc == -1, "%s: started", r->name);
+		ck_assert_msg(strstr(errbuf, r->error) != NULL, "%s: message \"%s\"", r->name,
+			      errbuf);
+	}
+	access_free(&a);
+}
+END_TEST
+
 /* ---- loopback peer addresses (open access) ---------------------------------------- */
 
 static const struct addr_row {
@@ -448,6 +491,24 @@ START_TEST(test_cors_origin)
 }
 END_TEST
 
+static const struct star_row {
+	const char *list;
+	bool any;
+} star_rows[] = {
+	{ "*", true }, { " * ", true }, { "https://a.example, *", true }, { "*,https://a.example", true },
+	{ "", false }, { "https://a.example", false }, { "https://*.example", false }, { "**", false },
+	{ "null", false },
+};
+
+START_TEST(test_cors_allows_any)
+{
+	const struct star_row *r = &star_rows[_i];
+
+	ck_assert_msg(cors_allows_any(r->list) == r->any, "cors_allows_any(\"%s\") should be %d",
+		      r->list, r->any);
+}
+END_TEST
+
 static const struct headers_row {
 	const char *in;
 	bool allowed;
@@ -490,6 +551,9 @@ static Suite *access_suite(void)
 	tc = tcase_create("host_is_loopback");
 	tcase_add_loop_test(tc, test_host_is_loopback, 0, NROWS(host_rows));
 	suite_add_tcase(s, tc);
+	tc = tcase_create("access_load");
+	tcase_add_loop_test(tc, test_access_load, 0, NROWS(load_rows));
+	suite_add_tcase(s, tc);
 	tc = tcase_create("addr_is_loopback");
 	tcase_add_loop_test(tc, test_addr_is_loopback, 0, NROWS(addr_rows));
 	suite_add_tcase(s, tc);
@@ -499,6 +563,7 @@ static Suite *access_suite(void)
 	tc = tcase_create("cors");
 	tcase_add_loop_test(tc, test_cors_origin, 0, NROWS(origin_rows));
 	tcase_add_loop_test(tc, test_cors_headers, 0, NROWS(headers_rows));
+	tcase_add_loop_test(tc, test_cors_allows_any, 0, NROWS(star_rows));
 	suite_add_tcase(s, tc);
 	return s;
 }
