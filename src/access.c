@@ -1,6 +1,7 @@
 /* access.c: who may do what -- bearer tokens, signed URLs, and the explicit open switch */
 #include "access.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "cors.h"
 #include "http.h"
 
 #define TOKENS_FILE_MAX (4 * 1024 * 1024)   /* bytes */
@@ -304,6 +306,13 @@ int access_load(struct access *a, const struct config *cfg, char *errbuf, size_t
 	memset(a, 0, sizeof(*a));
 	a->open = cfg->open_access;
 	a->secret = cfg->signing_secret;
+	/* Open to this machine, and to every page a browser on it visits: never both. */
+	if (a->open && cors_allows_any(cfg->cors_origins)) {
+		snprintf(errbuf, errlen, "R2MPU_OPEN_ACCESS=yes with R2MPU_CORS_ORIGINS=*: any "
+			 "web page a browser on this machine visits could read, write and "
+			 "delete every key; list the pages' origins in R2MPU_CORS_ORIGINS");
+		return -1;
+	}
 	if (cfg->signing_secret[0] != '\0' && strlen(cfg->signing_secret) < ACCESS_SECRET_MIN) {
 		snprintf(errbuf, errlen, "R2MPU_SIGNING_SECRET: must be at least %d characters "
 			 "(e.g. openssl rand -hex 32)", ACCESS_SECRET_MIN);
@@ -341,6 +350,22 @@ bool host_is_loopback(const char *host)
 		if ((*p < '0' || *p > '9') && *p != '.')
 			return false;
 	return n > 4 && n <= 15;
+}
+
+bool addr_is_loopback(const char *addr)
+{
+	static const unsigned char v6_loopback[16] = { [15] = 1 };
+	static const unsigned char v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+	unsigned char a[16];
+
+	if (addr == NULL)
+		return false;
+	if (inet_pton(AF_INET, addr, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, addr, a) != 1)
+		return false;
+	/* A dual-stack socket shows an IPv4 peer as ::ffff:a.b.c.d. */
+	return memcmp(a, v6_loopback, 16) == 0 || (memcmp(a, v4_mapped, 12) == 0 && a[12] == 127);
 }
 
 /* Is the key inside the scope (an exact key, or a prefix)? */
@@ -463,6 +488,32 @@ static int check_bearer(const struct access *a, const struct access_request *r,
 	return 0;
 }
 
+/*
+ * Open access is for trying r2mpu on one's own machine: the peer must be
+ * this machine (nobody else on the network), and the Host a loopback name
+ * (no web page that rebound its DNS name to 127.0.0.1). A request that does
+ * not say either is refused: an HTTP/1.0 request without Host would
+ * otherwise pass the DNS-rebinding check unseen.
+ */
+static int check_open(const struct access_request *r, struct access_grant *grant,
+		      struct r2err *err)
+{
+	if (r->host == NULL)
+		return forbidden(err, "open access needs a Host header naming a loopback "
+				 "host (127.0.0.1, localhost, [::1]); configure tokens or "
+				 "signed URLs for anything else");
+	if (!host_is_loopback(r->host))
+		return forbidden(err, "open access serves loopback host names only "
+				 "(127.0.0.1, localhost, [::1]); configure tokens or signed "
+				 "URLs for anything else");
+	if (!addr_is_loopback(r->remote_addr))
+		return forbidden(err, "open access serves clients on this machine only "
+				 "(a loopback peer address: 127.0.0.0/8, ::1); configure "
+				 "tokens or signed URLs for anything else");
+	grant->rights = RIGHT_READ | RIGHT_WRITE | RIGHT_DELETE;
+	return 0;
+}
+
 int access_check(const struct access *a, const struct access_request *r, unsigned needed,
 		 struct access_grant *grant, struct r2err *err)
 {
@@ -470,14 +521,8 @@ int access_check(const struct access *a, const struct access_request *r, unsigne
 	const char *token;
 
 	memset(grant, 0, sizeof(*grant));
-	if (a->open) {
-		if (r->host != NULL && !host_is_loopback(r->host))
-			return forbidden(err, "open access serves loopback host names only "
-					 "(127.0.0.1, localhost, [::1]); configure tokens or signed "
-					 "URLs for anything else");
-		grant->rights = RIGHT_READ | RIGHT_WRITE | RIGHT_DELETE;
-		return 0;
-	}
+	if (a->open)
+		return check_open(r, grant, err);
 	if (q->signature != NULL || q->sig_rights != NULL || q->sig_expires != NULL ||
 	    q->sig_prefix != NULL || q->sig_max != NULL)
 		return check_signed_url(a, r, needed, grant, err);

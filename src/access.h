@@ -53,15 +53,17 @@ struct access_request {
 	const char *key;             /* decoded and valid; may be "" (mpu-list) */
 	size_t key_len;
 	bool key_is_prefix;          /* the route reads every key below `key` (mpu-list) */
-	const char *host;            /* the Host header, or NULL (plain CGI) */
+	const char *host;            /* the Host header, or NULL (HTTP/1.0) */
+	const char *remote_addr;     /* REMOTE_ADDR, the peer's address, or NULL */
 	time_t now;
 };
 
 /*
  * Load the rules the configuration names: R2MPU_OPEN_ACCESS,
  * R2MPU_TOKENS_FILE, R2MPU_SIGNING_SECRET. With none of them, -1: r2mpu
- * never guesses that a gateway is meant to be open. errbuf gets the reason.
- * *a is always safe to free.
+ * never guesses that a gateway is meant to be open. Open access with
+ * R2MPU_CORS_ORIGINS=* is -1 too: every web page could use it. errbuf gets
+ * the reason. *a is always safe to free.
  */
 int access_load(struct access *a, const struct config *cfg, char *errbuf, size_t errlen);
 void access_free(struct access *a);   /* a may be NULL */
@@ -80,8 +82,10 @@ int access_parse_tokens(struct access *a, const char *text, char *errbuf, size_t
  * out-of-scope ones. A signed URL's parameters win over an Authorization
  * header when both are present. A signed URL for one key never covers a
  * route that reads below a key (key_is_prefix). Open access serves only
- * requests whose Host is a loopback name (127.0.0.0/8, localhost, [::1]) or
- * absent: a web page cannot reach it by DNS rebinding.
+ * requests from a loopback peer (remote_addr, addr_is_loopback) that name a
+ * loopback Host (127.0.0.0/8, localhost, [::1]): nobody else on the network
+ * reaches it, nor a web page by DNS rebinding. Without a Host or a peer
+ * address it cannot tell, so it refuses (403).
  */
 int access_check(const struct access *a, const struct access_request *r, unsigned needed,
 		 struct access_grant *grant, struct r2err *err);
@@ -101,6 +105,13 @@ int access_sign(const char *secret, unsigned rights, bool is_prefix, const char 
 
 /* Pure: is this Host header (name[:port]) a loopback name? */
 bool host_is_loopback(const char *host);
+
+/*
+ * Pure: is this peer address (REMOTE_ADDR: an IP address as text, no
+ * brackets, no port) a loopback one: 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104?
+ * NULL and anything that is not an address are not.
+ */
+bool addr_is_loopback(const char *addr);
 
 /*
  * Does the key hold a "." or ".." path segment? Scoped credentials never

@@ -41,11 +41,17 @@ static bool any_item(const char *list, bool (*fn)(const char *item, size_t len, 
 	return false;
 }
 
+static bool is_star(const char *item, size_t len, const void *arg)
+{
+	(void)arg;
+	return len == 1 && item[0] == '*';
+}
+
 static bool same_origin(const char *item, size_t len, const void *arg)
 {
 	const char *origin = arg;
 
-	return (len == 1 && item[0] == '*') ||
+	return is_star(item, len, NULL) ||
 	       (strlen(origin) == len && memcmp(item, origin, len) == 0);
 }
 
@@ -67,6 +73,58 @@ bool cors_origin_allowed(const char *list, const char *origin)
 	if (origin == NULL || !origin_shaped(origin))
 		return false;
 	return any_item(list, same_origin, origin);
+}
+
+bool cors_allows_any(const char *list)
+{
+	return any_item(list, is_star, NULL);
+}
+
+/* The length of host[:port] without the scheme's default port, which browsers leave out. */
+static size_t authority_len(const char *authority, const char *scheme)
+{
+	const char *port = strcasecmp(scheme, "https") == 0 ? ":443" : ":80";
+	size_t n = strlen(authority), p = strlen(port);
+
+	if (n > p && strcmp(authority + n - p, port) == 0)
+		return n - p;
+	return n;
+}
+
+/* Is origin scheme://host, the origin of a request with this Host that came in by scheme? */
+static bool own_origin(const char *origin, const char *scheme, const char *host)
+{
+	size_t slen = strlen(scheme), olen, hlen;
+	const char *authority;
+
+	if (host == NULL || host[0] == '\0' || strncasecmp(origin, scheme, slen) != 0 ||
+	    strncmp(origin + slen, "://", 3) != 0)
+		return false;
+	authority = origin + slen + 3;
+	olen = authority_len(authority, scheme);
+	hlen = authority_len(host, scheme);
+	/* Host names compare without case; Origin is lower-case, Host may not be. */
+	return olen > 0 && olen == hlen && strncasecmp(authority, host, olen) == 0;
+}
+
+bool cors_write_allowed(const char *list, const char *origin, const char *scheme,
+			const char *host)
+{
+	if (origin == NULL)
+		return true;
+	if (!origin_shaped(origin))
+		return false;
+	return cors_origin_allowed(list, origin) || own_origin(origin, scheme, host);
+}
+
+int cors_check_write(const struct config *cfg, const struct request *req, const char *scheme,
+		     struct r2err *err)
+{
+	if (cors_write_allowed(cfg->cors_origins, req->origin, scheme, req->host))
+		return 0;
+	return r2err_set(err, 403, "CorsOriginRefused", "Origin not allowed to change the "
+			 "store: a page may write only from the gateway's own origin or one "
+			 "in R2MPU_CORS_ORIGINS");
 }
 
 static bool header_refused(const char *item, size_t len, const void *arg)

@@ -19,6 +19,29 @@
  */
 bool cors_origin_allowed(const char *list, const char *origin);
 
+/* Pure: does the list allow every origin (an item "*")? */
+bool cors_allows_any(const char *list);
+
+/*
+ * Pure: may a request that changes the store (POST, PUT, DELETE) go on,
+ * given its Origin? A page on any site can send one without a preflight (an
+ * HTML form, a no-cors fetch), and the answer's missing CORS headers only
+ * keep the page from reading it: what it changed would be changed. Yes
+ * without an Origin (not a browser), for an origin cors_origin_allowed()
+ * allows, and for the request's own origin: `scheme` ("http" or "https")
+ * :// the Host header, a default port (:80, :443) the same as none, as
+ * browsers send Origin on same-origin writes too. "null" never.
+ */
+bool cors_write_allowed(const char *list, const char *origin, const char *scheme,
+			const char *host);
+
+/*
+ * 403 CorsOriginRefused for a request that changes the store when
+ * cors_write_allowed() says no; 0 otherwise. `scheme` as above.
+ */
+int cors_check_write(const struct config *cfg, const struct request *req, const char *scheme,
+		     struct r2err *err);
+
 /* Pure: is every header named in an Access-Control-Request-Headers value one r2mpu reads? */
 bool cors_headers_allowed(const char *request_headers);
 

@@ -1,7 +1,9 @@
 /* route.c: the const table from (method, action) to handler, and the checks it implies */
 #include "route.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cors.h"
@@ -42,6 +44,22 @@ static const struct route routes[] = {
 	{ METHOD_HEAD, "get", handle_get, 0, RIGHT_READ, NULL },
 };
 
+/*
+ * How the request came in, for its own origin (cors_check_write): HTTPS=on
+ * (lighttpd, Apache's mod_ssl, nginx's $https) or REQUEST_SCHEME=https
+ * (Apache, nginx). Read while the request's environment is the current
+ * one: request.c keeps no copy of these.
+ */
+static const char *request_scheme(void)
+{
+	const char *https = getenv("HTTPS"), *scheme = getenv("REQUEST_SCHEME");
+
+	if ((https != NULL && (strcasecmp(https, "on") == 0 || strcmp(https, "1") == 0)) ||
+	    (scheme != NULL && strcasecmp(scheme, "https") == 0))
+		return "https";
+	return "http";
+}
+
 /* The key, then the credentials: nothing else is looked at for a stranger. */
 static int check_access(const struct route *rt, const struct access *access,
 			struct handler_ctx *ctx, struct r2err *err)
@@ -51,7 +69,7 @@ static int check_access(const struct route *rt, const struct access *access,
 		.authorization = req->authorization, .query = &req->query,
 		.key = req->key, .key_len = req->key_len,
 		.key_is_prefix = (rt->needs & KEY_MAY_BE_EMPTY) != 0,
-		.host = req->host, .now = time(NULL),
+		.host = req->host, .remote_addr = req->remote_addr, .now = time(NULL),
 	};
 
 	if (req->key == NULL) {
@@ -129,6 +147,15 @@ void route_request(const struct config *cfg, const struct access *access,
 			goto fail;
 		return;
 	}
+	/*
+	 * Every method but GET and HEAD may change the store: from another
+	 * site's page it is refused before anything else, credentials or not:
+	 * an open gateway has none to check, and a signed URL works from any
+	 * page that holds it (a form needs no preflight).
+	 */
+	if (req->method != METHOD_GET && req->method != METHOD_HEAD &&
+	    cors_check_write(cfg, req, request_scheme(), &err) < 0)
+		goto fail;
 	if (req->query.action == NULL) {
 		r2err_set(&err, 400, "MissingAction", "Missing action type");
 		goto fail;

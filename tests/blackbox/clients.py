@@ -54,7 +54,9 @@ class CgiClient:
         content_length overrides the real length (None: len(body), or unset
         without a body); pass "absent" to send no CONTENT_LENGTH at all."""
         path, _, query = target.partition("?")
-        e = dict(self.env)
+        # The peer a server would name: this machine, unless a case says otherwise.
+        e = {"REMOTE_ADDR": "127.0.0.1"}
+        e.update(self.env)
         e.update({
             "GATEWAY_INTERFACE": "CGI/1.1",
             "SERVER_PROTOCOL": "HTTP/1.1",

@@ -110,7 +110,10 @@ def cgi_client(settings, log, name):
     """CGI mode, with r2mpu's stderr kept in `log` (sanitizer reports, log lines)."""
     LOGS.append(log)
     Logs.watch(log)
-    c = CgiClient(BIN, settings, ["/bin/sh", "-c", 'exec "$0" 2>>"%s"' % log])
+    # HTTP_HOST: what a server passes for an HTTP/1.1 request to 127.0.0.1
+    # (open access refuses a request without a loopback Host).
+    c = CgiClient(BIN, dict(settings, HTTP_HOST="127.0.0.1"),
+                  ["/bin/sh", "-c", 'exec "$0" 2>>"%s"' % log])
     c.name = name
     return c
 

@@ -44,6 +44,7 @@ import os
 import re
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -224,7 +225,9 @@ class CgiMode:
 
     def __init__(self, settings, errfile):
         self.errfile = errfile
-        env = dict(settings)
+        # What a server passes for an HTTP/1.1 request to 127.0.0.1: open
+        # access refuses a request without a loopback Host.
+        env = dict(settings, HTTP_HOST="127.0.0.1")
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if k in os.environ:
                 env[k] = os.environ[k]
@@ -1123,6 +1126,23 @@ def family_cors(w):
                    [("Origin", "https://evil.example" + RAW_INJECT),
                     ("Access-Control-Request-Method", "PUT")],
                    codes=refused))
+    # Writes from other sites' pages (open access, as here, has no credentials
+    # to check): refused before anything is stored, which the store's
+    # comparison after the run proves.
+    part = "/hostile/real?action=mpu-uploadpart&uploadId=%s&partNumber=9" % w.u
+    writes = (("create", "POST", "/hostile/x?action=mpu-create", b""),
+              ("part", "PUT", part, b"xyz"),
+              ("abort", "DELETE", "/hostile/real?action=mpu-abort&uploadId=" + w.u, None),
+              ("delete", "DELETE", path(w.OBJ) + "?action=delete", None))
+    for name, origin in (("evil", "https://evil.example"), ("null", "null"),
+                         ("not-an-origin", "javascript:alert(1)"),
+                         ("long", "https://" + "a" * 6000),
+                         ("loopback-other-port", "http://127.0.0.1:1"),
+                         ("crlf", "https://evil.example" + RAW_INJECT)):
+        for what, method, target, body in writes:
+            out.append(Req(fam, "write-%s-origin-%s" % (what, name), method, target,
+                           [("Origin", origin)], body=body,
+                           modes=CGI if "\r" in origin else BOTH, codes=refused))
     # One origin allowed: near misses are refused, and so are methods and
     # headers r2mpu does not serve. Over HTTP a CR/LF makes two header lines
     # and a trailing space is trimmed: those variants would be valid there.
@@ -1264,13 +1284,28 @@ def family_access(w):
     return out
 
 
+def signed_query(key, rights, secret):
+    """The query of a signed URL for key, minted by `r2mpu.fcgi sign`."""
+    p = subprocess.run([BIN, "sign", "--rights", rights, "--expires-in", "1h", "--", key],
+                       env=dict(os.environ, R2MPU_SIGNING_SECRET=secret), capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0 and "?" in p.stdout, p.stderr
+    return p.stdout.strip().split("?", 1)[1]
+
+
 def family_cors_star(w):
     """R2MPU_CORS_ORIGINS=* reflects any Origin into Access-Control-Allow-Origin.
     These are valid requests with a hostile Origin: a 2xx is right, a 5xx or a
-    split header never is. 8000 bytes still pass lighttpd's 8 KiB header limit."""
+    split header never is. 8000 bytes still pass lighttpd's 8 KiB header limit.
+    r2mpu refuses to start with open access and "*": these requests carry
+    signed URLs."""
     fam, out = "cors-star", []
-    star = {"R2MPU_CORS_ORIGINS": "*"}
-    big, obj = path(w.BIG) + "?action=get", path(w.OBJ) + "?action=get"
+    secret = "hostile-star-secret-" + "s" * 32
+    star = {"R2MPU_CORS_ORIGINS": "*", "R2MPU_OPEN_ACCESS": "no", "R2MPU_SIGNING_SECRET": secret}
+    big = path(w.BIG) + "?" + signed_query(w.BIG, "r", secret) + "&action=get"
+    obj = path(w.OBJ) + "?" + signed_query(w.OBJ, "r", secret) + "&action=get"
+    real = "/hostile/real?" + signed_query("hostile/real", "r", secret)
+    absent = "/hostile/absent?" + signed_query("hostile/absent", "r", secret)
     for n, modes in ((2000, BOTH), (7000, BOTH), (8000, BOTH), (8050, BOTH), (16000, CGI), (100000, CGI)):
         origin = [("Origin", "https://" + "a" * n + ".example")]
         out.append(Req(fam, "get-big-metadata-origin-%d" % n, "GET", big, origin, settings=star,
@@ -1280,11 +1315,11 @@ def family_cors_star(w):
                    may_succeed=True))
     out.append(Req(fam, "range-big-metadata-origin-8000", "GET", big, origin + [("Range", "bytes=0-3")],
                    settings=star, may_succeed=True))
-    out.append(Req(fam, "listparts-origin-8000", "GET", "/hostile/real?action=mpu-listparts&uploadId=" + w.u,
+    out.append(Req(fam, "listparts-origin-8000", "GET", real + "&action=mpu-listparts&uploadId=" + w.u,
                    origin, settings=star, may_succeed=True))
     out.append(Req(fam, "preflight-origin-8000", "OPTIONS", "/hostile/c?action=mpu-create",
                    origin + [("Access-Control-Request-Method", "PUT")], settings=star, may_succeed=True))
-    out.append(Req(fam, "error-origin-8000", "GET", "/hostile/absent?action=get", origin, settings=star,
+    out.append(Req(fam, "error-origin-8000", "GET", absent + "&action=get", origin, settings=star,
                    codes={"NoSuchKey"}))
     for name, v in (("crlf", "https://a.example" + RAW_INJECT),
                     ("crlf-crlf", "https://a.example\r\n\r\n<html>"),

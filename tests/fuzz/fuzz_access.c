@@ -43,6 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct access_request r = { .authorization = text, .query = &q,
 						    .key = "a/k", .key_len = 3,
 						    .key_is_prefix = (i & 1) != 0, .host = text,
+						    .remote_addr = text,
 						    .now = 1767225000 };
 
 			/* A grant carries a right asked for; a refusal is a 401 or 403. */

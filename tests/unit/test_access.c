@@ -151,7 +151,10 @@ enum cred { NONE, BEARER, SIGNED };
 static const struct check_row {
 	const char *name;
 	const char *authorization;
-	/* signed URL fields (NULL: absent); sig "GOOD" is computed for the fields below */
+	/*
+	 * signed URL fields (NULL: absent); sig "GOOD" is computed for the fields
+	 * below, "UPPER" is it in upper case, "FLIPn" is it with hex digit n changed
+	 */
 	const char *rights, *prefix, *expires, *max, *sig;
 	const char *key;
 	unsigned needed;
@@ -200,6 +203,13 @@ static const struct check_row {
 	{ "signed forged", NULL, "w", NULL, "1767225600", NULL,
 	  "0000000000000000000000000000000000000000000000000000000000000000", "a/k", RIGHT_WRITE,
 	  403, 0 },
+	/* Every digit counts: a change in the second half or the last digit is a forgery too. */
+	{ "signed first digit changed", NULL, "w", NULL, "1767225600", NULL, "FLIP0", "a/k",
+	  RIGHT_WRITE, 403, 0 },
+	{ "signed digit 40 changed", NULL, "w", NULL, "1767225600", NULL, "FLIP40", "a/k",
+	  RIGHT_WRITE, 403, 0 },
+	{ "signed last digit changed", NULL, "w", NULL, "1767225600", NULL, "FLIP63", "a/k",
+	  RIGHT_WRITE, 403, 0 },
 	{ "signed short sig", NULL, "w", NULL, "1767225600", NULL, "abcd", "a/k", RIGHT_WRITE,
 	  403, 0 },
 	{ "signed no sig", NULL, "w", NULL, "1767225600", NULL, NULL, "a/k", RIGHT_WRITE, 403, 0 },
@@ -253,7 +263,8 @@ START_TEST(test_access_check)
 	q.sig_expires = (char *)r->expires;
 	q.sig_max = (char *)r->max;
 	q.signature = (char *)r->sig;
-	if (r->sig != NULL && (strcmp(r->sig, "GOOD") == 0 || strcmp(r->sig, "UPPER") == 0)) {
+	if (r->sig != NULL && (strcmp(r->sig, "GOOD") == 0 || strcmp(r->sig, "UPPER") == 0 ||
+			       strncmp(r->sig, "FLIP", 4) == 0)) {
 		unsigned rights = 0;
 		unsigned long long max = r->max ? strtoull(r->max, NULL, 10) : 0;
 		const char *scope = r->prefix ? r->prefix : r->key;
@@ -264,6 +275,12 @@ START_TEST(test_access_check)
 					     sig), 0);
 		for (size_t k = 0; strcmp(r->sig, "UPPER") == 0 && sig[k] != '\0'; k++)
 			sig[k] = (char)toupper((unsigned char)sig[k]);
+		if (strncmp(r->sig, "FLIP", 4) == 0) {
+			unsigned long at = strtoul(r->sig + 4, NULL, 10);
+
+			ck_assert_uint_lt(at, ACCESS_SIG_HEX);
+			sig[at] = sig[at] == '0' ? '1' : '0';   /* still lower-case hex */
+		}
 		q.signature = sig;
 	}
 	ar = (struct access_request){ .authorization = r->authorization, .query = &q,
@@ -284,8 +301,8 @@ START_TEST(test_access_check)
 	}
 	/* Open access lets everything through, credentials or not -- from loopback. */
 	a.open = true;
-	ck_assert_int_eq(access_check(&a, &ar, r->needed, &grant, &err), 0);
 	ar.host = "127.0.0.1:8080";
+	ar.remote_addr = "127.0.0.1";
 	ck_assert_int_eq(access_check(&a, &ar, r->needed, &grant, &err), 0);
 	ar.host = "rebound.example:8080";
 	ck_assert_int_eq(access_check(&a, &ar, r->needed, &grant, &err), -1);
@@ -315,6 +332,123 @@ START_TEST(test_host_is_loopback)
 
 	ck_assert_msg(host_is_loopback(r->host) == r->loopback, "host_is_loopback(\"%s\") "
 		      "should be %d", r->host, r->loopback);
+}
+END_TEST
+
+/* ---- access_load: which configurations start ------------------------------------- */
+
+static const struct load_row {
+	const char *name;
+	bool open;
+	const char *secret, *cors;
+	const char *error;       /* a part of the message; NULL: it starts */
+} load_rows[] = {
+	{ "open", true, "", "", NULL },
+	{ "open, listed origins", true, "", "https://app.example http://localhost:8080", NULL },
+	{ "open, any origin", true, "", "*", "R2MPU_CORS_ORIGINS=*" },
+	{ "open, any origin among others", true, "", "https://app.example, *",
+	  "R2MPU_OPEN_ACCESS=yes" },
+	{ "open and a secret, any origin", true, SECRET, "*", "R2MPU_CORS_ORIGINS=*" },
+	{ "secret, any origin", false, SECRET, "*", NULL },
+	{ "nothing", false, "", "", "no access rules" },
+	{ "short secret", false, "0123456789", "", "R2MPU_SIGNING_SECRET" },
+};
+
+START_TEST(test_access_load)
+{
+	const struct load_row *r = &load_rows[_i];
+	struct config cfg;
+	struct access a;
+	char errbuf[512] = "";
+	int rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.open_access = r->open;
+	snprintf(cfg.signing_secret, sizeof(cfg.signing_secret), "%s", r->secret);
+	snprintf(cfg.cors_origins, sizeof(cfg.cors_origins), "%s", r->cors);
+	rc = access_load(&a, &cfg, errbuf, sizeof(errbuf));
+	if (r->error == NULL) {
+		ck_assert_msg(rc == 0, "%s: refused: %s", r->name, errbuf);
+	} else {
+		ck_assert_msg(rc == -1, "%s: started", r->name);
+		ck_assert_msg(strstr(errbuf, r->error) != NULL, "%s: message \"%s\"", r->name,
+			      errbuf);
+	}
+	access_free(&a);
+}
+END_TEST
+
+/* ---- loopback peer addresses (open access) ---------------------------------------- */
+
+static const struct addr_row {
+	const char *addr;
+	bool loopback;
+} addr_rows[] = {
+	{ "127.0.0.1", true }, { "127.255.255.254", true }, { "127.1.2.3", true },
+	{ "::1", true }, { "0:0:0:0:0:0:0:1", true }, { "::ffff:127.0.0.1", true },
+	{ "::FFFF:127.9.8.7", true }, { "::ffff:7f00:1", true },
+	{ NULL, false }, { "", false }, { "10.0.0.1", false }, { "128.0.0.1", false },
+	{ "126.255.255.255", false }, { "0.0.0.0", false }, { "192.168.1.127", false },
+	{ "::", false }, { "::2", false }, { "::ffff:10.0.0.1", false },
+	{ "::ffff:7f00:1x", false }, { "::127.0.0.1", false },     /* IPv4-compatible, not mapped */
+	{ "fe80::1", false }, { "2001:db8::1", false }, { "[::1]", false },
+	{ "::1%lo", false }, { "127.0.0.1:8080", false }, { " 127.0.0.1", false },
+	{ "127.0.0.1 ", false }, { "127.1", false }, { "0x7f.0.0.1", false },
+	{ "2130706433", false }, { "localhost", false }, { "127.0.0.1.evil.example", false },
+};
+
+START_TEST(test_addr_is_loopback)
+{
+	const struct addr_row *r = &addr_rows[_i];
+
+	ck_assert_msg(addr_is_loopback(r->addr) == r->loopback, "addr_is_loopback(\"%s\") "
+		      "should be %d", OPT(r->addr), r->loopback);
+}
+END_TEST
+
+/* ---- open access: who is on this machine ------------------------------------------ */
+
+static const struct open_row {
+	const char *name;
+	const char *host, *remote_addr;   /* NULL: absent */
+	const char *why;                  /* a part of the 403's message; NULL: allowed */
+} open_rows[] = {
+	{ "loopback", "127.0.0.1:8080", "127.0.0.1", NULL },
+	{ "localhost, IPv6 peer", "localhost", "::1", NULL },
+	{ "[::1], mapped peer", "[::1]:80", "::ffff:127.0.0.1", NULL },
+	{ "no Host (HTTP/1.0)", NULL, "127.0.0.1", "Host header" },
+	{ "rebound Host", "rebound.example:8080", "127.0.0.1", "loopback host names" },
+	{ "peer on the network", "127.0.0.1:8080", "192.0.2.7", "peer address" },
+	{ "mapped peer on the network", "localhost", "::ffff:192.0.2.7", "peer address" },
+	{ "no peer address", "127.0.0.1", NULL, "peer address" },
+	{ "a name as peer address", "127.0.0.1", "localhost", "peer address" },
+	{ "nothing at all", NULL, NULL, "Host header" },
+};
+
+START_TEST(test_open_access)
+{
+	const struct open_row *r = &open_rows[_i];
+	struct access a = { .open = true, .secret = "" };
+	struct query q;
+	struct access_grant grant;
+	struct r2err err = { 0 };
+	struct access_request ar;
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	ar = (struct access_request){ .query = &q, .key = "k", .key_len = 1, .host = r->host,
+				      .remote_addr = r->remote_addr, .now = NOW };
+	rc = access_check(&a, &ar, RIGHT_DELETE, &grant, &err);
+	if (r->why == NULL) {
+		ck_assert_msg(rc == 0, "%s: refused %d %s", r->name, err.status, err.message);
+		ck_assert_uint_eq(grant.rights, RIGHT_READ | RIGHT_WRITE | RIGHT_DELETE);
+	} else {
+		ck_assert_msg(rc == -1 && err.status == 403, "%s: rc %d status %d", r->name, rc,
+			      err.status);
+		ck_assert_str_eq(err.code, "AccessDenied");
+		ck_assert_msg(strstr(err.message, r->why) != NULL, "%s: message \"%s\"", r->name,
+			      err.message);
+	}
 }
 END_TEST
 
@@ -354,6 +488,80 @@ START_TEST(test_cors_origin)
 
 	ck_assert_msg(cors_origin_allowed(r->list, r->origin) == r->allowed,
 		      "origin %s in \"%s\" should be %d", OPT(r->origin), r->list, r->allowed);
+}
+END_TEST
+
+static const struct star_row {
+	const char *list;
+	bool any;
+} star_rows[] = {
+	{ "*", true }, { " * ", true }, { "https://a.example, *", true }, { "*,https://a.example", true },
+	{ "", false }, { "https://a.example", false }, { "https://*.example", false }, { "**", false },
+	{ "null", false },
+};
+
+START_TEST(test_cors_allows_any)
+{
+	const struct star_row *r = &star_rows[_i];
+
+	ck_assert_msg(cors_allows_any(r->list) == r->any, "cors_allows_any(\"%s\") should be %d",
+		      r->list, r->any);
+}
+END_TEST
+
+/* A write (POST, PUT, DELETE) from a page: its Origin must be allowed, or the gateway's own. */
+static const struct write_row {
+	const char *list, *origin, *scheme, *host;
+	bool allowed;
+} write_rows[] = {
+	/* Not a browser: nothing to decide. */
+	{ "", NULL, "http", "127.0.0.1:8080", true },
+	{ "", NULL, "http", NULL, true },
+	/* Listed origins, as cors_origin_allowed() decides. */
+	{ "https://app.example", "https://app.example", "https", "gw.example", true },
+	{ "https://app.example", "https://app.example", "http", NULL, true },
+	{ "*", "https://anything.example", "https", "gw.example", true },
+	{ "https://app.example", "https://app.example.evil", "https", "gw.example", false },
+	{ "https://app.example", "https://app.example:8443", "https", "gw.example", false },
+	{ "https://app.example", "http://app.example", "https", "gw.example", false },
+	{ "https://app.example", "https://evil.example", "https", "gw.example", false },
+	/* The request's own origin: scheme and Host. */
+	{ "", "http://127.0.0.1:8080", "http", "127.0.0.1:8080", true },
+	{ "", "http://localhost", "http", "localhost", true },
+	{ "", "http://[::1]:8080", "http", "[::1]:8080", true },
+	{ "", "https://gw.example", "https", "gw.example", true },
+	{ "", "https://gw.example", "https", "gw.example:443", true },     /* default port */
+	{ "", "https://gw.example:443", "https", "gw.example", true },
+	{ "", "http://gw.example", "http", "gw.example:80", true },
+	{ "", "http://gw.example", "http", "GW.Example", true },           /* names ignore case */
+	{ "", "http://127.0.0.1:8080", "https", "127.0.0.1:8080", false }, /* another scheme */
+	{ "", "https://gw.example", "http", "gw.example", false },
+	{ "", "https://gw.example", "https", "gw.example:80", false },     /* not https's default */
+	{ "", "http://gw.example:443", "http", "gw.example", false },
+	{ "", "http://127.0.0.1:8081", "http", "127.0.0.1:8080", false },  /* another port */
+	{ "", "http://127.0.0.1", "http", "127.0.0.1:8080", false },
+	{ "", "http://127.0.0.1:8080", "http", "127.0.0.1", false },
+	{ "", "http://127.0.0.1.evil.example", "http", "127.0.0.1", false },
+	{ "", "http://evil.example", "http", "127.0.0.1", false },
+	{ "", "http://gw.example/", "http", "gw.example", false },         /* not an origin */
+	{ "", "http://gw.example", "http", NULL, false },                  /* no Host: no own origin */
+	{ "", "http://", "http", "", false },
+	{ "", "http:/gw.example", "http", "gw.example", false },
+	{ "", "gw.example", "http", "gw.example", false },
+	/* "null" (a sandboxed frame, a file:, a redirect) is cross-site, whatever the list says. */
+	{ "", "null", "http", "127.0.0.1", false },
+	{ "*", "null", "http", "127.0.0.1", false },
+	{ "null", "null", "http", "127.0.0.1", false },
+	{ "", "", "http", "127.0.0.1", false },
+};
+
+START_TEST(test_cors_write)
+{
+	const struct write_row *r = &write_rows[_i];
+
+	ck_assert_msg(cors_write_allowed(r->list, r->origin, r->scheme, r->host) == r->allowed,
+		      "write from %s (list \"%s\", %s://%s) should be %s", OPT(r->origin), r->list,
+		      r->scheme, OPT(r->host), r->allowed ? "allowed" : "refused");
 }
 END_TEST
 
@@ -399,9 +607,20 @@ static Suite *access_suite(void)
 	tc = tcase_create("host_is_loopback");
 	tcase_add_loop_test(tc, test_host_is_loopback, 0, NROWS(host_rows));
 	suite_add_tcase(s, tc);
+	tc = tcase_create("access_load");
+	tcase_add_loop_test(tc, test_access_load, 0, NROWS(load_rows));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("addr_is_loopback");
+	tcase_add_loop_test(tc, test_addr_is_loopback, 0, NROWS(addr_rows));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("open_access");
+	tcase_add_loop_test(tc, test_open_access, 0, NROWS(open_rows));
+	suite_add_tcase(s, tc);
 	tc = tcase_create("cors");
 	tcase_add_loop_test(tc, test_cors_origin, 0, NROWS(origin_rows));
 	tcase_add_loop_test(tc, test_cors_headers, 0, NROWS(headers_rows));
+	tcase_add_loop_test(tc, test_cors_allows_any, 0, NROWS(star_rows));
+	tcase_add_loop_test(tc, test_cors_write, 0, NROWS(write_rows));
 	suite_add_tcase(s, tc);
 	return s;
 }
