@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* CGI variables of the headers kept as object metadata, in http_meta order. */
 static const char *const meta_env[META_NFIELDS] = {
@@ -44,6 +45,15 @@ static int env_copy(const char *name, bool skip_empty, char **out)
 	return *out != NULL ? 0 : -1;
 }
 
+/* The client reached the server over TLS: HTTPS (on, 1) or REQUEST_SCHEME (Apache, nginx). */
+static bool scheme_is_https(void)
+{
+	const char *https = conn_param("HTTPS"), *scheme = conn_param("REQUEST_SCHEME");
+
+	return (https != NULL && (strcasecmp(https, "on") == 0 || strcmp(https, "1") == 0)) ||
+	       (scheme != NULL && strcasecmp(scheme, "https") == 0);
+}
+
 int request_read(struct request *r, const struct config *cfg, struct r2err *err)
 {
 	const char *method = conn_param("REQUEST_METHOD");
@@ -70,6 +80,7 @@ int request_read(struct request *r, const struct config *cfg, struct r2err *err)
 	    env_copy("HTTP_ACCESS_CONTROL_REQUEST_METHOD", true, &r->cors_request_method) < 0 ||
 	    env_copy("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", true, &r->cors_request_headers) < 0)
 		return r2err_set(err, 500, "InternalError", "Out of memory");
+	r->https = scheme_is_https();
 	/* An empty value (Content-Type "" in particular) is how servers say "none". */
 	for (i = 0; i < META_NFIELDS; i++)
 		if (env_copy(meta_env[i], true, &r->meta.value[i]) < 0)

@@ -33,6 +33,7 @@ struct request {
 	char *authorization;         /* Authorization, may be NULL */
 	char *host;                  /* Host, may be NULL */
 	char *remote_addr;           /* REMOTE_ADDR: the peer, as the server saw it; may be NULL */
+	bool https;                  /* HTTPS on/1 or REQUEST_SCHEME https (Apache, nginx) */
 	char *content_md5;           /* Content-MD5 of a part, may be NULL */
 	char *origin;                /* CORS: Origin, Access-Control-Request-Method */
 	char *cors_request_method;   /* and -Headers; each may be NULL */

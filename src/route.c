@@ -3,7 +3,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "cors.h"
@@ -43,22 +42,6 @@ static const struct route routes[] = {
 	{ METHOD_GET, "get", handle_get, 0, RIGHT_READ, NULL },
 	{ METHOD_HEAD, "get", handle_get, 0, RIGHT_READ, NULL },
 };
-
-/*
- * How the request came in, for its own origin (cors_check_write): HTTPS=on
- * (lighttpd, Apache's mod_ssl, nginx's $https) or REQUEST_SCHEME=https
- * (Apache, nginx). Read while the request's environment is the current
- * one: request.c keeps no copy of these.
- */
-static const char *request_scheme(void)
-{
-	const char *https = getenv("HTTPS"), *scheme = getenv("REQUEST_SCHEME");
-
-	if ((https != NULL && (strcasecmp(https, "on") == 0 || strcmp(https, "1") == 0)) ||
-	    (scheme != NULL && strcasecmp(scheme, "https") == 0))
-		return "https";
-	return "http";
-}
 
 /* The key, then the credentials: nothing else is looked at for a stranger. */
 static int check_access(const struct route *rt, const struct access *access,
@@ -154,7 +137,7 @@ void route_request(const struct config *cfg, const struct access *access,
 	 * page that holds it (a form needs no preflight).
 	 */
 	if (req->method != METHOD_GET && req->method != METHOD_HEAD &&
-	    cors_check_write(cfg, req, request_scheme(), &err) < 0)
+	    cors_check_write(cfg, req, req->https ? "https" : "http", &err) < 0)
 		goto fail;
 	if (req->query.action == NULL) {
 		r2err_set(&err, 400, "MissingAction", "Missing action type");
