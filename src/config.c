@@ -66,8 +66,8 @@ static const struct config_key keys[] = {
 	{ "R2MPU_CORS_ORIGINS", KEY_STRING, FIELD(cors_origins), "",
 	  "web page origins allowed to call the gateway: https://a.example ... or *" },
 	{ "R2MPU_MIN_RATE", KEY_SIZE, FIELD(min_rate), "1K",
-	  "slowest body accepted, bytes/s both ways, after R2MPU_IO_TIMEOUT of grace; "
-	  "a slower part or GET is ended (0: no minimum)" },
+	  "slowest body accepted, bytes/s both ways: a part or GET slower than this for "
+	  "about R2MPU_IO_TIMEOUT (after as much grace) is ended (0: no minimum)" },
 	{ "R2MPU_IO_TIMEOUT", KEY_DURATION, FIELD(io_timeout), "20",
 	  "a FastCGI connection or body silent this long is dropped (s/m/h/d)" },
 	{ "R2MPU_MAX_PENDING_UPLOADS", KEY_SIZE, FIELD(max_pending_uploads), "1000",

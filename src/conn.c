@@ -27,19 +27,27 @@
  * client trickling its body costs a process no more.
  */
 #define DRAIN_MS 1000
+/* The pace's bucket holds at most this many io_timeouts (struct pace). */
+#define PACE_CREDIT_MAX 2
 #define DRAIN_GAP_MS 250
 /* After the parameters' deadline, wake libfcgi's own waits (its close) this often. */
 #define NUDGE_USEC 100000
 
-/* One direction of a request's body: the bytes moved, since when. */
+/*
+ * One direction of a request's body, held to the pace as a bucket of
+ * time: it starts with io_timeout (the grace), each byte moved adds
+ * 1/min_rate s, waiting spends it, and it never holds more than
+ * PACE_CREDIT_MAX io_timeouts -- so a client that sent (or read) a burst
+ * cannot then trickle for as long as the burst would buy at min_rate.
+ * A client below min_rate for long enough runs out and is ended.
+ */
 struct pace {
 	bool started;
 	struct timespec start;
-	uint64_t bytes;
+	int64_t deadline_ms;         /* since start: the bucket runs out then */
 	int64_t limit_ms;            /* all of it within this, whatever the rate; 0: none */
 	int64_t idle_ms;             /* the longest wait for a byte; 0: io_timeout */
 };
-
 /*
  * The process's one connection. FastCGI: r2mpu accepts the connection
  * itself (so that its timeouts are set before libfcgi reads a byte) and
@@ -157,25 +165,51 @@ static int64_t now_ms_since(const struct timespec *t0)
 	return (int64_t)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+static int64_t pace_idle_ms(const struct pace *p)
+{
+	return p->idle_ms > 0 ? p->idle_ms : (int64_t)conn.lim.io_timeout * 1000;
+}
+
+static void pace_start(struct pace *p)
+{
+	if (!p->started) {
+		clock_gettime(CLOCK_MONOTONIC, &p->start);
+		p->deadline_ms = (int64_t)conn.lim.io_timeout * 1000;
+		p->started = true;
+	}
+}
+
+/* n bytes moved: the bucket gains n / min_rate, up to its size. */
+static void pace_moved(struct pace *p, uint64_t n)
+{
+	int64_t now, cap;
+
+	if (conn.lim.min_rate == 0)
+		return;
+	pace_start(p);
+	now = now_ms_since(&p->start);
+	cap = now + PACE_CREDIT_MAX * (int64_t)conn.lim.io_timeout * 1000;
+	p->deadline_ms += (int64_t)(n * 1000 / conn.lim.min_rate);
+	if (p->deadline_ms > cap)
+		p->deadline_ms = cap;
+}
+
 /*
  * How long the next byte of this direction may still be waited for, in
- * ms: never more than io_timeout, and never past the rate's deadline for
- * it (io_timeout + bytes / min_rate after the first wait). <= 0: too slow.
+ * ms: never more than the idle limit, nor past the bucket's end or the
+ * drain's limit. <= 0: too slow.
  */
 static int64_t pace_wait_ms(struct pace *p)
 {
-	int64_t idle = p->idle_ms > 0 ? p->idle_ms : (int64_t)conn.lim.io_timeout * 1000, left;
+	int64_t idle = pace_idle_ms(p), left = idle, now;
 
-	if (!p->started) {
-		clock_gettime(CLOCK_MONOTONIC, &p->start);
-		p->started = true;
-	}
-	left = idle;
-	if (conn.lim.min_rate > 0)
-		left = idle + (int64_t)(p->bytes * 1000 / conn.lim.min_rate) - now_ms_since(&p->start);
-	if (p->limit_ms > 0 && p->limit_ms - now_ms_since(&p->start) < left)
-		left = p->limit_ms - now_ms_since(&p->start);
-	return left < idle ? left : idle;
+	pace_start(p);
+	now = now_ms_since(&p->start);
+	if (conn.lim.min_rate > 0 && p->deadline_ms - now < left)
+		left = p->deadline_ms - now;
+	if (p->limit_ms > 0 && p->limit_ms - now < left)
+		left = p->limit_ms - now;
+	return left;
 }
 
 /*
@@ -329,7 +363,7 @@ static ssize_t fcgi_read(char *buf, size_t len)
 			break;
 		}
 		got += (size_t)n;
-		conn.in.bytes += (uint64_t)n;
+		pace_moved(&conn.in, (uint64_t)n);
 	}
 	return got > 0 ? (ssize_t)got : conn.too_slow ? -1 : 0;
 }
@@ -354,7 +388,7 @@ static int fcgi_write(const char *buf, size_t len)
 		}
 		buf += n;
 		len -= n;
-		conn.out.bytes += n;
+		pace_moved(&conn.out, n);
 	}
 	return 0;
 }
@@ -378,7 +412,7 @@ static ssize_t cgi_read(char *buf, size_t len)
 		if (n <= 0)
 			break;
 		got += (size_t)n;
-		conn.in.bytes += (uint64_t)n;
+		pace_moved(&conn.in, (uint64_t)n);
 	}
 	return got > 0 ? (ssize_t)got : conn.too_slow ? -1 : 0;
 }
@@ -397,7 +431,7 @@ static int cgi_write_out(const char *buf, size_t len)
 			return -1;
 		buf += n;
 		len -= (size_t)n;
-		conn.out.bytes += (uint64_t)n;
+		pace_moved(&conn.out, (uint64_t)n);
 	}
 	return 0;
 }

@@ -10,12 +10,12 @@
 
 /*
  * What a peer may cost this process. A request's body, and an answer's,
- * must move at min_rate bytes/s on average after io_timeout seconds of
- * grace (mod_reqtimeout's rule: the deadline for the n-th byte is
- * start + io_timeout + n / min_rate); 0 turns the rate off. Apart from
- * that, no single wait for the peer lasts longer than io_timeout: a
- * silent FastCGI connection, or one that delivers its parameters slowly,
- * is dropped.
+ * must keep moving at min_rate bytes/s: a direction starts with
+ * io_timeout seconds of grace, each byte earns 1/min_rate s more (at most
+ * two io_timeouts held at once), and one that runs out is ended; 0 turns
+ * the rate off. Apart from that, no single wait for the peer lasts longer
+ * than io_timeout: a silent FastCGI connection, or one that delivers its
+ * parameters slowly, is dropped.
  */
 struct conn_limits {
 	uint64_t min_rate;          /* bytes/s, 0: no minimum */

@@ -40,6 +40,9 @@ BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fc
 PROCS = 2
 IO_TIMEOUT = 2                   # R2MPU_IO_TIMEOUT
 LIMIT = IO_TIMEOUT + 3.0         # a normal request's answer, at the latest (s)
+# A reader at a quarter of R2MPU_MIN_RATE, holding a full bucket (two io_timeouts of
+# credit) after its fast start, runs out in 2 * IO_TIMEOUT / (1 - 1/4) s.
+LIMIT_SLOW_READER = 2 * IO_TIMEOUT / 0.75 + 3.0
 TOKEN = "tok-pace-admin-5b1e0c7d9a3f4e26"
 
 
@@ -146,12 +149,20 @@ def case_drain(mode, c):
     time.sleep(0.5)
     r, took = timed_request(c, "POST", cases.path("drain/ok") + "?action=mpu-create",
                             headers=AUTH, body=b"")
-    time.sleep(1.0)
+    time.sleep(1.5)
     got = [h.status() for h in hostiles]
     stop_all(hostiles)
-    check("%s: drain: each refused part gets its 401 at once" % mode, got == [401] * PROCS, got)
+    # lighttpd and nginx pass the 401 on; Apache's modules cannot write the
+    # rest of the body once r2mpu stops reading, and answer 500/503 themselves.
+    check("%s: drain: each trickling refused part is answered at once" % mode,
+          all(s == 401 or (mode.startswith("apache") and s in (500, 503)) for s in got), got)
     check("%s: drain: a normal request is served (%.2f s) while they trickle" % (mode, took),
           r.status == 200 and took < LIMIT, r)
+    # A refused part whose body comes at full speed gets its 401 from every server.
+    big = cases.data(20 * 1024 * 1024, 9)
+    r, took = timed_request(c, "PUT", cases.part_target("drain/fast", "u", 1), body=big)
+    check("%s: drain: a refused 20 MiB part sent at full speed gets its 401 (%.2f s)"
+          % (mode, took), r.status == 401, r)
 
 
 def case_slow_part(mode, c):
@@ -179,8 +190,8 @@ def case_slow_part(mode, c):
           r.status == 200 and took < LIMIT, r)
     # The answer reaches the client where the server still passes it on; some
     # servers close the connection of a client whose upstream gave up.
-    check("%s: slow part: each is ended (408 or closed) soon after the grace" % mode,
-          ended and all(s in (408, None) for s in got), got)
+    check("%s: slow part: each is ended (408, the server's 5xx, or closed) soon after the grace"
+          % mode, ended and all(s in (408, 500, 502, 503, None) for s in got), got)
     parts = cases.expect(c.request("GET", cases.path("slow/part") + "?action=mpu-listparts&uploadId="
                                    + uid, headers=AUTH), 200).json()["parts"]
     check("%s: slow part: nothing of them was stored" % mode, parts == [], parts)
@@ -199,14 +210,15 @@ def case_slow_get(mode, c):
     for i in range(PROCS):
         head = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n"
                 % (raw_target(c, "slow/get", "action=get"), TOKEN)).encode()
-        hostiles.append(Hostile(port_of(c), head, every=0.5, read_chunk=1024))
+        hostiles.append(Hostile(port_of(c), head, every=0.5, read_chunk=128))
     for h in hostiles:
         h.start()
     time.sleep(1.0)
-    r, took = timed_request(c, "GET", cases.path("slow/get") + "?action=head", headers=AUTH)
+    r, took = timed_request(c, "POST", cases.path("slow/ok2") + "?action=mpu-create",
+                            headers=AUTH, body=b"")
     stop_all(hostiles)
-    check("%s: slow GETs: a normal request is served (%.2f s) while they read" % (mode, took),
-          r.status == 200 and took < LIMIT, r)
+    check("%s: slow GETs (256 B/s): a normal request is served (%.2f s) while they read"
+          % (mode, took), r.status == 200 and took < LIMIT_SLOW_READER, r)
 
 
 # ---- raw FastCGI, to a standalone r2mpu's port ----------------------------------
