@@ -32,7 +32,7 @@ DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config valgrind l
             libxml2-dev libssl-dev check lighttpd apache2 libapache2-mod-fcgid nginx \
             curl python3 python3-requests chromium chromium-driver python3-selenium gnuplot-nox
 
-.PHONY: all deps run test unit unit-bins blackbox hostile access browser faults soak lifecycle seed s3 valgrind asan bench fuzz clean
+.PHONY: all deps run test unit unit-bins blackbox hostile access pace browser faults soak lifecycle seed s3 valgrind asan bench fuzz clean
 
 all: $(BIN)
 
@@ -73,7 +73,7 @@ run: deps
 		R2MPU_OPEN_ACCESS=$${R2MPU_OPEN_ACCESS:-yes} tests/lighttpd/serve.sh
 
 # Each suite a stage: a line with its time and result, the failures summed up at the end.
-TEST_STAGES = unit blackbox hostile access browser faults soak lifecycle seed s3
+TEST_STAGES = unit blackbox hostile access pace browser faults soak lifecycle seed s3
 test: deps
 	@$(MAKE) --no-print-directory all unit-bins
 	@MAKE="$(MAKE)" tests/ci/stages.sh $(TEST_STAGES)
@@ -98,6 +98,12 @@ hostile: $(BIN)
 access: $(BIN)
 	$(PYTHON) tests/blackbox/access.py --mode cgi,$(subst $(space),$(comma),$(SERVERS))
 	$(PYTHON) tests/blackbox/access.py --mode cgi,lighttpd --store moto
+
+# As many slow, hostile clients as r2mpu has processes (trickled bodies, refused
+# bodies, slow readers, idle FastCGI connections), through lighttpd, nginx and
+# Apache mod_proxy_fcgi: a normal request is still served; proxy parameters ignored.
+pace: $(BIN)
+	$(PYTHON) tests/blackbox/pace.py
 
 # examples/upload.html in headless Chromium, from another origin than the gateway's;
 # stored HTML and SVG opened from the gateway's origin run no script.
@@ -152,6 +158,7 @@ asan: deps
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/hostile.py
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/soak.py --store fs
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/access.py --mode cgi,lighttpd
+	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/pace.py --mode lighttpd,nginx
 
 # libFuzzer (clang) on the parsers of untrusted input, FUZZ_SECONDS each, from
 # the seed corpus in tests/fuzz/corpus/ (new inputs go to build-fuzz/corpus/).
