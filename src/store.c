@@ -57,9 +57,8 @@ void upload_list_free(struct upload_info *u, size_t count)
 	free(u);
 }
 
-static int by_key_then_time(const void *a, const void *b)
+int upload_info_cmp(const struct upload_info *x, const struct upload_info *y)
 {
-	const struct upload_info *x = a, *y = b;
 	int c = strcmp(x->key, y->key);
 
 	if (c != 0)
@@ -67,6 +66,11 @@ static int by_key_then_time(const void *a, const void *b)
 	if (x->initiated != y->initiated)
 		return x->initiated < y->initiated ? -1 : 1;
 	return strcmp(x->upload_id, y->upload_id);
+}
+
+static int by_key_then_time(const void *a, const void *b)
+{
+	return upload_info_cmp(a, b);
 }
 
 void upload_list_free_tail(struct upload_info *u, size_t from, size_t count)
