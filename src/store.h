@@ -105,6 +105,15 @@ void upload_list_free(struct upload_info *u, size_t count);
 void upload_list_sort(struct upload_info *u, size_t count);
 /* That order as a comparison: <0, 0, >0 as a comes before, is, or comes after b. */
 int upload_info_cmp(const struct upload_info *a, const struct upload_info *b);
+/*
+ * Does e come after the page's marker in the listing's order? `marker` is
+ * the marker upload with its start time, or NULL when that is unknown (the
+ * upload is gone, or the store does not say): then its key's other uploads
+ * all count as after it, as a page may repeat an upload but must never
+ * skip one.
+ */
+bool upload_after_marker(const struct upload_info *e, const struct upload_page *page,
+			 const struct upload_info *marker);
 /* Free the entries from..count-1 (their strings), keeping the array. */
 void upload_list_free_tail(struct upload_info *u, size_t from, size_t count);
 

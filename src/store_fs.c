@@ -1018,29 +1018,6 @@ static json_object *upload_meta_at(int dfd, const char *id)
 	return m;
 }
 
-/*
- * Does e come after the page's marker in the listing's order? `marker` is
- * the marker upload with its start time, or NULL when the store no longer
- * has it: then its key's other uploads are all listed again, as a page may
- * repeat an upload but must never skip one.
- */
-static bool after_marker(const struct upload_info *e, const struct upload_page *page,
-			 const struct upload_info *marker)
-{
-	int c;
-
-	if (page->key_marker == NULL)
-		return true;
-	c = strcmp(e->key, page->key_marker);
-	if (c != 0)
-		return c > 0;
-	if (page->upload_id_marker == NULL)
-		return false;
-	if (marker != NULL)
-		return upload_info_cmp(e, marker) > 0;
-	return strcmp(e->upload_id, page->upload_id_marker) != 0;
-}
-
 static int fs_list_uploads(void *state, const char *prefix, const struct upload_page *page,
 			   struct upload_info **uploads, size_t *count, bool *truncated,
 			   struct r2err *err)
@@ -1093,9 +1070,9 @@ static int fs_list_uploads(void *state, const char *prefix, const struct upload_
 		if (key == NULL || created < 0 ||
 		    (now > created && (uint64_t)(now - created) >= fs->ttl) ||
 		    strncmp(key, prefix, plen) != 0 ||
-		    !after_marker(&(struct upload_info){ (char *)key, de->d_name,
-							(time_t)created },
-				  page, marker_known ? &marker : NULL)) {
+		    !upload_after_marker(&(struct upload_info){ (char *)key, de->d_name,
+							       (time_t)created },
+					 page, marker_known ? &marker : NULL)) {
 			json_object_put(m);
 			continue;
 		}

@@ -1211,16 +1211,27 @@ static int s3_list_uploads(void *st, const char *prefix, const struct upload_pag
 			call_free(&c);
 			goto fail;
 		}
-		rc = s3_xml_parse_list_uploads(c.answer, c.answer_len, &set, page->max);
+		rc = s3_xml_parse_list_uploads(c.answer, c.answer_len, &set, page);
 		call_free(&c);
 		if (rc < 0) {
 			log_error("s3 store: ListMultipartUploads answer is not understood");
 			r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
 			goto fail;
 		}
+		/*
+		 * The first page->max in the promised order, from what came so
+		 * far (S3 lists a key's uploads by id, some servers (moto) by age).
+		 */
+		upload_list_sort(set.uploads, set.count);
+		if (set.count > page->max) {
+			upload_list_free_tail(set.uploads, page->max, set.count);
+			set.count = page->max;
+			*truncated = true;
+			break;
+		}
 		if (!set.truncated)
 			break;
-		if (set.count >= page->max) {
+		if (set.count == page->max) {
 			*truncated = true;
 			break;
 		}
@@ -1235,8 +1246,6 @@ static int s3_list_uploads(void *st, const char *prefix, const struct upload_pag
 		memcpy(key_marker, set.next_key, sizeof(key_marker));
 		memcpy(id_marker, set.next_upload_id, sizeof(id_marker));
 	}
-	/* S3 lists by key, then by upload id; some servers (moto) by age. */
-	upload_list_sort(set.uploads, set.count);
 	*uploads = set.uploads;
 	*count = set.count;
 	return 0;

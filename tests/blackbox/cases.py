@@ -969,8 +969,11 @@ def list_uploads_bad_page(c, env):
                   "key-marker=a&upload-id-marker=a%20b", "key-marker=a&upload-id-marker=%C3%A9",
                   "key-marker=" + "k" * 1025, "key-marker=a&upload-id-marker=" + "u" * 1023,
                   "max-uploads=1&max-uploads=2"):
-        r = expect(c.request("GET", "/?action=mpu-list&" + query), 400, code="InvalidArgument")
-        assert b"max-uploads" in r.body or b"marker" in r.body, (query, r)
+        # (A web server may refuse a control character in the query itself.)
+        r = expect_refused(c.request("GET", "/?action=mpu-list&" + query), env, 400, (400,),
+                           code="InvalidArgument")
+        assert b"max-uploads" in r.body or b"marker" in r.body or r.header("x-r2mpu-error") is None, \
+            (query, r)
 
 
 @case
