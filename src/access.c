@@ -445,6 +445,8 @@ static int check_signed_url(const struct access *a, const struct access_request 
 		return forbidden(err, "the signed URL does not allow this action");
 	grant->rights = rights;
 	grant->max_size = max_size;
+	grant->scope = scope;     /* the query's prefix, or the request's key */
+	grant->scope_is_prefix = q->sig_prefix != NULL;
 	return 0;
 }
 
@@ -485,6 +487,8 @@ static int check_bearer(const struct access *a, const struct access_request *r,
 		return forbidden(err, "the token does not allow this action");
 	grant->rights = match->rights;
 	grant->max_size = 0;
+	grant->scope = match->prefix;
+	grant->scope_is_prefix = true;
 	return 0;
 }
 
@@ -511,6 +515,8 @@ static int check_open(const struct access_request *r, struct access_grant *grant
 				 "(a loopback peer address: 127.0.0.0/8, ::1); configure "
 				 "tokens or signed URLs for anything else");
 	grant->rights = RIGHT_READ | RIGHT_WRITE | RIGHT_DELETE;
+	grant->scope = "";
+	grant->scope_is_prefix = true;
 	return 0;
 }
 

@@ -40,10 +40,18 @@ struct access {
 	const char *secret;          /* borrowed from the config; "" = no signed URLs */
 };
 
-/* What access_check() found: the rights used, and a signed URL's size limit. */
+/*
+ * What access_check() found: the rights used, a signed URL's size limit,
+ * and the credential's scope (the keys it covers, which R2MPU_MAX_PENDING_UPLOADS
+ * counts under). The scope is borrowed: from the loaded rules (a token's
+ * prefix), the request (a signed URL's prefix or key) or a literal (""
+ * for open access); it lives as long as the request.
+ */
 struct access_grant {
 	unsigned rights;
 	uint64_t max_size;           /* bytes a part or the object may have; 0: no limit */
+	const char *scope;           /* borrowed, NUL-terminated; "": every key */
+	bool scope_is_prefix;        /* false: a signed URL's one exact key */
 };
 
 /* The parts of a request access_check() looks at; all borrowed. */

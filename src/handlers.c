@@ -57,14 +57,76 @@ int http_meta_validate(const struct http_meta *meta, struct r2err *err)
 	return 0;
 }
 
+/*
+ * How many uploads are in progress under the credential's scope, counted
+ * up to `limit` (page by page: the limit may exceed one listing). A signed
+ * URL for one key counts that key's uploads only; they come first in the
+ * listing of the key as a prefix, before any longer key.
+ */
+static int pending_uploads(struct handler_ctx *ctx, uint64_t limit, uint64_t *n,
+			   struct r2err *err)
+{
+	const char *scope = ctx->grant.scope != NULL ? ctx->grant.scope : "";
+	struct upload_info *prev = NULL, *list = NULL;
+	size_t prev_count = 0, count = 0, i;
+	bool truncated = true;
+	int rc = -1;
+
+	*n = 0;
+	while (truncated && *n < limit) {
+		uint64_t left = limit - *n;
+		struct upload_page page = {
+			.key_marker = prev_count ? prev[prev_count - 1].key : NULL,
+			.upload_id_marker = prev_count ? prev[prev_count - 1].upload_id : NULL,
+			.max = left < LIST_UPLOADS_MAX ? (size_t)left : LIST_UPLOADS_MAX,
+		};
+
+		if (ctx->store->ops->list_uploads(ctx->store->state, scope, &page, &list,
+						  &count, &truncated, err) < 0)
+			goto out;
+		upload_list_free(prev, prev_count);
+		prev = list, prev_count = count;
+		list = NULL;
+		for (i = 0; i < count; i++) {
+			if (!ctx->grant.scope_is_prefix && strcmp(prev[i].key, scope) != 0) {
+				truncated = false;     /* past the one key */
+				break;
+			}
+			(*n)++;
+		}
+		if (count == 0)
+			break;
+	}
+	rc = 0;
+out:
+	upload_list_free(prev, prev_count);
+	return rc;
+}
+
 int handle_create(struct handler_ctx *ctx, struct r2err *err)
 {
+	uint64_t limit = ctx->cfg->max_pending_uploads, pending;
 	json_object *body = NULL;
 	char *upload_id = NULL;
 	int rc = -1;
 
 	if (http_meta_validate(&ctx->req->meta, err) < 0)
 		return -1;
+	/*
+	 * R2MPU_MAX_PENDING_UPLOADS: one credential cannot fill the store
+	 * with uploads nobody finishes (nor push others out of mpu-list).
+	 * Processes creating at the same moment each count before any has
+	 * created, so the cap may be overshot by as many creates as run at
+	 * once (the web server's process count): it stops a flood, it is not
+	 * an exact quota.
+	 */
+	if (pending_uploads(ctx, limit, &pending, err) < 0)
+		return -1;
+	if (pending >= limit)
+		return r2err_set(err, 429, "TooManyUploads",
+				 "Too many uploads in progress: this credential may have at most "
+				 "%llu (R2MPU_MAX_PENDING_UPLOADS); complete or abort one first",
+				 (unsigned long long)limit);
 	if (ctx->store->ops->create(ctx->store->state, ctx->req->key, &ctx->req->meta,
 				    &upload_id, err) < 0)
 		return -1;
@@ -306,16 +368,68 @@ out:
 	return rc;
 }
 
+int list_page_parse(const struct query *q, struct upload_page *page, struct r2err *err)
+{
+	const char *m = q->max_uploads, *id = q->upload_id_marker;
+	size_t i, len;
+	struct r2err ignored;
+
+	memset(page, 0, sizeof(*page));
+	page->max = LIST_UPLOADS_MAX;
+	if (m != NULL) {
+		size_t v = 0;
+
+		len = strlen(m);
+		for (i = 0; i < len && i < 6 && m[i] >= '0' && m[i] <= '9'; i++)
+			v = v * 10 + (size_t)(m[i] - '0');
+		if (len == 0 || i != len || v < 1 || v > LIST_UPLOADS_MAX)
+			return r2err_set(err, 400, "InvalidArgument",
+					 "Invalid max-uploads: must be a whole number from 1 to %d",
+					 LIST_UPLOADS_MAX);
+		page->max = v;
+	}
+	if (id != NULL && q->key_marker == NULL)
+		return r2err_set(err, 400, "InvalidArgument",
+				 "upload-id-marker needs a key-marker: give both, as mpu-list's "
+				 "nextKeyMarker and nextUploadIdMarker");
+	if (q->key_marker != NULL &&
+	    key_validate(q->key_marker, strlen(q->key_marker), &ignored) < 0)
+		return r2err_set(err, 400, "InvalidArgument",
+				 "Invalid key-marker: must be a key (1 to %d bytes of UTF-8, "
+				 "no control characters)", KEY_MAX_BYTES);
+	if (id != NULL) {
+		len = strlen(id);
+		for (i = 0; i < len && id[i] > 0x20 && id[i] < 0x7f; i++)
+			;
+		if (len == 0 || len > UPLOAD_ID_MARKER_MAX || i != len)
+			return r2err_set(err, 400, "InvalidArgument",
+					 "Invalid upload-id-marker: must be 1 to %d printable "
+					 "ASCII characters", UPLOAD_ID_MARKER_MAX);
+	}
+	page->key_marker = q->key_marker;
+	page->upload_id_marker = id;
+	return 0;
+}
+
+/*
+ * A page of the uploads below the key. When it is truncated, the last
+ * upload given is the marker of the next page: nothing can hide beyond a
+ * listing's end. (On S3 a page may repeat one of the page before when
+ * uploads of one key began in the same second; none is skipped.)
+ */
 int handle_list_uploads(struct handler_ctx *ctx, struct r2err *err)
 {
 	struct upload_info *uploads = NULL;
+	struct upload_page page;
 	json_object *body = NULL, *list;
 	size_t count = 0, i;
 	bool truncated = false;
 	int rc = -1;
 
-	if (ctx->store->ops->list_uploads(ctx->store->state, ctx->req->key, &uploads, &count,
-					  &truncated, err) < 0)
+	if (list_page_parse(&ctx->req->query, &page, err) < 0)
+		return -1;
+	if (ctx->store->ops->list_uploads(ctx->store->state, ctx->req->key, &page, &uploads,
+					  &count, &truncated, err) < 0)
 		return -1;
 	body = listing_new(count, &list);
 	if (body == NULL) {
@@ -325,6 +439,12 @@ int handle_list_uploads(struct handler_ctx *ctx, struct r2err *err)
 	json_object_object_add(body, "prefix", json_object_new_string(ctx->req->key));
 	json_object_object_add(body, "uploads", list);
 	json_object_object_add(body, "truncated", json_object_new_boolean(truncated));
+	if (truncated && count > 0) {
+		json_object_object_add(body, "nextKeyMarker",
+				       json_object_new_string(uploads[count - 1].key));
+		json_object_object_add(body, "nextUploadIdMarker",
+				       json_object_new_string(uploads[count - 1].upload_id));
+	}
 	for (i = 0; i < count; i++) {
 		json_object *u = json_object_new_object();
 

@@ -17,6 +17,14 @@ int handle_delete(struct handler_ctx *ctx, struct r2err *err);
 int handle_list_parts(struct handler_ctx *ctx, struct r2err *err);     /* mpu-listparts */
 int handle_list_uploads(struct handler_ctx *ctx, struct r2err *err);   /* mpu-list */
 
+/*
+ * Pure: mpu-list's page from the query: max-uploads (1..LIST_UPLOADS_MAX,
+ * default LIST_UPLOADS_MAX), key-marker (a valid key) and upload-id-marker
+ * (printable ASCII, only with a key-marker). Strings borrowed from q. 400
+ * InvalidArgument for anything else.
+ */
+int list_page_parse(const struct query *q, struct upload_page *page, struct r2err *err);
+
 /* Pure: the metadata headers of mpu-create are storable (sizes, characters). */
 int http_meta_validate(const struct http_meta *meta, struct r2err *err);
 

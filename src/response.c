@@ -17,7 +17,7 @@ const char *status_reason(int status)
 		{ 403, "Forbidden" }, { 404, "Not Found" },
 		{ 405, "Method Not Allowed" }, { 408, "Request Timeout" }, { 411, "Length Required" },
 		{ 412, "Precondition Failed" }, { 413, "Content Too Large" },
-		{ 416, "Range Not Satisfiable" }, { 500, "Internal Server Error" },
+		{ 416, "Range Not Satisfiable" }, { 429, "Too Many Requests" }, { 500, "Internal Server Error" },
 		{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
 		{ 504, "Gateway Timeout" }, { 507, "Insufficient Storage" },
 	};

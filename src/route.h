@@ -14,7 +14,7 @@ struct handler_ctx {
 	struct store *store;
 	struct request *req;         /* key valid; flagged parameters present and valid */
 	struct response *res;
-	int part_number;             /* 1..10000 when the route needs it, else 0 */
+	int part_number;             /* 1..R2MPU_MAX_PARTS when the route needs it, else 0 */
 	struct access_grant grant;   /* what the request's credentials allow */
 };
 

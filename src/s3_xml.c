@@ -216,7 +216,7 @@ time_t s3_parse_iso8601(const char *s)
 }
 
 int s3_xml_parse_list_uploads(const char *body, size_t len, struct s3_upload_set *set,
-			      size_t max)
+			      const struct upload_page *page)
 {
 	xmlNodePtr root, n;
 	xmlDocPtr doc = parse(body, len, "ListMultipartUploadsResult", &root);
@@ -243,10 +243,8 @@ int s3_xml_parse_list_uploads(const char *body, size_t len, struct s3_upload_set
 		    !child_text(n, "Initiated", text, sizeof(text)) ||
 		    (initiated = s3_parse_iso8601(text)) < 0)
 			goto out;
-		if (set->count >= max) {
-			set->truncated = true;
-			break;
-		}
+		if (!upload_after_marker(&(struct upload_info){ key, id, initiated }, page, NULL))
+			continue;
 		if (set->count == set->cap) {
 			size_t cap = set->cap ? set->cap * 2 : 64;
 			struct upload_info *grown = realloc(set->uploads, cap * sizeof(*grown));

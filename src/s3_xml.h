@@ -63,12 +63,15 @@ struct s3_upload_set {
 };
 
 /*
- * Append one <ListMultipartUploadsResult> page's uploads to *set, at most
- * up to `max` in all. -1 when it is not one, or an upload lacks its Key,
- * UploadId or a readable Initiated time.
+ * Append one <ListMultipartUploadsResult> page's uploads that come after
+ * page's marker (upload_after_marker) to *set; the caller sorts and cuts
+ * to page->max. -1 when it is not one, or an upload lacks its Key,
+ * UploadId or a readable Initiated time. (Some servers, moto among them,
+ * ignore the markers and the page size: the filter keeps a listing going
+ * forward.)
  */
 int s3_xml_parse_list_uploads(const char *body, size_t len, struct s3_upload_set *set,
-			      size_t max);
+			      const struct upload_page *page);
 
 /* "2026-11-25T19:00:00.000Z" -> Unix time; -1 when it is not such a time. */
 time_t s3_parse_iso8601(const char *s);

@@ -57,9 +57,8 @@ void upload_list_free(struct upload_info *u, size_t count)
 	free(u);
 }
 
-static int by_key_then_time(const void *a, const void *b)
+int upload_info_cmp(const struct upload_info *x, const struct upload_info *y)
 {
-	const struct upload_info *x = a, *y = b;
 	int c = strcmp(x->key, y->key);
 
 	if (c != 0)
@@ -67,6 +66,28 @@ static int by_key_then_time(const void *a, const void *b)
 	if (x->initiated != y->initiated)
 		return x->initiated < y->initiated ? -1 : 1;
 	return strcmp(x->upload_id, y->upload_id);
+}
+
+bool upload_after_marker(const struct upload_info *e, const struct upload_page *page,
+			 const struct upload_info *marker)
+{
+	int c;
+
+	if (page->key_marker == NULL)
+		return true;
+	c = strcmp(e->key, page->key_marker);
+	if (c != 0)
+		return c > 0;
+	if (page->upload_id_marker == NULL)
+		return false;
+	if (marker != NULL)
+		return upload_info_cmp(e, marker) > 0;
+	return strcmp(e->upload_id, page->upload_id_marker) != 0;
+}
+
+static int by_key_then_time(const void *a, const void *b)
+{
+	return upload_info_cmp(a, b);
 }
 
 void upload_list_free_tail(struct upload_info *u, size_t from, size_t count)

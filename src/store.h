@@ -86,11 +86,34 @@ struct upload_info {
 };
 
 #define LIST_UPLOADS_MAX 10000   /* mpu-list answers at most this many, then "truncated" */
+#define UPLOAD_ID_MARKER_MAX 1022 /* bytes: the longest upload id either store hands out */
+
+/*
+ * Which page of a listing list_uploads() gives: the uploads after a marker,
+ * at most `max` of them. The marker is the last upload of the page before
+ * (mpu-list's nextKeyMarker, nextUploadIdMarker); strings borrowed.
+ */
+struct upload_page {
+	const char *key_marker;        /* NULL: from the start */
+	const char *upload_id_marker;  /* NULL: after every upload of key_marker */
+	size_t max;                    /* 1..LIST_UPLOADS_MAX */
+};
 
 /* Free what list_uploads() gave; u may be NULL. */
 void upload_list_free(struct upload_info *u, size_t count);
 /* The order list_uploads() promises: by key, then start time (then id). */
 void upload_list_sort(struct upload_info *u, size_t count);
+/* That order as a comparison: <0, 0, >0 as a comes before, is, or comes after b. */
+int upload_info_cmp(const struct upload_info *a, const struct upload_info *b);
+/*
+ * Does e come after the page's marker in the listing's order? `marker` is
+ * the marker upload with its start time, or NULL when that is unknown (the
+ * upload is gone, or the store does not say): then its key's other uploads
+ * all count as after it, as a page may repeat an upload but must never
+ * skip one.
+ */
+bool upload_after_marker(const struct upload_info *e, const struct upload_page *page,
+			 const struct upload_info *marker);
 /* Free the entries from..count-1 (their strings), keeping the array. */
 void upload_list_free_tail(struct upload_info *u, size_t from, size_t count);
 
@@ -124,11 +147,13 @@ struct store_ops {
 			  struct part_info **parts, size_t *count, struct r2err *err);
 	/*
 	 * Uploads in progress whose key starts with `prefix` ("" for all), by
-	 * key then start time, at most LIST_UPLOADS_MAX (*truncated when there
-	 * are more). Free with upload_list_free().
+	 * key then start time, after page->key_marker/upload_id_marker in that
+	 * order, at most page->max (*truncated when there may be more: the
+	 * last one given is the next page's marker). Free with upload_list_free().
 	 */
-	int (*list_uploads)(void *st, const char *prefix, struct upload_info **uploads,
-			    size_t *count, bool *truncated, struct r2err *err);
+	int (*list_uploads)(void *st, const char *prefix, const struct upload_page *page,
+			    struct upload_info **uploads, size_t *count, bool *truncated,
+			    struct r2err *err);
 	void (*close)(void *st);
 };
 

@@ -1001,12 +1001,31 @@ out:
 	return rc;
 }
 
-static int fs_list_uploads(void *state, const char *prefix, struct upload_info **uploads,
-			   size_t *count, bool *truncated, struct r2err *err)
+/* An upload's meta document in the uploads directory, or NULL (gone, unreadable). */
+static json_object *upload_meta_at(int dfd, const char *id)
+{
+	char path[64];
+	struct stat st;
+	json_object *m;
+	int mfd;
+
+	snprintf(path, sizeof(path), "%.32s/meta", id);
+	mfd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
+	if (mfd < 0)
+		return NULL;
+	m = fstat(mfd, &st) == 0 ? json_read_fd(mfd, 0, (size_t)st.st_size) : NULL;
+	close(mfd);
+	return m;
+}
+
+static int fs_list_uploads(void *state, const char *prefix, const struct upload_page *page,
+			   struct upload_info **uploads, size_t *count, bool *truncated,
+			   struct r2err *err)
 {
 	struct fs_store *fs = state;
-	struct upload_info *list = NULL;
-	size_t n = 0, cap = 0, plen = strlen(prefix);
+	struct upload_info *list = NULL, marker = { NULL, NULL, 0 };
+	bool marker_known = false;
+	size_t n = 0, cap = 0, plen = strlen(prefix), max = page->max;
 	time_t now = time(NULL);
 	struct dirent *de;
 	DIR *d;
@@ -1022,39 +1041,49 @@ static int fs_list_uploads(void *state, const char *prefix, struct upload_info *
 			close(dfd);
 		return io_error(err, "open", "uploads");
 	}
+	/* The marker's start time places it among its key's uploads. */
+	if (page->key_marker != NULL && page->upload_id_marker != NULL &&
+	    upload_id_valid(page->upload_id_marker)) {
+		json_object *m = upload_meta_at(dfd, page->upload_id_marker);
+		const char *key = m ? json_str(m, "key") : NULL;
+		int64_t created = m ? json_int(m, "created") : -1;
+
+		if (key != NULL && created >= 0 && strcmp(key, page->key_marker) == 0) {
+			marker = (struct upload_info){ (char *)page->key_marker,
+						       (char *)page->upload_id_marker,
+						       (time_t)created };
+			marker_known = true;
+		}
+		json_object_put(m);
+	}
 	while ((de = readdir(d)) != NULL) {
-		char path[64];
 		const char *key;
-		struct stat st;
 		json_object *m;
 		int64_t created;
-		int mfd;
 
 		if (!upload_id_valid(de->d_name))
 			continue;
-		snprintf(path, sizeof(path), "%.32s/meta", de->d_name);
-		mfd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
-		if (mfd < 0)
-			continue;     /* finished meanwhile */
-		m = fstat(mfd, &st) == 0 ? json_read_fd(mfd, 0, (size_t)st.st_size) : NULL;
-		close(mfd);
-		key = m ? json_str(m, "key") : NULL;
+		m = upload_meta_at(dfd, de->d_name);
+		key = m ? json_str(m, "key") : NULL;     /* NULL too when finished meanwhile */
 		created = m ? json_int(m, "created") : -1;
 		/* (A clock behind the creator's, on a shared directory, is age 0.) */
 		if (key == NULL || created < 0 ||
 		    (now > created && (uint64_t)(now - created) >= fs->ttl) ||
-		    strncmp(key, prefix, plen) != 0) {
+		    strncmp(key, prefix, plen) != 0 ||
+		    !upload_after_marker(&(struct upload_info){ (char *)key, de->d_name,
+							       (time_t)created },
+					 page, marker_known ? &marker : NULL)) {
 			json_object_put(m);
 			continue;
 		}
 		/*
-		 * Keep the first LIST_UPLOADS_MAX in the promised order, as S3
-		 * does, with at most twice that in memory: sort and cut when full.
+		 * Keep the first `max` in the promised order, as S3 does, with
+		 * at most twice that in memory: sort and cut when full.
 		 */
-		if (n == 2 * LIST_UPLOADS_MAX) {
+		if (n == 2 * max) {
 			upload_list_sort(list, n);
-			upload_list_free_tail(list, LIST_UPLOADS_MAX, n);
-			n = LIST_UPLOADS_MAX;
+			upload_list_free_tail(list, max, n);
+			n = max;
 			*truncated = true;
 		}
 		if (n == cap) {
@@ -1078,9 +1107,9 @@ static int fs_list_uploads(void *state, const char *prefix, struct upload_info *
 	}
 	closedir(d);
 	upload_list_sort(list, n);
-	if (n > LIST_UPLOADS_MAX) {
-		upload_list_free_tail(list, LIST_UPLOADS_MAX, n);
-		n = LIST_UPLOADS_MAX;
+	if (n > max) {
+		upload_list_free_tail(list, max, n);
+		n = max;
 		*truncated = true;
 	}
 	*uploads = list;

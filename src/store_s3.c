@@ -26,6 +26,7 @@
 #define PATH_MAX_LEN (3 * 1024 + 128)  /* "/bucket/" + a 1024-byte key, every byte %XX */
 /* The longest query: ListMultipartUploads with a prefix and a key marker, every byte %XX. */
 #define QUERY_MAX_LEN (2 * 3 * 1024 + 3 * S3_UPLOAD_ID_MAX + 256)
+_Static_assert(UPLOAD_ID_MARKER_MAX <= S3_UPLOAD_ID_MAX - 2, "a marker is an id S3 could give");
 #define MAX_HEADERS 13   /* extra headers: 6 of metadata, Range, If-None-Match, ... */
 #define HEADER_LINE_MAX (HTTP_META_MAX + 128)   /* any one header we send, name included */
 _Static_assert(MAX_HEADERS + 3 <= SIGV4_MAX_HEADERS, "the signer takes every header we send");
@@ -70,7 +71,7 @@ struct s3_call {
 	/* request */
 	const char *method;
 	const char *key;                       /* NULL: the bucket itself */
-	struct sigv4_param params[4];
+	struct sigv4_param params[5];
 	size_t nparams;
 	struct sigv4_header headers[MAX_HEADERS];   /* extra headers, signed too */
 	size_t nheaders;
@@ -1168,24 +1169,36 @@ static int s3_list_parts(void *st, const char *key, const char *upload_id,
 	return 0;
 }
 
-/* ListMultipartUploads under a prefix, every page, up to LIST_UPLOADS_MAX. */
-static int s3_list_uploads(void *st, const char *prefix, struct upload_info **uploads,
-			   size_t *count, bool *truncated, struct r2err *err)
+/*
+ * ListMultipartUploads under a prefix, page after page, up to page->max.
+ * The caller's marker goes to the server as it is: within one key the
+ * server's order (by id on S3, by age on moto) decides what comes after it.
+ */
+static int s3_list_uploads(void *st, const char *prefix, const struct upload_page *page,
+			   struct upload_info **uploads, size_t *count, bool *truncated,
+			   struct r2err *err)
 {
 	struct s3_upload_set set;
-	char key_marker[KEY_BUF] = "", id_marker[S3_UPLOAD_ID_MAX] = "";
+	char key_marker[KEY_BUF] = "", id_marker[S3_UPLOAD_ID_MAX] = "", max_text[16];
 
 	memset(&set, 0, sizeof(set));
 	*uploads = NULL;
 	*count = 0;
 	*truncated = false;
+	if (page->key_marker != NULL)
+		snprintf(key_marker, sizeof(key_marker), "%s", page->key_marker);
+	if (page->key_marker != NULL && page->upload_id_marker != NULL)
+		snprintf(id_marker, sizeof(id_marker), "%s", page->upload_id_marker);
+	/* No more than a small page asks for (S3 gives at most 1000 a page anyway). */
+	snprintf(max_text, sizeof(max_text), "%zu", page->max < 1000 ? page->max : (size_t)1000);
 	for (;;) {
 		struct s3_call c = { .method = "GET", .key = NULL,
 				     .params = { { "uploads", "" }, { "prefix", prefix },
+						 { "max-uploads", max_text },
 						 { "key-marker", key_marker },
 						 { "upload-id-marker", id_marker } },
 				     /* upload-id-marker only with a key marker, and never empty */
-				     .nparams = !key_marker[0] ? 2 : id_marker[0] ? 4 : 3 };
+				     .nparams = !key_marker[0] ? 3 : id_marker[0] ? 5 : 4 };
 		size_t before = set.count;
 		int rc;
 
@@ -1198,16 +1211,27 @@ static int s3_list_uploads(void *st, const char *prefix, struct upload_info **up
 			call_free(&c);
 			goto fail;
 		}
-		rc = s3_xml_parse_list_uploads(c.answer, c.answer_len, &set, LIST_UPLOADS_MAX);
+		rc = s3_xml_parse_list_uploads(c.answer, c.answer_len, &set, page);
 		call_free(&c);
 		if (rc < 0) {
 			log_error("s3 store: ListMultipartUploads answer is not understood");
 			r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
 			goto fail;
 		}
+		/*
+		 * The first page->max in the promised order, from what came so
+		 * far (S3 lists a key's uploads by id, some servers (moto) by age).
+		 */
+		upload_list_sort(set.uploads, set.count);
+		if (set.count > page->max) {
+			upload_list_free_tail(set.uploads, page->max, set.count);
+			set.count = page->max;
+			*truncated = true;
+			break;
+		}
 		if (!set.truncated)
 			break;
-		if (set.count >= LIST_UPLOADS_MAX) {
+		if (set.count == page->max) {
 			*truncated = true;
 			break;
 		}
@@ -1222,8 +1246,6 @@ static int s3_list_uploads(void *st, const char *prefix, struct upload_info **up
 		memcpy(key_marker, set.next_key, sizeof(key_marker));
 		memcpy(id_marker, set.next_upload_id, sizeof(id_marker));
 	}
-	/* S3 lists by key, then by upload id; some servers (moto) by age. */
-	upload_list_sort(set.uploads, set.count);
 	*uploads = set.uploads;
 	*count = set.count;
 	return 0;

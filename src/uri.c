@@ -60,6 +60,9 @@ void query_free(struct query *q)
 	free(q->action);
 	free(q->upload_id);
 	free(q->part_number);
+	free(q->key_marker);
+	free(q->upload_id_marker);
+	free(q->max_uploads);
 	free(q->sig_rights);
 	free(q->sig_prefix);
 	free(q->sig_expires);
@@ -78,6 +81,9 @@ static char **query_slot(struct query *q, const char *name, size_t len)
 		{ "action", offsetof(struct query, action) },
 		{ "uploadId", offsetof(struct query, upload_id) },
 		{ "partNumber", offsetof(struct query, part_number) },
+		{ "key-marker", offsetof(struct query, key_marker) },
+		{ "upload-id-marker", offsetof(struct query, upload_id_marker) },
+		{ "max-uploads", offsetof(struct query, max_uploads) },
 		{ "r2mpu-rights", offsetof(struct query, sig_rights) },
 		{ "r2mpu-prefix", offsetof(struct query, sig_prefix) },
 		{ "r2mpu-expires", offsetof(struct query, sig_expires) },

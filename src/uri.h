@@ -26,6 +26,10 @@ struct query {
 	char *action;
 	char *upload_id;
 	char *part_number;
+	/* mpu-list's page (handlers.h: list_page_parse), each NULL when absent. */
+	char *key_marker;        /* key-marker: list after this key ... */
+	char *upload_id_marker;  /* upload-id-marker: ... and this upload of it */
+	char *max_uploads;       /* max-uploads: at most this many */
 	/* A signed URL's fields (access.h), each NULL when absent. */
 	char *sig_rights;        /* r2mpu-rights: letters from "rwd" */
 	char *sig_prefix;        /* r2mpu-prefix: the scope is this prefix, not the key */

@@ -325,6 +325,44 @@ def signed_prefix_url(c, env):
                (400, 404))
 
 
+@case
+def pending_cap_counts_the_scope(c, env):
+    """R2MPU_MAX_PENDING_UPLOADS counts the credential's scope only."""
+    if not env.cgi:
+        cases.skip("R2MPU_MAX_PENDING_UPLOADS set per request: CGI mode only")
+    admin, h = bearer(TOKEN_ADMIN), bearer(TOKEN_A_RW)
+    two = {"R2MPU_MAX_PENDING_UPLOADS": "2"}
+
+    def make(target, headers=None, env2=two):
+        return c.request("POST", target + ("&" if "?" in target else "?") + "action=mpu-create",
+                         headers=headers, body=b"", env=env2)
+
+    def drop_all():
+        for u in expect(c.request("GET", "/?action=mpu-list", headers=admin), 200).json()["uploads"]:
+            c.request("DELETE", "%s?action=mpu-abort&uploadId=%s" % (path(u["key"]), u["uploadId"]),
+                      headers=admin)
+
+    drop_all()
+    # Three elsewhere (under the default cap) do not count for a/ ...
+    for i in range(3):
+        expect(make("/b/other-%d" % i, admin, None), 200)
+    expect(make("/a/pending-1", h), 200)
+    expect(make("/a/pending-2", h), 200)
+    r = expect(make("/a/pending-3", h), 429, code="TooManyUploads")
+    assert b"R2MPU_MAX_PENDING_UPLOADS" in r.body, r
+    # ... while every key is the admin token's scope: 5 are pending there.
+    expect(make("/b/other-3", admin), 429, code="TooManyUploads")
+    # A signed URL's prefix is its scope; one for one key counts that key only.
+    q = sign_url("", "w", prefix="c/")
+    expect(make("/c/1?" + q), 200)
+    expect(make("/c/2?" + q), 200)
+    expect(make("/c/3?" + q), 429, code="TooManyUploads")
+    q = sign_url("c/1", "w")
+    expect(make("/c/1?" + q), 200)       # c/1: one pending (c/2 is not its key)
+    expect(make("/c/1?" + q), 429, code="TooManyUploads")
+    drop_all()
+
+
 # ---- CORS ------------------------------------------------------------------------------
 
 @case

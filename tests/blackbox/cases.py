@@ -923,6 +923,96 @@ def list_uploads_in_progress(c, env):
             expect(abort(c, u["key"], other), 204)
 
 
+def list_page(c, prefix, query=""):
+    return expect(c.request("GET", path(prefix) + "?action=mpu-list" + query), 200).json()
+
+
+@case
+def list_uploads_in_pages(c, env):
+    """mpu-list in pages: following the next markers finds every upload once, in order."""
+    base = "paged-%d-" % random.randrange(1 << 30)
+    made = [(base + k, create(c, base + k)) for k in ("1", "2", "2", "3", "4")]
+    # The listing's order: by key, then start time (moto: one time for all, then id).
+    want = [(u["key"], u["uploadId"]) for u in list_page(c, base)["uploads"]]
+    assert sorted(want) == sorted(made) and [k for k, _ in want] == sorted(k for k, _ in made), \
+        (want, made)
+    got, query, pages = [], "&max-uploads=2", 0
+    while True:
+        j = list_page(c, base, query)
+        pages += 1
+        assert len(j["uploads"]) <= 2, j
+        got += [(u["key"], u["uploadId"]) for u in j["uploads"]]
+        if not j["truncated"]:
+            assert "nextKeyMarker" not in j and "nextUploadIdMarker" not in j, j
+            break
+        last = j["uploads"][-1]
+        assert (j["nextKeyMarker"], j["nextUploadIdMarker"]) == (last["key"], last["uploadId"]), j
+        query = "&max-uploads=2&key-marker=%s&upload-id-marker=%s" % (
+            urllib.parse.quote(j["nextKeyMarker"], safe=""),
+            urllib.parse.quote(j["nextUploadIdMarker"], safe=""))
+        assert pages < 10, got
+    assert got == want, (got, want)
+    assert pages == 3, pages
+    # key-marker alone: after every upload of that key.
+    after = list_page(c, base, "&key-marker=" + urllib.parse.quote(base + "2", safe=""))
+    assert [u["key"] for u in after["uploads"]] == [base + "3", base + "4"], after
+    for key, uid in made:
+        expect(abort(c, key, uid), 204)
+
+
+@case
+def list_uploads_bad_page(c, env):
+    for query in ("max-uploads=0", "max-uploads=10001", "max-uploads=", "max-uploads=1x",
+                  "max-uploads=-1", "max-uploads=99999999999999999999", "max-uploads=%201",
+                  "upload-id-marker=abc", "key-marker=", "key-marker=a%01b",
+                  "key-marker=%C3%28", "key-marker=a&upload-id-marker=",
+                  "key-marker=a&upload-id-marker=a%20b", "key-marker=a&upload-id-marker=%C3%A9",
+                  "key-marker=" + "k" * 1025, "key-marker=a&upload-id-marker=" + "u" * 1023,
+                  "max-uploads=1&max-uploads=2"):
+        # (A web server may refuse a control character in the query itself.)
+        r = expect_refused(c.request("GET", "/?action=mpu-list&" + query), env, 400, (400,),
+                           code="InvalidArgument")
+        assert b"max-uploads" in r.body or b"marker" in r.body or r.header("x-r2mpu-error") is None, \
+            (query, r)
+
+
+@case
+def max_parts_setting(c, env):
+    if not env.cgi:
+        skip("R2MPU_MAX_PARTS set per request: CGI mode only")
+    few = {"R2MPU_MAX_PARTS": "3"}
+    key = "maxparts/k"
+    uid = create(c, key)
+    expect(c.request("PUT", part_target(key, uid, 3), body=b"x", env=few), 200)
+    r = expect(c.request("PUT", part_target(key, uid, 4), body=b"x", env=few), 400,
+               code="InvalidArgument")
+    assert r.body == b"Invalid partNumber: must be a whole number from 1 to 3", r
+    expect(abort(c, key, uid), 204)
+
+
+@case
+def max_pending_uploads_setting(c, env):
+    if not env.cgi:
+        skip("R2MPU_MAX_PENDING_UPLOADS set per request: CGI mode only")
+    # Open access (the runners' setting) counts the whole store: start empty.
+    for u in list_page(c, "")["uploads"]:
+        abort(c, u["key"], u["uploadId"])
+    three = {"R2MPU_MAX_PENDING_UPLOADS": "3"}
+    made = []
+    for i in range(3):
+        r = expect(c.request("POST", "/pending-k%d?action=mpu-create" % i, body=b"", env=three), 200)
+        made.append(("pending-k%d" % i, r.json()["uploadId"]))
+    r = expect(c.request("POST", "/pending-k3?action=mpu-create", body=b"", env=three), 429,
+               code="TooManyUploads")
+    assert b"R2MPU_MAX_PENDING_UPLOADS" in r.body, r
+    assert len(list_page(c, "pending-")["uploads"]) == 3    # nothing was created
+    expect(abort(c, *made.pop()), 204)
+    r = expect(c.request("POST", "/pending-k3?action=mpu-create", body=b"", env=three), 200)
+    made.append(("pending-k3", r.json()["uploadId"]))
+    for key, uid in made:
+        expect(abort(c, key, uid), 204)
+
+
 @case
 def content_md5_is_checked(c, env):
     key = "integrity/md5"

@@ -1202,6 +1202,25 @@ def family_listing(w):
                                 ("bad-escape", "/a%zz", {"InvalidURI"})):
         out.append(Req(fam, "list-prefix-" + name, "GET", prefix + "?action=mpu-list", codes=codes,
                        http_codes=codes | {"InvalidURI", "NoSuchKey"} if name == "bad-escape" else None))
+    # A page of the listing: markers and sizes that must be refused, never followed.
+    for name, qs in (("max-0", "max-uploads=0"), ("max-10001", "max-uploads=10001"),
+                     ("max-huge", "max-uploads=184467440737095516170"), ("max-neg", "max-uploads=-1"),
+                     ("max-hex", "max-uploads=0x10"), ("max-nul", "max-uploads=1%00"),
+                     ("max-twice", "max-uploads=1&max-uploads=2"),
+                     ("id-alone", "upload-id-marker=" + w.u),
+                     ("key-crlf", "key-marker=a" + INJECT), ("key-nul", "key-marker=a%00b"),
+                     ("key-invalid-utf8", "key-marker=%FF"), ("key-1025", "key-marker=" + "k" * 1025),
+                     ("id-crlf", "key-marker=a&upload-id-marker=a" + INJECT),
+                     ("id-traversal", "key-marker=a&upload-id-marker=..%2F..%2Fcanary.txt%20"),
+                     ("id-1023", "key-marker=a&upload-id-marker=" + "u" * 1023)):
+        out.append(Req(fam, "list-page-" + name, "GET", "/hostile/?action=mpu-list&" + qs,
+                       codes={"InvalidArgument"}, http_codes={"InvalidArgument", "InvalidURI"}))
+    # A marker that names nothing, or reaches outside: an answer, with nothing from elsewhere.
+    for name, qs in (("id-unknown", "key-marker=hostile/real&upload-id-marker=" + "f" * 32),
+                     ("id-traversal-dots", "key-marker=hostile/real&upload-id-marker=.."),
+                     ("key-outside", "key-marker=%2E%2E%2Fcanary.txt&max-uploads=1")):
+        out.append(Req(fam, "list-page-" + name, "GET", "/hostile/?action=mpu-list&" + qs,
+                       may_succeed=True))
     return out
 
 

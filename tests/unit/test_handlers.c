@@ -1,4 +1,4 @@
-/* test_handlers.c: unit tests for handlers.c -- http_meta_validate (metadata sizes, characters) */
+/* test_handlers.c: unit tests for handlers.c -- http_meta_validate, list_page_parse */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,12 +129,91 @@ START_TEST(test_http_meta_validate)
 }
 END_TEST
 
+/* ---- list_page_parse: mpu-list's max-uploads, key-marker, upload-id-marker ---- */
+
+static const struct page_row {
+	const char *name;
+	const char *max, *key, *id;      /* the query's values; NULL: absent */
+	size_t id_fill;                  /* >0: id is this many 'u' instead */
+	size_t want_max;                 /* 0: a 400 InvalidArgument naming `word` */
+	const char *word;
+} page_rows[] = {
+	{ "nothing", NULL, NULL, NULL, 0, LIST_UPLOADS_MAX, NULL },
+	{ "max 1", "1", NULL, NULL, 0, 1, NULL },
+	{ "max 10000", "10000", NULL, NULL, 0, LIST_UPLOADS_MAX, NULL },
+	{ "max leading zeros", "0002", NULL, NULL, 0, 2, NULL },
+	{ "max 0", "0", NULL, NULL, 0, 0, "max-uploads" },
+	{ "max 10001", "10001", NULL, NULL, 0, 0, "max-uploads" },
+	{ "max empty", "", NULL, NULL, 0, 0, "max-uploads" },
+	{ "max sign", "+5", NULL, NULL, 0, 0, "max-uploads" },
+	{ "max negative", "-1", NULL, NULL, 0, 0, "max-uploads" },
+	{ "max space", " 5", NULL, NULL, 0, 0, "max-uploads" },
+	{ "max suffix", "5x", NULL, NULL, 0, 0, "max-uploads" },
+	{ "max huge", "99999999999999999999", NULL, NULL, 0, 0, "max-uploads" },
+	{ "max wraps size_t", "18446744073709551617", NULL, NULL, 0, 0, "max-uploads" },
+	{ "key marker", NULL, "a/b", NULL, 0, LIST_UPLOADS_MAX, NULL },
+	{ "both markers", "2", "a/b", "0123abcd", 0, 2, NULL },
+	{ "S3-looking id", NULL, "k", "VXBsb2FkIElE-_.~+/=", 0, LIST_UPLOADS_MAX, NULL },
+	{ "longest id", NULL, "k", NULL, UPLOAD_ID_MARKER_MAX, LIST_UPLOADS_MAX, NULL },
+	{ "id too long", NULL, "k", NULL, UPLOAD_ID_MARKER_MAX + 1, 0, "upload-id-marker" },
+	{ "id alone", NULL, NULL, "0123abcd", 0, 0, "key-marker" },
+	{ "empty key", NULL, "", NULL, 0, 0, "key-marker" },
+	{ "control in key", NULL, "a\001b", NULL, 0, 0, "key-marker" },
+	{ "DEL in key", NULL, "a\177", NULL, 0, 0, "key-marker" },
+	{ "bad UTF-8 key", NULL, "a\xc3(", NULL, 0, 0, "key-marker" },
+	{ "empty id", NULL, "k", "", 0, 0, "upload-id-marker" },
+	{ "space in id", NULL, "k", "a b", 0, 0, "upload-id-marker" },
+	{ "control in id", NULL, "k", "a\tb", 0, 0, "upload-id-marker" },
+	{ "non-ASCII id", NULL, "k", "\xc3\xa9", 0, 0, "upload-id-marker" },
+};
+
+START_TEST(test_list_page_parse)
+{
+	const struct page_row *r = &page_rows[_i];
+	struct query q = { 0 };
+	struct upload_page page;
+	struct r2err err = { 0 };
+	char *long_id = NULL;
+	int rc;
+
+	q.max_uploads = (char *)r->max;
+	q.key_marker = (char *)r->key;
+	q.upload_id_marker = (char *)r->id;
+	if (r->id_fill > 0) {
+		long_id = malloc(r->id_fill + 1);
+		ck_assert_ptr_nonnull(long_id);
+		memset(long_id, 'u', r->id_fill);
+		long_id[r->id_fill] = '\0';
+		q.upload_id_marker = long_id;
+	}
+	rc = list_page_parse(&q, &page, &err);
+	if (r->want_max != 0) {
+		ck_assert_msg(rc == 0, "list_page_parse(%s): rc %d (%s)", r->name, rc, err.message);
+		ck_assert_msg(page.max == r->want_max, "list_page_parse(%s): max %zu, expected %zu",
+			      r->name, page.max, r->want_max);
+		ck_assert_ptr_eq(page.key_marker, q.key_marker);
+		ck_assert_ptr_eq(page.upload_id_marker, q.upload_id_marker);
+	} else {
+		ck_assert_msg(rc == -1, "list_page_parse(%s): rc %d, expected -1", r->name, rc);
+		ck_assert_msg(err.status == 400 && strcmp(err.code, "InvalidArgument") == 0,
+			      "list_page_parse(%s): %d %s", r->name, err.status, err.code);
+		ck_assert_msg(strstr(err.message, r->word) != NULL,
+			      "list_page_parse(%s): \"%s\" does not name %s", r->name,
+			      err.message, r->word);
+	}
+	free(long_id);
+}
+END_TEST
+
 static Suite *handlers_suite(void)
 {
 	Suite *s = suite_create("handlers");
 	TCase *tc = tcase_create("http_meta_validate");
 
 	tcase_add_loop_test(tc, test_http_meta_validate, 0, NROWS(meta_rows));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("list_page_parse");
+	tcase_add_loop_test(tc, test_list_page_parse, 0, NROWS(page_rows));
 	suite_add_tcase(s, tc);
 	return s;
 }
