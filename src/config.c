@@ -71,7 +71,8 @@ static const struct config_key keys[] = {
 	{ "R2MPU_IO_TIMEOUT", KEY_DURATION, FIELD(io_timeout), "20",
 	  "a FastCGI connection or body silent this long is dropped (s/m/h/d)" },
 	{ "R2MPU_MAX_PENDING_UPLOADS", KEY_SIZE, FIELD(max_pending_uploads), "1000",
-	  "uploads in progress allowed under one credential's scope; more gets 429" },
+	  "uploads in progress allowed under one credential's scope; more gets 429 "
+	  "(0: no cap, and no listing of the store at each create)" },
 	{ "R2MPU_MAX_PARTS", KEY_SIZE, FIELD(max_parts), "10000",
 	  "highest part number accepted (1-10000, R2's limit)" },
 	{ "R2MPU_INLINE_TYPES", KEY_STRING, FIELD(inline_types), "",
@@ -336,10 +337,6 @@ static int validate(struct config *cfg, char *errbuf, size_t errlen)
 	}
 	if (cfg->max_parts == 0 || cfg->max_parts > 10000) {
 		snprintf(errbuf, errlen, "R2MPU_MAX_PARTS: must be from 1 to 10000");
-		return -1;
-	}
-	if (cfg->max_pending_uploads == 0) {
-		snprintf(errbuf, errlen, "R2MPU_MAX_PENDING_UPLOADS: must be at least 1");
 		return -1;
 	}
 	if (cfg->upload_ttl == 0) {

@@ -120,9 +120,9 @@ int handle_create(struct handler_ctx *ctx, struct r2err *err)
 	 * once (the web server's process count): it stops a flood, it is not
 	 * an exact quota.
 	 */
-	if (pending_uploads(ctx, limit, &pending, err) < 0)
+	if (limit > 0 && pending_uploads(ctx, limit, &pending, err) < 0)
 		return -1;
-	if (pending >= limit)
+	if (limit > 0 && pending >= limit)
 		return r2err_set(err, 429, "TooManyUploads",
 				 "Too many uploads in progress: this credential may have at most "
 				 "%llu (R2MPU_MAX_PENDING_UPLOADS); complete or abort one first",

@@ -330,6 +330,8 @@ def pending_cap_counts_the_scope(c, env):
     """R2MPU_MAX_PENDING_UPLOADS counts the credential's scope only."""
     if not env.cgi:
         cases.skip("R2MPU_MAX_PENDING_UPLOADS set per request: CGI mode only")
+    if env.store == "moto":
+        cases.skip('moto: no "/" in a signed query (the scope a/ is the listing\'s prefix)')
     admin, h = bearer(TOKEN_ADMIN), bearer(TOKEN_A_RW)
     two = {"R2MPU_MAX_PENDING_UPLOADS": "2"}
 
@@ -662,6 +664,11 @@ def run_mode(mode, store, s3, sandbox, valgrind=False, open_access=False):
         os.makedirs(sandbox, mode=0o755, exist_ok=True)
     settings = (open_settings if open_access else settings_for)(sandbox, mode)
     settings.update(s3)
+    if store == "moto":
+        # moto checks a signature over the decoded query, so a listing whose
+        # prefix has a "/" (a/, the scope a create counts its pending uploads
+        # in) fails there: no cap on moto. fs and radosgw test the cap.
+        settings["R2MPU_MAX_PENDING_UPLOADS"] = "0"
     log = os.path.join(sandbox, "server-%s.log" % mode)
     todo = OPEN_CASES if open_access else CASES
     label = mode + (" open" if open_access else "")
