@@ -31,8 +31,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clients import (RESULTS, Apache, Lighttpd, Logs, Nginx, S3Server, check,  # noqa: E402
-                     free_port, sanitizer_reports, wait_for_port)
+from clients import (RESULTS, Apache, Lighttpd, Logs, Nginx, Response, S3Server,  # noqa: E402
+                     check, free_port, sanitizer_reports, wait_for_port)
 import cases  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -123,9 +123,23 @@ def port_of(c):
     return getattr(c, "inner", c).port
 
 
-def timed_request(c, *args, **kw):
+def timed_request(c, method, target, headers=None, body=None, timeout=None):
+    """A normal client's request, with its time; one that gets no answer within
+    `timeout` (LIMIT_SLOW_READER + 5 s) is an answer of status 0."""
+    import http.client
     t = time.time()
-    r = c.request(*args, **kw)
+    conn = http.client.HTTPConnection("127.0.0.1", port_of(c),
+                                      timeout=timeout or LIMIT_SLOW_READER + 5)
+    try:
+        conn.request(method, getattr(c, "prefix", "") + target, body=body,
+                     headers=dict(headers or {}, **({"Content-Length": str(len(body))}
+                                                      if body is not None else {})))
+        resp = conn.getresponse()
+        r = Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
+    except OSError as e:
+        r = Response(0, {}, ("no answer: %r" % e).encode())
+    finally:
+        conn.close()
     return r, time.time() - t
 
 
