@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,37 +180,47 @@ static void pace_start(struct pace *p)
 	}
 }
 
+int64_t conn_pace_earn(int64_t deadline_ms, int64_t now_ms, uint64_t bytes, uint64_t min_rate,
+		       int64_t credit_max_ms)
+{
+	int64_t earned, cap = now_ms + credit_max_ms;
+
+	if (min_rate == 0)
+		return deadline_ms;
+	/* bytes * 1000 overflows past 16 EiB / 1000: no body is that large, but stay defined. */
+	earned = bytes > (uint64_t)INT64_MAX / 1000 ? INT64_MAX : (int64_t)(bytes * 1000 / min_rate);
+	return earned > cap - deadline_ms ? cap : deadline_ms + earned;
+}
+
+int64_t conn_pace_left(int64_t deadline_ms, int64_t now_ms, uint64_t min_rate, int64_t idle_ms,
+		       int64_t limit_ms)
+{
+	int64_t left = idle_ms;
+
+	if (min_rate > 0 && deadline_ms - now_ms < left)
+		left = deadline_ms - now_ms;
+	if (limit_ms > 0 && limit_ms - now_ms < left)
+		left = limit_ms - now_ms;
+	return left;
+}
+
 /* n bytes moved: the bucket gains n / min_rate, up to its size. */
 static void pace_moved(struct pace *p, uint64_t n)
 {
-	int64_t now, cap;
-
 	if (conn.lim.min_rate == 0)
 		return;
 	pace_start(p);
-	now = now_ms_since(&p->start);
-	cap = now + PACE_CREDIT_MAX * (int64_t)conn.lim.io_timeout * 1000;
-	p->deadline_ms += (int64_t)(n * 1000 / conn.lim.min_rate);
-	if (p->deadline_ms > cap)
-		p->deadline_ms = cap;
+	p->deadline_ms = conn_pace_earn(p->deadline_ms, now_ms_since(&p->start), n,
+					conn.lim.min_rate,
+					PACE_CREDIT_MAX * (int64_t)conn.lim.io_timeout * 1000);
 }
 
-/*
- * How long the next byte of this direction may still be waited for, in
- * ms: never more than the idle limit, nor past the bucket's end or the
- * drain's limit. <= 0: too slow.
- */
+/* How long the next byte of this direction may still be waited for, in ms (<= 0: too slow). */
 static int64_t pace_wait_ms(struct pace *p)
 {
-	int64_t idle = pace_idle_ms(p), left = idle, now;
-
 	pace_start(p);
-	now = now_ms_since(&p->start);
-	if (conn.lim.min_rate > 0 && p->deadline_ms - now < left)
-		left = p->deadline_ms - now;
-	if (p->limit_ms > 0 && p->limit_ms - now < left)
-		left = p->limit_ms - now;
-	return left;
+	return conn_pace_left(p->deadline_ms, now_ms_since(&p->start), conn.lim.min_rate,
+			      pace_idle_ms(p), p->limit_ms);
 }
 
 /*

@@ -23,6 +23,19 @@ struct conn_limits {
 };
 
 /*
+ * The pace's arithmetic, pure (times in ms since the direction began):
+ * conn_pace_earn() is the bucket's new end after `bytes` moved at now_ms
+ * (each byte earns 1000/min_rate ms, the bucket never reaching further
+ * than now_ms + credit_max_ms); conn_pace_left() is how long the next
+ * byte may still be waited for: at most idle_ms, never past the bucket's
+ * end (when min_rate > 0) nor past limit_ms (when > 0). <= 0: too slow.
+ */
+int64_t conn_pace_earn(int64_t deadline_ms, int64_t now_ms, uint64_t bytes, uint64_t min_rate,
+		       int64_t credit_max_ms);
+int64_t conn_pace_left(int64_t deadline_ms, int64_t now_ms, uint64_t min_rate, int64_t idle_ms,
+		       int64_t limit_ms);
+
+/*
  * Once per process, before conn_accept(): FastCGI when fd 0 is a
  * listening socket (lighttpd, mod_fcgid, the standalone workers), plain
  * CGI otherwise (one request, from the environment and fds 0/1).
