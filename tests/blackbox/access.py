@@ -718,7 +718,7 @@ def run_mode(mode, store, s3, sandbox, valgrind=False, open_access=False):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", default="cgi,lighttpd")
-    ap.add_argument("--store", choices=("fs", "moto"), default="fs")
+    ap.add_argument("--store", choices=("fs", "moto", "radosgw"), default="fs")
     ap.add_argument("--only")
     ap.add_argument("--valgrind", action="store_true",
                     help="cgi mode: every request under valgrind memcheck")
