@@ -137,6 +137,7 @@ s3: $(BIN)
 	$(PYTHON) tests/blackbox/run.py --mode cgi,lighttpd --store radosgw
 	$(PYTHON) tests/blackbox/seed_client.py --store radosgw
 	$(PYTHON) tests/blackbox/soak.py --store radosgw
+	$(PYTHON) tests/blackbox/access.py --mode cgi --store radosgw
 
 # Every CGI-mode case under valgrind memcheck: any error or leak fails.
 valgrind: deps $(BIN)

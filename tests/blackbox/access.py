@@ -294,8 +294,14 @@ def signed_url_size_limit(c, env):
     body = ('{"parts":%s}' % str(parts).replace("'", '"')).encode()
     expect(c.request("POST", base + "&action=mpu-complete&uploadId=" + uid, body=body), 413,
            code="EntityTooLarge")
-    expect(c.request("POST", base + "&action=mpu-complete&uploadId=" + uid,
-                     body=('{"parts":[%s]}' % str(parts[0]).replace("'", '"')).encode()), 200)
+    within = c.request("POST", base + "&action=mpu-complete&uploadId=" + uid,
+                       body=('{"parts":[%s]}' % str(parts[0]).replace("'", '"')).encode())
+    if env.store == "radosgw":
+        # radosgw refuses a complete that leaves out a part it holds ("total parts
+        # mismatch"), which R2 and S3 allow: its answer, not r2mpu's.
+        expect(within, 400, code="InvalidPart")
+    else:
+        expect(within, 200)
 
 
 @case
