@@ -43,7 +43,7 @@ $(BIN): $(OBJS)
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJS) $(wildcard src/*.h)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check_main.h $(CORE_OBJS) $(wildcard src/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Isrc $(shell pkg-config --cflags check) -o $@ $< $(CORE_OBJS) \
 		$(LDLIBS) $(shell pkg-config --libs check)

@@ -1,5 +1,5 @@
 /* test_access.c: unit tests for access.c and cors.c -- rights, scopes, tokens, signed URLs, origins */
-#include <check.h>
+#include "check_main.h"
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -10,7 +10,6 @@
 #include "access.h"
 #include "cors.h"
 
-#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define OPT(s) ((s) != NULL ? (s) : "(null)")
 
 #define SECRET "0123456789abcdef0123456789abcdef"
@@ -625,13 +624,4 @@ static Suite *access_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(access_suite());
-	int failures;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? 1 : 0;
-}
+CHECK_MAIN(access_suite)

@@ -1,5 +1,5 @@
 /* test_complete_body.c: unit tests for complete_body.c -- the mpu-complete JSON body */
-#include <check.h>
+#include "check_main.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +8,6 @@
 #include "complete_body.h"
 #include "uri.h"
 
-#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define B(s) s, sizeof(s) - 1
 
 #define E8 "eeeeeeee"
@@ -366,13 +365,4 @@ static Suite *complete_body_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(complete_body_suite());
-	int failures;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? 1 : 0;
-}
+CHECK_MAIN(complete_body_suite)

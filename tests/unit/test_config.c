@@ -1,5 +1,5 @@
 /* test_config.c: unit tests for config.c -- size/duration/bool parsers, defaults, file, environment */
-#include <check.h>
+#include "check_main.h"
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -10,7 +10,6 @@
 
 #include "config.h"
 
-#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define OPT(s) ((s) != NULL ? (s) : "(null)")
 
 #define GIB (1ULL << 30)
@@ -473,13 +472,4 @@ static Suite *config_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(config_suite());
-	int failures;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? 1 : 0;
-}
+CHECK_MAIN(config_suite)

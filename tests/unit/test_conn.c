@@ -1,10 +1,9 @@
 /* test_conn.c: unit tests for conn.c -- the pace's arithmetic (the bucket of time) */
-#include <check.h>
+#include "check_main.h"
 #include <stdint.h>
 
 #include "conn.h"
 
-#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* ---- conn_pace_earn ------------------------------------------------------ */
 
@@ -104,13 +103,4 @@ static Suite *conn_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(conn_suite());
-	int failures;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? 1 : 0;
-}
+CHECK_MAIN(conn_suite)

@@ -1,5 +1,5 @@
 /* test_etag.c: unit tests for etag.c -- hex, streaming MD5, multipart ETags, etag_equal */
-#include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,6 @@
 
 #include "etag.h"
 
-#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define B(s) s, sizeof(s) - 1
 
 /* The reference: one-shot MD5 straight from OpenSSL, not through etag.c. */
@@ -327,13 +326,4 @@ static Suite *etag_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(etag_suite());
-	int failures;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? 1 : 0;
-}
+CHECK_MAIN(etag_suite)

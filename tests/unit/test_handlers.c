@@ -1,12 +1,11 @@
 /* test_handlers.c: unit tests for handlers.c -- http_meta_validate, list_page_parse */
-#include <check.h>
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
 #include "handlers.h"
 #include "store.h"
 
-#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 #define CT META_CONTENT_TYPE
 #define CD META_CONTENT_DISPOSITION
@@ -218,13 +217,4 @@ static Suite *handlers_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(handlers_suite());
-	int failures;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? 1 : 0;
-}
+CHECK_MAIN(handlers_suite)

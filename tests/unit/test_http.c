@@ -1,5 +1,5 @@
 /* test_http.c: unit tests for http.c -- Range, entity tags, preconditions, lengths, serving */
-#include <check.h>
+#include "check_main.h"
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -8,7 +8,6 @@
 
 #include "http.h"
 
-#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define OPT(s) ((s) != NULL ? (s) : "(null)")
 
 /* ---- range_parse ------------------------------------------------------- */
@@ -535,13 +534,4 @@ static Suite *http_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(http_suite());
-	int failures;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? 1 : 0;
-}
+CHECK_MAIN(http_suite)

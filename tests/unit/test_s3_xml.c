@@ -1,12 +1,11 @@
 /* test_s3_xml.c: unit tests for s3_xml.c -- answers captured from moto and radosgw, the Complete body, error mapping */
-#include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "s3_xml.h"
 
-#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define CAPTURED "tests/s3/captured/"
 
 /* A captured answer, read whole (caller frees). Run from the repository's top. */
@@ -245,12 +244,10 @@ START_TEST(test_map_error)
 }
 END_TEST
 
-int main(void)
+static Suite *s3_xml_suite(void)
 {
 	Suite *s = suite_create("s3_xml");
 	TCase *tc = tcase_create("s3_xml");
-	SRunner *sr;
-	int failures;
 
 	tcase_add_loop_test(tc, test_error_documents, 0, NROWS(error_rows));
 	tcase_add_test(tc, test_initiate);
@@ -260,9 +257,7 @@ int main(void)
 	tcase_add_test(tc, test_complete_body);
 	tcase_add_loop_test(tc, test_map_error, 0, NROWS(map_rows));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? 1 : 0;
+	return s;
 }
+
+CHECK_MAIN(s3_xml_suite)

@@ -1,11 +1,10 @@
 /* test_sigv4.c: unit tests for sigv4.c -- encoding, canonical query, AWS's published S3 signatures */
-#include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 #include <string.h>
 
 #include "sigv4.h"
 
-#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* ---- sigv4_uri_encode ---------------------------------------------------- */
 
@@ -172,12 +171,10 @@ START_TEST(test_sha256_hex)
 }
 END_TEST
 
-int main(void)
+static Suite *sigv4_suite(void)
 {
 	Suite *s = suite_create("sigv4");
 	TCase *tc = tcase_create("sigv4");
-	SRunner *sr;
-	int failures;
 
 	tcase_add_loop_test(tc, test_uri_encode, 0, NROWS(encode_rows));
 	tcase_add_test(tc, test_uri_encode_bounds);
@@ -186,9 +183,7 @@ int main(void)
 	tcase_add_test(tc, test_authorization_depends_on_secret);
 	tcase_add_test(tc, test_sha256_hex);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? 1 : 0;
+	return s;
 }
+
+CHECK_MAIN(sigv4_suite)

@@ -1,12 +1,11 @@
 /* test_uri.c: unit tests for uri.c -- percent-decoding, query, partNumber, keys */
-#include <check.h>
+#include "check_main.h"
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "uri.h"
 
-#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 /* A byte string and its length, NULs included: B("a\0b") is "a\0b", 3. */
 #define B(s) s, sizeof(s) - 1
 
@@ -484,13 +483,4 @@ static Suite *uri_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(uri_suite());
-	int failures;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failures = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failures ? 1 : 0;
-}
+CHECK_MAIN(uri_suite)
