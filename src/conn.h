@@ -24,14 +24,17 @@ struct conn_limits {
 
 /*
  * The pace's arithmetic, pure (times in ms since the direction began):
- * conn_pace_earn() is the bucket's new end after `bytes` moved at now_ms
- * (each byte earns 1000/min_rate ms, the bucket never reaching further
- * than now_ms + credit_max_ms); conn_pace_left() is how long the next
- * byte may still be waited for: at most idle_ms, never past the bucket's
- * end (when min_rate > 0) nor past limit_ms (when > 0). <= 0: too slow.
+ * conn_pace_earned_ms() is what `bytes` moved in all have earned (1000 /
+ * min_rate ms each; counted on the total, so no rounding is lost);
+ * conn_pace_credit() is the bucket's new end after gaining gained_ms at
+ * now_ms, never further than now_ms + credit_max_ms; conn_pace_left() is
+ * how long the next byte may still be waited for: at most idle_ms, never
+ * past the bucket's end (when min_rate > 0) nor past limit_ms (when > 0).
+ * <= 0: too slow.
  */
-int64_t conn_pace_earn(int64_t deadline_ms, int64_t now_ms, uint64_t bytes, uint64_t min_rate,
-		       int64_t credit_max_ms);
+int64_t conn_pace_earned_ms(uint64_t bytes, uint64_t min_rate);
+int64_t conn_pace_credit(int64_t deadline_ms, int64_t now_ms, int64_t gained_ms,
+			 int64_t credit_max_ms);
 int64_t conn_pace_left(int64_t deadline_ms, int64_t now_ms, uint64_t min_rate, int64_t idle_ms,
 		       int64_t limit_ms);
 
@@ -62,20 +65,23 @@ ssize_t conn_read(char *buf, size_t len);
 
 /* All of buf to the answer stream: 0, or -1 (peer gone, or too slow). */
 int conn_write(const void *buf, size_t len);
+/* What conn_write() buffered, to the server now: 0, or -1 as conn_write(). */
 int conn_flush(void);
 
 /* The last failure of conn_read or conn_write was the pace, not the peer going away. */
 bool conn_too_slow(void);
 
 /*
- * End the request: the answer goes out, then an unread body (the handler
- * answered without reading it all) is dealt with. Where the web server
- * needs it (plain CGI under mod_cgid, Apache's FastCGI modules, which
- * lose the answer when the body cannot be written) it is read and
- * dropped, up to max_drain bytes and for at most a second; anywhere else,
- * and after that, it is never read and the connection is closed. A
- * refused request frees the process at once, whatever the client does.
+ * End the request: the answer goes out, then an unread body -- `unread`
+ * bytes of it, or -1 when its length is not known (0: none) -- is dealt
+ * with. Where the web server needs it (plain CGI under mod_cgid, nginx
+ * and Apache's FastCGI modules, which lose the answer when the body
+ * cannot be written) it is read and dropped, up to max_drain bytes, for
+ * at most a second and only while it keeps coming; anywhere else, and
+ * after that, it is never read and the connection is closed. A refused
+ * request frees the process at once, whatever the client does. Every
+ * FastCGI connection is closed after its request.
  */
-void conn_finish(bool body_unread, uint64_t max_drain);
+void conn_finish(int64_t unread, uint64_t max_drain);
 
 #endif

@@ -17,7 +17,7 @@
 #include "store.h"
 
 #define R2MPU_VERSION "0.1.0"
-#define DRAIN_MAX (64 * 1024 * 1024)   /* CGI: larger unread bodies are left to the server */
+#define DRAIN_MAX (64 * 1024 * 1024)   /* an unread body drained: at most this much (conn_finish) */
 
 static volatile sig_atomic_t stop_requested;
 /* The access rules, loaded once in main() before any request; read-only after. */

@@ -141,11 +141,11 @@ int request_body_error(struct r2err *err)
 	return -1;
 }
 
-bool request_body_unread(const struct request *r)
+int64_t request_body_unread(const struct request *r)
 {
 	if (r->content_length == CONTENT_LENGTH_ABSENT)
-		return !r->body_ended;
-	return r->body_read < (uint64_t)r->content_length;
+		return r->body_ended ? 0 : -1;
+	return r->content_length - (int64_t)r->body_read;
 }
 
 struct byte_source request_body_source(struct request *r)

@@ -51,8 +51,8 @@ struct request {
 int request_read(struct request *r, const struct config *cfg, struct r2err *err);
 void request_free(struct request *r);
 
-/* Some of the body was never read (an answer came before it). */
-bool request_body_unread(const struct request *r);
+/* Bytes of the body never read (an answer came before them): -1 when its length is not known. */
+int64_t request_body_unread(const struct request *r);
 
 /* The body as a byte_source of content_length bytes, read from the connection (conn.h). */
 struct byte_source request_body_source(struct request *r);

@@ -730,15 +730,21 @@ static int upload_exists(struct s3_store *s, const char *key, const char *upload
 /*
  * After a store fault on an upload, ask whether the upload still exists:
  * when another request completed or aborted it meanwhile (radosgw and moto
- * answer that with a 500), the client's answer is NoSuchUpload.
+ * answer that with a 500), the client's answer is NoSuchUpload. 1: gone
+ * (*err is NoSuchUpload now); 0: it exists; -1: the store cannot say
+ * (*err unchanged).
  */
-static void gone_means_no_such_upload(struct s3_store *s, const char *key,
-				      const char *upload_id, struct r2err *err)
+static int gone_means_no_such_upload(struct s3_store *s, const char *key,
+				     const char *upload_id, struct r2err *err)
 {
 	struct r2err check;
 
-	if (upload_exists(s, key, upload_id, &check) < 0 && check.status == 404)
-		*err = check;
+	if (upload_exists(s, key, upload_id, &check) == 0)
+		return 0;
+	if (check.status != 404)
+		return -1;
+	*err = check;
+	return 1;
 }
 
 static int s3_upload_part(void *st, const char *key, const char *upload_id, int part_number,
@@ -851,25 +857,24 @@ static const unsigned abort_settle_ms[] = { 50, 100, 200, 400, 800, 1600 };
  */
 static int s3_abort(void *st, const char *key, const char *upload_id, struct r2err *err)
 {
-	struct r2err check;
 	size_t i;
 	int rc;
 
 	if (!upload_id_plausible(upload_id))
 		return store_no_such_upload(err);
 	rc = abort_once(st, key, upload_id, err);
-	for (i = 0; rc < 0 && err->status >= 500 && i < sizeof(abort_settle_ms) / sizeof(abort_settle_ms[0]); i++) {
+	for (i = 0; rc < 0 && err->status >= 500 &&
+		    i < sizeof(abort_settle_ms) / sizeof(abort_settle_ms[0]); i++) {
 		struct timespec pause = { 0, (long)abort_settle_ms[i] * 1000000L };
+		int gone;
 
 		nanosleep(&pause, NULL);
-		if (upload_exists(st, key, upload_id, &check) < 0) {
-			if (check.status == 404) {
-				log_error("s3 store: abort of %s met a store fault; the upload is "
-					  "gone now (completed or aborted meanwhile)", upload_id);
-				*err = check;
-			}
+		gone = gone_means_no_such_upload(st, key, upload_id, err);
+		if (gone > 0)
+			log_error("s3 store: abort of %s met a store fault; the upload is gone "
+				  "now (completed or aborted meanwhile)", upload_id);
+		if (gone != 0)
 			break;      /* gone, or the store is failing: its answer stands */
-		}
 		rc = abort_once(st, key, upload_id, err);
 	}
 	upload_forget(st, key, upload_id);

@@ -5,40 +5,54 @@
 #include "conn.h"
 
 
-/* ---- conn_pace_earn ------------------------------------------------------ */
+/* ---- conn_pace_earned_ms, conn_pace_credit ------------------------------- */
 
-static const struct earn_row {
-	int64_t deadline, now;
+static const struct earned_row {
 	uint64_t bytes, rate;
-	int64_t cap, want;
-} earn_rows[] = {
-	/* rate off: nothing changes */
-	{ 20000, 5000, 1 << 20, 0, 40000, 20000 },
-	/* 1 KiB at 1 KiB/s earns a second */
-	{ 20000, 5000, 1024, 1024, 40000, 21000 },
-	/* less than one ms worth earns nothing (integer ms) */
-	{ 20000, 5000, 1, 1024, 40000, 20000 },
-	/* a burst is capped at now + cap: 5 MiB at 1 KiB/s would buy 5120 s */
-	{ 20000, 1000, 5 << 20, 1024, 40000, 41000 },
-	/* exactly reaching the cap */
-	{ 20000, 0, 20 * 1024, 1024, 40000, 40000 },
-	/* a bucket already past the cap (an earlier, larger cap) is brought back to it */
-	{ 90000, 1000, 1024, 1024, 40000, 41000 },
-	/* an enormous byte count stays defined */
-	{ 20000, 0, UINT64_MAX, 1, 40000, 40000 },
-	/* an emptied bucket (deadline in the past) earns from where it stood */
-	{ 1000, 5000, 2048, 1024, 40000, 3000 },
+	int64_t want;
+} earned_rows[] = {
+	{ 1 << 20, 0, 0 },              /* rate off: nothing earned */
+	{ 1024, 1024, 1000 },           /* 1 KiB at 1 KiB/s: a second */
+	{ 1, 1024, 0 },                 /* less than a ms... */
+	{ 8192 * 1000, 8 << 20, 976 },  /* ...but counted on the total, 8 KiB reads earn */
+	{ UINT64_MAX, 1, INT64_MAX / 2 }, /* an enormous count stays defined */
 };
 
-START_TEST(test_pace_earn)
+START_TEST(test_pace_earned)
 {
-	const struct earn_row *r = &earn_rows[_i];
-	int64_t got = conn_pace_earn(r->deadline, r->now, r->bytes, r->rate, r->cap);
+	const struct earned_row *r = &earned_rows[_i];
+	int64_t got = conn_pace_earned_ms(r->bytes, r->rate);
 
-	ck_assert_msg(got == r->want, "row %d: earn(%lld, now %lld, %llu B, %llu B/s, cap %lld) = "
-		      "%lld, want %lld", _i, (long long)r->deadline, (long long)r->now,
-		      (unsigned long long)r->bytes, (unsigned long long)r->rate,
-		      (long long)r->cap, (long long)got, (long long)r->want);
+	ck_assert_msg(got == r->want, "row %d: earned(%llu B, %llu B/s) = %lld, want %lld", _i,
+		      (unsigned long long)r->bytes, (unsigned long long)r->rate, (long long)got,
+		      (long long)r->want);
+}
+END_TEST
+
+static const struct credit_row {
+	int64_t deadline, now, gained, cap, want;
+} credit_rows[] = {
+	{ 20000, 5000, 1000, 40000, 21000 },
+	{ 20000, 5000, 0, 40000, 20000 },
+	/* a burst is capped at now + cap: 5 MiB at 1 KiB/s would buy 5120 s */
+	{ 20000, 1000, 5120000, 40000, 41000 },
+	/* exactly reaching the cap */
+	{ 20000, 0, 20000, 40000, 40000 },
+	/* a bucket already past the cap (an earlier, larger cap) is brought back to it */
+	{ 90000, 1000, 1000, 40000, 41000 },
+	/* an emptied bucket (deadline in the past) gains from where it stood */
+	{ 1000, 5000, 2000, 40000, 3000 },
+	{ 20000, 0, INT64_MAX / 2, 40000, 40000 },
+};
+
+START_TEST(test_pace_credit)
+{
+	const struct credit_row *r = &credit_rows[_i];
+	int64_t got = conn_pace_credit(r->deadline, r->now, r->gained, r->cap);
+
+	ck_assert_msg(got == r->want, "row %d: credit(%lld, now %lld, +%lld, cap %lld) = %lld, "
+		      "want %lld", _i, (long long)r->deadline, (long long)r->now,
+		      (long long)r->gained, (long long)r->cap, (long long)got, (long long)r->want);
 }
 END_TEST
 
@@ -80,12 +94,19 @@ START_TEST(test_pace_trickle_runs_out)
 {
 	const uint64_t rate = 1024;
 	const int64_t idle = 2000, cap = 2 * idle;
-	int64_t deadline = conn_pace_earn(idle, 0, 8 << 20, rate, cap), now = 0;
+	uint64_t bytes = 8 << 20;
+	int64_t earned = conn_pace_earned_ms(bytes, rate);
+	int64_t deadline = conn_pace_credit(idle, 0, earned, cap), now = 0;
 
 	/* 256 bytes every second: earns 250 ms a second, spends 1000 */
 	while (conn_pace_left(deadline, now, rate, idle, 0) > 0 && now < 60000) {
+		int64_t more;
+
 		now += 1000;
-		deadline = conn_pace_earn(deadline, now, 256, rate, cap);
+		bytes += 256;
+		more = conn_pace_earned_ms(bytes, rate);
+		deadline = conn_pace_credit(deadline, now, more - earned, cap);
+		earned = more;
 	}
 	ck_assert_msg(now > 0 && now <= cap * 4 / 3 + 1000, "ran out after %lld ms", (long long)now);
 }
@@ -96,7 +117,8 @@ static Suite *conn_suite(void)
 	Suite *s = suite_create("conn");
 	TCase *tc = tcase_create("pace");
 
-	tcase_add_loop_test(tc, test_pace_earn, 0, NROWS(earn_rows));
+	tcase_add_loop_test(tc, test_pace_earned, 0, NROWS(earned_rows));
+	tcase_add_loop_test(tc, test_pace_credit, 0, NROWS(credit_rows));
 	tcase_add_loop_test(tc, test_pace_left, 0, NROWS(left_rows));
 	tcase_add_test(tc, test_pace_trickle_runs_out);
 	suite_add_tcase(s, tc);
