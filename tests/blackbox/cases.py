@@ -772,10 +772,16 @@ def complete_races_abort(c, env):
         uid, chunks, parts = uploaded(c, key, 400, 3)
         done, aborted = race(lambda: complete(c, key, uid, parts), lambda: abort(c, key, uid))
         if done.status == 200:
-            # The complete won: the abort finds no upload, on every store. (radosgw
-            # and moto answer an abort inside a complete with a 500; r2mpu waits
-            # for the complete to settle and answers what happened.)
-            expect(aborted, 404, code="NoSuchUpload")
+            # The complete won: the abort finds no upload. (moto and radosgw answer
+            # an abort inside a complete with a 500; r2mpu waits for the complete
+            # to settle and answers what happened.) radosgw's own race, which r2mpu
+            # cannot see: an abort that lands while it completes may remove the
+            # upload's meta object and answer 204 ("failed to remove object ...
+            # .meta" in its log), the complete succeeding all the same.
+            if env.store == "radosgw" and aborted.status == 204:
+                pass
+            else:
+                expect(aborted, 404, code="NoSuchUpload")
             assert get(c, key).body == b"".join(chunks)
         else:
             assert (done.status, aborted.status) == (404, 204), (done, aborted)
