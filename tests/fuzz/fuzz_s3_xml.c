@@ -21,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct s3_error_doc doc;
 	struct s3_part_set set = { 0 };
 	struct s3_upload_set uploads = { 0 };
+	const struct upload_page page = { NULL, NULL, 3 };   /* a cap of 3 uploads */
 	char *text;
 	char id[S3_UPLOAD_ID_MAX], etag[ETAG_MAX];
 
@@ -31,8 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)s3_xml_parse_list_parts(body, size, &set);
 	(void)s3_xml_parse_list_parts(body, size, &set);   /* a second page appends */
 	s3_part_set_free(&set);
-	(void)s3_xml_parse_list_uploads(body, size, &uploads, 3);
-	(void)s3_xml_parse_list_uploads(body, size, &uploads, 3);   /* the cap across pages */
+	(void)s3_xml_parse_list_uploads(body, size, &uploads, &page);
+	(void)s3_xml_parse_list_uploads(body, size, &uploads, &page);   /* the cap across pages */
 	if (uploads.count > 3)
 		abort();
 	upload_list_free(uploads.uploads, uploads.count);
