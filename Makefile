@@ -32,7 +32,7 @@ DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config valgrind l
             libxml2-dev libssl-dev check lighttpd apache2 libapache2-mod-fcgid nginx \
             curl python3 python3-requests chromium chromium-driver python3-selenium gnuplot-nox
 
-.PHONY: all deps run test unit unit-bins blackbox hostile access pace browser faults soak lifecycle seed s3 valgrind asan bench fuzz clean
+.PHONY: all deps run test unit unit-bins blackbox hostile access pace browser faults soak lifecycle seed s3 valgrind $(VALGRIND_RUNS) asan bench fuzz clean
 
 all: $(BIN)
 
@@ -139,10 +139,17 @@ s3: $(BIN)
 	$(PYTHON) tests/blackbox/soak.py --store radosgw
 	$(PYTHON) tests/blackbox/access.py --mode cgi --store radosgw
 
-# Every CGI-mode case under valgrind memcheck: any error or leak fails.
+# Every CGI-mode case under valgrind memcheck: any error or leak fails. Each
+# request is one valgrind process busy on one core, so the three runs go two at a
+# time (each run's output shown whole when it ends).
+VALGRIND_RUNS = valgrind-fs valgrind-moto valgrind-access
 valgrind: deps $(BIN)
+	@$(MAKE) --no-print-directory -j2 --output-sync=target $(VALGRIND_RUNS)
+valgrind-fs:
 	$(PYTHON) tests/blackbox/run.py --mode cgi --valgrind
+valgrind-moto:
 	$(PYTHON) tests/blackbox/run.py --mode cgi --valgrind --store moto
+valgrind-access:
 	$(PYTHON) tests/blackbox/access.py --mode cgi --valgrind
 
 # The unit tests and every black-box run with AddressSanitizer and UBSan.
@@ -169,19 +176,20 @@ FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-re
 fuzz: deps
 	@$(MAKE) --no-print-directory CC=clang BUILD=build-fuzz BIN=build-fuzz/r2mpu.fcgi \
 		CFLAGS="$(FUZZ_FLAGS)" $(CORE_OBJS:$(BUILD)/%=build-fuzz/%)
-	@set -e; for f in $(FUZZERS); do \
-		clang $(FUZZ_FLAGS) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -Isrc \
-			$$(pkg-config --cflags $(PKGS)) -o build-fuzz/fuzz_$$f tests/fuzz/fuzz_$$f.c \
-			$(CORE_OBJS:$(BUILD)/%=build-fuzz/%) $(LDLIBS); \
-		mkdir -p build-fuzz/corpus/$$f; \
-		echo "== fuzz_$$f for $(FUZZ_SECONDS) s"; \
-		build-fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-			-artifact_prefix=build-fuzz/ \
-			-print_final_stats=1 build-fuzz/corpus/$$f tests/fuzz/corpus/$$f 2>&1 | \
-			grep -E "^(stat::number_of_executed_units|==|SUMMARY|Done)" || true; \
-		test -z "$$(ls build-fuzz/crash-* build-fuzz/leak-* 2>/dev/null)" || \
-			{ echo "fuzz_$$f found a crash: build-fuzz/"; exit 1; }; \
-	done
+	@$(MAKE) --no-print-directory -j2 --output-sync=target $(FUZZERS:%=fuzz-run-%)
+# One fuzzer: built, then run; two at a time, as each keeps one core busy.
+fuzz-run-%:
+	@clang $(FUZZ_FLAGS) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -Isrc \
+		$$(pkg-config --cflags $(PKGS)) -o build-fuzz/fuzz_$* tests/fuzz/fuzz_$*.c \
+		$(CORE_OBJS:$(BUILD)/%=build-fuzz/%) $(LDLIBS)
+	@mkdir -p build-fuzz/corpus/$* build-fuzz/found/$*
+	@echo "== fuzz_$* for $(FUZZ_SECONDS) s"
+	@build-fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		-artifact_prefix=build-fuzz/found/$*/ \
+		-print_final_stats=1 build-fuzz/corpus/$* tests/fuzz/corpus/$* 2>&1 | \
+		grep -E "^(stat::number_of_executed_units|==|SUMMARY|Done)" || true
+	@test -z "$$(ls build-fuzz/found/$*/)" || \
+		{ echo "FAIL fuzz_$* found a crash: build-fuzz/found/$*/"; exit 1; }
 
 # r2mpu behind lighttpd vs straight to the same store (fs, moto, radosgw):
 # throughput, latency p50/p99, r2mpu's peak RSS; CSV and a PNG chart in build/bench.
