@@ -13,12 +13,12 @@ LDLIBS   += -lfcgi $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 BIN       = cgi-bin/r2mpu.fcgi
 BUILD     = build
 # Everything but main(): the unit tests link it and call the pure functions.
-CORE      = errors uri http etag complete_body config access cors sign sigv4 s3_xml store store_fs store_s3 handlers conn request response route standalone
+CORE      = errors mem digest multipart uri http etag complete_body config access cors sign sigv4 s3_xml store store_fs store_s3 handlers conn request response route standalone
 APP       = $(CORE) main
 OBJS      = $(APP:%=$(BUILD)/%.o)
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
 
-UNIT      = test_uri test_http test_etag test_complete_body test_config test_handlers test_sigv4 test_s3_xml test_access test_conn
+UNIT      = test_mem test_uri test_http test_etag test_complete_body test_config test_handlers test_sigv4 test_s3_xml test_access test_conn
 UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 
 PORT     ?= 8080

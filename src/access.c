@@ -12,11 +12,11 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "cors.h"
+#include "digest.h"
 #include "http.h"
+#include "mem.h"
 
 #define TOKENS_FILE_MAX (4 * 1024 * 1024)   /* bytes */
 #define SIGNED_URL_TAG "r2mpu-signed-url-v1"
@@ -72,23 +72,13 @@ bool key_has_dot_segment(const char *key, size_t len)
 	return false;
 }
 
-/* -1 when OpenSSL fails: the caller refuses, never compares an unset digest. */
-static int sha256(const void *data, size_t len, unsigned char out[32])
-{
-	unsigned int n = 32;
-
-	return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32 ? 0 : -1;
-}
-
 int access_sign(const char *secret, unsigned rights, bool is_prefix, const char *scope,
 		size_t scope_len, uint64_t expires, uint64_t max_size,
 		char out[ACCESS_SIG_HEX + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char mac[32];
-	unsigned int maclen = sizeof(mac);
+	unsigned char mac[SHA256_LEN];
 	char head[128], letters[4];
-	size_t hlen, tlen, i;
+	size_t hlen, tlen;
 	char *msg;
 	int n;
 
@@ -113,17 +103,12 @@ int access_sign(const char *secret, unsigned rights, bool is_prefix, const char 
 		return -1;
 	memcpy(msg, head, hlen);
 	memcpy(msg + hlen, scope, scope_len);
-	if (HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)msg, tlen,
-		 mac, &maclen) == NULL || maclen != sizeof(mac)) {
-		free(msg);
-		return -1;
-	}
+	n = hmac_sha256(secret, strlen(secret), msg, tlen, mac);
 	free(msg);
-	for (i = 0; i < sizeof(mac); i++) {
-		out[2 * i] = hex[mac[i] >> 4];
-		out[2 * i + 1] = hex[mac[i] & 15];
-	}
-	out[ACCESS_SIG_HEX] = '\0';
+	if (n < 0)
+		return -1;
+	_Static_assert(ACCESS_SIG_HEX == 2 * SHA256_LEN, "a signature is one HMAC-SHA256 in hex");
+	hex_encode(mac, sizeof(mac), out);
 	return 0;
 }
 
@@ -216,15 +201,10 @@ int access_parse_tokens(struct access *a, const char *text, char *errbuf, size_t
 				 ACCESS_TOKENS_MAX);
 			return -1;
 		}
-		if (a->ntokens % 64 == 0) {
-			struct access_token *grown = realloc(a->tokens,
-							     (a->ntokens + 64) * sizeof(*grown));
-
-			if (grown == NULL) {
-				snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: out of memory");
-				return -1;
-			}
-			a->tokens = grown;
+		if (mem_grow(&a->tokens, &a->tokens_cap, a->ntokens + 1, sizeof(*a->tokens),
+			     ACCESS_TOKENS_MAX) < 0) {
+			snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: out of memory");
+			return -1;
 		}
 		memset(&a->tokens[a->ntokens], 0, sizeof(a->tokens[0]));
 		rc = parse_token_line(line, lineno, &a->tokens[a->ntokens], errbuf, errlen);

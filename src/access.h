@@ -37,6 +37,7 @@ struct access {
 	bool open;                   /* R2MPU_OPEN_ACCESS: no credentials needed */
 	struct access_token *tokens; /* owned, ntokens of them */
 	size_t ntokens;
+	size_t tokens_cap;           /* room for this many */
 	const char *secret;          /* borrowed from the config; "" = no signed URLs */
 };
 

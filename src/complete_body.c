@@ -6,19 +6,9 @@
 
 #include <json-c/json.h>
 
-#include "uri.h"
 
 /* {"parts":[{...}]} is three levels deep; anything much deeper is abuse. */
 #define JSON_MAX_DEPTH 8
-
-void part_list_free(struct part_list *pl)
-{
-	if (pl == NULL)
-		return;
-	free(pl->parts);
-	pl->parts = NULL;
-	pl->count = 0;
-}
 
 static int shape_error(struct r2err *err, const char *what)
 {
@@ -77,7 +67,7 @@ int complete_body_parse(const char *body, size_t len, struct part_list *out,
 				 "Complete body is larger than %d bytes", COMPLETE_BODY_MAX);
 	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
 	if (tok == NULL)
-		return r2err_set(err, 500, "InternalError", "Out of memory");
+		return r2err_out_of_memory(err);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	root = json_tokener_parse_ex(tok, body, (int)len);
 	if (root == NULL || json_tokener_get_error(tok) != json_tokener_success) {
@@ -109,7 +99,7 @@ int complete_body_parse(const char *body, size_t len, struct part_list *out,
 	if (n > 0) {
 		out->parts = calloc(n, sizeof(*out->parts));
 		if (out->parts == NULL) {
-			r2err_set(err, 500, "InternalError", "Out of memory");
+			r2err_out_of_memory(err);
 			goto out;
 		}
 	}
@@ -133,33 +123,4 @@ out:
 	json_object_put(root);
 	json_tokener_free(tok);
 	return rc;
-}
-
-int part_sizes_check(const struct part_list *parts, const uint64_t *sizes, struct r2err *err)
-{
-	size_t i, last = parts->count ? parts->count - 1 : 0;
-	uint64_t total = 0;
-
-	for (i = 0; i < parts->count; i++) {
-		int number = parts->parts[i].number;
-
-		total += sizes[i];     /* 10000 parts of at most 5 GiB: no overflow */
-		if (parts->max_total != 0 && total > parts->max_total)
-			return r2err_set(err, 413, "EntityTooLarge",
-					 "EntityTooLarge: the parts add up to more than the "
-					 "%llu bytes this upload may have.",
-					 (unsigned long long)parts->max_total);
-		if (i < last && sizes[i] < PART_MIN_SIZE)
-			return r2err_set(err, 400, "EntityTooSmall",
-					 "EntityTooSmall: Your proposed upload is smaller than "
-					 "the minimum allowed object size (part %d is %llu bytes; "
-					 "all parts but the last must be at least 5 MiB).",
-					 number, (unsigned long long)sizes[i]);
-		if ((i < last && sizes[i] != sizes[0]) || (i == last && sizes[i] > sizes[0]))
-			return r2err_set(err, 400, "InvalidPart",
-					 "InvalidPart: Non Uniform Part Sizes: all parts but "
-					 "the last must have the same size, and the last must "
-					 "not be larger (part %d).", number);
-	}
-	return 0;
 }

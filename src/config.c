@@ -8,7 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define R2_MAX_PART_SIZE (5ULL << 30)   /* R2's (and S3's) largest part */
+#include "multipart.h"
+
 
 enum key_type { KEY_STRING, KEY_SIZE, KEY_DURATION, KEY_BOOL };
 
@@ -327,7 +328,7 @@ static int validate(struct config *cfg, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "R2MPU_FS_ROOT: must not be empty");
 		return -1;
 	}
-	if (cfg->max_part_size == 0 || cfg->max_part_size > R2_MAX_PART_SIZE) {
+	if (cfg->max_part_size == 0 || cfg->max_part_size > PART_MAX_SIZE) {
 		snprintf(errbuf, errlen, "R2MPU_MAX_PART_SIZE: must be from 1 byte to 5G");
 		return -1;
 	}
@@ -335,8 +336,8 @@ static int validate(struct config *cfg, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "R2MPU_IO_TIMEOUT: must be from 1 second to 1h");
 		return -1;
 	}
-	if (cfg->max_parts == 0 || cfg->max_parts > 10000) {
-		snprintf(errbuf, errlen, "R2MPU_MAX_PARTS: must be from 1 to 10000");
+	if (cfg->max_parts == 0 || cfg->max_parts > PART_NUMBER_MAX) {
+		snprintf(errbuf, errlen, "R2MPU_MAX_PARTS: must be from 1 to %d", PART_NUMBER_MAX);
 		return -1;
 	}
 	if (cfg->upload_ttl == 0) {

@@ -17,6 +17,11 @@ int r2err_set(struct r2err *err, int status, const char *code,
 	return -1;
 }
 
+int r2err_out_of_memory(struct r2err *err)
+{
+	return r2err_set(err, 500, "InternalError", "Out of memory");
+}
+
 void log_error(const char *fmt, ...)
 {
 	char line[1024];

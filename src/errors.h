@@ -21,6 +21,9 @@ struct r2err {
 int r2err_set(struct r2err *err, int status, const char *code,
 	      const char *fmt, ...) __attribute__((format(__printf__, 4, 5)));
 
+/* 500 InternalError "Out of memory"; returns -1. */
+int r2err_out_of_memory(struct r2err *err);
+
 /* Server-side log line to the process's stderr (the web server's error log). */
 void log_error(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
 

@@ -8,16 +8,12 @@
 
 #include <json-c/json.h>
 
+#include "complete_body.h"
 #include "http.h"
 #include "uri.h"
 
 /* The largest metadata create accepts must fit in an answer's headers. */
 _Static_assert(HTTP_META_MAX + 4096 <= RESPONSE_HEADERS_MAX, "metadata fits the headers");
-
-static int oom(struct r2err *err)
-{
-	return r2err_set(err, 500, "InternalError", "Out of memory");
-}
 
 int http_meta_validate(const struct http_meta *meta, struct r2err *err)
 {
@@ -132,7 +128,7 @@ int handle_create(struct handler_ctx *ctx, struct r2err *err)
 		return -1;
 	body = json_object_new_object();
 	if (body == NULL) {
-		oom(err);
+		r2err_out_of_memory(err);
 		goto out;
 	}
 	json_object_object_add(body, "key", json_object_new_string(ctx->req->key));
@@ -162,7 +158,7 @@ int handle_upload_part(struct handler_ctx *ctx, struct r2err *err)
 		return request_body_error(err);
 	body = json_object_new_object();
 	if (body == NULL)
-		return oom(err);
+		return r2err_out_of_memory(err);
 	json_object_object_add(body, "partNumber", json_object_new_int(ctx->part_number));
 	json_object_object_add(body, "etag", json_object_new_string(etag));
 	/* As S3 answers UploadPart: browser uploaders read the header (CORS exposes it). */
@@ -341,7 +337,7 @@ int handle_list_parts(struct handler_ctx *ctx, struct r2err *err)
 		return -1;
 	body = listing_new(count, &list);
 	if (body == NULL) {
-		oom(err);
+		r2err_out_of_memory(err);
 		goto out;
 	}
 	json_object_object_add(body, "key", json_object_new_string(ctx->req->key));
@@ -352,7 +348,7 @@ int handle_list_parts(struct handler_ctx *ctx, struct r2err *err)
 		json_object *p = json_object_new_object();
 
 		if (p == NULL) {
-			oom(err);
+			r2err_out_of_memory(err);
 			goto out;
 		}
 		json_object_object_add(p, "partNumber", json_object_new_int(parts[i].number));
@@ -433,7 +429,7 @@ int handle_list_uploads(struct handler_ctx *ctx, struct r2err *err)
 		return -1;
 	body = listing_new(count, &list);
 	if (body == NULL) {
-		oom(err);
+		r2err_out_of_memory(err);
 		goto out;
 	}
 	json_object_object_add(body, "prefix", json_object_new_string(ctx->req->key));
@@ -449,7 +445,7 @@ int handle_list_uploads(struct handler_ctx *ctx, struct r2err *err)
 		json_object *u = json_object_new_object();
 
 		if (u == NULL) {
-			oom(err);
+			r2err_out_of_memory(err);
 			goto out;
 		}
 		json_object_object_add(u, "key", json_object_new_string(uploads[i].key));

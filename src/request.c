@@ -79,12 +79,12 @@ int request_read(struct request *r, const struct config *cfg, struct r2err *err)
 	    env_copy("HTTP_ORIGIN", true, &r->origin) < 0 ||
 	    env_copy("HTTP_ACCESS_CONTROL_REQUEST_METHOD", true, &r->cors_request_method) < 0 ||
 	    env_copy("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", true, &r->cors_request_headers) < 0)
-		return r2err_set(err, 500, "InternalError", "Out of memory");
+		return r2err_out_of_memory(err);
 	r->https = scheme_is_https();
 	/* An empty value (Content-Type "" in particular) is how servers say "none". */
 	for (i = 0; i < META_NFIELDS; i++)
 		if (env_copy(meta_env[i], true, &r->meta.value[i]) < 0)
-			return r2err_set(err, 500, "InternalError", "Out of memory");
+			return r2err_out_of_memory(err);
 	if (query_parse(conn_param("QUERY_STRING"), &r->query, err) < 0)
 		return -1;
 	/* "" is what some servers pass for a body without a length (chunked). */
@@ -167,7 +167,7 @@ int request_read_body(struct request *r, char **buf, size_t *len, struct r2err *
 	*len = 0;
 	b = malloc(want + 1);
 	if (b == NULL)
-		return r2err_set(err, 500, "InternalError", "Out of memory");
+		return r2err_out_of_memory(err);
 	while (got < want) {
 		ssize_t n = read_body(r, b + got, want - got);
 

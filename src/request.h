@@ -7,7 +7,8 @@
 
 #include "config.h"
 #include "errors.h"
-#include "store.h"
+#include "multipart.h"
+#include "stream.h"
 #include "uri.h"
 
 enum method {

@@ -170,7 +170,7 @@ void send_json(struct response *res, int status, struct json_object *body)
 	struct r2err err;
 
 	if (text == NULL) {
-		r2err_set(&err, 500, "InternalError", "Out of memory");
+		r2err_out_of_memory(&err);
 		send_error(res, &err);
 		return;
 	}

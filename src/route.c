@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "complete_body.h"
 #include "cors.h"
 #include "handlers.h"
 

@@ -10,6 +10,8 @@
 #include <libxml/tree.h>
 #include <libxml/xmlwriter.h>
 
+#include "mem.h"
+
 #define S3_XML_MAX (16 * 1024 * 1024)   /* a ListParts page of 1000 parts is ~300 KiB */
 
 /*
@@ -152,7 +154,7 @@ int s3_xml_parse_list_parts(const char *body, size_t len, struct s3_part_set *se
 		char *end;
 		long v = strtol(text, &end, 10);
 
-		if (*end == '\0' && v >= 0 && v <= 10000)
+		if (*end == '\0' && v >= 0 && v <= PART_NUMBER_MAX)
 			set->next_marker = (int)v;
 	}
 	for (n = root->children; n != NULL; n = n->next) {
@@ -161,25 +163,16 @@ int s3_xml_parse_list_parts(const char *body, size_t len, struct s3_part_set *se
 
 		if (n->type != XML_ELEMENT_NODE || xmlStrcmp(n->name, (const xmlChar *)"Part") != 0)
 			continue;
-		if (set->count == set->cap) {
-			size_t cap = set->cap ? set->cap * 2 : 64;
-			struct s3_part_info *grown;
-
-			/* An upload has at most 10000 parts: more is a broken answer. */
-			if (cap > 2 * 10000)
-				goto out;
-			grown = realloc(set->parts, cap * sizeof(*grown));
-			if (grown == NULL)
-				goto out;
-			set->parts = grown;
-			set->cap = cap;
-		}
+		/* An upload has at most PART_NUMBER_MAX parts: more is a broken answer. */
+		if (mem_grow(&set->parts, &set->cap, set->count + 1, sizeof(*set->parts),
+			     PART_NUMBER_MAX) < 0)
+			goto out;
 		p = &set->parts[set->count];
 		memset(p, 0, sizeof(*p));
 		if (!child_text(n, "PartNumber", text, sizeof(text)))
 			goto out;
 		p->number = (int)strtol(text, &end, 10);
-		if (*end != '\0' || p->number < 1 || p->number > 10000)
+		if (*end != '\0' || p->number < 1 || p->number > PART_NUMBER_MAX)
 			goto out;
 		if (!child_text(n, "Size", text, sizeof(text)))
 			goto out;
@@ -245,15 +238,9 @@ int s3_xml_parse_list_uploads(const char *body, size_t len, struct s3_upload_set
 			goto out;
 		if (!upload_after_marker(&(struct upload_info){ key, id, initiated }, page, NULL))
 			continue;
-		if (set->count == set->cap) {
-			size_t cap = set->cap ? set->cap * 2 : 64;
-			struct upload_info *grown = realloc(set->uploads, cap * sizeof(*grown));
-
-			if (grown == NULL)
-				goto out;
-			set->uploads = grown;
-			set->cap = cap;
-		}
+		if (mem_grow(&set->uploads, &set->cap, set->count + 1, sizeof(*set->uploads),
+			     S3_UPLOAD_SET_MAX) < 0)
+			goto out;
 		u = &set->uploads[set->count];
 		u->key = strdup(key);
 		u->upload_id = strdup(id);

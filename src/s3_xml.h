@@ -53,7 +53,12 @@ struct s3_part_set {
 int s3_xml_parse_list_parts(const char *body, size_t len, struct s3_part_set *set);
 void s3_part_set_free(struct s3_part_set *set);   /* set may be NULL */
 
-/* Uploads in progress, gathered over ListMultipartUploads pages. */
+/*
+ * Uploads in progress, gathered over ListMultipartUploads pages: at most a
+ * listing's page (LIST_UPLOADS_MAX) and one S3 page more, unless a server
+ * ignores max-uploads (moto); then the answer's size in bytes bounds it.
+ */
+#define S3_UPLOAD_SET_MAX (1000 * 1000)
 struct s3_upload_set {
 	struct upload_info *uploads;   /* owned (upload_list_free), grows page by page */
 	size_t count, cap;

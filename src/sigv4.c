@@ -6,11 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 #include <openssl/crypto.h>
-#include <openssl/hmac.h>
 
-#include "etag.h"
+#include "digest.h"
 
 #define SIGV4_MAX_ITEMS 16   /* query parameters */
 
@@ -80,24 +78,6 @@ int sigv4_canonical_query(const struct sigv4_param *params, size_t n, char *dst,
 	return 0;
 }
 
-void sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1])
-{
-	unsigned char digest[32];
-	unsigned int n = sizeof(digest);
-
-	if (EVP_Digest(data, len, digest, &n, EVP_sha256(), NULL) != 1)
-		memset(digest, 0, sizeof(digest));
-	hex_encode(digest, sizeof(digest), out);
-}
-
-static int hmac(const void *key, size_t klen, const char *msg, unsigned char out[32])
-{
-	unsigned int n = 32;
-
-	return HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg),
-		    out, &n) != NULL ? 0 : -1;
-}
-
 static int header_cmp(const void *a, const void *b)
 {
 	const struct sigv4_header *x = *(const struct sigv4_header *const *)a;
@@ -151,7 +131,7 @@ int sigv4_authorization(const struct sigv4_request *req, const struct sigv4_cred
 	const struct sigv4_header *sorted[SIGV4_MAX_HEADERS];
 	char signed_names[512], to_sign[512], scope[128];
 	char hash[SHA256_HEX_LEN + 1], date[9], secret[256], sig[SHA256_HEX_LEN + 1];
-	unsigned char k[32];
+	unsigned char k[SHA256_LEN];
 	char *canonical = NULL;
 	size_t i, cap, used = 0, sused = 0;
 	int rc = -1;
@@ -190,7 +170,8 @@ int sigv4_authorization(const struct sigv4_request *req, const struct sigv4_cred
 
 	/* 2. The string to sign. */
 	snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", date, cred->region, cred->service);
-	sha256_hex(canonical, used, hash);
+	if (sha256_hex(canonical, used, hash) < 0)
+		goto out;
 	used = 0;
 	if (append(to_sign, sizeof(to_sign), &used, "AWS4-HMAC-SHA256\n%s\n%s\n%s", amz_date,
 		   scope, hash) < 0)
@@ -199,11 +180,13 @@ int sigv4_authorization(const struct sigv4_request *req, const struct sigv4_cred
 	/* 3. The signing key, derived from the secret, and the signature. */
 	if (snprintf(secret, sizeof(secret), "AWS4%s", cred->secret_access_key) >= (int)sizeof(secret))
 		goto out;
-	if (hmac(secret, strlen(secret), date, k) < 0 ||
-	    hmac(k, 32, cred->region, k) < 0 || hmac(k, 32, cred->service, k) < 0 ||
-	    hmac(k, 32, "aws4_request", k) < 0 || hmac(k, 32, to_sign, k) < 0)
+	if (hmac_sha256(secret, strlen(secret), date, 8, k) < 0 ||
+	    hmac_sha256(k, sizeof(k), cred->region, strlen(cred->region), k) < 0 ||
+	    hmac_sha256(k, sizeof(k), cred->service, strlen(cred->service), k) < 0 ||
+	    hmac_sha256(k, sizeof(k), "aws4_request", strlen("aws4_request"), k) < 0 ||
+	    hmac_sha256(k, sizeof(k), to_sign, strlen(to_sign), k) < 0)
 		goto out;
-	hex_encode(k, 32, sig);
+	hex_encode(k, sizeof(k), sig);
 	used = 0;
 	rc = append(out, outlen, &used,
 		    "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",

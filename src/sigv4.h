@@ -5,7 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SHA256_HEX_LEN 64
+#include "digest.h"
+
 #define SIGV4_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define SIGV4_UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
 #define SIGV4_AUTH_MAX 512      /* an Authorization header value fits */
@@ -61,8 +62,5 @@ struct sigv4_credentials {
  */
 int sigv4_authorization(const struct sigv4_request *req, const struct sigv4_credentials *cred,
 			const char *amz_date, char *out, size_t outlen);
-
-/* Hex SHA-256 of a buffer into out (65 bytes). */
-void sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1]);
 
 #endif

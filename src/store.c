@@ -5,47 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const http_meta_header[META_NFIELDS] = {
-	[META_CONTENT_TYPE] = "Content-Type",
-	[META_CONTENT_DISPOSITION] = "Content-Disposition",
-	[META_CONTENT_ENCODING] = "Content-Encoding",
-	[META_CONTENT_LANGUAGE] = "Content-Language",
-	[META_CACHE_CONTROL] = "Cache-Control",
-	[META_EXPIRES] = "Expires",
-};
-
-void http_meta_free(struct http_meta *m)
-{
-	int i;
-
-	if (m == NULL)
-		return;
-	for (i = 0; i < META_NFIELDS; i++) {
-		free(m->value[i]);
-		m->value[i] = NULL;
-	}
-}
-
-int store_no_such_upload(struct r2err *err)
-{
-	return r2err_set(err, 404, "NoSuchUpload",
-			 "NoSuchUpload: The specified multipart upload does not exist.");
-}
-
-int store_invalid_part(struct r2err *err, int part_number)
-{
-	return r2err_set(err, 400, "InvalidPart",
-			 "InvalidPart: One or more of the specified parts could not be found "
-			 "or its etag does not match (part %d).", part_number);
-}
-
-int store_bad_digest(struct r2err *err)
-{
-	return r2err_set(err, 400, "BadDigest",
-			 "BadDigest: The Content-MD5 you specified did not match what was "
-			 "received; the part was not stored.");
-}
-
 void upload_list_free(struct upload_info *u, size_t count)
 {
 	size_t i;

@@ -7,39 +7,11 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "complete_body.h"
 #include "config.h"
 #include "errors.h"
 #include "etag.h"
-
-/* The HTTP metadata R2 keeps with an object (writeHttpMetadata). */
-enum http_meta_field {
-	META_CONTENT_TYPE,
-	META_CONTENT_DISPOSITION,
-	META_CONTENT_ENCODING,
-	META_CONTENT_LANGUAGE,
-	META_CACHE_CONTROL,
-	META_EXPIRES,
-	META_NFIELDS
-};
-#define HTTP_META_MAX 8192   /* bytes, all values together: R2's metadata limit */
-
-struct http_meta {
-	char *value[META_NFIELDS];   /* owned, each may be NULL */
-};
-extern const char *const http_meta_header[META_NFIELDS];   /* "Content-Type", ... */
-void http_meta_free(struct http_meta *m);                    /* m may be NULL */
-
-/*
- * A request body flowing into a store. read() fills up to len bytes and
- * returns how many, 0 at the end, -1 on error. The store must read exactly
- * `length` bytes: fewer means the client went away, and nothing is stored.
- */
-struct byte_source {
-	ssize_t (*read)(void *ctx, char *buf, size_t len);
-	void *ctx;
-	uint64_t length;
-};
+#include "multipart.h"
+#include "stream.h"
 
 /* What a store knows about an object, handed to an object_sink. */
 struct object_info {
@@ -162,11 +134,6 @@ struct store {
 	void *state;
 };
 
-/* The errors both stores give in the same words. Each returns -1. */
-int store_no_such_upload(struct r2err *err);
-int store_invalid_part(struct r2err *err, int part_number);
-int store_bad_digest(struct r2err *err);
-
 /* Open the store the configuration names; errbuf gets the reason on -1. */
 int store_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen);
 void store_close(struct store *s);
@@ -174,8 +141,5 @@ void store_close(struct store *s);
 /* Backends. */
 int store_fs_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen);
 int store_s3_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen);
-
-/* The chunk size bodies flow through, both ways. */
-#define STREAM_CHUNK (256 * 1024)
 
 #endif

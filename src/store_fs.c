@@ -13,10 +13,8 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
-#include <openssl/evp.h>
 
 #include "http.h"
-#include "uri.h"
 
 /*
  * Layout under R2MPU_FS_ROOT (every name is made of hex digits we chose,
@@ -144,13 +142,10 @@ static int random_hex(char *out, size_t nbytes)
 /* "objects/ab/abcd..." for a key: SHA-256, so names are fixed-size hex. */
 static int object_path(const char *key, char *dir, size_t dirlen, char *path, size_t pathlen)
 {
-	unsigned char digest[32];
-	unsigned int n = sizeof(digest);
-	char hex[65];
+	char hex[SHA256_HEX_LEN + 1];
 
-	if (EVP_Digest(key, strlen(key), digest, &n, EVP_sha256(), NULL) != 1)
+	if (sha256_hex(key, strlen(key), hex) < 0)
 		return -1;
-	hex_encode(digest, sizeof(digest), hex);
 	snprintf(dir, dirlen, "objects/%.2s", hex);
 	snprintf(path, pathlen, "objects/%.2s/%s", hex, hex);
 	return 0;
@@ -295,13 +290,13 @@ static int upload_open(struct fs_store *fs, const char *key, const char *id, int
 	u->fd = -1;
 	u->meta = NULL;
 	if (!upload_id_valid(id))
-		return store_no_such_upload(err);
+		return multipart_no_such_upload(err);
 	snprintf(u->dir, sizeof(u->dir), "uploads/%s", id);
 	snprintf(path, sizeof(path), "%s/meta", u->dir);
 	u->fd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
 	if (u->fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			return store_no_such_upload(err);
+			return multipart_no_such_upload(err);
 		return io_error(err, "open", path);
 	}
 	while (flock(u->fd, lock) < 0) {
@@ -327,7 +322,7 @@ static int upload_open(struct fs_store *fs, const char *key, const char *id, int
 		goto gone;
 	return 0;
 gone:
-	store_no_such_upload(err);
+	multipart_no_such_upload(err);
 fail:
 	upload_close(u);
 	return -1;
@@ -490,7 +485,7 @@ static int fs_create(void *state, const char *key, const struct http_meta *meta,
 	rc = 0;
 	goto out;
 oom:
-	r2err_set(err, 500, "InternalError", "Out of memory");
+	r2err_out_of_memory(err);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -528,7 +523,7 @@ static int fs_upload_part(void *state, const char *key, const char *upload_id,
 		goto out;
 	}
 	if (md5_init(&md5) < 0) {
-		r2err_set(err, 500, "InternalError", "Out of memory");
+		r2err_out_of_memory(err);
 		goto out;
 	}
 	memset(header, 0, sizeof(header));
@@ -557,7 +552,7 @@ static int fs_upload_part(void *state, const char *key, const char *upload_id,
 	}
 	md5_final(&md5, digest);
 	if (content_md5 != NULL && memcmp(digest, content_md5, MD5_LEN) != 0) {
-		store_bad_digest(err);
+		multipart_bad_digest(err);
 		goto out;
 	}
 	memcpy(header, PART_MAGIC, MAGIC_LEN);
@@ -578,7 +573,7 @@ static int fs_upload_part(void *state, const char *key, const char *upload_id,
 		}
 	}
 	if (fstat(u.fd, &st) < 0 || st.st_nlink == 0) {
-		store_no_such_upload(err);
+		multipart_no_such_upload(err);
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/part.%05d", u.dir, part_number);
@@ -676,10 +671,10 @@ static int check_parts(struct fs_store *fs, const struct upload *u,
 		if (found)
 			etag_from_md5(md5s[i], ours);
 		if (!found || !etag_equal(p->etag, ours))
-			return store_invalid_part(err, p->number);
+			return multipart_invalid_part(err, p->number);
 		*total += sizes[i];
 	}
-	return part_sizes_check(parts, sizes, err);
+	return multipart_check_sizes(parts, sizes, err);
 }
 
 /* The object header: magic, 4-byte length, JSON. */
@@ -731,13 +726,13 @@ static int fs_complete(void *state, const char *key, const char *upload_id,
 	md5s = calloc(parts->count ? parts->count : 1, MD5_LEN);
 	sizes = calloc(parts->count ? parts->count : 1, sizeof(*sizes));
 	if (md5s == NULL || sizes == NULL) {
-		r2err_set(err, 500, "InternalError", "Out of memory");
+		r2err_out_of_memory(err);
 		goto out;
 	}
 	if (check_parts(fs, &u, parts, md5s, sizes, &total, err) < 0)
 		goto out;
 	if (etag_multipart((const unsigned char (*)[MD5_LEN])md5s, parts->count, etag) < 0) {
-		r2err_set(err, 500, "InternalError", "Out of memory");
+		r2err_out_of_memory(err);
 		goto out;
 	}
 	meta_from_json(u.meta, &meta);
@@ -977,7 +972,7 @@ static int fs_list_parts(void *state, const char *key, const char *upload_id,
 			cap = cap ? cap * 2 : 64;
 			grown = realloc(list, cap * sizeof(*list));
 			if (grown == NULL) {
-				r2err_set(err, 500, "InternalError", "Out of memory");
+				r2err_out_of_memory(err);
 				goto out;
 			}
 			list = grown;
@@ -1118,7 +1113,7 @@ static int fs_list_uploads(void *state, const char *prefix, const struct upload_
 oom:
 	closedir(d);
 	upload_list_free(list, n);
-	return r2err_set(err, 500, "InternalError", "Out of memory");
+	return r2err_out_of_memory(err);
 }
 
 static void fs_close(void *state)

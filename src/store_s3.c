@@ -362,7 +362,7 @@ static int curl_failure(struct s3_store *s, struct s3_call *c, CURLcode rc, cons
 			struct r2err *err)
 {
 	if (c->digest_mismatch)
-		return store_bad_digest(err);
+		return multipart_bad_digest(err);
 	if (c->source_failed)
 		return r2err_set(err, 400, "IncompleteBody",
 				 "IncompleteBody: the request body ended after %llu of %llu "
@@ -508,7 +508,7 @@ static int s3_perform(struct s3_store *s, struct s3_call *c, struct r2err *err)
 	ret = 0;
 	goto out;
 oom:
-	r2err_set(err, 500, "InternalError", "Out of memory");
+	r2err_out_of_memory(err);
 out:
 	/* Unhook what dies here; clearing an option cannot fail. */
 	(void)curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, NULL);
@@ -556,7 +556,7 @@ static int upload_error(const struct s3_call *c, struct r2err *err)
 
 	if (has_doc ? strcmp(doc.code, "NoSuchUpload") == 0 || strcmp(doc.code, "NoSuchKey") == 0
 		    : c->status == 404)
-		return store_no_such_upload(err);
+		return multipart_no_such_upload(err);
 	s3_map_error((int)c->status, has_doc ? &doc : NULL, err);
 	return -1;
 }
@@ -650,7 +650,7 @@ static int s3_create(void *st, const char *key, const struct http_meta *meta,
 		goto out;
 	}
 	*upload_id = strdup(id);
-	rc = *upload_id ? 0 : r2err_set(err, 500, "InternalError", "Out of memory");
+	rc = *upload_id ? 0 : r2err_out_of_memory(err);
 	if (rc == 0)
 		upload_remember(st, key, id);    /* its parts may come to this process */
 out:
@@ -669,7 +669,7 @@ static int list_parts(struct s3_store *s, const char *key, const char *upload_id
 
 	memset(set, 0, sizeof(*set));
 	if (!upload_id_plausible(upload_id))
-		return store_no_such_upload(err);
+		return multipart_no_such_upload(err);
 	for (;;) {
 		struct s3_call c = { .method = "GET", .key = key,
 				     .params = { { "uploadId", upload_id }, { "max-parts", "1000" },
@@ -718,7 +718,7 @@ static int upload_exists(struct s3_store *s, const char *key, const char *upload
 	int rc = 0;
 
 	if (!upload_id_plausible(upload_id))
-		return store_no_such_upload(err);
+		return multipart_no_such_upload(err);
 	if (s3_perform(s, &c, err) < 0)
 		rc = -1;
 	else if (c.status != 200)
@@ -766,7 +766,7 @@ static int s3_upload_part(void *st, const char *key, const char *upload_id, int 
 		upload_remember(st, key, upload_id);
 	}
 	if (md5_init(&received) < 0)
-		return r2err_set(err, 500, "InternalError", "Out of memory");
+		return r2err_out_of_memory(err);
 	snprintf(number, sizeof(number), "%d", part_number);
 	c.params[0] = (struct sigv4_param){ "partNumber", number };
 	c.params[1] = (struct sigv4_param){ "uploadId", upload_id };
@@ -861,7 +861,7 @@ static int s3_abort(void *st, const char *key, const char *upload_id, struct r2e
 	int rc;
 
 	if (!upload_id_plausible(upload_id))
-		return store_no_such_upload(err);
+		return multipart_no_such_upload(err);
 	rc = abort_once(st, key, upload_id, err);
 	for (i = 0; rc < 0 && err->status >= 500 &&
 		    i < sizeof(abort_settle_ms) / sizeof(abort_settle_ms[0]); i++) {
@@ -960,7 +960,7 @@ static int check_parts(struct s3_store *s, const char *key, const char *upload_i
 	sizes = calloc(parts->count ? parts->count : 1, sizeof(*sizes));
 	md5s = calloc(parts->count ? parts->count : 1, MD5_LEN);
 	if (sizes == NULL || md5s == NULL) {
-		r2err_set(err, 500, "InternalError", "Out of memory");
+		r2err_out_of_memory(err);
 		goto out;
 	}
 	for (i = 0, j = 0; i < parts->count; i++) {
@@ -975,14 +975,14 @@ static int check_parts(struct s3_store *s, const char *key, const char *upload_i
 				  p->number, p->etag,
 				  j < set.count && set.parts[j].number == p->number ?
 				  set.parts[j].etag : "no such part");
-			store_invalid_part(err, p->number);
+			multipart_invalid_part(err, p->number);
 			goto out;
 		}
 		sizes[i] = set.parts[j].size;
 		if (hex_decode(set.parts[j].etag, md5s[i], MD5_LEN) < 0)
 			all_md5 = false;     /* not an MD5: no expected ETag */
 	}
-	rc = part_sizes_check(parts, sizes, err);
+	rc = multipart_check_sizes(parts, sizes, err);
 	/* The ETag the object will have where the store follows S3's formula. */
 	expected[0] = '\0';
 	if (rc == 0 && all_md5 &&
@@ -1029,7 +1029,7 @@ static int s3_complete(void *st, const char *key, const char *upload_id,
 		return complete_empty(st, key, upload_id, etag, err);
 	xml = s3_xml_complete_body(parts, &len);
 	if (xml == NULL)
-		return r2err_set(err, 500, "InternalError", "Out of memory");
+		return r2err_out_of_memory(err);
 	sha256_hex(xml, len, hash);
 	c.body = xml;
 	c.body_len = len;
@@ -1161,7 +1161,7 @@ static int s3_list_parts(void *st, const char *key, const char *upload_id,
 		*parts = calloc(set.count, sizeof(**parts));
 		if (*parts == NULL) {
 			s3_part_set_free(&set);
-			return r2err_set(err, 500, "InternalError", "Out of memory");
+			return r2err_out_of_memory(err);
 		}
 	}
 	for (i = 0; i < set.count; i++) {

@@ -26,7 +26,7 @@ int percent_decode(const char *src, size_t len, bool plus_is_space,
 	*out_len = 0;
 	buf = malloc(len + 1);
 	if (buf == NULL)
-		return r2err_set(err, 500, "InternalError", "Out of memory");
+		return r2err_out_of_memory(err);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)src[i];
 
@@ -129,7 +129,7 @@ int query_parse(const char *qs, struct query *q, struct r2err *err)
 			value = strdup("");
 			dec_value_len = 0;
 			if (value == NULL) {
-				r2err_set(err, 500, "InternalError", "Out of memory");
+				r2err_out_of_memory(err);
 				goto fail_free;
 			}
 		} else if (percent_decode(eq + 1, pair_len - name_len - 1, true,
@@ -293,7 +293,7 @@ int key_from_request(const char *request_uri, const char *script_name,
 	} else {
 		*key = strndup(path, len);
 		if (*key == NULL)
-			return r2err_set(err, 500, "InternalError", "Out of memory");
+			return r2err_out_of_memory(err);
 		*key_len = len;
 	}
 	/* "" is valid here: the routes that need a key say so (mpu-list takes none). */

@@ -7,10 +7,10 @@
 #include <stdint.h>
 
 #include "errors.h"
+#include "multipart.h"
 
 #define KEY_MAX_BYTES 1024       /* R2's limit on an object key */
 #define PARAM_MAX_BYTES 1024     /* longest value accepted for a known query parameter */
-#define PART_NUMBER_MAX 10000
 
 /*
  * Decode %XX escapes in src[0..len) into a new NUL-terminated buffer

@@ -281,7 +281,7 @@ START_TEST(test_generated_body)
 }
 END_TEST
 
-/* ---- R2's part size rules (part_sizes_check) ---------------------------- */
+/* ---- R2's part size rules (multipart_check_sizes) ---------------------------- */
 
 #define MiB (1ULL << 20)
 #define PARTS_MAX 4
@@ -324,7 +324,7 @@ START_TEST(test_part_sizes)
 	memset(refs, 0, sizeof(refs));
 	for (i = 0; i < PARTS_MAX; i++)
 		refs[i].number = (int)i + 1;
-	rc = part_sizes_check(&pl, r->sizes, &err);
+	rc = multipart_check_sizes(&pl, r->sizes, &err);
 	if (r->status == 0) {
 		ck_assert_msg(rc == 0, "%s: refused %d %s", r->name, err.status, err.message);
 	} else {
