@@ -13,7 +13,7 @@ LDLIBS   += -lfcgi $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 BIN       = cgi-bin/r2mpu.fcgi
 BUILD     = build
 # Everything but main(): the unit tests link it and call the pure functions.
-CORE      = errors mem digest multipart uri http etag complete_body config access cors sign sigv4 s3_xml store store_fs store_s3 handlers conn request response route standalone
+CORE      = errors mem digest multipart uri http etag complete_body config access cors sign sigv4 s3_xml store store_fs store_s3 store_open handlers conn request response route standalone
 APP       = $(CORE) main
 OBJS      = $(APP:%=$(BUILD)/%.o)
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
@@ -28,11 +28,11 @@ space    := $(empty) $(empty)
 PYTHON   ?= /usr/bin/python3
 
 # Debian packages the build, `make run` and `make test` need.
-DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config valgrind libfcgi-dev libcurl4-openssl-dev libjson-c-dev \
+DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config cppcheck valgrind libfcgi-dev libcurl4-openssl-dev libjson-c-dev \
             libxml2-dev libssl-dev check lighttpd apache2 libapache2-mod-fcgid nginx \
             curl python3 python3-requests chromium chromium-driver python3-selenium gnuplot-nox
 
-.PHONY: all deps run test unit unit-bins blackbox hostile access pace browser faults soak lifecycle seed s3 valgrind $(VALGRIND_RUNS) asan bench fuzz clean
+.PHONY: all deps lint run test unit unit-bins blackbox hostile access pace browser faults soak lifecycle seed s3 valgrind $(VALGRIND_RUNS) asan bench fuzz clean
 
 all: $(BIN)
 
@@ -190,6 +190,14 @@ fuzz-run-%:
 		grep -E "^(stat::number_of_executed_units|==|SUMMARY|Done)" || true
 	@test -z "$$(ls build-fuzz/found/$*/)" || \
 		{ echo "FAIL fuzz_$* found a crash: build-fuzz/found/$*/"; exit 1; }
+
+# Static checks, quick enough for every change: cppcheck's warning, portability and
+# performance classes (its style class mostly guesses wrong on this code), and no
+# include cycle among src/'s modules (tests/ci/include_cycles.py).
+lint: deps
+	cppcheck --enable=warning,portability,performance --std=c11 -D_GNU_SOURCE \
+		--inline-suppr --suppress=missingIncludeSystem --error-exitcode=1 --quiet -I src src/
+	$(PYTHON) tests/ci/include_cycles.py src
 
 # r2mpu behind lighttpd vs straight to the same store (fs, moto, radosgw):
 # throughput, latency p50/p99, r2mpu's peak RSS; CSV and a PNG chart in build/bench.

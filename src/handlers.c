@@ -213,9 +213,13 @@ int handle_delete(struct handler_ctx *ctx, struct r2err *err)
 static const char default_type[] = "application/octet-stream";
 
 /* The object_sink of GET/HEAD: headers from what the store decided, then the bytes. */
-static int get_begin(void *c, int status, const struct object_info *info,
+static int get_begin(void *c, enum get_outcome outcome, const struct object_info *info,
 		     uint64_t first, uint64_t length)
 {
+	static const int status_of[] = {
+		[GET_WHOLE] = 200, [GET_RANGE] = 206, [GET_NOT_MODIFIED] = 304,
+		[GET_PRECONDITION_FAILED] = 412, [GET_RANGE_NOT_SATISFIABLE] = 416,
+	};
 	const struct handler_ctx *ctx = c;
 	struct response *res = ctx->res;
 	const char *type = info->meta.value[META_CONTENT_TYPE];
@@ -232,11 +236,11 @@ static int get_begin(void *c, int status, const struct object_info *info,
 	if (info->last_modified > 0 && gmtime_r(&info->last_modified, &tm) != NULL &&
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0)
 		response_header(res, "Last-Modified", date);
-	if (status == 412 || status == 416) {
+	if (outcome == GET_PRECONDITION_FAILED || outcome == GET_RANGE_NOT_SATISFIABLE) {
 		/* Errors like any other: a code and a message (S3's words). */
 		struct r2err e;
 
-		if (status == 416) {
+		if (outcome == GET_RANGE_NOT_SATISFIABLE) {
 			response_headerf(res, "Content-Range", "bytes */%" PRIu64, info->size);
 			r2err_set(&e, 416, "InvalidRange", "InvalidRange: The requested range is "
 				  "not satisfiable (the object has %" PRIu64 " bytes)", info->size);
@@ -254,8 +258,8 @@ static int get_begin(void *c, int status, const struct object_info *info,
 	 */
 	response_header(res, "X-Content-Type-Options", "nosniff");
 	response_header(res, "Content-Security-Policy", serve_csp(how));
-	if (status == 304)
-		return response_start(res, 304);
+	if (outcome == GET_NOT_MODIFIED)
+		return response_start(res, status_of[outcome]);
 	for (i = 0; i < META_NFIELDS; i++)
 		if (info->meta.value[i] != NULL && i != META_CONTENT_DISPOSITION)
 			response_header(res, http_meta_header[i], info->meta.value[i]);
@@ -270,10 +274,10 @@ static int get_begin(void *c, int status, const struct object_info *info,
 	}
 	response_header(res, "Accept-Ranges", "bytes");
 	response_headerf(res, "Content-Length", "%" PRIu64, length);
-	if (status == 206)
+	if (outcome == GET_RANGE)
 		response_headerf(res, "Content-Range", "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
 				 first, first + length - 1, info->size);
-	return response_start(res, status);
+	return response_start(res, status_of[outcome]);
 }
 
 static int get_write(void *c, const char *buf, size_t len)

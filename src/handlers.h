@@ -2,7 +2,21 @@
 #ifndef R2MPU_HANDLERS_H
 #define R2MPU_HANDLERS_H
 
-#include "route.h"
+#include "access.h"
+#include "config.h"
+#include "request.h"
+#include "response.h"
+#include "store.h"
+
+/* What a handler gets: everything checked by route_request() already holds. */
+struct handler_ctx {
+	const struct config *cfg;    /* read-only */
+	struct store *store;
+	struct request *req;         /* key valid; flagged parameters present and valid */
+	struct response *res;
+	int part_number;             /* 1..R2MPU_MAX_PARTS when the route needs it, else 0 */
+	struct access_grant grant;   /* what the request's credentials allow */
+};
 
 /*
  * Each returns 0 after writing its answer through ctx->res, or -1 with

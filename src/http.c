@@ -112,14 +112,14 @@ bool etag_list_matches(const char *list, const char *etag, bool weak)
 	return matched;
 }
 
-int preconditions_evaluate(const char *if_match, const char *if_none_match,
-			   const char *etag)
+enum get_outcome preconditions_evaluate(const char *if_match, const char *if_none_match,
+					const char *etag)
 {
 	if (if_match != NULL && !etag_list_matches(if_match, etag, false))
-		return 412;
+		return GET_PRECONDITION_FAILED;
 	if (if_none_match != NULL && etag_list_matches(if_none_match, etag, true))
-		return 304;
-	return 0;
+		return GET_NOT_MODIFIED;
+	return GET_WHOLE;
 }
 
 bool if_range_allows(const char *if_range, const char *etag)

@@ -27,13 +27,23 @@ enum range_result range_parse(const char *hdr, uint64_t size,
  */
 bool etag_list_matches(const char *list, const char *etag, bool weak);
 
+/* What a GET or HEAD comes to, decided by the store from the object and the request. */
+enum get_outcome {
+	GET_WHOLE,                  /* the whole object (200) */
+	GET_RANGE,                  /* the byte range asked for (206) */
+	GET_NOT_MODIFIED,           /* If-None-Match matched (304) */
+	GET_PRECONDITION_FAILED,    /* If-Match did not (412) */
+	GET_RANGE_NOT_SATISFIABLE,  /* the Range lies beyond the object (416) */
+};
+
 /*
- * RFC 9110 13.2.2 for GET/HEAD: 412 when If-Match is given and does not
- * match, else 304 when If-None-Match matches, else 0 (go on).
+ * RFC 9110 13.2.2 for GET/HEAD: GET_PRECONDITION_FAILED when If-Match is
+ * given and does not match, else GET_NOT_MODIFIED when If-None-Match
+ * matches, else GET_WHOLE (go on: the Range decides the rest).
  * Both headers may be NULL.
  */
-int preconditions_evaluate(const char *if_match, const char *if_none_match,
-			   const char *etag);
+enum get_outcome preconditions_evaluate(const char *if_match, const char *if_none_match,
+					const char *etag);
 
 /* If-Range: the Range applies only when it is a strong match of etag (a date never is). */
 bool if_range_allows(const char *if_range, const char *etag);

@@ -14,7 +14,7 @@
 #include "route.h"
 #include "sign.h"
 #include "standalone.h"
-#include "store.h"
+#include "store_open.h"
 
 #define R2MPU_VERSION "0.1.0"
 #define DRAIN_MAX (64 * 1024 * 1024)   /* an unread body drained: at most this much (conn_finish) */

@@ -65,8 +65,9 @@ struct byte_source request_body_source(struct request *r);
 int request_body_error(struct r2err *err);
 
 /*
- * Read the whole body (content_length bytes, at most `max`) into a new
- * buffer (caller frees). 400 "Missing or incomplete body" when it is short.
+ * Read the whole body, content_length bytes, into a new NUL-terminated
+ * buffer (caller frees). The route has bounded content_length before
+ * (COMPLETE_BODY_MAX). 400 "Missing or incomplete body" when it is short.
  */
 int request_read_body(struct request *r, char **buf, size_t *len, struct r2err *err);
 

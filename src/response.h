@@ -16,7 +16,7 @@ struct json_object;
 
 /*
  * One per request. Headers accumulate in a fixed buffer and go out once,
- * with the status, at the first body byte or response_end(). After a write
+ * with the status, at response_start() or the first body byte. After a write
  * error (the client went away) every further call does nothing.
  */
 struct response {

@@ -1,4 +1,4 @@
-/* store.c: choosing a store backend, and what all backends share */
+/* store.c: what both store backends share -- listings of uploads in progress, their order and pages */
 #include "store.h"
 
 #include <stdio.h>
@@ -64,21 +64,4 @@ void upload_list_sort(struct upload_info *u, size_t count)
 {
 	if (count > 1)
 		qsort(u, count, sizeof(*u), by_key_then_time);
-}
-
-int store_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen)
-{
-	memset(out, 0, sizeof(*out));
-	if (strcmp(cfg->store, "fs") == 0)
-		return store_fs_open(cfg, out, errbuf, errlen);
-	if (strcmp(cfg->store, "s3") == 0)
-		return store_s3_open(cfg, out, errbuf, errlen);
-	snprintf(errbuf, errlen, "R2MPU_STORE: unknown store \"%s\"", cfg->store);
-	return -1;
-}
-
-void store_close(struct store *s)
-{
-	if (s != NULL && s->ops != NULL)
-		s->ops->close(s->state);
 }

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "errors.h"
 #include "etag.h"
+#include "http.h"
 #include "multipart.h"
 #include "stream.h"
 
@@ -31,13 +32,13 @@ struct get_request {
 };
 
 /*
- * Where an object flows out. The store calls begin() once, with the status
- * it decided (200, 206, 304, 412 or 416) and for 206 the byte range, then
- * write() for the body bytes of a 200/206 GET. Either returns -1 when the
- * client is gone; the store then stops.
+ * Where an object flows out. The store calls begin() once, with the outcome
+ * it decided and for GET_RANGE the byte range, then write() for the body
+ * bytes of a GET_WHOLE/GET_RANGE GET. Either returns -1 when the client is
+ * gone; the store then stops.
  */
 struct object_sink {
-	int (*begin)(void *ctx, int status, const struct object_info *info,
+	int (*begin)(void *ctx, enum get_outcome outcome, const struct object_info *info,
 		     uint64_t first, uint64_t length);
 	int (*write)(void *ctx, const char *buf, size_t len);
 	void *ctx;
@@ -133,13 +134,5 @@ struct store {
 	const struct store_ops *ops;
 	void *state;
 };
-
-/* Open the store the configuration names; errbuf gets the reason on -1. */
-int store_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen);
-void store_close(struct store *s);
-
-/* Backends. */
-int store_fs_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen);
-int store_s3_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen);
 
 #endif

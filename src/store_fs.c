@@ -1,5 +1,5 @@
 /* store_fs.c: the embedded store -- objects and uploads in a local directory, with R2's rules */
-#include "store.h"
+#include "store_fs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -815,7 +815,8 @@ static int fs_get(void *state, const char *key, const struct get_request *req,
 	size_t hlen;
 	off_t data_off;
 	struct stat st;
-	int fd, status = 200, rc = -1;
+	enum get_outcome outcome;
+	int fd, rc = -1;
 
 	if (object_path(key, dir, sizeof(dir), path, sizeof(path)) < 0)
 		return r2err_set(err, 500, "InternalError", "InternalError: hashing failed");
@@ -849,24 +850,23 @@ static int fs_get(void *state, const char *key, const struct get_request *req,
 	meta_from_json(hdr, &info.meta);
 
 	length = info.size;
-	status = preconditions_evaluate(req->if_match, req->if_none_match, info.etag);
-	if (status == 0) {
-		status = 200;
+	outcome = preconditions_evaluate(req->if_match, req->if_none_match, info.etag);
+	if (outcome == GET_WHOLE) {
 		if (if_range_allows(req->if_range, info.etag)) {
 			switch (range_parse(req->range, info.size, &first, &length)) {
 			case RANGE_OK:
-				status = 206;
+				outcome = GET_RANGE;
 				break;
 			case RANGE_UNSATISFIABLE:
-				status = 416;
+				outcome = GET_RANGE_NOT_SATISFIABLE;
 				break;
 			case RANGE_NONE:
 				break;
 			}
 		}
 	}
-	if (sink->begin(sink->ctx, status, &info, first, length) < 0 ||
-	    req->head || (status != 200 && status != 206)) {
+	if (sink->begin(sink->ctx, outcome, &info, first, length) < 0 ||
+	    req->head || (outcome != GET_WHOLE && outcome != GET_RANGE)) {
 		rc = 0;
 		goto out;
 	}

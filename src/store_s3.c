@@ -1,5 +1,5 @@
 /* store_s3.c: the R2/S3 store -- every action over the S3 API through one reused libcurl handle */
-#include "store.h"
+#include "store_s3.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,8 +197,21 @@ static void parse_content_range(const char *s, uint64_t *first, uint64_t *length
 }
 
 /* Hand a GET's status and headers to the sink, once. */
+/* The store's status to a GET as what the GET comes to; only these reach sink_begin(). */
+static enum get_outcome get_outcome_of(long status)
+{
+	switch (status) {
+	case 206: return GET_RANGE;
+	case 304: return GET_NOT_MODIFIED;
+	case 412: return GET_PRECONDITION_FAILED;
+	case 416: return GET_RANGE_NOT_SATISFIABLE;
+	default:  return GET_WHOLE;
+	}
+}
+
 static int sink_begin(struct s3_call *c)
 {
+	enum get_outcome outcome;
 	struct object_info info;
 	uint64_t first = 0, length = 0, total = 0;
 	int i;
@@ -218,19 +231,21 @@ static int sink_begin(struct s3_call *c)
 		c->sink_failed = true;
 		return -1;
 	}
-	if (c->status == 200 || c->status == 206) {
-		int cond = preconditions_evaluate(c->get->if_match, c->get->if_none_match, c->etag);
+	outcome = get_outcome_of(c->status);
+	if (outcome == GET_WHOLE || outcome == GET_RANGE) {
+		enum get_outcome cond = preconditions_evaluate(c->get->if_match,
+							       c->get->if_none_match, c->etag);
 
-		if (c->status == 206 && cond == 0) {
+		if (outcome == GET_RANGE && cond == GET_WHOLE) {
 			parse_content_range(c->content_range, &first, &length, &total);
 			if (range_parse(c->get->range, total, &first, &length) == RANGE_UNSATISFIABLE) {
-				cond = 416;
+				cond = GET_RANGE_NOT_SATISFIABLE;
 				snprintf(c->content_range, sizeof(c->content_range), "bytes */%llu",
 					 (unsigned long long)total);
 			}
 		}
-		if (cond != 0) {
-			c->status = cond;
+		if (cond != GET_WHOLE) {
+			outcome = cond;
 			c->sink_failed = true;      /* no body: stop the transfer */
 		}
 	}
@@ -241,13 +256,13 @@ static int sink_begin(struct s3_call *c)
 		info.last_modified = 0;      /* unparsable: no Last-Modified */
 	for (i = 0; i < META_NFIELDS; i++)
 		info.meta.value[i] = c->meta_seen[i] ? c->meta[i] : NULL;
-	if (c->status == 206 || c->status == 416)
+	if (outcome == GET_RANGE || outcome == GET_RANGE_NOT_SATISFIABLE)
 		parse_content_range(c->content_range, &first, &length, &total);
-	else if (c->status == 200)
+	else if (outcome == GET_WHOLE)
 		total = length = strtoull(c->content_length, NULL, 10);
 	info.size = total;
-	if (c->sink->begin(c->sink->ctx, (int)c->status, &info, first, length) < 0 ||
-	    c->status == 304 || c->status == 412 || c->status == 416)
+	if (c->sink->begin(c->sink->ctx, outcome, &info, first, length) < 0 ||
+	    (outcome != GET_WHOLE && outcome != GET_RANGE))
 		c->sink_failed = true;
 	return c->sink_failed ? -1 : 0;
 }

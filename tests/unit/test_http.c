@@ -157,34 +157,34 @@ static const struct pre_row {
 	const char *if_match;
 	const char *if_none_match;
 	const char *etag;
-	int expected;
+	enum get_outcome expected;
 } pre_rows[] = {
-	{ NULL, NULL, "abc", 0 },
-	{ "\"abc\"", NULL, "abc", 0 },
-	{ "*", NULL, "abc", 0 },
-	{ "\"x\", \"abc\"", NULL, "abc", 0 },
-	{ "\"x\"", NULL, "abc", 412 },
-	{ "W/\"abc\"", NULL, "abc", 412 },               /* If-Match is strong */
-	{ "garbage", NULL, "abc", 412 },
-	{ "", NULL, "abc", 412 },
-	{ NULL, "\"abc\"", "abc", 304 },
-	{ NULL, "W/\"abc\"", "abc", 304 },               /* If-None-Match is weak */
-	{ NULL, "*", "abc", 304 },
-	{ NULL, "\"x\", W/\"abc\"", "abc", 304 },
-	{ NULL, "\"x\"", "abc", 0 },
-	{ NULL, "garbage", "abc", 0 },
+	{ NULL, NULL, "abc", GET_WHOLE },
+	{ "\"abc\"", NULL, "abc", GET_WHOLE },
+	{ "*", NULL, "abc", GET_WHOLE },
+	{ "\"x\", \"abc\"", NULL, "abc", GET_WHOLE },
+	{ "\"x\"", NULL, "abc", GET_PRECONDITION_FAILED },
+	{ "W/\"abc\"", NULL, "abc", GET_PRECONDITION_FAILED },               /* If-Match is strong */
+	{ "garbage", NULL, "abc", GET_PRECONDITION_FAILED },
+	{ "", NULL, "abc", GET_PRECONDITION_FAILED },
+	{ NULL, "\"abc\"", "abc", GET_NOT_MODIFIED },
+	{ NULL, "W/\"abc\"", "abc", GET_NOT_MODIFIED },               /* If-None-Match is weak */
+	{ NULL, "*", "abc", GET_NOT_MODIFIED },
+	{ NULL, "\"x\", W/\"abc\"", "abc", GET_NOT_MODIFIED },
+	{ NULL, "\"x\"", "abc", GET_WHOLE },
+	{ NULL, "garbage", "abc", GET_WHOLE },
 	/* If-Match is evaluated first and wins. */
-	{ "\"x\"", "\"abc\"", "abc", 412 },
-	{ "\"x\"", "\"y\"", "abc", 412 },
-	{ "\"abc\"", "\"abc\"", "abc", 304 },
-	{ "\"abc\"", "\"x\"", "abc", 0 },
-	{ "*", "*", "abc", 304 },
+	{ "\"x\"", "\"abc\"", "abc", GET_PRECONDITION_FAILED },
+	{ "\"x\"", "\"y\"", "abc", GET_PRECONDITION_FAILED },
+	{ "\"abc\"", "\"abc\"", "abc", GET_NOT_MODIFIED },
+	{ "\"abc\"", "\"x\"", "abc", GET_WHOLE },
+	{ "*", "*", "abc", GET_NOT_MODIFIED },
 };
 
 START_TEST(test_preconditions_evaluate)
 {
 	const struct pre_row *r = &pre_rows[_i];
-	int got = preconditions_evaluate(r->if_match, r->if_none_match, r->etag);
+	enum get_outcome got = preconditions_evaluate(r->if_match, r->if_none_match, r->etag);
 
 	ck_assert_msg(got == r->expected,
 		      "preconditions_evaluate(If-Match '%s', If-None-Match '%s', \"%s\") = %d, "
