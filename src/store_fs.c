@@ -119,6 +119,22 @@ static int pread_all(int fd, void *buf, size_t len, off_t off)
 	return 0;
 }
 
+/*
+ * Has `span` seconds passed since `since`? A time after `now` is age 0: on a
+ * shared directory another host's clock may be ahead of ours, and a clock
+ * may be stepped back; what such a host just made is young, not old.
+ */
+static bool age_at_least(time_t since, time_t now, uint64_t span)
+{
+	return now >= since && (uint64_t)(now - since) >= span;
+}
+
+/* The one expiry rule: an upload expires a TTL after its creation, never sooner. */
+static bool upload_expired(const struct fs_store *fs, int64_t created, time_t now)
+{
+	return age_at_least((time_t)created, now, fs->ttl);
+}
+
 static bool upload_id_valid(const char *id)
 {
 	size_t i;
@@ -318,7 +334,7 @@ static int upload_open(struct fs_store *fs, const char *key, const char *id, int
 		log_error("fs store: %s is corrupt", path);
 		goto gone;
 	}
-	if (strcmp(owner, key) != 0 || (uint64_t)(time(NULL) - created) >= fs->ttl)
+	if (strcmp(owner, key) != 0 || upload_expired(fs, created, time(NULL)))
 		goto gone;
 	return 0;
 gone:
@@ -355,6 +371,16 @@ static void upload_remove(struct fs_store *fs, const char *dir)
 }
 
 /*
+ * Is a sweep due, the last one having been at `last`? A last sweep "in the
+ * future" (our clock was stepped back, or another host's is ahead) makes it
+ * due rather than putting it off that long: sweeping resets the time.
+ */
+static bool sweep_due(time_t last, time_t now, uint64_t interval)
+{
+	return last > now || age_at_least(last, now, interval);
+}
+
+/*
  * Remove uploads older than the TTL, upload directories left without meta
  * by a crash, and stale temporary files. At most once per interval across
  * all processes (uploads/.sweep's mtime, claimed with a non-blocking lock),
@@ -372,10 +398,10 @@ static void sweep_expired(struct fs_store *fs)
 	fd = openat(fs->root_fd, "uploads/.sweep", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) < 0 || (uint64_t)(now - st.st_mtime) < interval ||
+	if (fstat(fd, &st) < 0 || !sweep_due(st.st_mtime, now, interval) ||
 	    flock(fd, LOCK_EX | LOCK_NB) < 0)
 		goto out;
-	if (fstat(fd, &st) < 0 || (uint64_t)(now - st.st_mtime) < interval)
+	if (fstat(fd, &st) < 0 || !sweep_due(st.st_mtime, now, interval))
 		goto out;                     /* another process has just swept */
 	futimens(fd, NULL);
 
@@ -399,7 +425,7 @@ static void sweep_expired(struct fs_store *fs)
 		if (mfd < 0) {
 			/* No meta: a crash between mkdir and meta, or during removal. */
 			if (fstatat(fs->root_fd, dir, &dst, 0) == 0 &&
-			    (uint64_t)(now - dst.st_mtime) >= interval)
+			    age_at_least(dst.st_mtime, now, interval))
 				upload_remove(fs, dir);
 			continue;
 		}
@@ -409,7 +435,7 @@ static void sweep_expired(struct fs_store *fs)
 		}
 		close(mfd);
 		key = json_str(m, "key");
-		if (key != NULL && (uint64_t)(now - json_int(m, "created")) >= fs->ttl) {
+		if (key != NULL && upload_expired(fs, json_int(m, "created"), now)) {
 			/* Expired: upload_open refuses it, so take the lock directly. */
 			mfd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
 			if (mfd >= 0 && flock(mfd, LOCK_EX | LOCK_NB) == 0 &&
@@ -431,7 +457,7 @@ static void sweep_expired(struct fs_store *fs)
 		struct stat tst;
 
 		if (de->d_name[0] != '.' && fstatat(dfd, de->d_name, &tst, 0) == 0 &&
-		    (uint64_t)(now - tst.st_mtime) >= fs->ttl)
+		    age_at_least(tst.st_mtime, now, fs->ttl))
 			unlinkat(dfd, de->d_name, 0);
 	}
 	if (d != NULL)
@@ -1061,9 +1087,7 @@ static int fs_list_uploads(void *state, const char *prefix, const struct upload_
 		m = upload_meta_at(dfd, de->d_name);
 		key = m ? json_str(m, "key") : NULL;     /* NULL too when finished meanwhile */
 		created = m ? json_int(m, "created") : -1;
-		/* (A clock behind the creator's, on a shared directory, is age 0.) */
-		if (key == NULL || created < 0 ||
-		    (now > created && (uint64_t)(now - created) >= fs->ttl) ||
+		if (key == NULL || created < 0 || upload_expired(fs, created, now) ||
 		    strncmp(key, prefix, plen) != 0 ||
 		    !upload_after_marker(&(struct upload_info){ (char *)key, de->d_name,
 							       (time_t)created },
