@@ -276,19 +276,72 @@ static void meta_from_json(json_object *o, struct http_meta *meta)
 
 /* ---- uploads ------------------------------------------------------------ */
 
+/* An upload's meta file (uploads/<id>/meta), read and checked. */
+struct upload_meta {
+	json_object *doc;        /* owned; key and http point into it */
+	const char *key;         /* the key the upload is for */
+	int64_t created;         /* when it began, seconds since the epoch (>= 0) */
+	struct http_meta http;   /* what the object will keep: borrowed, never freed */
+};
+
+static void upload_meta_free(struct upload_meta *m)
+{
+	json_object_put(m->doc);
+	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * The one reader of an upload's meta, from its open file: 0, or -1 (m left
+ * empty) when it cannot be read or is not an upload's (no key, no start).
+ */
+static int upload_meta_read(int fd, struct upload_meta *m)
+{
+	struct stat st;
+
+	memset(m, 0, sizeof(*m));
+	if (fstat(fd, &st) < 0)
+		return -1;
+	m->doc = json_read_fd(fd, 0, (size_t)st.st_size);
+	if (m->doc == NULL)
+		return -1;
+	m->key = json_str(m->doc, "key");
+	m->created = json_int(m->doc, "created");
+	if (m->key == NULL || m->created < 0) {
+		upload_meta_free(m);
+		return -1;
+	}
+	meta_from_json(m->doc, &m->http);
+	return 0;
+}
+
+/* The meta of upload `id` by name, unlocked: -1 too when it is gone (finished meanwhile). */
+static int upload_meta_load(struct fs_store *fs, const char *id, struct upload_meta *m)
+{
+	char path[96];
+	int fd, rc;
+
+	memset(m, 0, sizeof(*m));
+	snprintf(path, sizeof(path), "uploads/%.32s/meta", id);
+	fd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = upload_meta_read(fd, m);
+	close(fd);
+	return rc;
+}
+
 struct upload {
-	int fd;               /* uploads/<id>/meta, locked */
-	json_object *meta;    /* its parsed contents */
-	char dir[64];         /* "uploads/<id>" */
+	int fd;                  /* uploads/<id>/meta, locked */
+	struct upload_meta meta; /* its contents */
+	char dir[64];            /* "uploads/<id>" */
 };
 
 static void upload_close(struct upload *u)
 {
 	if (u->fd >= 0)
 		close(u->fd);        /* drops the lock */
-	json_object_put(u->meta);
+	upload_meta_free(&u->meta);
 	u->fd = -1;
-	u->meta = NULL;
 }
 
 /*
@@ -300,11 +353,9 @@ static int upload_open(struct fs_store *fs, const char *key, const char *id, int
 {
 	char path[96];
 	struct stat st;
-	const char *owner;
-	int64_t created;
 
 	u->fd = -1;
-	u->meta = NULL;
+	memset(&u->meta, 0, sizeof(u->meta));
 	if (!upload_id_valid(id))
 		return multipart_no_such_upload(err);
 	snprintf(u->dir, sizeof(u->dir), "uploads/%s", id);
@@ -327,14 +378,11 @@ static int upload_open(struct fs_store *fs, const char *key, const char *id, int
 	}
 	if (st.st_nlink == 0)       /* completed or aborted while we waited */
 		goto gone;
-	u->meta = json_read_fd(u->fd, 0, (size_t)st.st_size);
-	owner = u->meta ? json_str(u->meta, "key") : NULL;
-	created = u->meta ? json_int(u->meta, "created") : -1;
-	if (owner == NULL || created < 0) {
+	if (upload_meta_read(u->fd, &u->meta) < 0) {
 		log_error("fs store: %s is corrupt", path);
 		goto gone;
 	}
-	if (strcmp(owner, key) != 0 || upload_expired(fs, created, time(NULL)))
+	if (strcmp(u->meta.key, key) != 0 || upload_expired(fs, u->meta.created, time(NULL)))
 		goto gone;
 	return 0;
 gone:
@@ -410,11 +458,9 @@ static void sweep_expired(struct fs_store *fs)
 	if (d == NULL && dfd >= 0)
 		close(dfd);
 	while (d != NULL && (de = readdir(d)) != NULL) {
-		char dir[64];
+		struct upload_meta m;
+		char dir[64], path[96];
 		struct stat dst;
-		const char *key;
-		json_object *m;
-		char path[96];
 		int mfd;
 
 		if (!upload_id_valid(de->d_name))
@@ -429,22 +475,17 @@ static void sweep_expired(struct fs_store *fs)
 				upload_remove(fs, dir);
 			continue;
 		}
-		if (fstat(mfd, &dst) < 0 || (m = json_read_fd(mfd, 0, (size_t)dst.st_size)) == NULL) {
-			close(mfd);
-			continue;
-		}
+		/*
+		 * Expired: upload_open refuses it, so take the lock directly,
+		 * without waiting (one in use now is left for the next sweep).
+		 * A corrupt meta is left for an operator: upload_open logs it.
+		 */
+		if (upload_meta_read(mfd, &m) == 0 && upload_expired(fs, m.created, now) &&
+		    flock(mfd, LOCK_EX | LOCK_NB) == 0 && fstat(mfd, &dst) == 0 &&
+		    dst.st_nlink > 0)
+			upload_remove(fs, dir);
+		upload_meta_free(&m);
 		close(mfd);
-		key = json_str(m, "key");
-		if (key != NULL && upload_expired(fs, json_int(m, "created"), now)) {
-			/* Expired: upload_open refuses it, so take the lock directly. */
-			mfd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
-			if (mfd >= 0 && flock(mfd, LOCK_EX | LOCK_NB) == 0 &&
-			    fstat(mfd, &dst) == 0 && dst.st_nlink > 0)
-				upload_remove(fs, dir);
-			if (mfd >= 0)
-				close(mfd);
-		}
-		json_object_put(m);
 	}
 	if (d != NULL)
 		closedir(d);
@@ -742,7 +783,6 @@ static int fs_complete(void *state, const char *key, const char *upload_id,
 	struct upload u;
 	unsigned char (*md5s)[MD5_LEN] = NULL;
 	uint64_t *sizes = NULL, total;
-	struct http_meta meta;
 	char tmp[64] = "", dir[32], path[96];
 	size_t i;
 	int fd = -1, rc = -1;
@@ -761,13 +801,12 @@ static int fs_complete(void *state, const char *key, const char *upload_id,
 		r2err_out_of_memory(err);
 		goto out;
 	}
-	meta_from_json(u.meta, &meta);
 	if ((fd = tmp_create(fs, "object", tmp, err)) < 0) {
 		tmp[0] = '\0';
 		goto out;
 	}
 	errno = EIO;     /* object_write_header can fail without setting errno */
-	if (object_write_header(fd, key, etag, total, &meta) < 0) {
+	if (object_write_header(fd, key, etag, total, &u.meta.http) < 0) {
 		io_error(err, "write", tmp);
 		goto out;
 	}
@@ -1022,23 +1061,6 @@ out:
 	return rc;
 }
 
-/* An upload's meta document in the uploads directory, or NULL (gone, unreadable). */
-static json_object *upload_meta_at(int dfd, const char *id)
-{
-	char path[64];
-	struct stat st;
-	json_object *m;
-	int mfd;
-
-	snprintf(path, sizeof(path), "%.32s/meta", id);
-	mfd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
-	if (mfd < 0)
-		return NULL;
-	m = fstat(mfd, &st) == 0 ? json_read_fd(mfd, 0, (size_t)st.st_size) : NULL;
-	close(mfd);
-	return m;
-}
-
 static int fs_list_uploads(void *state, const char *prefix, const struct upload_page *page,
 			   struct upload_info **uploads, size_t *count, bool *truncated,
 			   struct r2err *err)
@@ -1065,34 +1087,30 @@ static int fs_list_uploads(void *state, const char *prefix, const struct upload_
 	/* The marker's start time places it among its key's uploads. */
 	if (page->key_marker != NULL && page->upload_id_marker != NULL &&
 	    upload_id_valid(page->upload_id_marker)) {
-		json_object *m = upload_meta_at(dfd, page->upload_id_marker);
-		const char *key = m ? json_str(m, "key") : NULL;
-		int64_t created = m ? json_int(m, "created") : -1;
+		struct upload_meta m;
 
-		if (key != NULL && created >= 0 && strcmp(key, page->key_marker) == 0) {
+		if (upload_meta_load(fs, page->upload_id_marker, &m) == 0 &&
+		    strcmp(m.key, page->key_marker) == 0) {
 			marker = (struct upload_info){ (char *)page->key_marker,
 						       (char *)page->upload_id_marker,
-						       (time_t)created };
+						       (time_t)m.created };
 			marker_known = true;
 		}
-		json_object_put(m);
+		upload_meta_free(&m);
 	}
 	while ((de = readdir(d)) != NULL) {
-		const char *key;
-		json_object *m;
-		int64_t created;
+		struct upload_meta m;
 
 		if (!upload_id_valid(de->d_name))
 			continue;
-		m = upload_meta_at(dfd, de->d_name);
-		key = m ? json_str(m, "key") : NULL;     /* NULL too when finished meanwhile */
-		created = m ? json_int(m, "created") : -1;
-		if (key == NULL || created < 0 || upload_expired(fs, created, now) ||
-		    strncmp(key, prefix, plen) != 0 ||
-		    !upload_after_marker(&(struct upload_info){ (char *)key, de->d_name,
-							       (time_t)created },
+		/* (Not loaded, too, when it finished meanwhile.) */
+		if (upload_meta_load(fs, de->d_name, &m) < 0 ||
+		    upload_expired(fs, m.created, now) ||
+		    strncmp(m.key, prefix, plen) != 0 ||
+		    !upload_after_marker(&(struct upload_info){ (char *)m.key, de->d_name,
+							       (time_t)m.created },
 					 page, marker_known ? &marker : NULL)) {
-			json_object_put(m);
+			upload_meta_free(&m);
 			continue;
 		}
 		/*
@@ -1111,15 +1129,15 @@ static int fs_list_uploads(void *state, const char *prefix, const struct upload_
 			cap = cap ? cap * 2 : 64;
 			grown = realloc(list, cap * sizeof(*list));
 			if (grown == NULL) {
-				json_object_put(m);
+				upload_meta_free(&m);
 				goto oom;
 			}
 			list = grown;
 		}
-		list[n].key = strdup(key);
+		list[n].key = strdup(m.key);
 		list[n].upload_id = strdup(de->d_name);
-		list[n].initiated = (time_t)created;
-		json_object_put(m);
+		list[n].initiated = (time_t)m.created;
+		upload_meta_free(&m);
 		n++;
 		if (list[n - 1].key == NULL || list[n - 1].upload_id == NULL)
 			goto oom;
