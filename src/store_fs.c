@@ -197,13 +197,36 @@ static int sync_file(struct fs_store *fs, int fd, const char *name, struct r2err
 	return 0;
 }
 
+/* A directory under the root, as an fd; -1 with errno. */
+static int dir_fd(const struct fs_store *fs, const char *dir)
+{
+	return openat(fs->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* The same, for readdir(); NULL with errno. dirfd() names the files in it. */
+static DIR *dir_open(const struct fs_store *fs, const char *dir)
+{
+	int fd = dir_fd(fs, dir), e;
+	DIR *d;
+
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		e = errno;     /* for the caller's message, past close() */
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
 static void sync_dir(struct fs_store *fs, const char *dir)
 {
 	int fd;
 
 	if (!fs->fsync)
 		return;
-	fd = openat(fs->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = dir_fd(fs, dir);
 	if (fd >= 0) {
 		fsync(fd);
 		close(fd);
@@ -398,21 +421,15 @@ static void upload_remove(struct fs_store *fs, const char *dir)
 	char path[128];
 	DIR *d;
 	struct dirent *de;
-	int dfd;
 
 	snprintf(path, sizeof(path), "%s/meta", dir);
 	unlinkat(fs->root_fd, path, 0);
-	dfd = openat(fs->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
+	d = dir_open(fs, dir);
+	if (d == NULL)
 		return;
-	d = fdopendir(dfd);
-	if (d == NULL) {
-		close(dfd);
-		return;
-	}
 	while ((de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			unlinkat(dfd, de->d_name, 0);
+			unlinkat(dirfd(d), de->d_name, 0);
 	closedir(d);
 	if (unlinkat(fs->root_fd, dir, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		log_error("fs store: cannot remove %s: %s", dir, strerror(errno));
@@ -428,6 +445,62 @@ static bool sweep_due(time_t last, time_t now, uint64_t interval)
 	return last > now || age_at_least(last, now, interval);
 }
 
+/* The sweep's walk of uploads/: expired uploads, and directories a crash left without meta. */
+static void sweep_uploads(struct fs_store *fs, time_t now, uint64_t interval)
+{
+	DIR *d = dir_open(fs, "uploads");
+	struct dirent *de;
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		struct upload_meta m;
+		char dir[64], path[96];
+		struct stat st;
+		int fd;
+
+		if (!upload_id_valid(de->d_name))
+			continue;
+		snprintf(dir, sizeof(dir), "uploads/%.32s", de->d_name);
+		snprintf(path, sizeof(path), "%s/meta", dir);
+		fd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			/* No meta: a crash between mkdir and meta, or during removal. */
+			if (fstatat(fs->root_fd, dir, &st, 0) == 0 &&
+			    age_at_least(st.st_mtime, now, interval))
+				upload_remove(fs, dir);
+			continue;
+		}
+		/*
+		 * Expired: upload_open refuses it, so take the lock directly,
+		 * without waiting (one in use now is left for the next sweep).
+		 * A corrupt meta is left for an operator: upload_open logs it.
+		 */
+		if (upload_meta_read(fd, &m) == 0 && upload_expired(fs, m.created, now) &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 && st.st_nlink > 0)
+			upload_remove(fs, dir);
+		upload_meta_free(&m);
+		close(fd);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
+/* The sweep's walk of tmp/: files a TTL old, left by a crash mid-write. */
+static void sweep_tmp(struct fs_store *fs, time_t now)
+{
+	DIR *d = dir_open(fs, "tmp");
+	struct dirent *de;
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
+		    age_at_least(st.st_mtime, now, fs->ttl))
+			unlinkat(dirfd(d), de->d_name, 0);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
 /*
  * Remove uploads older than the TTL, upload directories left without meta
  * by a crash, and stale temporary files. At most once per interval across
@@ -439,9 +512,7 @@ static void sweep_expired(struct fs_store *fs)
 	uint64_t interval = fs->ttl < SWEEP_INTERVAL_MAX ? fs->ttl : SWEEP_INTERVAL_MAX;
 	time_t now = time(NULL);
 	struct stat st;
-	struct dirent *de;
-	DIR *d = NULL;
-	int fd, dfd;
+	int fd;
 
 	fd = openat(fs->root_fd, "uploads/.sweep", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -452,57 +523,8 @@ static void sweep_expired(struct fs_store *fs)
 	if (fstat(fd, &st) < 0 || !sweep_due(st.st_mtime, now, interval))
 		goto out;                     /* another process has just swept */
 	futimens(fd, NULL);
-
-	dfd = openat(fs->root_fd, "uploads", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (d == NULL && dfd >= 0)
-		close(dfd);
-	while (d != NULL && (de = readdir(d)) != NULL) {
-		struct upload_meta m;
-		char dir[64], path[96];
-		struct stat dst;
-		int mfd;
-
-		if (!upload_id_valid(de->d_name))
-			continue;
-		snprintf(dir, sizeof(dir), "uploads/%.32s", de->d_name);
-		snprintf(path, sizeof(path), "%s/meta", dir);
-		mfd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
-		if (mfd < 0) {
-			/* No meta: a crash between mkdir and meta, or during removal. */
-			if (fstatat(fs->root_fd, dir, &dst, 0) == 0 &&
-			    age_at_least(dst.st_mtime, now, interval))
-				upload_remove(fs, dir);
-			continue;
-		}
-		/*
-		 * Expired: upload_open refuses it, so take the lock directly,
-		 * without waiting (one in use now is left for the next sweep).
-		 * A corrupt meta is left for an operator: upload_open logs it.
-		 */
-		if (upload_meta_read(mfd, &m) == 0 && upload_expired(fs, m.created, now) &&
-		    flock(mfd, LOCK_EX | LOCK_NB) == 0 && fstat(mfd, &dst) == 0 &&
-		    dst.st_nlink > 0)
-			upload_remove(fs, dir);
-		upload_meta_free(&m);
-		close(mfd);
-	}
-	if (d != NULL)
-		closedir(d);
-
-	dfd = openat(fs->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (d == NULL && dfd >= 0)
-		close(dfd);
-	while (d != NULL && (de = readdir(d)) != NULL) {
-		struct stat tst;
-
-		if (de->d_name[0] != '.' && fstatat(dfd, de->d_name, &tst, 0) == 0 &&
-		    age_at_least(tst.st_mtime, now, fs->ttl))
-			unlinkat(dfd, de->d_name, 0);
-	}
-	if (d != NULL)
-		closedir(d);
+	sweep_uploads(fs, now, interval);
+	sweep_tmp(fs, now);
 out:
 	close(fd);
 }
@@ -999,18 +1021,15 @@ static int fs_list_parts(void *state, const char *key, const char *upload_id,
 	struct dirent *de;
 	size_t n = 0, cap = 0;
 	DIR *d = NULL;
-	int dfd, rc = -1;
+	int rc = -1;
 
 	*parts = NULL;
 	*count = 0;
 	/* Shared: parts may still arrive, but complete and abort wait. */
 	if (upload_open(fs, key, upload_id, LOCK_SH, &u, err) < 0)
 		return -1;
-	dfd = openat(fs->root_fd, u.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	d = dir_open(fs, u.dir);
 	if (d == NULL) {
-		if (dfd >= 0)
-			close(dfd);
 		io_error(err, "open", u.dir);
 		goto out;
 	}
@@ -1021,7 +1040,7 @@ static int fs_list_parts(void *state, const char *key, const char *upload_id,
 
 		if (number < 0)
 			continue;
-		fd = openat(dfd, de->d_name, O_RDONLY | O_CLOEXEC);
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;     /* replaced meanwhile: the new one is listed or not */
 		if (part_read_header(fd, md5, &size) < 0) {
@@ -1072,18 +1091,13 @@ static int fs_list_uploads(void *state, const char *prefix, const struct upload_
 	time_t now = time(NULL);
 	struct dirent *de;
 	DIR *d;
-	int dfd;
 
 	*uploads = NULL;
 	*count = 0;
 	*truncated = false;
-	dfd = openat(fs->root_fd, "uploads", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (d == NULL) {
-		if (dfd >= 0)
-			close(dfd);
+	d = dir_open(fs, "uploads");
+	if (d == NULL)
 		return io_error(err, "open", "uploads");
-	}
 	/* The marker's start time places it among its key's uploads. */
 	if (page->key_marker != NULL && page->upload_id_marker != NULL &&
 	    upload_id_valid(page->upload_id_marker)) {
