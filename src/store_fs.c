@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "http.h"
+#include "mem.h"
 
 /*
  * Layout under R2MPU_FS_ROOT (every name is made of hex digits we chose,
@@ -1050,16 +1051,10 @@ static int fs_list_parts(void *state, const char *key, const char *upload_id,
 			continue;
 		}
 		close(fd);
-		if (n == cap) {
-			struct part_info *grown;
-
-			cap = cap ? cap * 2 : 64;
-			grown = realloc(list, cap * sizeof(*list));
-			if (grown == NULL) {
-				r2err_out_of_memory(err);
-				goto out;
-			}
-			list = grown;
+		/* part_file_number() admits 1..PART_NUMBER_MAX, a file each: the bound. */
+		if (mem_grow(&list, &cap, n + 1, sizeof(*list), PART_NUMBER_MAX) < 0) {
+			r2err_out_of_memory(err);
+			goto out;
 		}
 		list[n].number = number;
 		list[n].size = size;
@@ -1117,7 +1112,7 @@ static int fs_list_uploads(void *state, const char *prefix, const struct upload_
 
 		if (!upload_id_valid(de->d_name))
 			continue;
-		/* (Not loaded, too, when it finished meanwhile.) */
+		/* Passed over: gone (finished meanwhile), corrupt, expired, not on this page. */
 		if (upload_meta_load(fs, de->d_name, &m) < 0 ||
 		    upload_expired(fs, m.created, now) ||
 		    strncmp(m.key, prefix, plen) != 0 ||
@@ -1137,16 +1132,10 @@ static int fs_list_uploads(void *state, const char *prefix, const struct upload_
 			n = max;
 			*truncated = true;
 		}
-		if (n == cap) {
-			struct upload_info *grown;
-
-			cap = cap ? cap * 2 : 64;
-			grown = realloc(list, cap * sizeof(*list));
-			if (grown == NULL) {
-				upload_meta_free(&m);
-				goto oom;
-			}
-			list = grown;
+		/* The cut above keeps n below 2 * max (max <= LIST_UPLOADS_MAX): the bound. */
+		if (mem_grow(&list, &cap, n + 1, sizeof(*list), 2 * max) < 0) {
+			upload_meta_free(&m);
+			goto oom;
 		}
 		list[n].key = strdup(m.key);
 		list[n].upload_id = strdup(de->d_name);
