@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "http.h"
+#include "mem.h"
 
 /*
  * Layout under R2MPU_FS_ROOT (every name is made of hex digits we chose,
@@ -119,6 +120,22 @@ static int pread_all(int fd, void *buf, size_t len, off_t off)
 	return 0;
 }
 
+/*
+ * Has `span` seconds passed since `since`? A time after `now` is age 0: on a
+ * shared directory another host's clock may be ahead of ours, and a clock
+ * may be stepped back; what such a host just made is young, not old.
+ */
+static bool age_at_least(time_t since, time_t now, uint64_t span)
+{
+	return now >= since && (uint64_t)(now - since) >= span;
+}
+
+/* The one expiry rule: an upload expires a TTL after its creation, never sooner. */
+static bool upload_expired(const struct fs_store *fs, int64_t created, time_t now)
+{
+	return age_at_least((time_t)created, now, fs->ttl);
+}
+
 static bool upload_id_valid(const char *id)
 {
 	size_t i;
@@ -181,13 +198,36 @@ static int sync_file(struct fs_store *fs, int fd, const char *name, struct r2err
 	return 0;
 }
 
+/* A directory under the root, as an fd; -1 with errno. */
+static int dir_fd(const struct fs_store *fs, const char *dir)
+{
+	return openat(fs->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* The same, for readdir(); NULL with errno. dirfd() names the files in it. */
+static DIR *dir_open(const struct fs_store *fs, const char *dir)
+{
+	int fd = dir_fd(fs, dir), e;
+	DIR *d;
+
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		e = errno;     /* for the caller's message, past close() */
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
 static void sync_dir(struct fs_store *fs, const char *dir)
 {
 	int fd;
 
 	if (!fs->fsync)
 		return;
-	fd = openat(fs->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = dir_fd(fs, dir);
 	if (fd >= 0) {
 		fsync(fd);
 		close(fd);
@@ -260,19 +300,72 @@ static void meta_from_json(json_object *o, struct http_meta *meta)
 
 /* ---- uploads ------------------------------------------------------------ */
 
+/* An upload's meta file (uploads/<id>/meta), read and checked. */
+struct upload_meta {
+	json_object *doc;        /* owned; key and http point into it */
+	const char *key;         /* the key the upload is for */
+	int64_t created;         /* when it began, seconds since the epoch (>= 0) */
+	struct http_meta http;   /* what the object will keep: borrowed, never freed */
+};
+
+static void upload_meta_free(struct upload_meta *m)
+{
+	json_object_put(m->doc);
+	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * The one reader of an upload's meta, from its open file: 0, or -1 (m left
+ * empty) when it cannot be read or is not an upload's (no key, no start).
+ */
+static int upload_meta_read(int fd, struct upload_meta *m)
+{
+	struct stat st;
+
+	memset(m, 0, sizeof(*m));
+	if (fstat(fd, &st) < 0)
+		return -1;
+	m->doc = json_read_fd(fd, 0, (size_t)st.st_size);
+	if (m->doc == NULL)
+		return -1;
+	m->key = json_str(m->doc, "key");
+	m->created = json_int(m->doc, "created");
+	if (m->key == NULL || m->created < 0) {
+		upload_meta_free(m);
+		return -1;
+	}
+	meta_from_json(m->doc, &m->http);
+	return 0;
+}
+
+/* The meta of upload `id` by name, unlocked: -1 too when it is gone (finished meanwhile). */
+static int upload_meta_load(struct fs_store *fs, const char *id, struct upload_meta *m)
+{
+	char path[96];
+	int fd, rc;
+
+	memset(m, 0, sizeof(*m));
+	snprintf(path, sizeof(path), "uploads/%.32s/meta", id);
+	fd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = upload_meta_read(fd, m);
+	close(fd);
+	return rc;
+}
+
 struct upload {
-	int fd;               /* uploads/<id>/meta, locked */
-	json_object *meta;    /* its parsed contents */
-	char dir[64];         /* "uploads/<id>" */
+	int fd;                  /* uploads/<id>/meta, locked */
+	struct upload_meta meta; /* its contents */
+	char dir[64];            /* "uploads/<id>" */
 };
 
 static void upload_close(struct upload *u)
 {
 	if (u->fd >= 0)
 		close(u->fd);        /* drops the lock */
-	json_object_put(u->meta);
+	upload_meta_free(&u->meta);
 	u->fd = -1;
-	u->meta = NULL;
 }
 
 /*
@@ -284,11 +377,9 @@ static int upload_open(struct fs_store *fs, const char *key, const char *id, int
 {
 	char path[96];
 	struct stat st;
-	const char *owner;
-	int64_t created;
 
 	u->fd = -1;
-	u->meta = NULL;
+	memset(&u->meta, 0, sizeof(u->meta));
 	if (!upload_id_valid(id))
 		return multipart_no_such_upload(err);
 	snprintf(u->dir, sizeof(u->dir), "uploads/%s", id);
@@ -311,14 +402,11 @@ static int upload_open(struct fs_store *fs, const char *key, const char *id, int
 	}
 	if (st.st_nlink == 0)       /* completed or aborted while we waited */
 		goto gone;
-	u->meta = json_read_fd(u->fd, 0, (size_t)st.st_size);
-	owner = u->meta ? json_str(u->meta, "key") : NULL;
-	created = u->meta ? json_int(u->meta, "created") : -1;
-	if (owner == NULL || created < 0) {
+	if (upload_meta_read(u->fd, &u->meta) < 0) {
 		log_error("fs store: %s is corrupt", path);
 		goto gone;
 	}
-	if (strcmp(owner, key) != 0 || (uint64_t)(time(NULL) - created) >= fs->ttl)
+	if (strcmp(u->meta.key, key) != 0 || upload_expired(fs, u->meta.created, time(NULL)))
 		goto gone;
 	return 0;
 gone:
@@ -334,24 +422,84 @@ static void upload_remove(struct fs_store *fs, const char *dir)
 	char path[128];
 	DIR *d;
 	struct dirent *de;
-	int dfd;
 
 	snprintf(path, sizeof(path), "%s/meta", dir);
 	unlinkat(fs->root_fd, path, 0);
-	dfd = openat(fs->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
+	d = dir_open(fs, dir);
+	if (d == NULL)
 		return;
-	d = fdopendir(dfd);
-	if (d == NULL) {
-		close(dfd);
-		return;
-	}
 	while ((de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			unlinkat(dfd, de->d_name, 0);
+			unlinkat(dirfd(d), de->d_name, 0);
 	closedir(d);
 	if (unlinkat(fs->root_fd, dir, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		log_error("fs store: cannot remove %s: %s", dir, strerror(errno));
+}
+
+/*
+ * Is a sweep due, the last one having been at `last`? A last sweep "in the
+ * future" (our clock was stepped back, or another host's is ahead) makes it
+ * due rather than putting it off that long: sweeping resets the time.
+ */
+static bool sweep_due(time_t last, time_t now, uint64_t interval)
+{
+	return last > now || age_at_least(last, now, interval);
+}
+
+/* The sweep's walk of uploads/: expired uploads, and directories a crash left without meta. */
+static void sweep_uploads(struct fs_store *fs, time_t now, uint64_t interval)
+{
+	DIR *d = dir_open(fs, "uploads");
+	struct dirent *de;
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		struct upload_meta m;
+		char dir[64], path[96];
+		struct stat st;
+		int fd;
+
+		if (!upload_id_valid(de->d_name))
+			continue;
+		snprintf(dir, sizeof(dir), "uploads/%.32s", de->d_name);
+		snprintf(path, sizeof(path), "%s/meta", dir);
+		fd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			/* No meta: a crash between mkdir and meta, or during removal. */
+			if (fstatat(fs->root_fd, dir, &st, 0) == 0 &&
+			    age_at_least(st.st_mtime, now, interval))
+				upload_remove(fs, dir);
+			continue;
+		}
+		/*
+		 * Expired: upload_open refuses it, so take the lock directly,
+		 * without waiting (one in use now is left for the next sweep).
+		 * A corrupt meta is left for an operator: upload_open logs it.
+		 */
+		if (upload_meta_read(fd, &m) == 0 && upload_expired(fs, m.created, now) &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 && st.st_nlink > 0)
+			upload_remove(fs, dir);
+		upload_meta_free(&m);
+		close(fd);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
+/* The sweep's walk of tmp/: files a TTL old, left by a crash mid-write. */
+static void sweep_tmp(struct fs_store *fs, time_t now)
+{
+	DIR *d = dir_open(fs, "tmp");
+	struct dirent *de;
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
+		    age_at_least(st.st_mtime, now, fs->ttl))
+			unlinkat(dirfd(d), de->d_name, 0);
+	}
+	if (d != NULL)
+		closedir(d);
 }
 
 /*
@@ -365,77 +513,19 @@ static void sweep_expired(struct fs_store *fs)
 	uint64_t interval = fs->ttl < SWEEP_INTERVAL_MAX ? fs->ttl : SWEEP_INTERVAL_MAX;
 	time_t now = time(NULL);
 	struct stat st;
-	struct dirent *de;
-	DIR *d = NULL;
-	int fd, dfd;
+	int fd;
 
 	fd = openat(fs->root_fd, "uploads/.sweep", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) < 0 || (uint64_t)(now - st.st_mtime) < interval ||
+	if (fstat(fd, &st) < 0 || !sweep_due(st.st_mtime, now, interval) ||
 	    flock(fd, LOCK_EX | LOCK_NB) < 0)
 		goto out;
-	if (fstat(fd, &st) < 0 || (uint64_t)(now - st.st_mtime) < interval)
+	if (fstat(fd, &st) < 0 || !sweep_due(st.st_mtime, now, interval))
 		goto out;                     /* another process has just swept */
 	futimens(fd, NULL);
-
-	dfd = openat(fs->root_fd, "uploads", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (d == NULL && dfd >= 0)
-		close(dfd);
-	while (d != NULL && (de = readdir(d)) != NULL) {
-		char dir[64];
-		struct stat dst;
-		const char *key;
-		json_object *m;
-		char path[96];
-		int mfd;
-
-		if (!upload_id_valid(de->d_name))
-			continue;
-		snprintf(dir, sizeof(dir), "uploads/%.32s", de->d_name);
-		snprintf(path, sizeof(path), "%s/meta", dir);
-		mfd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
-		if (mfd < 0) {
-			/* No meta: a crash between mkdir and meta, or during removal. */
-			if (fstatat(fs->root_fd, dir, &dst, 0) == 0 &&
-			    (uint64_t)(now - dst.st_mtime) >= interval)
-				upload_remove(fs, dir);
-			continue;
-		}
-		if (fstat(mfd, &dst) < 0 || (m = json_read_fd(mfd, 0, (size_t)dst.st_size)) == NULL) {
-			close(mfd);
-			continue;
-		}
-		close(mfd);
-		key = json_str(m, "key");
-		if (key != NULL && (uint64_t)(now - json_int(m, "created")) >= fs->ttl) {
-			/* Expired: upload_open refuses it, so take the lock directly. */
-			mfd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
-			if (mfd >= 0 && flock(mfd, LOCK_EX | LOCK_NB) == 0 &&
-			    fstat(mfd, &dst) == 0 && dst.st_nlink > 0)
-				upload_remove(fs, dir);
-			if (mfd >= 0)
-				close(mfd);
-		}
-		json_object_put(m);
-	}
-	if (d != NULL)
-		closedir(d);
-
-	dfd = openat(fs->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (d == NULL && dfd >= 0)
-		close(dfd);
-	while (d != NULL && (de = readdir(d)) != NULL) {
-		struct stat tst;
-
-		if (de->d_name[0] != '.' && fstatat(dfd, de->d_name, &tst, 0) == 0 &&
-		    (uint64_t)(now - tst.st_mtime) >= fs->ttl)
-			unlinkat(dfd, de->d_name, 0);
-	}
-	if (d != NULL)
-		closedir(d);
+	sweep_uploads(fs, now, interval);
+	sweep_tmp(fs, now);
 out:
 	close(fd);
 }
@@ -716,7 +806,6 @@ static int fs_complete(void *state, const char *key, const char *upload_id,
 	struct upload u;
 	unsigned char (*md5s)[MD5_LEN] = NULL;
 	uint64_t *sizes = NULL, total;
-	struct http_meta meta;
 	char tmp[64] = "", dir[32], path[96];
 	size_t i;
 	int fd = -1, rc = -1;
@@ -735,13 +824,12 @@ static int fs_complete(void *state, const char *key, const char *upload_id,
 		r2err_out_of_memory(err);
 		goto out;
 	}
-	meta_from_json(u.meta, &meta);
 	if ((fd = tmp_create(fs, "object", tmp, err)) < 0) {
 		tmp[0] = '\0';
 		goto out;
 	}
 	errno = EIO;     /* object_write_header can fail without setting errno */
-	if (object_write_header(fd, key, etag, total, &meta) < 0) {
+	if (object_write_header(fd, key, etag, total, &u.meta.http) < 0) {
 		io_error(err, "write", tmp);
 		goto out;
 	}
@@ -934,18 +1022,15 @@ static int fs_list_parts(void *state, const char *key, const char *upload_id,
 	struct dirent *de;
 	size_t n = 0, cap = 0;
 	DIR *d = NULL;
-	int dfd, rc = -1;
+	int rc = -1;
 
 	*parts = NULL;
 	*count = 0;
 	/* Shared: parts may still arrive, but complete and abort wait. */
 	if (upload_open(fs, key, upload_id, LOCK_SH, &u, err) < 0)
 		return -1;
-	dfd = openat(fs->root_fd, u.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	d = dir_open(fs, u.dir);
 	if (d == NULL) {
-		if (dfd >= 0)
-			close(dfd);
 		io_error(err, "open", u.dir);
 		goto out;
 	}
@@ -956,7 +1041,7 @@ static int fs_list_parts(void *state, const char *key, const char *upload_id,
 
 		if (number < 0)
 			continue;
-		fd = openat(dfd, de->d_name, O_RDONLY | O_CLOEXEC);
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;     /* replaced meanwhile: the new one is listed or not */
 		if (part_read_header(fd, md5, &size) < 0) {
@@ -966,16 +1051,10 @@ static int fs_list_parts(void *state, const char *key, const char *upload_id,
 			continue;
 		}
 		close(fd);
-		if (n == cap) {
-			struct part_info *grown;
-
-			cap = cap ? cap * 2 : 64;
-			grown = realloc(list, cap * sizeof(*list));
-			if (grown == NULL) {
-				r2err_out_of_memory(err);
-				goto out;
-			}
-			list = grown;
+		/* part_file_number() admits 1..PART_NUMBER_MAX, a file each: the bound. */
+		if (mem_grow(&list, &cap, n + 1, sizeof(*list), PART_NUMBER_MAX) < 0) {
+			r2err_out_of_memory(err);
+			goto out;
 		}
 		list[n].number = number;
 		list[n].size = size;
@@ -996,23 +1075,6 @@ out:
 	return rc;
 }
 
-/* An upload's meta document in the uploads directory, or NULL (gone, unreadable). */
-static json_object *upload_meta_at(int dfd, const char *id)
-{
-	char path[64];
-	struct stat st;
-	json_object *m;
-	int mfd;
-
-	snprintf(path, sizeof(path), "%.32s/meta", id);
-	mfd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
-	if (mfd < 0)
-		return NULL;
-	m = fstat(mfd, &st) == 0 ? json_read_fd(mfd, 0, (size_t)st.st_size) : NULL;
-	close(mfd);
-	return m;
-}
-
 static int fs_list_uploads(void *state, const char *prefix, const struct upload_page *page,
 			   struct upload_info **uploads, size_t *count, bool *truncated,
 			   struct r2err *err)
@@ -1024,51 +1086,40 @@ static int fs_list_uploads(void *state, const char *prefix, const struct upload_
 	time_t now = time(NULL);
 	struct dirent *de;
 	DIR *d;
-	int dfd;
 
 	*uploads = NULL;
 	*count = 0;
 	*truncated = false;
-	dfd = openat(fs->root_fd, "uploads", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (d == NULL) {
-		if (dfd >= 0)
-			close(dfd);
+	d = dir_open(fs, "uploads");
+	if (d == NULL)
 		return io_error(err, "open", "uploads");
-	}
 	/* The marker's start time places it among its key's uploads. */
 	if (page->key_marker != NULL && page->upload_id_marker != NULL &&
 	    upload_id_valid(page->upload_id_marker)) {
-		json_object *m = upload_meta_at(dfd, page->upload_id_marker);
-		const char *key = m ? json_str(m, "key") : NULL;
-		int64_t created = m ? json_int(m, "created") : -1;
+		struct upload_meta m;
 
-		if (key != NULL && created >= 0 && strcmp(key, page->key_marker) == 0) {
+		if (upload_meta_load(fs, page->upload_id_marker, &m) == 0 &&
+		    strcmp(m.key, page->key_marker) == 0) {
 			marker = (struct upload_info){ (char *)page->key_marker,
 						       (char *)page->upload_id_marker,
-						       (time_t)created };
+						       (time_t)m.created };
 			marker_known = true;
 		}
-		json_object_put(m);
+		upload_meta_free(&m);
 	}
 	while ((de = readdir(d)) != NULL) {
-		const char *key;
-		json_object *m;
-		int64_t created;
+		struct upload_meta m;
 
 		if (!upload_id_valid(de->d_name))
 			continue;
-		m = upload_meta_at(dfd, de->d_name);
-		key = m ? json_str(m, "key") : NULL;     /* NULL too when finished meanwhile */
-		created = m ? json_int(m, "created") : -1;
-		/* (A clock behind the creator's, on a shared directory, is age 0.) */
-		if (key == NULL || created < 0 ||
-		    (now > created && (uint64_t)(now - created) >= fs->ttl) ||
-		    strncmp(key, prefix, plen) != 0 ||
-		    !upload_after_marker(&(struct upload_info){ (char *)key, de->d_name,
-							       (time_t)created },
+		/* Passed over: gone (finished meanwhile), corrupt, expired, not on this page. */
+		if (upload_meta_load(fs, de->d_name, &m) < 0 ||
+		    upload_expired(fs, m.created, now) ||
+		    strncmp(m.key, prefix, plen) != 0 ||
+		    !upload_after_marker(&(struct upload_info){ (char *)m.key, de->d_name,
+							       (time_t)m.created },
 					 page, marker_known ? &marker : NULL)) {
-			json_object_put(m);
+			upload_meta_free(&m);
 			continue;
 		}
 		/*
@@ -1081,21 +1132,15 @@ static int fs_list_uploads(void *state, const char *prefix, const struct upload_
 			n = max;
 			*truncated = true;
 		}
-		if (n == cap) {
-			struct upload_info *grown;
-
-			cap = cap ? cap * 2 : 64;
-			grown = realloc(list, cap * sizeof(*list));
-			if (grown == NULL) {
-				json_object_put(m);
-				goto oom;
-			}
-			list = grown;
+		/* The cut above keeps n below 2 * max (max <= LIST_UPLOADS_MAX): the bound. */
+		if (mem_grow(&list, &cap, n + 1, sizeof(*list), 2 * max) < 0) {
+			upload_meta_free(&m);
+			goto oom;
 		}
-		list[n].key = strdup(key);
+		list[n].key = strdup(m.key);
 		list[n].upload_id = strdup(de->d_name);
-		list[n].initiated = (time_t)created;
-		json_object_put(m);
+		list[n].initiated = (time_t)m.created;
+		upload_meta_free(&m);
 		n++;
 		if (list[n - 1].key == NULL || list[n - 1].upload_id == NULL)
 			goto oom;

@@ -1066,6 +1066,56 @@ def uploads_expire(c, env):
     assert not os.path.exists(os.path.join(env.root, "uploads", uid)), "expired upload left behind"
 
 
+
+@case
+def creator_clock_ahead(c, env):
+    """An upload whose creator's clock is ahead ("created" in the future: another
+    host on a shared directory, or a clock stepped back since) is young, not
+    expired: it takes parts, is listed and completes, and the sweep keeps it --
+    and the files such a host is still writing."""
+    if env.root is None:
+        skip("the fs store's files")
+    key = "clock/ahead"
+    uid = create(c, key)
+    uploads = os.path.join(env.root, "uploads")
+    meta = os.path.join(uploads, uid, "meta")
+    with open(meta) as f:
+        m = json.load(f)
+    m["created"] = int(time.time()) + 300
+    with open(meta, "w") as f:     # in place: the meta file is also the upload's lock
+        json.dump(m, f)
+    body = data(1000, 61)
+    part = put_part(c, key, uid, 1, body)
+    listed = list_page(c, key)["uploads"]
+    assert [u["uploadId"] for u in listed] == [uid], listed
+
+    # A part being written there, and an upload's directory before its meta.
+    later = time.time() + 300
+    writing = os.path.join(env.root, "tmp", "part-clock-ahead")
+    young = os.path.join(uploads, "%032x" % random.getrandbits(128))
+    try:
+        open(writing, "wb").close()
+        os.utime(writing, (later, later))
+        os.mkdir(young)
+        os.utime(young, (later, later))
+        # A create sweeps when the last sweep (.sweep's time) is an interval
+        # old, an hour at most: make it due.
+        sweep = os.path.join(uploads, ".sweep")
+        past = time.time() - 2 * 3600
+        os.utime(sweep, (past, past))
+        other = create(c, "clock/sweeper")
+        assert os.stat(sweep).st_mtime > past + 3600, "the sweep did not run"
+        gone = [p for p in (meta, writing, young) if not os.path.exists(p)]
+        assert not gone, "swept away: %s" % gone
+    finally:
+        if os.path.exists(writing):
+            os.unlink(writing)
+        if os.path.isdir(young):
+            os.rmdir(young)
+    expect(abort(c, "clock/sweeper", other), 204)
+    expect(complete(c, key, uid, [part]), 200)
+    assert expect(get(c, key), 200).body == body
+
 # ---- the S3 store's credentials ----------------------------------------------------------
 
 @case
