@@ -26,6 +26,9 @@ comma    := ,
 empty    :=
 space    := $(empty) $(empty)
 PYTHON   ?= /usr/bin/python3
+# The Python suites import their shared library (tests/lib) as `lib`, and the case list as
+# `blackbox.cases`: tests/ on the module path, ahead of any the caller had.
+export PYTHONPATH := $(CURDIR)/tests$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 # Debian packages the build, `make run` and `make test` need.
 DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config valgrind libfcgi-dev libcurl4-openssl-dev libjson-c-dev \
