@@ -52,6 +52,18 @@ def slow_put(port, target, body, result):
     result["answer"] = data
 
 
+def workers_of(parent, gone=None, timeout=5):
+    """The workers of a standalone r2mpu once there are 8 (gone not among
+    them), or as they are after timeout seconds: it forks them after its port
+    listens, and a new one after one dies."""
+    deadline = time.time() + timeout
+    while True:
+        kids = procs.children(parent)
+        if (len(kids) == 8 and gone not in kids) or time.time() >= deadline:
+            return kids
+        time.sleep(0.1)
+
+
 def standalone(sandbox):
     """--listen/--workers behind nginx: a dead worker is replaced; SIGTERM drains."""
     settings = {"R2MPU_FS_ROOT": os.path.join(sandbox, "store-standalone"),
@@ -59,16 +71,12 @@ def standalone(sandbox):
     ngx = Nginx(settings, os.path.join(sandbox, "server.log"), sandbox)
     with ngx as c:
         parent = ngx.procs[0].pid
-        workers = procs.children(parent)
+        workers = workers_of(parent)
         check("standalone: 8 workers", len(workers) == 8, repr(workers))
         os.kill(workers[0], signal.SIGKILL)
-        deadline = time.time() + 5
-        while time.time() < deadline and (len(procs.children(parent)) != 8 or
-                                          workers[0] in procs.children(parent)):
-            time.sleep(0.1)
+        now = workers_of(parent, gone=workers[0])
         check("standalone: a killed worker is replaced",
-              len(procs.children(parent)) == 8 and workers[0] not in procs.children(parent),
-              repr(procs.children(parent)))
+              len(now) == 8 and workers[0] not in now, repr(now))
         key = "life/standalone"
         uid = api.create(c, key)
         body = api.data(6 * 1024 * 1024, 78)
