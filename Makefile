@@ -18,7 +18,7 @@ APP       = $(CORE) main
 OBJS      = $(APP:%=$(BUILD)/%.o)
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
 
-UNIT      = test_mem test_uri test_http test_etag test_complete_body test_config test_handlers test_sigv4 test_s3_xml test_access test_conn
+UNIT      = test_mem test_uri test_http test_etag test_complete_body test_config test_handlers test_sigv4 test_s3_xml test_access test_cors test_conn
 UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 
 PORT     ?= 8080
@@ -26,6 +26,9 @@ comma    := ,
 empty    :=
 space    := $(empty) $(empty)
 PYTHON   ?= /usr/bin/python3
+# The Python suites import their shared library (tests/lib) as `lib`, and the case list as
+# `blackbox.cases`: tests/ on the module path, ahead of any the caller had.
+export PYTHONPATH := $(CURDIR)/tests$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 # Debian packages the build, `make run` and `make test` need.
 DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config cppcheck valgrind libfcgi-dev libcurl4-openssl-dev libjson-c-dev \

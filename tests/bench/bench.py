@@ -72,12 +72,8 @@ import threading
 import time
 import urllib.parse
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "blackbox"))
-from clients import Lighttpd, S3Server  # noqa: E402
-
-TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
-BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
+from lib import BIN, TOP, procs
+from lib.servers import Lighttpd, S3Server
 MiB = 1024 * 1024
 CHUNK = 256 * 1024           # r2mpu's STREAM_CHUNK
 RATIO_GOAL = 0.90
@@ -324,30 +320,6 @@ class FsDirect:
         return times
 
 
-def proc_children():
-    kids = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            stat = open("/proc/%s/stat" % d).read()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        kids.setdefault(ppid, []).append(int(d))
-    return kids
-
-
-def descendants(root):
-    kids, out, todo = proc_children(), [], [root]
-    while todo:
-        pid = todo.pop()
-        for k in kids.get(pid, ()):
-            out.append(k)
-            todo.append(k)
-    return out
-
-
 class ProcWatch:
     """Peak RSS and CPU time of the processes below one lighttpd, read from /proc
     every 0.2 s while they live (the last reading of each process counts)."""
@@ -362,13 +334,10 @@ class ProcWatch:
 
     def poll(self):
         tick = os.sysconf("SC_CLK_TCK")
-        for pid in descendants(self.root):
+        for pid in procs.descendants(self.root):
             try:
                 exe = os.readlink("/proc/%d/exe" % pid)
-                hwm = 0
-                for line in open("/proc/%d/status" % pid):
-                    if line.startswith("VmHWM:"):
-                        hwm = int(line.split()[1])
+                hwm = procs.status_kib(pid, "VmHWM")
                 stat = open("/proc/%d/stat" % pid).read()
                 fields = stat[stat.rindex(")") + 2:].split()
                 cpu = (int(fields[11]) + int(fields[12])) / tick
@@ -399,7 +368,7 @@ def serve(work, store_settings, name, procs, max_part_mib):
                     R2MPU_OPEN_ACCESS="yes",
                     R2MPU_PROCS=str(procs),
                     R2MPU_MAX_PART_SIZE="%dM" % max(64, max_part_mib))
-    return Lighttpd(TOP, settings, os.path.join(work, "lighttpd-%s.log" % name))
+    return Lighttpd(settings, os.path.join(work, "lighttpd-%s.log" % name))
 
 
 def split(whole, size_mib, part_mib, work):
@@ -444,7 +413,7 @@ def bench_store(store, args, work, data, log):
         server = None
         direct = FsDirect(os.path.join(store_dir, "direct"))
     else:
-        server = S3Server(TOP, store, store_dir)
+        server = S3Server(store, store_dir)
         try:
             s3 = server.__enter__()
         except S3Server.Unavailable as e:
@@ -460,7 +429,7 @@ def bench_store(store, args, work, data, log):
             t0 = time.monotonic()
             web = serve(work, settings, "%s-%d" % (store, part_mib), parallel, part_mib)
             with web as client:
-                watch = ProcWatch(web.proc.pid, web.env["R2MPU_TEST_BIN"])
+                watch = ProcWatch(web.proc.pid, web.binary)
                 sides = {"gateway": Gateway(client.port), "direct": direct}
                 times = {"gateway": [], "direct": []}
                 for run in range(args.runs):
@@ -523,7 +492,7 @@ def bench_store(store, args, work, data, log):
             # One part of the whole size alone, for the RSS of a large streaming part.
             web = serve(work, settings, store + "-big", 1, args.size_mib)
             with web as client:
-                watch = ProcWatch(web.proc.pid, web.env["R2MPU_TEST_BIN"])
+                watch = ProcWatch(web.proc.pid, web.binary)
                 gwy = Gateway(client.port)
                 t = time.monotonic()
                 gwy.upload("bench/big-part.bin", [data["whole"]], 1)

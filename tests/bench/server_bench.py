@@ -18,45 +18,31 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "blackbox"))
-sys.path.insert(0, HERE)
-from clients import Apache, Lighttpd, Nginx  # noqa: E402
-from bench import Gateway, curl  # noqa: E402
+from bench import Gateway, curl   # its neighbour here: the uploads, with curl
+from lib import procs, servers
 
-TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 MiB = 1024 * 1024
-SERVER_PROCS = {"lighttpd": "lighttpd", "nginx": "nginx"}
 
 
 def hwm(pattern, total):
+    """Peak RSS (VmHWM, MiB) of the processes whose command line has pattern:
+    summed over them, or the largest."""
     out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout
     values = []
     for pid in out.split():
         try:
-            for line in open("/proc/%s/status" % pid):
-                if line.startswith("VmHWM:"):
-                    values.append(int(line.split()[1]))
+            values.append(procs.status_kib(int(pid), "VmHWM"))
         except OSError:
             pass
     return (sum(values) if total else max(values, default=0)) // 1024
 
 
-def start(server, settings, work):
-    log = os.path.join(work, server + ".log")
-    if server == "lighttpd":
-        return Lighttpd(TOP, dict(settings, R2MPU_PROCS="4"), log), "/"
-    if server == "nginx":
-        return Nginx(TOP, settings, log, work), "/r2mpu/"
-    return Apache(TOP, server[len("apache-"):], settings, log, work), "/r2mpu/"
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--servers", default="lighttpd,apache-cgi,apache-fcgid,apache-proxy-fcgi,nginx")
+    ap.add_argument("--servers", default=",".join(servers.MODES))
     args = ap.parse_args()
-    servers = args.servers.split(",")
+    modes = args.servers.split(",")
     work = tempfile.mkdtemp(prefix="r2mpu-server-bench-")
     os.chmod(work, 0o755)
     try:
@@ -67,17 +53,21 @@ def main():
                 f.write(os.urandom(64 * MiB))
             os.chmod(p, 0o644)
             parts.append(p)
-        times = {s: [] for s in servers}
+        times = {s: [] for s in modes}
         rss = {}
         for run in range(args.runs):
-            for server in servers:
+            for server in modes:
                 store = os.path.join(work, "store-%s-%d" % (server, run))
                 settings = {"R2MPU_FS_ROOT": store, "R2MPU_MAX_PART_SIZE": "64M"}
-                ctx, prefix = start(server, settings, os.path.join(work, "%s-%d" % (server, run)))
-                os.makedirs(os.path.join(work, "%s-%d" % (server, run)), exist_ok=True)
+                if server == "lighttpd":
+                    settings["R2MPU_PROCS"] = "4"    # the others: 8, or their own limits
+                state = os.path.join(work, "%s-%d" % (server, run))
+                ctx = servers.web_server(server, settings, os.path.join(state, server + ".log"),
+                                         state)
+                os.makedirs(state, exist_ok=True)
                 with ctx as client:
                     gw = Gateway(client.port)
-                    gw.base = "http://127.0.0.1:%d%s" % (client.port, prefix)
+                    gw.base = "http://127.0.0.1:%d%s/" % (client.port, client.prefix)
                     t = time.monotonic()
                     gw.upload("bench/one.bin", parts, 4)
                     times[server].append(time.monotonic() - t)
@@ -88,7 +78,7 @@ def main():
         print("1024 MiB to the file store in 16 parts of 64 MiB, 4 at a time; %d runs, alternating"
               % args.runs)
         print("  %-18s %9s %12s %14s" % ("server", "MB/s", "server RSS", "r2mpu RSS"))
-        for s in servers:
+        for s in modes:
             med = statistics.median(times[s])
             print("  %-18s %9.1f %9d MiB %11d MiB   runs: %s" % (
                 s, 1024 * MiB / med / 1e6, rss[s][0], rss[s][1],

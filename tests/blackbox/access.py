@@ -22,25 +22,18 @@ import contextlib
 import hashlib
 import hmac
 import os
-import pwd
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import urllib.parse
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import cases  # noqa: E402
-from cases import MiB, complete, create, data, expect, md5, path, part_target  # noqa: E402
-from hostile import raw_exchange  # noqa: E402
-from clients import (Apache, CgiClient, Lighttpd, Logs, Nginx, S3Server, free_port,  # noqa: E402
-                     sanitizer_reports)
-
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
+from lib import BIN, servers
+from lib.api import MiB, abort, complete, data, expect, md5, path, part_target
+from lib.checks import run_cases, sanitizer_reports, skip
+from lib.clients import CgiClient, raw_exchange
 
 SECRET = "s3cret-for-the-tests-0123456789abcdef"
 TOKEN_A_RW = "tok-a-rw-7f3e9c2a41d85b60"        # rw under a/
@@ -182,7 +175,7 @@ def token_never_leaves_its_prefix(c, env):
     # The key is decoded exactly once: %252E%252E is the literal key "a/%2E%2E/b".
     r = expect(c.request("POST", "/a/%252E%252E/b?action=mpu-create", headers=h, body=b""), 200)
     assert r.json()["key"] == "a/%2E%2E/b", r
-    expect(cases.abort(c, "a/%2E%2E/b", r.json()["uploadId"]), 401)  # no token: refused
+    expect(abort(c, "a/%2E%2E/b", r.json()["uploadId"]), 401)  # no token: refused
     expect(c.request("DELETE", "/a/%252E%252E/b?action=mpu-abort&uploadId=" +
                      r.json()["uploadId"], headers=h), 204)
 
@@ -335,9 +328,9 @@ def signed_prefix_url(c, env):
 def pending_cap_counts_the_scope(c, env):
     """R2MPU_MAX_PENDING_UPLOADS counts the credential's scope only."""
     if not env.cgi:
-        cases.skip("R2MPU_MAX_PENDING_UPLOADS set per request: CGI mode only")
+        skip("R2MPU_MAX_PENDING_UPLOADS set per request: CGI mode only")
     if env.store == "moto":
-        cases.skip('moto: no "/" in a signed query (the scope a/ is the listing\'s prefix)')
+        skip('moto: no "/" in a signed query (the scope a/ is the listing\'s prefix)')
     admin, h = bearer(TOKEN_ADMIN), bearer(TOKEN_A_RW)
     two = {"R2MPU_MAX_PENDING_UPLOADS": "2"}
 
@@ -511,7 +504,7 @@ def same_origin_scheme_and_port(c, env):
     """The own origin is scheme, host and port: the same host by another scheme or port is
     another site. CGI only, where the test says how the request came in."""
     if not env.cgi:
-        cases.skip("CGI only: the test sets HTTPS and REQUEST_SCHEME")
+        skip("CGI only: the test sets HTTPS and REQUEST_SCHEME")
     h = dict(bearer(TOKEN_ADMIN), Host="gw.example:8443")
     for origin, extra, ok in (
             ("https://gw.example:8443", {"HTTPS": "on"}, True),
@@ -553,7 +546,7 @@ def open_access_refuses_other_peers(c, env):
     """REMOTE_ADDR not loopback: 403, whatever the Host says. CGI only: through a
     server the peer is this test, on 127.0.0.1."""
     if not env.cgi:
-        cases.skip("CGI only: through a server the peer is this test, on 127.0.0.1")
+        skip("CGI only: through a server the peer is this test, on 127.0.0.1")
     for addr in ("192.0.2.7", "10.0.0.1", "::ffff:192.0.2.7", "2001:db8::1", "fe80::1",
                  "128.0.0.1", "", "localhost"):
         for method, target in (("GET", "/open/k?action=get"),
@@ -603,8 +596,8 @@ def refuses_to_start(name, sandbox, settings, words):
     cgi = dict(env, REQUEST_METHOD="GET", REQUEST_URI="/k?action=get", QUERY_STRING="action=get",
                GATEWAY_INTERFACE="CGI/1.1", HTTP_HOST="127.0.0.1", REMOTE_ADDR="127.0.0.1")
     ok = True
-    for how, argv, e in (("cgi", [BIN], cgi),
-                         ("--listen", [BIN, "--listen", "127.0.0.1:%d" % free_port()], env)):
+    listen = "127.0.0.1:%d" % servers.free_port()
+    for how, argv, e in (("cgi", [BIN], cgi), ("--listen", [BIN, "--listen", listen], env)):
         # Its own session: a --listen that does start is stopped with its workers.
         p = subprocess.Popen(argv, env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, start_new_session=True)
@@ -639,13 +632,7 @@ def open_to_any_origin_refuses_to_start(sandbox):
 
 
 def settings_for(sandbox, mode):
-    tokens = os.path.join(sandbox, "tokens-" + mode)
-    with open(tokens, "w") as f:
-        f.write(TOKENS)
-    os.chmod(tokens, 0o600)
-    if mode.startswith("apache-"):     # its r2mpu processes run as www-data
-        www = pwd.getpwnam("www-data")
-        os.chown(tokens, www.pw_uid, www.pw_gid)
+    tokens = servers.write_tokens(os.path.join(sandbox, "tokens-" + mode), TOKENS, mode)
     return {"R2MPU_FS_ROOT": os.path.join(sandbox, "store-" + mode),
             "R2MPU_MAX_PART_SIZE": "16M", "R2MPU_TOKENS_FILE": tokens,
             "R2MPU_SIGNING_SECRET": SECRET, "R2MPU_CORS_ORIGINS": ORIGIN_OK + ", http://x.test"}
@@ -691,27 +678,11 @@ def run_mode(mode, store, s3, sandbox, valgrind=False, open_access=False):
             client = CgiClient(BIN, dict(settings, HTTP_HOST="127.0.0.1") if open_access
                                else settings, VALGRIND if valgrind else (), logfile=log)
             client.name = mode
-        elif mode == "lighttpd":
-            client = stack.enter_context(Lighttpd(TOP, dict(settings, R2MPU_PROCS="4"), log))
-        elif mode == "nginx":
-            client = stack.enter_context(Nginx(TOP, settings, log, sandbox))
         else:
-            client = stack.enter_context(Apache(TOP, mode[len("apache-"):], settings, log,
-                                                sandbox))
-        failed = skipped = 0
-        for fn in todo:
-            Logs.mark()
-            try:
-                fn(client, env)
-                print("ok   %s [%s]" % (fn.__name__, label))
-            except cases.Skip as e:
-                skipped += 1
-                print("skip %s [%s]: %s" % (fn.__name__, label, e))
-            except Exception:
-                failed += 1
-                print("FAIL %s [%s]" % (fn.__name__, label))
-                traceback.print_exc()
-                Logs.dump()
+            procs = {"R2MPU_PROCS": "4"} if mode == "lighttpd" else {}
+            client = stack.enter_context(servers.web_server(mode, dict(settings, **procs), log,
+                                                            sandbox))
+        _, failed, skipped = run_cases(todo, client, env, label)
     reports = sanitizer_reports(log)
     if reports:
         failed += 1
@@ -741,8 +712,8 @@ def main():
             s3 = {}
             if args.store != "fs":
                 try:
-                    s3 = stack.enter_context(S3Server(TOP, args.store, sandbox))
-                except S3Server.Unavailable as e:
+                    s3 = stack.enter_context(servers.S3Server(args.store, sandbox))
+                except servers.S3Server.Unavailable as e:
                     print("%s: skipped: %s" % (args.store, e))
                     return 0
             for mode in args.mode.split(","):

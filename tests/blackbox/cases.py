@@ -3,29 +3,24 @@
 Each case is a function (client, env) that raises AssertionError on failure.
 `env.root` is the store directory (so cases can prove nothing leaked out of
 it); `env.cgi` is true when there is no web server in between. Cases that a
-setting cannot express say so with `skip(...)`.
+setting cannot express say so with `skip(...)`. The requests are made with
+lib.api's calls (create, put_part, complete, ...), as every suite makes them.
 """
 
 import calendar
 import concurrent.futures
 import hashlib
-import json
 import os
 import random
 import time
 import urllib.parse
 
-MiB = 1024 * 1024
+from lib.api import (MiB, abort, complete, complete_target, create, data, expect, get, md5,
+                     mp_etag, part_target, path, put_part, upload)
+from lib.checks import skip
+
 CASES = []
 MAX_PART = 16 * MiB   # R2MPU_MAX_PART_SIZE the runners configure
-
-
-class Skip(Exception):
-    pass
-
-
-def skip(why):
-    raise Skip(why)
 
 
 def skip_on_moto(env, why):
@@ -42,42 +37,6 @@ def case(fn):
 
 # ---- helpers -----------------------------------------------------------------
 
-def path(key):
-    """The request path for a key: every byte that needs it percent-encoded."""
-    return "/" + urllib.parse.quote(key, safe="/")
-
-
-def data(n, seed=0):
-    return random.Random(seed * 7919 + n).randbytes(n)
-
-
-def md5(b):
-    return hashlib.md5(b).hexdigest()
-
-
-def mp_etag(parts):
-    return hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest() + "-%d" % len(parts)
-
-
-def expect(r, status, body=None, contains=None, code=None):
-    ok = r.status == status
-    if ok and body is not None:
-        ok = r.body == (body.encode() if isinstance(body, str) else body)
-    if ok and contains is not None:
-        ok = contains.encode() in r.body
-    if ok and code is not None:
-        ok = r.header("x-r2mpu-error") == code
-    if not ok:
-        raise AssertionError("expected %d%s%s%s, got %r" % (
-            status, " body %r" % body if body is not None else "",
-            " containing %r" % contains if contains else "",
-            " code %s" % code if code else "", r))
-    if status >= 400 and r.header("x-r2mpu-error"):
-        # Every error of r2mpu's says what is wrong, in plain text.
-        assert r.body and r.header("content-type").startswith("text/plain"), r
-    return r
-
-
 def assert_length(r, n):
     """Content-Length n, or none at all with chunked encoding (Apache's mod_cgid
     drops a CGI's Content-Length and chunks the body)."""
@@ -93,54 +52,6 @@ def expect_refused(r, env, status, server_statuses=(), **kw):
     if not env.cgi and r.header("x-r2mpu-error") is None and r.status in server_statuses:
         return r
     return expect(r, status, **kw)
-
-
-def create(c, key, headers=None):
-    r = expect(c.request("POST", path(key) + "?action=mpu-create", headers=headers, body=b""), 200)
-    assert r.header("content-type") == "application/json", r
-    j = r.json()
-    assert j["key"] == key, (j, key)
-    assert isinstance(j["uploadId"], str) and j["uploadId"], j
-    return j["uploadId"]
-
-
-def part_target(key, uid, n):
-    return "%s?action=mpu-uploadpart&uploadId=%s&partNumber=%s" % (
-        path(key), urllib.parse.quote(uid, safe=""), n)
-
-
-def put_part(c, key, uid, n, body):
-    r = expect(c.request("PUT", part_target(key, uid, n), body=body), 200)
-    assert r.header("content-type") == "application/json", r
-    j = r.json()
-    assert j == {"partNumber": int(n), "etag": md5(body)}, (j, md5(body))
-    return j
-
-
-def complete_target(key, uid):
-    return "%s?action=mpu-complete&uploadId=%s" % (path(key), urllib.parse.quote(uid, safe=""))
-
-
-def complete(c, key, uid, parts):
-    return c.request("POST", complete_target(key, uid),
-                     headers={"Content-Type": "application/json"},
-                     body=json.dumps({"parts": parts}).encode())
-
-
-def get(c, key, headers=None, method="GET"):
-    return c.request(method, path(key) + "?action=get", headers=headers)
-
-
-def upload(c, key, chunks, headers=None):
-    uid = create(c, key, headers)
-    parts = [put_part(c, key, uid, i + 1, b) for i, b in enumerate(chunks)]
-    r = expect(complete(c, key, uid, parts), 200, body=b"")
-    assert r.header("etag") == '"%s"' % mp_etag(chunks) if chunks else True, r
-    return r
-
-
-def abort(c, key, uid):
-    return c.request("DELETE", "%s?action=mpu-abort&uploadId=%s" % (path(key), uid))
 
 
 # ---- the Worker's routes and texts -------------------------------------------

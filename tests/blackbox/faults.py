@@ -42,17 +42,13 @@ import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clients import (RESULTS, CgiClient, Logs, check, Lighttpd, Response, S3Server, free_port,  # noqa: E402
-                     sanitizer_reports, wait_for_port)
-import cases  # noqa: E402
-from cases import MiB, complete, create, data, expect, get, md5, part_target, put_part  # noqa: E402
-from run import leftovers  # noqa: E402
+from lib import BIN as BUILT, TOP, api, servers
+from lib.api import MiB, complete, create, data, expect, get, md5, part_target, put_part
+from lib.checks import RESULTS, Logs, check, leftovers, sanitizer_reports
+from lib.clients import CgiClient, Response, read_until_closed, request_head
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-# `make asan` points the tests at a sanitizer build. main() runs a copy of it,
-# so that a rebuild during the run cannot swap the binary under the processes.
-BUILT = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
+# main() runs a copy of the build under test (lib.BIN), so that a rebuild
+# during the run cannot swap the binary under the processes.
 BIN = BUILT
 PROXY = os.path.join(TOP, "tests", "s3", "faulty_proxy.py")
 TIMEOUT = 2          # R2MPU_S3_TIMEOUT for the stalls, seconds
@@ -89,23 +85,6 @@ def gateway_error(r, status, codes, head=False):
     return r
 
 
-def r2mpu_pids(server):
-    """The r2mpu processes under a Lighttpd (serve.sh -> lighttpd -> r2mpu)."""
-    binary = os.path.realpath(BIN)
-    found, todo = [], [server.proc.pid]
-    while todo:
-        out = subprocess.run(["pgrep", "-P", str(todo.pop())], capture_output=True,
-                             text=True).stdout
-        for pid in map(int, out.split()):
-            todo.append(pid)
-            try:
-                if os.path.realpath("/proc/%d/exe" % pid) == binary:
-                    found.append(pid)
-            except OSError:
-                pass
-    return sorted(found)
-
-
 def cgi_client(settings, log, name):
     """CGI mode, with r2mpu's stderr kept in `log` (sanitizer reports, log lines)."""
     LOGS.append(log)
@@ -121,17 +100,18 @@ def cgi_client(settings, log, name):
 @contextlib.contextmanager
 def lighttpd(settings, log, name):
     LOGS.append(log)
-    server = Lighttpd(TOP, dict(settings, R2MPU_TEST_BIN=BIN), log)
+    server = servers.Lighttpd(dict(settings, R2MPU_TEST_BIN=BIN), log)
     with server as c:
         c.name = name
         c.server = server
         yield c
 
 
-def raw_exchange(port, request, body_chunks=(), pause=0.0, on_sent=None, timeout=60):
+def streamed_exchange(port, request, body_chunks=(), pause=0.0, on_sent=None, timeout=60):
     """Send a request (headers, then body chunks, `pause` s apart) while reading
-    the answer on the same socket, until the server closes it. Returns
-    (status, headers, body, bytes_sent); status 0 when no answer came."""
+    the answer on the same socket, until the server closes it: an answer may
+    come before the body is all sent. Returns (status, headers, body,
+    bytes_sent); status 0 when no answer came."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     sent = [0]
 
@@ -149,19 +129,12 @@ def raw_exchange(port, request, body_chunks=(), pause=0.0, on_sent=None, timeout
             pass       # the server answered early and closed: the answer is read below
     t = threading.Thread(target=send, daemon=True)
     t.start()
-    data_in = b""
     try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data_in += chunk
-    except socket.timeout:
-        raise AssertionError("no end of the answer within %d s (got %r)" % (timeout, data_in[:200]))
-    except ConnectionResetError:
-        pass
+        data_in, timed_out = read_until_closed(s)
     finally:
         s.close()
+    if timed_out:
+        raise AssertionError("no end of the answer within %d s (got %r)" % (timeout, data_in[:200]))
     t.join(5)
     head, _, body = data_in.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
@@ -187,13 +160,13 @@ class FaultyProxy:
         self.logfile = log
 
     def __enter__(self):
-        self.port, self.control = free_port(), free_port()
+        self.port, self.control = servers.free_port(), servers.free_port()
         self.err = open(self.logfile, "ab")
         self.proc = subprocess.Popen([sys.executable, PROXY, "--upstream", self.upstream,
                                       "--listen", str(self.port), "--control", str(self.control)],
                                      stderr=self.err)
-        wait_for_port(self.port, self.proc)
-        wait_for_port(self.control, self.proc)
+        servers.wait_for_port(self.port, self.proc)
+        servers.wait_for_port(self.control, self.proc)
         return self
 
     def __exit__(self, *exc):
@@ -258,7 +231,7 @@ def store_has_object(s3, key):
 
 
 def abort(c, key, uid):
-    return cases.abort(c, key, urllib.parse.quote(uid, safe=""))
+    return api.abort(c, key, urllib.parse.quote(uid, safe=""))
 
 
 # ---- S3 faults: the table ------------------------------------------------------------------
@@ -320,7 +293,7 @@ def s3_create_faults(c, px, s3, label):
 
         def one():
             s3_fault(c, px, "create", fault,
-                     lambda: c.request("POST", cases.path(key) + "?action=mpu-create", body=b""))
+                     lambda: c.request("POST", api.path(key) + "?action=mpu-create", body=b""))
             # The next request is served normally: a create, then a part into it.
             uid = create(c, key)
             put_part(c, key, uid, 1, b"after the fault")
@@ -411,7 +384,7 @@ def s3_complete_faults(c, px, s3, label):
             assert not store_has_object(s3, key), "an object after a failed complete"
             assert store_parts(s3, key, uid) == {1: (len(body), md5(body))}, "the upload changed"
             r = expect(complete(c, key, uid, [p]), 200)
-            assert r.header("etag") == '"%s"' % cases.mp_etag([body]), r
+            assert r.header("etag") == '"%s"' % api.mp_etag([body]), r
             assert expect(get(c, key), 200).body == body, "read-back differs"
         test("s3 %s: mpu-complete, store %s -> %d" % (label, fault[0], fault[2]), one)
 
@@ -432,7 +405,7 @@ def s3_complete_faults(c, px, s3, label):
         assert g.status == 404 or g.body == body, "torn object: %r" % g
         if expect_200:
             expect(r, 200)
-            assert r.header("etag") == '"%s"' % cases.mp_etag([body]), r
+            assert r.header("etag") == '"%s"' % api.mp_etag([body]), r
         else:
             assert r.status == 200 or (r.status >= 500 and r.header("x-r2mpu-error")), r
             if r.status != 200 and g.status == 200:
@@ -448,7 +421,7 @@ def s3_complete_faults(c, px, s3, label):
     def same_object_there():
         key = "faults/%s/complete-same" % label
         body = data(200 * 1024, 88)
-        cases.upload(c, key, [body])
+        api.upload(c, key, [body])
         uid = create(c, key)
         p = put_part(c, key, uid, 1, body)
         px.fault(op="complete", **E500[1])
@@ -476,7 +449,7 @@ def s3_complete_faults(c, px, s3, label):
 def s3_get_faults(c, px, s3, label):
     key = "faults/%s/get" % label
     body = data(1 * MiB, 50)
-    cases.upload(c, key, [body])
+    api.upload(c, key, [body])
     for fault in [E500, E503, STALL, HTML500, TEXT503, HANGUP, CUT_HEAD]:
         def one():
             s3_fault(c, px, "get", fault, lambda: get(c, key))
@@ -497,11 +470,11 @@ def s3_get_faults(c, px, s3, label):
             px.fault(op="get", **rule)
             try:
                 if hasattr(c, "port"):
-                    status, headers, got, _ = raw_exchange(
-                        c.port, ("GET %s?action=get HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-                                 % cases.path(key)).encode(), timeout=TIMEOUT * 6 + 20)
+                    status, headers, got, _ = streamed_exchange(
+                        c.port, request_head("GET", api.path(key) + "?action=get",
+                                             {"Connection": "close"}), timeout=TIMEOUT * 6 + 20)
                 else:
-                    r = c.request("GET", cases.path(key) + "?action=get")
+                    r = c.request("GET", api.path(key) + "?action=get")
                     status, headers, got = r.status, r.headers, r.body
             finally:
                 px.clear()
@@ -536,7 +509,7 @@ def s3_matrix(c, px, s3, label):
     # signature of the Host the proxy passed on.
     def passthrough():
         px.forget()
-        cases.upload(c, "faults/%s/plain" % label, [data(5 * MiB, 1), data(1000, 2)])
+        api.upload(c, "faults/%s/plain" % label, [data(5 * MiB, 1), data(1000, 2)])
         assert get(c, "faults/%s/plain" % label).body == data(5 * MiB, 1) + data(1000, 2)
         assert not any(e["fault"] for e in px.log())
     test("s3 %s: no fault through the proxy" % label, passthrough)
@@ -553,7 +526,7 @@ def s3_matrix(c, px, s3, label):
 def client_gone_mid_part(c, label, root=None, px=None, s3=None):
     key = "faults/gone-%s" % label
     uid = create(c, key)
-    pids = r2mpu_pids(c.server)
+    pids = c.server.r2mpu_pids()
     if px:
         px.forget()
     c.send_truncated(part_target(key, uid, 1), 8 * MiB, 3 * MiB)
@@ -580,8 +553,8 @@ def client_gone_mid_part(c, label, root=None, px=None, s3=None):
     p = put_part(c, key, uid, 1, body)
     expect(complete(c, key, uid, [p]), 200)
     assert expect(get(c, key), 200).body == body, "read-back differs"
-    assert r2mpu_pids(c.server) == pids, "r2mpu processes changed: %r -> %r" % (
-        pids, r2mpu_pids(c.server))
+    assert c.server.r2mpu_pids() == pids, "r2mpu processes changed: %r -> %r" % (
+        pids, c.server.r2mpu_pids())
 
 
 # ---- moto killed mid-part --------------------------------------------------------------------
@@ -609,7 +582,7 @@ def moto_killed_mid_part(sandbox):
     os.makedirs(work)
     script = os.path.join(TOP, "tests", "s3", "moto.sh")
     motodir = os.path.join(work, "moto")
-    with S3Server(TOP, "moto", work) as first:
+    with servers.S3Server("moto", work) as first:
         s3 = moto_rekey(first)
         port = s3["R2MPU_S3_ENDPOINT"].rpartition(":")[2]
         settings = dict(BASE, R2MPU_PROCS="1", R2MPU_MAX_PART_SIZE="64M",
@@ -617,7 +590,7 @@ def moto_killed_mid_part(sandbox):
         with lighttpd(settings, os.path.join(sandbox, "kill-lighttpd.log"), "lighttpd") as c:
             key = "faults/killed"
             uid = create(c, key)
-            pids = r2mpu_pids(c.server)
+            pids = c.server.r2mpu_pids()
             body = data(64 * MiB, 70)
             killed = []
 
@@ -627,10 +600,10 @@ def moto_killed_mid_part(sandbox):
                     os.kill(pid, signal.SIGKILL)
                     killed.append((pid, sent))
             t0 = time.monotonic()
-            status, headers, answer, sent = raw_exchange(
-                c.port, ("PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                         "Content-Length: %d\r\n\r\n" % (part_target(key, uid, 1), len(body))
-                         ).encode(), chunks_of(body), pause=0.02, on_sent=kill_at, timeout=60)
+            status, headers, answer, sent = streamed_exchange(
+                c.port, request_head("PUT", part_target(key, uid, 1),
+                                     {"Connection": "close", "Content-Length": len(body)}),
+                chunks_of(body), pause=0.02, on_sent=kill_at, timeout=60)
             took = time.monotonic() - t0
 
             def answered():
@@ -643,7 +616,7 @@ def moto_killed_mid_part(sandbox):
                 assert took < 40, "the answer took %.1f s" % took
             test("moto killed mid-part (lighttpd): a clear 502/504", answered)
             check("moto killed mid-part: the r2mpu process did not die",
-                  r2mpu_pids(c.server) == pids, "%r -> %r" % (pids, r2mpu_pids(c.server)))
+                  c.server.r2mpu_pids() == pids, "%r -> %r" % (pids, c.server.r2mpu_pids()))
 
             def while_down():
                 t = time.monotonic()
@@ -656,24 +629,14 @@ def moto_killed_mid_part(sandbox):
             def restarted():
                 subprocess.run([script, "start", motodir, port], check=True,
                                stdout=subprocess.DEVNULL)
-                again = moto_rekey(dict(first, **{k: v for k, v in parse_env(
-                    os.path.join(motodir, "env")).items()}))
+                again = moto_rekey(dict(first, **servers.read_env(os.path.join(motodir, "env"))))
                 assert again["R2MPU_S3_ACCESS_KEY_ID"] == s3["R2MPU_S3_ACCESS_KEY_ID"], \
                     "the restarted moto gave another key"
                 # moto lost its state (the upload with it); the next ones work.
-                cases.upload(c, key, [data(5 * MiB, 71), data(1234, 72)])
+                api.upload(c, key, [data(5 * MiB, 71), data(1234, 72)])
                 assert get(c, key).body == data(5 * MiB, 71) + data(1234, 72), "read-back differs"
-                assert r2mpu_pids(c.server) == pids, "r2mpu processes changed"
+                assert c.server.r2mpu_pids() == pids, "r2mpu processes changed"
             test("moto restarted: the same r2mpu process serves the next upload", restarted)
-
-
-def parse_env(path):
-    out = {}
-    for line in open(path):
-        k, _, v = line.strip().partition("=")
-        if k:
-            out[k] = v
-    return out
 
 
 # ---- the disk fills up -----------------------------------------------------------------------
@@ -688,7 +651,7 @@ def disk_full(c, root, label):
     three = [data(3 * MiB, 80 + i) for i in range(3)]
 
     def setup():
-        cases.upload(c, "full/other", [three[0]])          # 3 MiB in use
+        api.upload(c, "full/other", [three[0]])          # 3 MiB in use
     test("disk full %s: an object of 3 MiB fits" % label, setup)
     uid = create(c, "full/obj")
     p1 = put_part(c, "full/obj", uid, 1, three[1])       # 6 MiB in use
@@ -735,10 +698,10 @@ def disk_full(c, root, label):
     def after_freeing():
         expect(c.request("DELETE", "/full/other?action=delete"), 204)
         r = expect(complete(c, "full/obj", uid, [p1]), 200)
-        assert r.header("etag") == '"%s"' % cases.mp_etag([three[1]])
+        assert r.header("etag") == '"%s"' % api.mp_etag([three[1]])
         assert expect(get(c, "full/obj"), 200).body == three[1], "read-back differs"
         expect(c.request("DELETE", "/full/obj?action=delete"), 204)
-        cases.upload(c, "full/next", [three[2]])
+        api.upload(c, "full/next", [three[2]])
         assert get(c, "full/next").body == three[2], "read-back differs"
         assert not leftovers(root), "left behind: %r" % leftovers(root)
     test("disk full %s: space freed, the same upload completes and the next one works" % label,
@@ -757,9 +720,9 @@ def mount_tmpfs(path, size):
 
 def s3_part(sandbox):
     try:
-        server = S3Server(TOP, "moto", sandbox)
+        server = servers.S3Server("moto", sandbox)
         s3 = server.__enter__()
-    except S3Server.Unavailable as e:
+    except servers.S3Server.Unavailable as e:
         print("skip S3 faults: %s" % e)
         return
     try:
@@ -776,16 +739,16 @@ def s3_part(sandbox):
                   "504 StoreTimeout" in text, text[-500:])
             with lighttpd(dict(settings, R2MPU_PROCS="2"), os.path.join(sandbox, "lighttpd-s3.log"),
                           "lighttpd") as c:
-                pids = r2mpu_pids(c.server)
+                pids = c.server.r2mpu_pids()
                 s3_matrix(c, px, s3, "lighttpd")
                 test("s3 lighttpd: client gone mid-part", client_gone_mid_part, c, "s3", None, px, s3)
-                check("s3 lighttpd: no r2mpu process died in any of it", r2mpu_pids(c.server) == pids,
-                      "%r -> %r" % (pids, r2mpu_pids(c.server)))
+                check("s3 lighttpd: no r2mpu process died in any of it", c.server.r2mpu_pids() == pids,
+                      "%r -> %r" % (pids, c.server.r2mpu_pids()))
     finally:
         server.__exit__(None, None, None)
     try:
         moto_killed_mid_part(sandbox)
-    except S3Server.Unavailable as e:
+    except servers.S3Server.Unavailable as e:
         print("skip moto killed mid-part: %s" % e)
 
 
@@ -811,10 +774,10 @@ def fs_part(sandbox):
                 continue
             with lighttpd(dict(settings, R2MPU_PROCS="1"),
                           os.path.join(sandbox, "lighttpd-full.log"), "lighttpd") as c:
-                pids = r2mpu_pids(c.server)
+                pids = c.server.r2mpu_pids()
                 disk_full(c, root, mode)
                 check("disk full lighttpd: the r2mpu process did not die",
-                      r2mpu_pids(c.server) == pids, "%r -> %r" % (pids, r2mpu_pids(c.server)))
+                      c.server.r2mpu_pids() == pids, "%r -> %r" % (pids, c.server.r2mpu_pids()))
         finally:
             subprocess.run(["umount", "-l", root])
 

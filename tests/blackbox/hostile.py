@@ -43,21 +43,18 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clients import (CgiClient, Lighttpd, Response, SANITIZER_MARKS,  # noqa: E402
-                     sanitizer_reports)
+from lib import BIN
+from lib.api import MiB, md5, mp_etag, path
+from lib.checks import SANITIZER_MARKS, leftovers, sanitizer_reports
+from lib.clients import CgiClient, raw_exchange
+from lib.servers import Lighttpd
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.path.abspath(os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi"))
-
-MiB = 1024 * 1024
 MAX_PART = 16 * MiB
 SETTINGS = {
     "R2MPU_MAX_PART_SIZE": "16M",
@@ -86,20 +83,8 @@ def enc(s):
     return s.encode("utf-8", "surrogateescape")
 
 
-def path(key):
-    return "/" + urllib.parse.quote(key, safe="/")
-
-
 def q(s):
     return urllib.parse.quote(s, safe="")
-
-
-def md5(b):
-    return hashlib.md5(b).hexdigest()
-
-
-def mp_etag(parts):
-    return hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest() + "-%d" % len(parts)
 
 
 class Req:
@@ -170,54 +155,6 @@ def raw_request_bytes(req, port):
     return b"\r\n".join(lines) + b"\r\n\r\n" + (req.body or b"")
 
 
-def raw_exchange(port, data, head):
-    """Send bytes, read the answer until the server closes; parse the first response."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=60)
-    try:
-        try:
-            s.sendall(data)
-        except OSError:
-            pass          # the server may answer and close before reading it all
-        out = b""
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    finally:
-        s.close()
-    head_part, sep, rest = out.partition(b"\r\n\r\n")
-    if not sep:
-        raise AssertionError("no complete HTTP answer: %r" % out[:200])
-    lines = head_part.split(b"\r\n")
-    m = re.match(rb"HTTP/1\.[01] (\d{3})", lines[0])
-    if not m:
-        raise AssertionError("bad status line: %r" % lines[0])
-    headers, names = {}, []
-    for line in lines[1:]:
-        name, _, value = line.decode("latin-1").partition(":")
-        names.append(name)
-        headers[name.lower()] = value.strip()
-    body = b"" if head else rest
-    if not head and headers.get("transfer-encoding", "").lower() == "chunked":
-        body = b""
-        while True:
-            size_line, _, rest = rest.partition(b"\r\n")
-            n = int(size_line.split(b";")[0], 16)
-            if n == 0:
-                break
-            body += rest[:n]
-            rest = rest[n + 2:]
-    elif not head and "content-length" in headers:
-        body = rest[:int(headers["content-length"])]
-    r = Response(int(m.group(1)), headers, body)
-    r.header_names = names
-    return r
-
-
 class CgiMode:
     """r2mpu as plain CGI; its stderr goes to a file that is read after each request."""
 
@@ -266,30 +203,7 @@ class LighttpdMode:
         self.client = client
         self.logfile = logfile
         self.offset = os.path.getsize(logfile) if os.path.exists(logfile) else 0
-        self.workers = self.r2mpu_pids()
-
-    def r2mpu_pids(self):
-        """The r2mpu processes under our own lighttpd (never anyone else's)."""
-        children = {}
-        for d in os.listdir("/proc"):
-            if not d.isdigit():
-                continue
-            try:
-                stat = open("/proc/%s/stat" % d).read()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(d))
-        found, todo = set(), [self.server.proc.pid]
-        while todo:
-            for kid in children.get(todo.pop(), []):
-                todo.append(kid)
-                try:
-                    if os.path.realpath("/proc/%d/exe" % kid) == os.path.realpath(BIN):
-                        found.add(kid)
-                except OSError:
-                    pass
-        return found
+        self.workers = set(server.r2mpu_pids())
 
     def new_log(self):
         try:
@@ -319,7 +233,7 @@ class LighttpdMode:
                if any(m in line for m in SANITIZER_MARKS + ("child signalled", "child exited"))]
         if bad:
             problems.append("server log: %s" % " | ".join(bad[:3]))
-        now = self.r2mpu_pids()
+        now = set(self.server.r2mpu_pids())
         gone = self.workers - now
         if gone:
             problems.append("r2mpu process(es) %s vanished" % sorted(gone))
@@ -1377,16 +1291,6 @@ def snapshot(root):
     return out
 
 
-def leftovers(root):
-    found = ["tmp/" + f for f in os.listdir(os.path.join(root, "tmp"))]
-    uploads = os.path.join(root, "uploads")
-    for uid in os.listdir(uploads):
-        d = os.path.join(uploads, uid)
-        if os.path.isdir(d) and not os.path.exists(os.path.join(d, "meta")):
-            found.append("uploads/%s (no meta)" % uid)
-    return found
-
-
 def outside_store(sandbox, store):
     """Everything in the sandbox that is neither the store nor the canary."""
     out = []
@@ -1500,7 +1404,7 @@ class Servers:
         if self.cgi is not None:
             yield self.cgi
             return
-        server = Lighttpd(TOP, dict(self.settings, R2MPU_PROCS="4", **dict(extra)), self.log)
+        server = Lighttpd(dict(self.settings, R2MPU_PROCS="4", **dict(extra)), self.log)
         with server as client:
             yield LighttpdMode(server, client, self.log)
 

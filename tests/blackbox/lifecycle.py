@@ -10,75 +10,36 @@
 import hashlib
 import os
 import signal
-import subprocess
+import socket
 import sys
 import tempfile
 import shutil
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clients import RESULTS, Lighttpd, check, Nginx, sanitizer_reports  # noqa: E402
-import cases  # noqa: E402
+from lib import api, procs
+from lib.checks import RESULTS, check, sanitizer_reports
+from lib.clients import request_head
+from lib.servers import Lighttpd, Nginx
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
 SANITIZED = bool(os.environ.get("R2MPU_TEST_BIN"))   # make asan
 
 
-def r2mpu_pids():
-    out = subprocess.run(["pgrep", "-f", "-x", BIN], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
-
-
-def one_pid(timeout=5):
+def one_pid(server, timeout=5):
+    """The one r2mpu process of a Lighttpd with R2MPU_PROCS=1."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        pids = r2mpu_pids()
+        pids = server.r2mpu_pids()
         if len(pids) == 1:
             return pids[0]
         time.sleep(0.05)
-    raise AssertionError("expected one r2mpu process, have %r" % r2mpu_pids())
-
-
-def fds(pid, settle=None):
-    """The process's open descriptors. The client may read an answer before
-    the process has closed that request's connection, so with `settle`, wait
-    (up to a second) for the count to come back to it."""
-    for _ in range(20):
-        names = sorted(os.listdir("/proc/%d/fd" % pid))
-        if settle is None or len(names) <= settle:
-            break
-        time.sleep(0.05)
-    return len(names)
-
-
-def rss_kib(pid):
-    for line in open("/proc/%d/status" % pid):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-def exited(pid, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                if f.read().split()[2] == "Z":
-                    return True
-        except (FileNotFoundError, ProcessLookupError):
-            return True
-        time.sleep(0.05)
-    return False
+    raise AssertionError("expected one r2mpu process, have %r" % server.r2mpu_pids())
 
 
 def slow_put(port, target, body, result):
     """PUT body in 256 KiB steps, slowly, so a signal lands mid-part; the raw answer goes in result."""
-    import socket
     s = socket.create_connection(("127.0.0.1", port), timeout=30)
-    s.sendall(("PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-               "Content-Length: %d\r\n\r\n" % (target, len(body))).encode())
+    s.sendall(request_head("PUT", target, {"Connection": "close", "Content-Length": len(body)}))
     for off in range(0, len(body), 256 * 1024):
         s.sendall(body[off:off + 256 * 1024])
         time.sleep(0.05)
@@ -91,35 +52,38 @@ def slow_put(port, target, body, result):
     result["answer"] = data
 
 
-def children(pid):
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    return sorted(int(p) for p in out.split())
+def workers_of(parent, gone=None, timeout=5):
+    """The workers of a standalone r2mpu once there are 8 (gone not among
+    them), or as they are after timeout seconds: it forks them after its port
+    listens, and a new one after one dies."""
+    deadline = time.time() + timeout
+    while True:
+        kids = procs.children(parent)
+        if (len(kids) == 8 and gone not in kids) or time.time() >= deadline:
+            return kids
+        time.sleep(0.1)
 
 
 def standalone(sandbox):
     """--listen/--workers behind nginx: a dead worker is replaced; SIGTERM drains."""
     settings = {"R2MPU_FS_ROOT": os.path.join(sandbox, "store-standalone"),
                 "R2MPU_OPEN_ACCESS": "yes"}
-    ngx = Nginx(TOP, settings, os.path.join(sandbox, "server.log"), sandbox)
+    ngx = Nginx(settings, os.path.join(sandbox, "server.log"), sandbox)
     with ngx as c:
         parent = ngx.procs[0].pid
-        workers = children(parent)
+        workers = workers_of(parent)
         check("standalone: 8 workers", len(workers) == 8, repr(workers))
         os.kill(workers[0], signal.SIGKILL)
-        deadline = time.time() + 5
-        while time.time() < deadline and (len(children(parent)) != 8 or
-                                          workers[0] in children(parent)):
-            time.sleep(0.1)
+        now = workers_of(parent, gone=workers[0])
         check("standalone: a killed worker is replaced",
-              len(children(parent)) == 8 and workers[0] not in children(parent),
-              repr(children(parent)))
+              len(now) == 8 and workers[0] not in now, repr(now))
         key = "life/standalone"
-        uid = cases.create(c, key)
-        body = cases.data(6 * 1024 * 1024, 78)
+        uid = api.create(c, key)
+        body = api.data(6 * 1024 * 1024, 78)
         result = {}
 
         t = threading.Thread(target=slow_put,
-                             args=(c.port, "/r2mpu" + cases.part_target(key, uid, 1), body, result))
+                             args=(c.port, "/r2mpu" + api.part_target(key, uid, 1), body, result))
         t.start()
         time.sleep(0.4)
         os.kill(parent, signal.SIGTERM)
@@ -128,12 +92,12 @@ def standalone(sandbox):
         check("standalone: SIGTERM lets the part in flight finish",
               answer.startswith(b"HTTP/1.1 200") and
               hashlib.md5(body).hexdigest().encode() in answer, repr(answer[:200]))
-        check("standalone: then every process exits", exited(parent, 10) and
-              not children(parent))
+        check("standalone: then every process exits", procs.exited([parent], 10) and
+              not procs.children(parent))
 
 
 def main():
-    if r2mpu_pids():
+    if procs.r2mpu_pids():
         print("lifecycle: skipped: other r2mpu processes from this tree are running")
         print("lifecycle: 0 passed, 0 failed, 1 skipped")
         return 0
@@ -141,26 +105,28 @@ def main():
     settings = {"R2MPU_FS_ROOT": os.path.join(sandbox, "store"), "R2MPU_PROCS": "1",
                 "R2MPU_OPEN_ACCESS": "yes"}
     try:
-        with Lighttpd(TOP, settings, os.path.join(sandbox, "server.log")) as c:
+        server = Lighttpd(settings, os.path.join(sandbox, "server.log"))
+        with server as c:
             # Warm up every code path once, then measure.
             def round_(i):
                 key = "life/k%d" % i
-                uid = cases.create(c, key)
-                p = cases.put_part(c, key, uid, 1, cases.data(300 * 1024, i))
-                cases.expect(cases.complete(c, key, uid, [p]), 200)
-                cases.expect(cases.get(c, key), 200)
-                cases.expect(cases.get(c, key, {"Range": "bytes=0-9"}), 206)
-                cases.expect(c.request("PUT", cases.part_target(key, "0" * 32, 1), body=b"x"), 404)
-                cases.expect(c.request("POST", cases.complete_target(key, uid), body=b"{"), 400)
-                cases.expect(c.request("DELETE", cases.path(key) + "?action=delete"), 204)
+                uid = api.create(c, key)
+                p = api.put_part(c, key, uid, 1, api.data(300 * 1024, i))
+                api.expect(api.complete(c, key, uid, [p]), 200)
+                api.expect(api.get(c, key), 200)
+                api.expect(api.get(c, key, {"Range": "bytes=0-9"}), 206)
+                api.expect(c.request("PUT", api.part_target(key, "0" * 32, 1), body=b"x"), 404)
+                api.expect(c.request("POST", api.complete_target(key, uid), body=b"{"), 400)
+                api.expect(c.request("DELETE", api.path(key) + "?action=delete"), 204)
             for i in range(20):
                 round_(i)
-            pid = one_pid()
+            pid = one_pid(server)
             time.sleep(0.2)
-            fd0, rss0 = fds(pid), rss_kib(pid)
+            fd0, rss0 = procs.fd_count(pid), procs.status_kib(pid, "VmRSS")
             for i in range(200):
                 round_(i)
-            fd1, rss1 = fds(pid, settle=fd0), rss_kib(pid)
+            fd1 = procs.fd_count(pid, settle=fd0, wait=1.0)
+            rss1 = procs.status_kib(pid, "VmRSS")
             if SANITIZED:
                 # ASan holds freed memory in quarantine and opens files of its
                 # own; its LeakSanitizer report at exit is checked below instead.
@@ -172,13 +138,13 @@ def main():
 
             # SIGTERM mid-part: the request finishes, then the process leaves.
             key = "life/sigterm"
-            uid = cases.create(c, key)
-            body = cases.data(8 * 1024 * 1024, 77)
+            uid = api.create(c, key)
+            body = api.data(8 * 1024 * 1024, 77)
             result = {}
 
-            pid = one_pid()
+            pid = one_pid(server)
             t = threading.Thread(target=slow_put,
-                                 args=(c.port, cases.part_target(key, uid, 1), body, result))
+                                 args=(c.port, api.part_target(key, uid, 1), body, result))
             t.start()
             time.sleep(0.5)
             os.kill(pid, signal.SIGTERM)
@@ -187,14 +153,14 @@ def main():
             check("SIGTERM mid-part: the part is answered 200",
                   answer.startswith(b"HTTP/1.1 200") and hashlib.md5(body).hexdigest().encode() in answer,
                   repr(answer[:300]))
-            check("SIGTERM mid-part: then the process exits", exited(pid, 5))
+            check("SIGTERM mid-part: then the process exits", procs.exited([pid], 5))
             p = {"partNumber": 1, "etag": hashlib.md5(body).hexdigest()}
-            cases.expect(cases.complete(c, key, uid, [p]), 200)
-            check("SIGTERM mid-part: the stored part is whole", cases.get(c, key).body == body)
+            api.expect(api.complete(c, key, uid, [p]), 200)
+            check("SIGTERM mid-part: the stored part is whole", api.get(c, key).body == body)
 
-            pid = one_pid()
+            pid = one_pid(server)
             os.kill(pid, signal.SIGTERM)
-            check("SIGTERM while idle: the process exits at once", exited(pid, 2))
+            check("SIGTERM while idle: the process exits at once", procs.exited([pid], 2))
         standalone(sandbox)
         reports = sanitizer_reports(os.path.join(sandbox, "server.log"))
         check("no sanitizer reports in the server log", not reports, "\n".join(reports))

@@ -21,22 +21,19 @@ holds its process: R2MPU_IO_TIMEOUT (2 s here) plus a margin.
 """
 
 import argparse
+import http.client
 import os
 import shutil
 import socket
-import struct
 import sys
 import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clients import (RESULTS, Apache, Lighttpd, Logs, Nginx, Response, S3Server,  # noqa: E402
-                     check, free_port, sanitizer_reports, wait_for_port)
-import cases  # noqa: E402
+from lib import BIN, api, fastcgi, servers
+from lib.checks import RESULTS, Logs, check, sanitizer_reports
+from lib.clients import Response, request_head
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
 PROCS = 2
 IO_TIMEOUT = 2                   # R2MPU_IO_TIMEOUT
 LIMIT = IO_TIMEOUT + 3.0         # a normal request's answer, at the latest (s)
@@ -47,14 +44,8 @@ TOKEN = "tok-pace-admin-5b1e0c7d9a3f4e26"
 
 
 def settings_for(sandbox, mode):
-    import pwd
-    tokens = os.path.join(sandbox, "tokens-" + mode)
-    with open(tokens, "w") as f:
-        f.write("%s rwd *\n" % TOKEN)
-    os.chmod(tokens, 0o600)
-    if mode.startswith("apache"):    # its r2mpu processes run as www-data
-        www = pwd.getpwnam("www-data")
-        os.chown(tokens, www.pw_uid, www.pw_gid)
+    tokens = servers.write_tokens(os.path.join(sandbox, "tokens-" + mode), "%s rwd *\n" % TOKEN,
+                                  mode)
     return {"R2MPU_FS_ROOT": os.path.join(sandbox, "store-" + mode),
             "R2MPU_MAX_PART_SIZE": "64M", "R2MPU_TOKENS_FILE": tokens,
             "R2MPU_PROCS": str(PROCS), "R2MPU_IO_TIMEOUT": str(IO_TIMEOUT),
@@ -114,24 +105,19 @@ class Hostile(threading.Thread):
         return int(line[1]) if len(line) > 1 and line[1].isdigit() else None
 
 
-def raw_target(c, key, query):
-    prefix = getattr(c, "prefix", "")
-    return "%s/%s?%s" % (prefix, key, query)
-
-
-def port_of(c):
-    return getattr(c, "inner", c).port
+def hostile_head(c, method, key, query, headers):
+    """The head of a hostile client's request for key?query through c's server."""
+    return request_head(method, "%s/%s?%s" % (c.prefix, key, query), headers)
 
 
 def timed_request(c, method, target, headers=None, body=None, timeout=None):
     """A normal client's request, with its time; one that gets no answer within
     `timeout` (LIMIT_SLOW_READER + 5 s) is an answer of status 0."""
-    import http.client
     t = time.time()
-    conn = http.client.HTTPConnection("127.0.0.1", port_of(c),
+    conn = http.client.HTTPConnection("127.0.0.1", c.port,
                                       timeout=timeout or LIMIT_SLOW_READER + 5)
     try:
-        conn.request(method, getattr(c, "prefix", "") + target, body=body,
+        conn.request(method, c.prefix + target, body=body,
                      headers=dict(headers or {}, **({"Content-Length": str(len(body))}
                                                       if body is not None else {})))
         resp = conn.getresponse()
@@ -154,14 +140,13 @@ def case_drain(mode, c):
     """Refused parts that trickle their bodies: 401 at once, nobody waits."""
     hostiles = []
     for i in range(PROCS):
-        head = ("PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 60000000\r\n\r\n"
-                % raw_target(c, "drain/x%d" % i, "action=mpu-uploadpart&uploadId=u&partNumber=1")
-                ).encode() + b"y" * 1000
-        hostiles.append(Hostile(port_of(c), head))
+        head = hostile_head(c, "PUT", "drain/x%d" % i, "action=mpu-uploadpart&uploadId=u&partNumber=1",
+                            {"Content-Length": 60000000})
+        hostiles.append(Hostile(c.port, head + b"y" * 1000))
     for h in hostiles:
         h.start()
     time.sleep(0.5)
-    r, took = timed_request(c, "POST", cases.path("drain/ok") + "?action=mpu-create",
+    r, took = timed_request(c, "POST", api.path("drain/ok") + "?action=mpu-create",
                             headers=AUTH, body=b"")
     time.sleep(1.5)
     got = [h.status() for h in hostiles]
@@ -173,26 +158,24 @@ def case_drain(mode, c):
     check("%s: drain: a normal request is served (%.2f s) while they trickle" % (mode, took),
           r.status == 200 and took < LIMIT, r)
     # A refused part whose body comes at full speed gets its 401 from every server.
-    big = cases.data(20 * 1024 * 1024, 9)
-    r, took = timed_request(c, "PUT", cases.part_target("drain/fast", "u", 1), body=big)
+    big = api.data(20 * 1024 * 1024, 9)
+    r, took = timed_request(c, "PUT", api.part_target("drain/fast", "u", 1), body=big)
     check("%s: drain: a refused 20 MiB part sent at full speed gets its 401 (%.2f s)"
           % (mode, took), r.status == 401, r)
 
 
 def case_slow_part(mode, c):
     """Parts below R2MPU_MIN_RATE are ended after the grace; nothing stored."""
-    uid = cases.create(c, "slow/part", headers=AUTH)
+    uid = api.create(c, "slow/part", headers=AUTH)
     hostiles = []
     for i in range(PROCS):
-        head = ("PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
-                "Content-Length: 100000\r\n\r\n"
-                % (raw_target(c, "slow/part", "action=mpu-uploadpart&uploadId=%s&partNumber=%d"
-                              % (uid, i + 1)), TOKEN)).encode() + b"y" * 100
-        hostiles.append(Hostile(port_of(c), head))
+        head = hostile_head(c, "PUT", "slow/part", "action=mpu-uploadpart&uploadId=%s&partNumber=%d"
+                            % (uid, i + 1), dict(AUTH, **{"Content-Length": 100000}))
+        hostiles.append(Hostile(c.port, head + b"y" * 100))
     for h in hostiles:
         h.start()
     time.sleep(0.5)
-    r, took = timed_request(c, "POST", cases.path("slow/ok") + "?action=mpu-create",
+    r, took = timed_request(c, "POST", api.path("slow/ok") + "?action=mpu-create",
                             headers=AUTH, body=b"")
     deadline = time.time() + IO_TIMEOUT + 6
     while time.time() < deadline and not all(h.answer or h.closed_at for h in hostiles):
@@ -206,29 +189,28 @@ def case_slow_part(mode, c):
     # servers close the connection of a client whose upstream gave up.
     check("%s: slow part: each is ended (408, the server's 5xx, or closed) soon after the grace"
           % mode, ended and all(s in (408, 500, 502, 503, None) for s in got), got)
-    parts = cases.expect(c.request("GET", cases.path("slow/part") + "?action=mpu-listparts&uploadId="
+    parts = api.expect(c.request("GET", api.path("slow/part") + "?action=mpu-listparts&uploadId="
                                    + uid, headers=AUTH), 200).json()["parts"]
     check("%s: slow part: nothing of them was stored" % mode, parts == [], parts)
 
 
 def case_slow_get(mode, c):
     """GETs read 1 KiB at a time do not keep others waiting beyond the limit."""
-    body = cases.data(8 * 1024 * 1024, 5)
-    uid = cases.create(c, "slow/get", headers=AUTH)
-    p = cases.expect(c.request("PUT", cases.part_target("slow/get", uid, 1), body=body,
+    body = api.data(8 * 1024 * 1024, 5)
+    uid = api.create(c, "slow/get", headers=AUTH)
+    p = api.expect(c.request("PUT", api.part_target("slow/get", uid, 1), body=body,
                                headers=AUTH), 200).json()
-    cases.expect(c.request("POST", cases.complete_target("slow/get", uid), headers=AUTH,
+    api.expect(c.request("POST", api.complete_target("slow/get", uid), headers=AUTH,
                            body=('{"parts":[{"partNumber":1,"etag":"%s"}]}' % p["etag"]).encode()),
                  200)
     hostiles = []
     for i in range(PROCS):
-        head = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n"
-                % (raw_target(c, "slow/get", "action=get"), TOKEN)).encode()
-        hostiles.append(Hostile(port_of(c), head, every=0.5, read_chunk=128))
+        head = hostile_head(c, "GET", "slow/get", "action=get", AUTH)
+        hostiles.append(Hostile(c.port, head, every=0.5, read_chunk=128))
     for h in hostiles:
         h.start()
     time.sleep(1.0)
-    r, took = timed_request(c, "POST", cases.path("slow/ok2") + "?action=mpu-create",
+    r, took = timed_request(c, "POST", api.path("slow/ok2") + "?action=mpu-create",
                             headers=AUTH, body=b"")
     stop_all(hostiles)
     check("%s: slow GETs (256 B/s): a normal request is served (%.2f s) while they read"
@@ -236,54 +218,6 @@ def case_slow_get(mode, c):
 
 
 # ---- raw FastCGI, to a standalone r2mpu's port ----------------------------------
-
-def fcgi_record(rtype, content, request_id=1):
-    return struct.pack(">BBHHBB", 1, rtype, request_id, len(content), 0, 0) + content
-
-
-def fcgi_params(params):
-    out = b""
-    for name, value in params.items():
-        n, v = name.encode(), value.encode()
-        for x in (n, v):
-            out += struct.pack(">B", len(x)) if len(x) < 128 else struct.pack(">I", len(x) | 1 << 31)
-        out += n + v
-    return out
-
-
-def fcgi_request(params, body=b""):
-    begin = fcgi_record(1, struct.pack(">HB5x", 1, 0))
-    p = fcgi_params(params)
-    return (begin + fcgi_record(4, p) + fcgi_record(4, b"") +
-            (fcgi_record(5, body) if body else b"") + fcgi_record(5, b""))
-
-
-def fcgi_stdout(data):
-    """The STDOUT records' content of an answer."""
-    out = b""
-    while len(data) >= 8:
-        _, rtype, _, clen, plen, _ = struct.unpack(">BBHHBB", data[:8])
-        if rtype == 6:
-            out += data[8:8 + clen]
-        data = data[8 + clen + plen:]
-    return out
-
-
-def fcgi_exchange(port, request, timeout=15):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    s.sendall(request)
-    data = b""
-    try:
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            data += d
-    except socket.timeout:
-        pass
-    s.close()
-    return fcgi_stdout(data)
-
 
 def base_params(method, key, query):
     return {"REQUEST_METHOD": method, "REQUEST_URI": "/r2mpu/%s?%s" % (key, query),
@@ -296,12 +230,12 @@ def case_idle(mode, c, server):
     """Connections to the FastCGI port that send nothing, or their parameters a byte at a time."""
     port = server.fcgi_port
     idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(PROCS)]
-    trickle_req = fcgi_request(base_params("POST", "idle/x", "action=mpu-create"))
+    trickle_req = fastcgi.request(base_params("POST", "idle/x", "action=mpu-create"))
     trickled = [Hostile(port, trickle_req[:10], every=0.5) for _ in range(PROCS)]
     for h in trickled:
         h.start()
     time.sleep(0.5)
-    r, took = timed_request(c, "POST", cases.path("idle/ok") + "?action=mpu-create",
+    r, took = timed_request(c, "POST", api.path("idle/ok") + "?action=mpu-create",
                             headers=AUTH, body=b"")
     time.sleep(IO_TIMEOUT + 1)
     closed = []
@@ -325,9 +259,9 @@ def case_idle(mode, c, server):
 def case_proxy_parameters(sandbox):
     """A FastCGI parameter named like a proxy variable is not the S3 store's proxy."""
     try:
-        stack = S3Server(TOP, "moto", sandbox)
+        stack = servers.S3Server("moto", sandbox)
         s3 = stack.__enter__()
-    except S3Server.Unavailable as e:
+    except servers.S3Server.Unavailable as e:
         print("skip proxy parameters: %s" % e)
         return
     trap = socket.socket()
@@ -335,24 +269,22 @@ def case_proxy_parameters(sandbox):
     trap.listen(8)
     trap.settimeout(0.2)
     trap_url = "http://127.0.0.1:%d" % trap.getsockname()[1]
-    port = free_port()
+    port = servers.free_port()
     settings = dict(settings_for(sandbox, "proxy"), R2MPU_MOUNT="/r2mpu", **s3)
     log = os.path.join(sandbox, "proxy.log")
     errf = open(log, "ab")
     Logs.watch(log)
     env = dict((k, v) for k, v in os.environ.items() if "proxy" not in k.lower())
     env.update(settings)
-    import subprocess
-    proc = subprocess.Popen([BIN, "--listen", "127.0.0.1:%d" % port, "--workers", "1"],
-                            env=env, stderr=errf)
+    proc = servers.standalone(BIN, port, 1, env, errf)
     try:
-        wait_for_port(port, proc)
+        servers.wait_for_port(port, proc)
         params = base_params("GET", "no/such", "action=get")
         for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
                      "all_proxy"):
             params[name] = trap_url
         params["NO_PROXY"] = params["no_proxy"] = ""
-        out = fcgi_exchange(port, fcgi_request(params))
+        out = fastcgi.exchange(port, fastcgi.request(params))
         caught = 0
         try:
             while True:
@@ -374,11 +306,7 @@ def case_proxy_parameters(sandbox):
             check("proxy: sanitizer report", False, r)
 
 
-SERVERS = {
-    "lighttpd": lambda s, log, box: Lighttpd(TOP, s, log),
-    "nginx": lambda s, log, box: Nginx(TOP, s, log, box),
-    "apache-proxy-fcgi": lambda s, log, box: Apache(TOP, "proxy-fcgi", s, log, box),
-}
+SERVERS = ("lighttpd", "nginx", "apache-proxy-fcgi")
 
 
 def main():
@@ -392,7 +320,7 @@ def main():
         for mode in args.mode.split(","):
             settings = settings_for(sandbox, mode)
             log = os.path.join(sandbox, "server-%s.log" % mode)
-            server = SERVERS[mode](settings, log, sandbox)
+            server = servers.web_server(mode, settings, log, sandbox)
             with server as c:
                 Logs.mark()
                 case_drain(mode, c)

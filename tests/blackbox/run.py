@@ -3,6 +3,7 @@
 
     run.py --mode cgi        the binary as plain CGI, no web server
     run.py --mode lighttpd   through real lighttpd (lighttpd-conf/), as FastCGI
+    run.py --mode nginx,apache-fcgid,...   through the other shipped configs
 
 Each run gets a fresh store in a temporary directory. After the cases, the
 store must hold no temporary files: nothing half-written was left behind.
@@ -14,15 +15,11 @@ import os
 import shutil
 import sys
 import tempfile
-import traceback
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import cases as casebook  # noqa: E402
-from clients import Apache, CgiClient, Lighttpd, Logs, Nginx, S3Server, sanitizer_reports  # noqa: E402
-
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-# `make asan` points the tests at a sanitizer build.
-BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
+from blackbox import cases as casebook
+from lib import BIN, servers
+from lib.checks import leftovers, run_cases, sanitizer_reports
+from lib.clients import CgiClient
 
 
 class Env:
@@ -34,39 +31,6 @@ class Env:
         self.server = "none"          # cgi, lighttpd, apache-...
 
 
-def leftovers(root):
-    """Files that must not outlive the requests that made them."""
-    found = [os.path.join("tmp", f) for f in os.listdir(os.path.join(root, "tmp"))]
-    for uid in os.listdir(os.path.join(root, "uploads")):
-        d = os.path.join(root, "uploads", uid)
-        if os.path.isdir(d) and not os.path.exists(os.path.join(d, "meta")):
-            found.append(os.path.join("uploads", uid) + " (no meta)")
-    return found
-
-
-def run_cases(client, env, only):
-    passed = failed = skipped = 0
-    for fn in casebook.CASES:
-        if only and only not in fn.__name__:
-            continue
-        Logs.mark()
-        try:
-            fn(client, env)
-        except casebook.Skip as e:
-            skipped += 1
-            print("skip %s [%s]: %s" % (fn.__name__, client.name, e))
-            continue
-        except Exception:
-            failed += 1
-            print("FAIL %s [%s]" % (fn.__name__, client.name))
-            traceback.print_exc()
-            Logs.dump()
-            continue
-        passed += 1
-        print("ok   %s [%s]" % (fn.__name__, client.name))
-    return passed, failed, skipped
-
-
 def run_setting(mode, store, settings, sandbox, valgrind, only):
     """One mode against one store; returns (passed, failed, skipped)."""
     root = settings.get("R2MPU_FS_ROOT")
@@ -74,6 +38,7 @@ def run_setting(mode, store, settings, sandbox, valgrind, only):
     env.server = mode
     label = mode if store == "fs" else "%s+%s" % (mode, store)
     log = os.path.join(sandbox, "server-%s.log" % mode)
+    todo = [fn for fn in casebook.CASES if not only or only in fn.__name__]
     if mode == "cgi":
         wrapper = []
         if valgrind:
@@ -84,20 +49,15 @@ def run_setting(mode, store, settings, sandbox, valgrind, only):
         # access refuses a request without a loopback Host.
         client = CgiClient(BIN, dict(settings, HTTP_HOST="127.0.0.1"), wrapper, logfile=log)
         client.name = label + ("+valgrind" if valgrind else "")
-        passed, failed, skipped = run_cases(client, env, only)
-    elif mode == "lighttpd":
-        with Lighttpd(TOP, dict(settings, R2MPU_PROCS="8"), log) as client:
-            client.name = label
-            passed, failed, skipped = run_cases(client, env, only)
-    elif mode == "nginx":
-        with Nginx(TOP, settings, log, sandbox) as client:
-            client.name = label
-            passed, failed, skipped = run_cases(client, env, only)
+        passed, failed, skipped = run_cases(todo, client, env, client.name)
     else:
         env.buffers_bodies = mode == "apache-fcgid"
-        with Apache(TOP, mode[len("apache-"):], settings, log, sandbox) as client:
+        # 8 r2mpu processes behind lighttpd (its config's default is 4); the
+        # others start 8 unless told (mod_fcgid and mod_cgid: their own limits).
+        procs = {"R2MPU_PROCS": "8"} if mode == "lighttpd" else {}
+        with servers.web_server(mode, dict(settings, **procs), log, sandbox) as client:
             client.name = label
-            passed, failed, skipped = run_cases(client, env, only)
+            passed, failed, skipped = run_cases(todo, client, env, label)
     reports = sanitizer_reports(log)   # written as r2mpu processes exit
     if reports:
         failed += 1
@@ -123,7 +83,7 @@ def main():
                          "or leak fails that request")
     args = ap.parse_args()
     modes = args.mode.split(",")
-    known = {"cgi", "lighttpd", "apache-fcgid", "apache-cgi", "apache-proxy-fcgi", "nginx"}
+    known = {"cgi"} | set(servers.MODES)
     if not set(modes) <= known:
         ap.error("--mode takes some of " + ", ".join(sorted(known)))
 
@@ -134,8 +94,8 @@ def main():
             s3 = {}
             if args.store != "fs":
                 try:
-                    s3 = stack.enter_context(S3Server(TOP, args.store, sandbox))
-                except S3Server.Unavailable as e:
+                    s3 = stack.enter_context(servers.S3Server(args.store, sandbox))
+                except servers.S3Server.Unavailable as e:
                     print("%s: skipped: %s" % (args.store, e))
                     print("%s: 0 passed, 0 failed, 1 skipped" % args.store)
                     return 0

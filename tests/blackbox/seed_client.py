@@ -19,10 +19,8 @@ import sys
 import tempfile
 import urllib.parse
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clients import Apache, Lighttpd, Nginx, S3Server  # noqa: E402
+from lib import TOP, servers
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SEED_DIR = os.environ.get("R2MPU_SEED_DIR", os.path.join(TOP, "..", "shared", "seed"))
 MiB = 1024 * 1024
 
@@ -34,7 +32,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--store", choices=("fs", "moto", "radosgw"), default="fs")
     ap.add_argument("--server", default="lighttpd",
-                    choices=("lighttpd", "apache-cgi", "apache-fcgid", "apache-proxy-fcgi", "nginx"))
+                    choices=servers.MODES)
     args = ap.parse_args()
     seed = os.path.join(SEED_DIR, "mpuscript.py")
     if not os.path.exists(seed):
@@ -50,22 +48,14 @@ def main():
         with contextlib.ExitStack() as stack:
             if args.store != "fs":
                 try:
-                    settings.update(stack.enter_context(S3Server(TOP, args.store, sandbox)))
-                except S3Server.Unavailable as e:
+                    settings.update(stack.enter_context(servers.S3Server(args.store, sandbox)))
+                except servers.S3Server.Unavailable as e:
                     print("seed+%s: skipped: %s" % (args.store, e))
                     print("seed+%s: 0 passed, 0 failed, 1 skipped" % args.store)
                     return 0
             log = os.path.join(sandbox, "server.log")
-            if args.server == "lighttpd":
-                client = stack.enter_context(Lighttpd(TOP, settings, log))
-                endpoint = "http://127.0.0.1:%d/" % client.port
-            elif args.server == "nginx":
-                client = stack.enter_context(Nginx(TOP, settings, log, sandbox))
-                endpoint = "http://127.0.0.1:%d/r2mpu/" % client.port
-            else:
-                client = stack.enter_context(
-                    Apache(TOP, args.server[len("apache-"):], settings, log, sandbox))
-                endpoint = "http://127.0.0.1:%d/r2mpu/" % client.port
+            client = stack.enter_context(servers.web_server(args.server, settings, log, sandbox))
+            endpoint = "http://127.0.0.1:%d%s/" % (client.port, client.prefix)
             text = open(seed, encoding="utf-8").read()
             script, n = re.subn(r'(?m)^worker_endpoint = .*$',
                                 'worker_endpoint = "%s"' % endpoint, text)

@@ -52,12 +52,10 @@ import threading
 import time
 import traceback
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import cases  # noqa: E402
-from clients import RESULTS, Lighttpd, check, S3Server, sanitizer_reports  # noqa: E402
-
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
+from lib import BIN, api, procs
+from lib.checks import RESULTS, check, sanitizer_reports
+from lib.clients import Response
+from lib.servers import Lighttpd, S3Server
 
 
 def sanitized(binary):
@@ -118,14 +116,14 @@ class Expected:
         for b in chunks:
             h.update(b)
         self.sha256 = h.hexdigest()
-        self.etag = cases.mp_etag(chunks)
+        self.etag = api.mp_etag(chunks)
 
 
 def get_digest(c, key):
     """GET key streamed into SHA-256: (status, length, sha256, etag)."""
     conn = http.client.HTTPConnection(c.host, c.port, timeout=120)
     try:
-        conn.request("GET", cases.path(key) + "?action=get")
+        conn.request("GET", api.path(key) + "?action=get")
         r = conn.getresponse()
         h, n = hashlib.sha256(), 0
         while True:
@@ -170,67 +168,15 @@ def run_all(fns):
 
 # ---- r2mpu processes ------------------------------------------------------------------
 
-def r2mpu_pids(server):
-    """The r2mpu processes of one Lighttpd (serve.sh -> lighttpd -> r2mpu): the
-    binary's processes (pgrep, as lifecycle.py does) that descend from it, so
-    that other test runs on this machine do not count."""
-    out = subprocess.run(["pgrep", "-f", "-x", BIN], capture_output=True, text=True).stdout
-    ours = set()
-    todo = [server.proc.pid]
-    while todo:
-        p = todo.pop()
-        kids = subprocess.run(["pgrep", "-P", str(p)], capture_output=True, text=True).stdout
-        for k in kids.split():
-            ours.add(int(k))
-            todo.append(int(k))
-    return sorted(int(p) for p in out.split() if int(p) in ours)
-
-
 def wait_pids(server, n, timeout=10):
+    """The r2mpu processes of a Lighttpd, once there are n of them (or timeout s)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        pids = r2mpu_pids(server)
+        pids = server.r2mpu_pids()
         if len(pids) == n:
             return pids
         time.sleep(0.1)
-    return r2mpu_pids(server)
-
-
-def wait_gone(pids, timeout=15):
-    """Wait for the processes to exit: a sanitizer writes its report (LeakSanitizer's
-    at exit) to the server log only then."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        alive = []
-        for p in pids:
-            try:
-                with open("/proc/%d/stat" % p) as f:
-                    if f.read().split()[2] != "Z":
-                        alive.append(p)
-            except OSError:
-                pass
-        if not alive:
-            return
-        time.sleep(0.1)
-
-
-def fd_count(pid, settle=None):
-    """Open descriptors of pid. A client may have its answer before the
-    process has closed that connection: with settle, wait up to 2 s for the
-    count to come down to it."""
-    for _ in range(40):
-        n = len(os.listdir("/proc/%d/fd" % pid))
-        if settle is None or n <= settle:
-            break
-        time.sleep(0.05)
-    return n
-
-
-def rss_kib(pid):
-    for line in open("/proc/%d/status" % pid):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+    return server.r2mpu_pids()
 
 
 LIGHTTPD_START = re.compile(r"\(server\.c\.\d+\) server started")
@@ -349,7 +295,7 @@ def put_parts(c, key, uid, chunks, numbers=None):
     """Every part at once; the answers' {partNumber, etag} in part order."""
     numbers = numbers or range(1, len(chunks) + 1)
     with concurrent.futures.ThreadPoolExecutor(len(chunks)) as ex:
-        return list(ex.map(lambda nb: cases.put_part(c, key, uid, nb[0], nb[1]),
+        return list(ex.map(lambda nb: api.put_part(c, key, uid, nb[0], nb[1]),
                            zip(numbers, chunks)))
 
 
@@ -357,11 +303,11 @@ def plain_upload(c, key, seed, gate, nparts=PARTS):
     chunks = [chunk(seed, i + 1, s) for i, s in enumerate(sizes_for(seed, nparts))]
     want = Expected(key, chunks)
     with gate.before():
-        uid = cases.create(c, key)
+        uid = api.create(c, key)
     gate.wait()
     parts = put_parts(c, key, uid, chunks)
     del chunks
-    r = cases.expect(cases.complete(c, key, uid, parts), 200, body=b"")
+    r = api.expect(api.complete(c, key, uid, parts), 200, body=b"")
     assert r.header("etag") == '"%s"' % want.etag, (r.header("etag"), want.etag)
     return want
 
@@ -402,8 +348,7 @@ class HeldPut:
         self.conn.send(self.body[len(self.body) // 2:])
 
     def answer(self):
-        """The answer, as a clients.Response."""
-        from clients import Response
+        """The answer, as a lib.clients.Response."""
         try:
             r = self.conn.getresponse()
             data = r.read()
@@ -421,10 +366,10 @@ def abort_in_flight(c, key, seed, gate, stats):
     is gone for every action; the same key uploaded again is whole."""
     chunks = [chunk(seed, i + 1, s) for i, s in enumerate(sizes_for(seed, PARTS))]
     with gate.before():
-        uid = cases.create(c, key)
+        uid = api.create(c, key)
     gate.wait()
     with concurrent.futures.ThreadPoolExecutor(PARTS) as ex:
-        futures = [ex.submit(c.request, "PUT", cases.part_target(key, uid, i + 1), body=b)
+        futures = [ex.submit(c.request, "PUT", api.part_target(key, uid, i + 1), body=b)
                    for i, b in enumerate(chunks)]
         # Abort once two parts are in: the others are in flight or queued.
         done = 0
@@ -432,28 +377,28 @@ def abort_in_flight(c, key, seed, gate, stats):
             done += 1
             if done == 2:
                 break
-        aborted = cases.abort(c, key, uid)
+        aborted = api.abort(c, key, uid)
         answers = [f.result() for f in futures]
     if stats.store == "moto" and aborted.status == 502 and aborted.header("x-r2mpu-error") == "StoreError":
         # moto 5 may fail an abort that races an UploadPart with HTTP 500
         # (its race; r2mpu passes it on as 502 StoreError). A client retries.
         stats.add("abort: moto failed it with HTTP 500 (moto's race), retried")
-        aborted = cases.abort(c, key, uid)
-    cases.expect(aborted, 204)
+        aborted = api.abort(c, key, uid)
+    api.expect(aborted, 204)
     for r in answers:
         assert r.status == 200 or (r.status == 404 and r.header("x-r2mpu-error") == "NoSuchUpload"), r
         stats.add("part answered %d around the abort" % r.status)
     listed = [r.json() for r in answers if r.status == 200]
-    cases.expect(cases.complete(c, key, uid, listed), 404, code="NoSuchUpload")
-    cases.expect(c.request("PUT", cases.part_target(key, uid, 1), body=b"late"), 404,
+    api.expect(api.complete(c, key, uid, listed), 404, code="NoSuchUpload")
+    api.expect(c.request("PUT", api.part_target(key, uid, 1), body=b"late"), 404,
                  code="NoSuchUpload")
-    cases.expect(cases.abort(c, key, uid), 404, code="NoSuchUpload")
-    cases.expect(cases.get(c, key), 404, code="NoSuchKey")
+    api.expect(api.abort(c, key, uid), 404, code="NoSuchUpload")
+    api.expect(api.get(c, key), 404, code="NoSuchKey")
     # Uploaded again under a new uploadId: 3 parts.
     again = [chunk(seed + 50000, i + 1, s) for i, s in enumerate(sizes_for(seed + 50000, 3))]
-    uid2 = cases.create(c, key)
+    uid2 = api.create(c, key)
     parts = put_parts(c, key, uid2, again)
-    cases.expect(cases.complete(c, key, uid2, parts), 200, body=b"")
+    api.expect(api.complete(c, key, uid2, parts), 200, body=b"")
     return Expected(key, again)
 
 
@@ -470,7 +415,7 @@ def same_part_twice(c, key, seed, gate, stats):
 
     def send(n, body):
         if n == d and stats.store == "moto":
-            r = c.request("PUT", cases.part_target(key, uid, n), body=body)
+            r = c.request("PUT", api.part_target(key, uid, n), body=body)
             if r.status == 502 and r.header("x-r2mpu-error") == "StoreError":
                 # moto 5 closes the first UploadPart's data when a second one of
                 # the same part number lands, while the first still computes
@@ -479,16 +424,16 @@ def same_part_twice(c, key, seed, gate, stats):
                 stats.add("twin part: moto failed one of the twins with HTTP 500 (moto's race)")
                 failed.append(body)
                 return None
-            j = cases.expect(r, 200).json()
-            assert j == {"partNumber": n, "etag": cases.md5(body)}, j
+            j = api.expect(r, 200).json()
+            assert j == {"partNumber": n, "etag": api.md5(body)}, j
         else:
-            j = cases.put_part(c, key, uid, n, body)
+            j = api.put_part(c, key, uid, n, body)
         if n == d:
             with lock:
                 order.append(body)
         return j
     with gate.before():
-        uid = cases.create(c, key)
+        uid = api.create(c, key)
     gate.wait()
     jobs = [(i + 1, b) for i, b in enumerate(chunks)]
     jobs.insert(d, (d, rival))     # right beside its twin, so both go out together
@@ -499,9 +444,9 @@ def same_part_twice(c, key, seed, gate, stats):
     for body in order[::-1] + failed:
         final = list(chunks)
         final[d - 1] = body
-        listed = sorted(parts + [{"partNumber": d, "etag": cases.md5(body)}],
+        listed = sorted(parts + [{"partNumber": d, "etag": api.md5(body)}],
                         key=lambda p: p["partNumber"])
-        r = cases.complete(c, key, uid, listed)
+        r = api.complete(c, key, uid, listed)
         if r.status == 200:
             if failed:
                 stats.add("twin part: moto failed one; the %s completed" % (
@@ -513,7 +458,7 @@ def same_part_twice(c, key, seed, gate, stats):
             want = Expected(key, final)
             assert r.header("etag") == '"%s"' % want.etag, (r.header("etag"), want.etag)
             return want
-        cases.expect(r, 400, code="InvalidPart")
+        api.expect(r, 400, code="InvalidPart")
     raise AssertionError("complete refused both twins of part %d" % d)
 
 
@@ -523,7 +468,7 @@ def resent_after(c, key, seed, gate, stats):
     sizes = sizes_for(seed, PARTS)
     chunks = [chunk(seed, i + 1, s) for i, s in enumerate(sizes)]
     with gate.before():
-        uid = cases.create(c, key)
+        uid = api.create(c, key)
     gate.wait()
     parts = put_parts(c, key, uid, chunks)
     r = random.Random(seed).randint(1, PARTS - 1)
@@ -531,10 +476,10 @@ def resent_after(c, key, seed, gate, stats):
     new[r - 1] = chunk(seed + 70000, r, sizes[r - 1])
     new[-1] = chunk(seed + 70000, PARTS, random.Random(seed + 1).randint(1, sizes[0]))
     fresh = put_parts(c, key, uid, [new[r - 1], new[-1]], [r, PARTS])
-    cases.expect(cases.complete(c, key, uid, parts), 400, code="InvalidPart")
+    api.expect(api.complete(c, key, uid, parts), 400, code="InvalidPart")
     parts[r - 1], parts[-1] = fresh
     want = Expected(key, new)
-    got = cases.expect(cases.complete(c, key, uid, parts), 200, body=b"")
+    got = api.expect(api.complete(c, key, uid, parts), 200, body=b"")
     assert got.header("etag") == '"%s"' % want.etag, (got.header("etag"), want.etag)
     stats.add("re-sent parts: stale etag refused, new bytes stored")
     return want
@@ -542,9 +487,9 @@ def resent_after(c, key, seed, gate, stats):
 
 def plain_and_empty_abort(c, key, seed, gate, stats):
     want = plain_upload(c, key, seed, gate)
-    uid = cases.create(c, key + ".aborted")
-    cases.expect(cases.abort(c, key + ".aborted", uid), 204)
-    cases.expect(cases.get(c, key + ".aborted"), 404, code="NoSuchKey")
+    uid = api.create(c, key + ".aborted")
+    api.expect(api.abort(c, key + ".aborted", uid), 204)
+    api.expect(api.get(c, key + ".aborted"), 404, code="NoSuchKey")
     return want
 
 
@@ -563,25 +508,25 @@ def spawn_all(c, server, key):
     a second, while every process has more than one request (max-load-per-proc):
     keep adding parts held half-sent, two at a time, until PROCS processes run.
     Then let them all finish (each must be stored) and abort the upload."""
-    uid = cases.create(c, key)
+    uid = api.create(c, key)
     held, bodies = [], []
     # (well before lighttpd's 60 s server.max-read-idle drops a held request)
     deadline = time.time() + 30
-    while len(r2mpu_pids(server)) < PROCS and time.time() < deadline and len(held) < 64:
+    while len(server.r2mpu_pids()) < PROCS and time.time() < deadline and len(held) < 64:
         for _ in range(2):
             bodies.append(chunk(77, len(bodies) + 1, 256 * 1024))
-            held.append(HeldPut(c, cases.part_target(key, uid, len(bodies)), bodies[-1]))
+            held.append(HeldPut(c, api.part_target(key, uid, len(bodies)), bodies[-1]))
         time.sleep(0.4)
-    pids = r2mpu_pids(server)
+    pids = server.r2mpu_pids()
     # All bodies first: lighttpd may have queued a part behind a later one on
     # the same process, so answers in order would wait on each other.
     for h in held:
         h.release()
     answers = [h.answer() for h in held]
     for n, (r, b) in enumerate(zip(answers, bodies), 1):
-        cases.expect(r, 200)
-        assert r.json() == {"partNumber": n, "etag": cases.md5(b)}, r
-    cases.expect(cases.abort(c, key, uid), 204)
+        api.expect(r, 200)
+        assert r.json() == {"partNumber": n, "etag": api.md5(b)}, r
+    api.expect(api.abort(c, key, uid), 204)
     return pids, len(held)
 
 
@@ -591,16 +536,16 @@ def abort_while_part_streams(c, store, key):
     publishes a part only if its upload still exists: 404 NoSuchUpload. An S3
     store may take a part that began before the abort (S3's rule): 200 or 404.
     Either way the upload stays gone."""
-    uid = cases.create(c, key)
-    first = cases.put_part(c, key, uid, 1, chunk(88, 1, PART_MIN))
-    held = HeldPut(c, cases.part_target(key, uid, 2), chunk(88, 2, PART_MIN))
+    uid = api.create(c, key)
+    first = api.put_part(c, key, uid, 1, chunk(88, 1, PART_MIN))
+    held = HeldPut(c, api.part_target(key, uid, 2), chunk(88, 2, PART_MIN))
     time.sleep(0.3)
-    cases.expect(cases.abort(c, key, uid), 204)
+    api.expect(api.abort(c, key, uid), 204)
     r = held.finish()
     if store == "fs" or r.status != 200:
-        cases.expect(r, 404, code="NoSuchUpload")
-    cases.expect(cases.complete(c, key, uid, [first]), 404, code="NoSuchUpload")
-    cases.expect(cases.get(c, key), 404, code="NoSuchKey")
+        api.expect(r, 404, code="NoSuchUpload")
+    api.expect(api.complete(c, key, uid, [first]), 404, code="NoSuchUpload")
+    api.expect(api.get(c, key), 404, code="NoSuchKey")
     return r.status
 
 
@@ -610,7 +555,7 @@ def soak(store, settings, sandbox, s3, run_id):
     root = settings["R2MPU_FS_ROOT"]
     log = os.path.join(sandbox, "soak-lighttpd.log")
     prefix = "soak-%s" % run_id
-    server = Lighttpd(TOP, dict(settings, R2MPU_PROCS=str(PROCS)), log)
+    server = Lighttpd(dict(settings, R2MPU_PROCS=str(PROCS)), log)
     with server as c:
         # Warm-up: all 8 processes running, then a full mixed round, so every
         # process has served every kind of request at full part size before
@@ -629,7 +574,7 @@ def soak(store, settings, sandbox, s3, run_id):
         pids = wait_pids(server, PROCS)
         check("soak: lighttpd runs %d r2mpu processes" % PROCS, len(pids) == PROCS, pids)
         time.sleep(0.3)
-        base = {p: (fd_count(p), rss_kib(p)) for p in pids}
+        base = {p: (procs.fd_count(p), procs.status_kib(p, "VmRSS")) for p in pids}
         print("info warm-up: fds %s; VmRSS KiB %s" % (
             sorted(v[0] for v in base.values()), sorted(v[1] for v in base.values())))
 
@@ -669,16 +614,16 @@ def soak(store, settings, sandbox, s3, run_id):
 
         # No leak: the same processes, descriptors as they were, RSS bounded.
         time.sleep(0.3)
-        after = r2mpu_pids(server)
+        after = server.r2mpu_pids()
         # (lighttpd ends a process beyond min-procs after 60 s idle, silently;
         # these are busy throughout. A crash is also in the log: checked below.)
         check("no r2mpu process died or was replaced", after == pids,
               "%s -> %s" % (pids, after))
-        fds = {p: (base[p][0], fd_count(p, settle=base[p][0])) for p in pids if p in after}
+        fds = {p: (base[p][0], procs.fd_count(p, settle=base[p][0])) for p in pids if p in after}
         grew = {p: v for p, v in fds.items() if v[1] != v[0]}
         check("no descriptor leak: each process's open fds unchanged", not grew,
               "pid: (after warm-up, after soak) %s" % grew)
-        rss = {p: (base[p][1], rss_kib(p)) for p in pids if p in after}
+        rss = {p: (base[p][1], procs.status_kib(p, "VmRSS")) for p in pids if p in after}
         print("info after soak: VmRSS KiB %s" % sorted(v[1] for v in rss.values()))
         if SANITIZED:
             # ASan keeps freed memory in quarantine (up to 256 MiB): RSS says
@@ -689,8 +634,9 @@ def soak(store, settings, sandbox, s3, run_id):
             check("no memory growth: each process's VmRSS within %d KiB of the warm-up's"
                   % RSS_GROWTH_KIB, not grew, "pid: (KiB after warm-up, after soak) %s" % grew)
         nothing_in_progress("soak", store, root, s3, prefix)
-        last = r2mpu_pids(server)
-    wait_gone(last)
+        last = server.r2mpu_pids()
+    # Their sanitizer reports (LeakSanitizer's at exit) reach the log as they end.
+    procs.exited(last, 15)
     reports = sanitizer_reports(log)   # written as the processes exit
     check("soak: no sanitizer reports in the server log", not reports, "\n".join(reports[:20]))
     # (each answer r2mpu gave as 502 StoreError for moto's HTTP 500, counted
@@ -718,7 +664,7 @@ def stateless(store, settings, sandbox, s3, run_id):
     shared = dict(settings, R2MPU_PROCS="2",
                   R2MPU_FS_ROOT=os.path.join(sandbox, "store-shared"))
     logs = [os.path.join(sandbox, "stateless-%s.log" % n) for n in "ABC"]
-    servers = [Lighttpd(TOP, shared, log) for log in logs]
+    servers = [Lighttpd(shared, log) for log in logs]
     t0 = time.monotonic()
     with contextlib.ExitStack() as stack:
         A, B, C = clients = [stack.enter_context(s) for s in servers]
@@ -741,22 +687,22 @@ def stateless(store, settings, sandbox, s3, run_id):
             sizes = sizes_for(seed, 7)
             chunks = [chunk(seed, i + 1, s) for i, s in enumerate(sizes)]
             try:
-                uid = cases.create(X, key)
+                uid = api.create(X, key)
                 # Parts alternately through Y and Z, in parallel: Y Z Y Z ...
                 with concurrent.futures.ThreadPoolExecutor(len(chunks)) as ex:
                     parts = list(ex.map(
-                        lambda i: cases.put_part((Y, Z)[i % 2], key, uid, i + 1, chunks[i]),
+                        lambda i: api.put_part((Y, Z)[i % 2], key, uid, i + 1, chunks[i]),
                         range(len(chunks))))
                 if r == 0:
                     # Part 2 (first sent through Z) sent again through Y: the later wins.
                     chunks[1] = chunk(seed + 1, 2, sizes[1])
-                    parts[1] = cases.put_part(Y, key, uid, 2, chunks[1])
+                    parts[1] = api.put_part(Y, key, uid, 2, chunks[1])
                 want = Expected(key, chunks)
-                done = cases.expect(cases.complete(X, key, uid, parts), 200, body=b"")
+                done = api.expect(api.complete(X, key, uid, parts), 200, body=b"")
                 assert done.header("etag") == '"%s"' % want.etag, (done.header("etag"), want.etag)
                 # Completed through X: the upload is gone through Y and Z too.
-                cases.expect(cases.complete(Y, key, uid, parts), 404, code="NoSuchUpload")
-                cases.expect(Z.request("PUT", cases.part_target(key, uid, 1), body=b"x"), 404,
+                api.expect(api.complete(Y, key, uid, parts), 404, code="NoSuchUpload")
+                api.expect(Z.request("PUT", api.part_target(key, uid, 1), body=b"x"), 404,
                              code="NoSuchUpload")
                 objects.append(want)
                 print("info stateless: %r: created via %s, parts %s, completed via %s"
@@ -773,22 +719,23 @@ def stateless(store, settings, sandbox, s3, run_id):
 
         try:
             key = prefix + "/aborted"
-            uid = cases.create(A, key)
-            part = cases.put_part(B, key, uid, 1, chunk(9100, 1, PART_MIN))
-            cases.expect(cases.abort(C, key, uid), 204)
-            cases.expect(A.request("PUT", cases.part_target(key, uid, 2), body=b"x"), 404,
+            uid = api.create(A, key)
+            part = api.put_part(B, key, uid, 1, chunk(9100, 1, PART_MIN))
+            api.expect(api.abort(C, key, uid), 204)
+            api.expect(A.request("PUT", api.part_target(key, uid, 2), body=b"x"), 404,
                          code="NoSuchUpload")
-            cases.expect(cases.complete(B, key, uid, [part]), 404, code="NoSuchUpload")
-            cases.expect(cases.abort(A, key, uid), 404, code="NoSuchUpload")
+            api.expect(api.complete(B, key, uid, [part]), 404, code="NoSuchUpload")
+            api.expect(api.abort(A, key, uid), 404, code="NoSuchUpload")
             for c in clients:
-                cases.expect(cases.get(c, key), 404, code="NoSuchKey")
+                api.expect(api.get(c, key), 404, code="NoSuchKey")
             check("stateless: created via A, part via B, aborted via C: gone through all three", True)
         except Exception as e:
             check("stateless: created via A, part via B, aborted via C: gone through all three",
                   False, e)
         nothing_in_progress("stateless", store, shared["R2MPU_FS_ROOT"], s3, prefix)
-        last = [p for s in servers for p in r2mpu_pids(s)]
-    wait_gone(last)
+        last = [p for s in servers for p in s.r2mpu_pids()]
+    # Their sanitizer reports (LeakSanitizer's at exit) reach the log as they end.
+    procs.exited(last, 15)
     timing("stateless: three web servers, one store", time.monotonic() - t0)
     reports = [line for log in logs for line in sanitizer_reports(log)]
     check("stateless: no sanitizer reports in the three server logs", not reports,
@@ -829,7 +776,7 @@ def main():
             if args.store != "fs":
                 t0 = time.monotonic()
                 try:
-                    s3 = stack.enter_context(S3Server(TOP, args.store, sandbox))
+                    s3 = stack.enter_context(S3Server(args.store, sandbox))
                 except S3Server.Unavailable as e:
                     print("soak: skipped: %s" % e)
                     print("soak [%s]: 0 passed, 0 failed, 1 skipped" % args.store)

@@ -32,15 +32,12 @@ import time
 import wave
 import zlib
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "blackbox"))
-sys.path.insert(0, HERE)
-from cases import upload  # noqa: E402
-from clients import RESULTS, Lighttpd, check, free_port, sanitizer_reports  # noqa: E402
-from upload_page import browser  # noqa: E402
+from lib import BIN
+from lib.api import upload
+from lib.checks import RESULTS, check, sanitizer_reports
+from lib.chromium import browser
+from lib.servers import Lighttpd, free_port
 
-TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
-BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
 SECRET = "stored-html-test-secret-0123456789abcdef"   # the signing secret
 STOLEN = "victim-admin-token-7f3a9c"                  # what the victim's origin holds
 SLOT = "r2mpu-victim-secret"                          # its localStorage key
@@ -126,7 +123,7 @@ class Collector:
 
 
 class SignedClient:
-    """Requests with the attacker's signed query appended (cases.upload drives it)."""
+    """Requests with the attacker's signed query appended (lib.api.upload drives it)."""
 
     def __init__(self, inner, query):
         self.inner = inner
@@ -217,7 +214,7 @@ def setting(sandbox, driver, collector, inline_types):
            "R2MPU_OPEN_ACCESS": "no", "R2MPU_SIGNING_SECRET": SECRET,
            "R2MPU_INLINE_TYPES": inline_types}
     print("== %s (R2MPU_INLINE_TYPES=%r)" % (name, inline_types), flush=True)
-    with Lighttpd(TOP, env, log) as http:
+    with Lighttpd(env, log) as http:
         gateway = "http://127.0.0.1:%d" % http.port
         p = subprocess.run([BIN, "sign", "--prefix", "--rights", "rw", "--expires-in", "1h",
                             "alice/"], env=dict(os.environ, R2MPU_SIGNING_SECRET=SECRET),

@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -35,17 +34,15 @@ import time
 import urllib.parse
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blackbox"))
-from cases import MiB, data, mp_etag  # noqa: E402
-from clients import RESULTS, HttpClient, check, free_port, sanitizer_reports, wait_for_port  # noqa: E402
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from lib import BIN, TOP
+from lib.api import MiB, data, mp_etag
+from lib.checks import RESULTS, check, sanitizer_reports
+from lib.chromium import browser
+from lib.servers import Lighttpd, write_tokens
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.environ.get("R2MPU_TEST_BIN") or os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")
 SECRET = "browser-test-secret-0123456789abcdef"
 TOKEN_UPLOADS = "tok-browser-uploads-5f0e1d2c"   # rw under uploads/
 TOKEN_ADMIN = "tok-browser-admin-9e8d7c6b5a"     # rwd on every key
@@ -54,34 +51,14 @@ PART = 10 * MiB                                  # the page's part size
 SETTING = '<meta name="r2mpu-endpoint" content="">'   # as shipped: this page's origin
 
 
-class Gateway:
-    """tests/lighttpd/serve.sh on a chosen port, with access rules and CORS for cors_origin."""
-
-    def __init__(self, sandbox, cors_origin):
-        self.port = free_port()
-        tokens = os.path.join(sandbox, "tokens")
-        with open(tokens, "w") as f:
-            f.write("%s rw uploads/\n%s rwd *\n" % (TOKEN_UPLOADS, TOKEN_ADMIN))
-        os.chmod(tokens, 0o600)
-        self.log = os.path.join(sandbox, "server.log")
-        self.env = dict(os.environ, PORT=str(self.port), R2MPU_PROCS="4",
-                        R2MPU_FS_ROOT=os.path.join(sandbox, "store"),
-                        R2MPU_MAX_PART_SIZE="16M", R2MPU_ERRORLOG=self.log,
-                        R2MPU_TOKENS_FILE=tokens, R2MPU_SIGNING_SECRET=SECRET,
-                        R2MPU_CORS_ORIGINS=cors_origin)
-        self.env.pop("R2MPU_OPEN_ACCESS", None)
-
-    def __enter__(self):
-        self.stderr = open(self.log, "ab")
-        self.proc = subprocess.Popen([os.path.join(TOP, "tests/lighttpd/serve.sh")],
-                                     env=self.env, stderr=self.stderr)
-        wait_for_port(self.port, self.proc)
-        return self
-
-    def __exit__(self, *exc):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=20)
-        self.stderr.close()
+def gateway_server(sandbox, cors_origin, log):
+    """lighttpd with r2mpu, with access rules (no open access) and CORS for cors_origin."""
+    tokens = write_tokens(os.path.join(sandbox, "tokens"),
+                          "%s rw uploads/\n%s rwd *\n" % (TOKEN_UPLOADS, TOKEN_ADMIN), "lighttpd")
+    return Lighttpd({"R2MPU_PROCS": "4", "R2MPU_FS_ROOT": os.path.join(sandbox, "store"),
+                     "R2MPU_MAX_PART_SIZE": "16M", "R2MPU_TOKENS_FILE": tokens,
+                     "R2MPU_SIGNING_SECRET": SECRET, "R2MPU_CORS_ORIGINS": cors_origin,
+                     "R2MPU_OPEN_ACCESS": "no"}, log)
 
 
 class PageServer:
@@ -160,15 +137,6 @@ class Attacker:
         self.sock.close()
 
 
-def browser():
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-              "--no-first-run", "--disable-extensions"):
-        opts.add_argument(a)
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-
-
 def field(driver, name):
     return driver.find_element(By.ID, name).get_attribute("value")
 
@@ -215,11 +183,11 @@ def main():
         f.write(small)
     small_sha = hashlib.sha256(small).hexdigest()
     driver = None
+    log = os.path.join(sandbox, "server.log")
     try:
         with Attacker() as evil, PageServer(os.path.join(sandbox, "site")) as pages, \
-                Gateway(sandbox, "http://localhost:%d" % pages.port) as gw:
-            http = HttpClient("lighttpd", "127.0.0.1", gw.port)
-            gateway = "http://127.0.0.1:%d" % gw.port
+                gateway_server(sandbox, "http://localhost:%d" % pages.port, log) as http:
+            gateway = "http://127.0.0.1:%d" % http.port
             attacker = "http://127.0.0.1:%d" % evil.port
             # The operator's deployment on another site: the page names the gateway.
             pages.publish("upload.html", gateway)
@@ -368,7 +336,7 @@ def main():
             time.sleep(0.5)    # anything in flight would have reached the listener by now
             check("the attacker's listener saw no connection at all", evil.seen == [],
                   evil.seen)
-        reports = sanitizer_reports(gw.log)
+        reports = sanitizer_reports(log)
         check("no sanitizer reports", not reports, reports)
     finally:
         if driver is not None:

@@ -1,0 +1,27 @@
+"""tests/lib: what r2mpu's Python suites share, one module per concern.
+
+    api       r2mpu's HTTP API in a few calls (create, put_part, complete, get,
+              upload, abort), request targets, test data, expect()
+    clients   one request interface, two ways to reach r2mpu: CgiClient (no
+              server) and HttpClient (a real one); raw HTTP exchanges
+    servers   lighttpd, Apache, nginx and the S3 servers, each started from the
+              shipped config on a free port; tokens files they can read
+    procs     r2mpu's processes (below a web server we started) and their
+              descriptors, memory and exit, read from /proc
+    checks    check() and RESULTS, Skip, run_cases(), the server logs shown on a
+              failure, sanitizer reports, fs store leftovers
+    fastcgi   a raw FastCGI exchange with a standalone r2mpu (--listen)
+    chromium  headless Chromium for the browser suites (needs selenium)
+
+The suites import it as `lib` and the black-box case list as `blackbox.cases`,
+with tests/ on the module path: the Makefile exports PYTHONPATH for them, and
+by hand it is `PYTHONPATH=tests tests/blackbox/run.py --mode cgi`.
+"""
+
+import os
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# The r2mpu under test (`make asan` points the suites at a sanitizer build),
+# absolute: hostile.py runs it from another working directory.
+BIN = os.path.abspath(os.environ.get("R2MPU_TEST_BIN") or
+                      os.path.join(TOP, "cgi-bin", "r2mpu.fcgi"))
