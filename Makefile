@@ -31,7 +31,7 @@ PYTHON   ?= /usr/bin/python3
 export PYTHONPATH := $(CURDIR)/tests$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 # Debian packages the build, `make run` and `make test` need.
-DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config cppcheck valgrind libfcgi-dev libcurl4-openssl-dev libjson-c-dev \
+DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config cppcheck pyflakes3 valgrind libfcgi-dev libcurl4-openssl-dev libjson-c-dev \
             libxml2-dev libssl-dev check lighttpd apache2 libapache2-mod-fcgid nginx \
             curl python3 python3-requests chromium chromium-driver python3-selenium gnuplot-nox
 
@@ -196,11 +196,13 @@ fuzz-run-%:
 
 # Static checks, quick enough for every change: cppcheck's warning, portability and
 # performance classes (its style class mostly guesses wrong on this code), and no
-# include cycle among src/'s modules (tests/ci/include_cycles.py).
+# include cycle among src/'s modules (tests/ci/include_cycles.py); pyflakes on the
+# Python suites (a name used but never defined fails there, not mid-run).
 lint: deps
 	cppcheck --enable=warning,portability,performance --std=c11 -D_GNU_SOURCE \
 		--inline-suppr --suppress=missingIncludeSystem --error-exitcode=1 --quiet -I src src/
 	$(PYTHON) tests/ci/include_cycles.py src
+	pyflakes3 tests/
 
 # r2mpu behind lighttpd vs straight to the same store (fs, moto, radosgw):
 # throughput, latency p50/p99, r2mpu's peak RSS; CSV and a PNG chart in build/bench.

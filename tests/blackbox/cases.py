@@ -10,6 +10,7 @@ lib.api's calls (create, put_part, complete, ...), as every suite makes them.
 import calendar
 import concurrent.futures
 import hashlib
+import json
 import os
 import random
 import time

@@ -73,7 +73,7 @@ MiB = 1024 * 1024
 UPLOADS = 20          # uploads at once
 PARTS = 8             # parts per upload, sent in parallel
 PROCS = 8             # r2mpu processes behind the soak's lighttpd
-# Parts of 5-6 MiB: R2's rules (src/complete_body.c part_sizes_check) want every
+# Parts of 5-6 MiB: R2's rules (src/multipart.c multipart_check_sizes) want every
 # part but the last to be >= 5 MiB and of one size, the last no larger. So each
 # upload draws one size from 5..6 MiB for its parts, and a smaller last part.
 PART_MIN, PART_MAX = 5 * MiB, 6 * MiB
