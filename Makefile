@@ -121,10 +121,11 @@ faults: $(BIN)
 
 # Load and scale-out: 20 uploads x 8 parallel parts through lighttpd with 8
 # r2mpu processes, aborts and re-sent parts, no fd/RSS growth; one upload
-# through three web servers in front of one store.
+# through three web servers in front of one store. The S3 store's soak runs against
+# radosgw in `make s3`: moto, a single Python process, moves the same 2.4 GiB at a
+# third of radosgw's pace (4 minutes of CI) and tests nothing radosgw does not.
 soak: $(BIN)
 	$(PYTHON) tests/blackbox/soak.py --store fs
-	$(PYTHON) tests/blackbox/soak.py --store moto
 
 lifecycle: $(BIN)
 	$(PYTHON) tests/blackbox/lifecycle.py
