@@ -13,6 +13,7 @@
 #include "http.h"
 #include "s3_xml.h"
 #include "sigv4.h"
+#include "uri.h"
 
 /*
  * Requests are signed here (sigv4.c), not by libcurl: libcurl 7.88's
@@ -415,7 +416,7 @@ static int s3_perform(struct s3_store *s, struct s3_call *c, struct r2err *err)
 	/* The bucket itself is "/bucket", as S3 servers sign it; an object is "/bucket/key". */
 	used = (size_t)snprintf(path, sizeof(path), c->key != NULL ? "/%s/" : "/%s", s->bucket);
 	if (c->key != NULL &&
-	    sigv4_uri_encode(c->key, strlen(c->key), true, path + used, sizeof(path) - used) < 0)
+	    uri_encode(c->key, strlen(c->key), true, path + used, sizeof(path) - used) < 0)
 		return r2err_set(err, 500, "InternalError", "InternalError: key too long to encode");
 	if (sigv4_canonical_query(c->params, c->nparams, query, sizeof(query)) < 0)
 		return r2err_set(err, 500, "InternalError", "InternalError: query too long");
