@@ -51,6 +51,8 @@ struct call {
 	bool headers_ended;            /* the blank line after the headers came */
 	bool body_begun;
 	bool hooks_stopped;            /* body_begin or body_write stopped the transfer */
+	bool too_big;                  /* the body was larger than S3_CLIENT_ANSWER_MAX */
+	bool out_of_memory;            /* a header or the body did not fit in memory */
 };
 
 /* Set an option of the handle unless one has failed already (every CURLcode is checked). */
@@ -136,8 +138,10 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 
 				free(a->kept[i]);
 				a->kept[i] = malloc(cap + 1);
-				if (a->kept[i] == NULL)
+				if (a->kept[i] == NULL) {
+					c->out_of_memory = true;
 					return 0;       /* aborts the transfer */
+				}
 				trim_copy(a->kept[i], cap + 1, colon + 1, vlen);
 			}
 		}
@@ -171,8 +175,13 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 		}
 		return len;
 	}
-	if (buf_append(&c->answer->body, data, len) < 0)
-		return 0;
+	if (buf_append(&c->answer->body, data, len) < 0) {
+		if (len > c->answer->body.max - c->answer->body.len)
+			c->too_big = true;
+		else
+			c->out_of_memory = true;
+		return 0;              /* stops the transfer */
+	}
 	return len;
 }
 
@@ -380,6 +389,15 @@ int s3_client_perform(struct s3_client *cl, const struct s3_client_request *req,
 		goto out;
 	}
 	rc = curl_easy_perform(cl->curl);
+	/* Stopped here, not lost on the way: say why, not "unreachable". */
+	if (c.too_big) {
+		log_error("s3 store: answer to %s larger than %d bytes", req->method,
+			  S3_CLIENT_ANSWER_MAX);
+		r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was too large");
+		goto out;
+	}
+	if (c.out_of_memory)
+		goto oom;
 	/* The hooks stopped a transfer whose answer came: the caller has its status. */
 	if (rc != CURLE_OK && !c.hooks_stopped) {
 		transfer_failure(cl, &c, rc, errbuf, err);
