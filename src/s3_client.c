@@ -21,7 +21,7 @@
  */
 
 #define PATH_MAX_LEN (3 * KEY_MAX_BYTES + 128)   /* "/bucket/" + a key, every byte %XX */
-/* The longest query: every parameter of up to 1024 bytes, every byte %XX. */
+/* Every parameter's name and value up to 1 KiB raw, every byte %XX (the signer refuses more). */
 #define QUERY_MAX_LEN (S3_CLIENT_PARAMS_MAX * (3 * 1024 + 64))
 #define HEADER_LINE_MAX (S3_CLIENT_VALUE_MAX + 128)   /* any one header we send, name included */
 _Static_assert(S3_CLIENT_HEADERS_MAX + 3 <= SIGV4_MAX_HEADERS,

@@ -22,7 +22,7 @@
  *
  *   upload_answer_error         moto: NoSuchUpload as a 500
  *   upload_exists               moto: a ListParts beside an UploadPart corrupts the part
- *   gone_means_no_such_upload   radosgw, moto: a 500 for an upload that went meanwhile
+ *   gone_means_no_such_upload   radosgw, moto: a 500 (or a hang-up) for an upload gone meanwhile
  *   part_digest_check           moto: Content-MD5 ignored
  *   part_etag_not_ours          AWS: SSE-KMS parts' ETags are not their MD5
  *   abort_settle                radosgw, moto: an abort inside a complete is a 500
