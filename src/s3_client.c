@@ -132,7 +132,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 	} else if (IS("x-amz-server-side-encryption")) {
 		trim_copy(a->sse, sizeof(a->sse), colon + 1, vlen);
 	} else {
-		for (i = 0; i < c->req->nkeep && i < S3_CLIENT_KEEP_MAX; i++) {
+		for (i = 0; i < c->req->nkeep; i++) {
 			if (IS(c->req->keep[i])) {
 				size_t cap = vlen > S3_CLIENT_VALUE_MAX ? S3_CLIENT_VALUE_MAX : vlen;
 
@@ -295,6 +295,9 @@ int s3_client_perform(struct s3_client *cl, const struct s3_client_request *req,
 
 	memset(answer, 0, sizeof(*answer));
 	answer->body.max = S3_CLIENT_ANSWER_MAX;
+	if (req->nheaders > S3_CLIENT_HEADERS_MAX || req->nparams > S3_CLIENT_PARAMS_MAX ||
+	    req->nkeep > S3_CLIENT_KEEP_MAX)
+		return r2err_set(err, 500, "InternalError", "InternalError: request out of bounds");
 
 	/* Path and query, exactly as signed and sent. */
 	/* The bucket itself is "/bucket", as S3 servers sign it; an object is "/bucket/key". */
