@@ -13,7 +13,7 @@ LDLIBS   += -lfcgi $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 BIN       = cgi-bin/r2mpu.fcgi
 BUILD     = build
 # Everything but main(): the unit tests link it and call the pure functions.
-CORE      = errors mem digest multipart uri http etag complete_body config access cors sign sigv4 s3_xml store store_fs store_s3 store_open handlers conn request response route standalone
+CORE      = errors mem digest multipart uri http etag complete_body config access cors sign sigv4 s3_xml s3_client store store_fs store_s3 store_open handlers conn request response route standalone
 APP       = $(CORE) main
 OBJS      = $(APP:%=$(BUILD)/%.o)
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)

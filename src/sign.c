@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "access.h"
-#include "sigv4.h"
 #include "uri.h"
 
 #define SIGN_MAX_LIFETIME (366ULL * 86400)   /* a year: longer is a token, not a URL */
@@ -91,8 +90,8 @@ int sign_command(const struct config *cfg, int argc, char **argv, time_t now,
 	access_rights_string(rights, letters);
 	if (access_sign(cfg->signing_secret, rights, is_prefix, key, strlen(key), expires,
 			max_size, sig) < 0 ||
-	    sigv4_uri_encode(key, strlen(key), true, path, sizeof(path)) < 0 ||
-	    sigv4_uri_encode(key, strlen(key), false, scope, sizeof(scope)) < 0) {
+	    uri_encode(key, strlen(key), true, path, sizeof(path)) < 0 ||
+	    uri_encode(key, strlen(key), false, scope, sizeof(scope)) < 0) {
 		snprintf(errbuf, errlen, "sign: cannot sign this key");
 		return -1;
 	}

@@ -9,35 +9,9 @@
 #include <openssl/crypto.h>
 
 #include "digest.h"
+#include "uri.h"
 
 #define SIGV4_MAX_ITEMS 16   /* query parameters */
-
-int sigv4_uri_encode(const char *src, size_t len, bool keep_slash, char *dst, size_t dstlen)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i, n = 0;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)src[i];
-		bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			     (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-			     c == '~' || (c == '/' && keep_slash);
-
-		if (n + (plain ? 1 : 3) >= dstlen)
-			return -1;
-		if (plain) {
-			dst[n++] = (char)c;
-		} else {
-			dst[n++] = '%';
-			dst[n++] = hex[c >> 4];
-			dst[n++] = hex[c & 15];
-		}
-	}
-	if (n >= dstlen)
-		return -1;
-	dst[n] = '\0';
-	return 0;
-}
 
 struct encoded_param {
 	char name[128];
@@ -60,10 +34,10 @@ int sigv4_canonical_query(const struct sigv4_param *params, size_t n, char *dst,
 	if (n > SIGV4_MAX_ITEMS || dstlen == 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (sigv4_uri_encode(params[i].name, strlen(params[i].name), false,
-				     enc[i].name, sizeof(enc[i].name)) < 0 ||
-		    sigv4_uri_encode(params[i].value, strlen(params[i].value), false,
-				     enc[i].value, sizeof(enc[i].value)) < 0)
+		if (uri_encode(params[i].name, strlen(params[i].name), false,
+			       enc[i].name, sizeof(enc[i].name)) < 0 ||
+		    uri_encode(params[i].value, strlen(params[i].value), false,
+			       enc[i].value, sizeof(enc[i].value)) < 0)
 			return -1;
 	qsort(enc, n, sizeof(enc[0]), param_cmp);
 	dst[0] = '\0';

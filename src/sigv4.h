@@ -2,7 +2,6 @@
 #ifndef R2MPU_SIGV4_H
 #define R2MPU_SIGV4_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "digest.h"
@@ -12,15 +11,8 @@
 #define SIGV4_AUTH_MAX 512      /* an Authorization header value fits */
 #define SIGV4_MAX_HEADERS 16    /* headers one request may sign */
 
-/*
- * Percent-encode src[0..len) as SigV4 (and S3) want it: every byte except
- * A-Z a-z 0-9 - _ . ~ (and '/' when keep_slash) becomes %XX, upper-case.
- * Writes a NUL-terminated string; -1 when dst is too small.
- */
-int sigv4_uri_encode(const char *src, size_t len, bool keep_slash, char *dst, size_t dstlen);
-
 struct sigv4_param {
-	const char *name;        /* raw, not encoded */
+	const char *name;        /* raw, not encoded (uri_encode() does it) */
 	const char *value;       /* raw; "" for a bare sub-resource such as "uploads" */
 };
 
@@ -39,7 +31,7 @@ struct sigv4_header {
 
 struct sigv4_request {
 	const char *method;
-	const char *path;                  /* canonical URI: already encoded */
+	const char *path;                  /* canonical URI: already encoded (uri_encode(), '/' kept) */
 	const char *query;                 /* canonical query: sigv4_canonical_query() or "" */
 	const struct sigv4_header *headers;   /* every header to sign, any order, at most
 						 SIGV4_MAX_HEADERS; values are trimmed and

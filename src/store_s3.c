@@ -1,42 +1,47 @@
-/* store_s3.c: the R2/S3 store -- every action over the S3 API through one reused libcurl handle */
+/* store_s3.c: the R2/S3 store -- R2's semantics over the S3 API, each server's quirks in named helpers */
 #include "store_s3.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "http.h"
+#include "s3_client.h"
 #include "s3_xml.h"
-#include "sigv4.h"
 
 /*
- * Requests are signed here (sigv4.c), not by libcurl: libcurl 7.88's
- * CURLOPT_AWS_SIGV4 hashes an empty payload for uploads, signs the query
- * unsorted and the path as written. We send exactly what we signed: an
- * encoded path (CURLOPT_PATH_AS_IS keeps "a/../b" as it is), a canonical
- * query, and the Host header we signed.
+ * Every request goes through s3_client.c, which signs it, streams its
+ * bodies and knows nothing of what it means. This file gives R2's answers
+ * whatever S3 server is behind, and the servers differ. Each of their
+ * quirks it works around is one helper, whose comment says which server
+ * does what and why:
+ *
+ *   upload_answer_error         moto: NoSuchUpload as a 500
+ *   upload_exists               moto: a ListParts beside an UploadPart corrupts the part
+ *   gone_means_no_such_upload   radosgw, moto: a 500 (or a hang-up) for an upload gone meanwhile
+ *   part_digest_check           moto: Content-MD5 ignored
+ *   part_etag_not_ours          AWS: SSE-KMS parts' ETags are not their MD5
+ *   abort_settle                radosgw, moto: an abort inside a complete is a 500
+ *   etag_or_head                radosgw: an empty <ETag> in the Complete answer
+ *   complete_empty              S3: no Complete without parts (R2 has one)
+ *   completed_anyway            radosgw: a Complete reported failed may finish
+ *   complete_content_type       moto: Complete needs its Content-Type
+ *   get_range_to_send           moto: If-Range ignored; servers differ on odd Ranges
+ *   get_conditions_to_send      moto: 412 to a matching If-Match
+ *   get_conditions_decided_here servers that ignore If-None-Match
+ *   get_range_unsatisfiable     radosgw: a 206 of the whole object for a Range beyond it
+ *   get_etag_for_304            radosgw: a 304 without its ETag
+ *   get_size_for_416            moto: a 416 without Content-Range
+ *   uploads_sort_and_cut        moto: max-uploads and markers ignored, uploads by age
  */
 
-#define ANSWER_MAX (2 * 1024 * 1024)   /* error documents, XML results, ListParts pages */
-#define PATH_MAX_LEN (3 * 1024 + 128)  /* "/bucket/" + a 1024-byte key, every byte %XX */
-/* The longest query: ListMultipartUploads with a prefix and a key marker, every byte %XX. */
-#define QUERY_MAX_LEN (2 * 3 * 1024 + 3 * S3_UPLOAD_ID_MAX + 256)
 _Static_assert(UPLOAD_ID_MARKER_MAX <= S3_UPLOAD_ID_MAX - 2, "a marker is an id S3 could give");
-#define MAX_HEADERS 13   /* extra headers: 6 of metadata, Range, If-None-Match, ... */
-#define HEADER_LINE_MAX (HTTP_META_MAX + 128)   /* any one header we send, name included */
-_Static_assert(MAX_HEADERS + 3 <= SIGV4_MAX_HEADERS, "the signer takes every header we send");
-
-/* Set an option of the handle unless one has failed already (every CURLcode is checked). */
-#define SETOPT(opt, val) \
-	do { \
-		if (rc == CURLE_OK) \
-			rc = curl_easy_setopt(s->curl, opt, val); \
-	} while (0)
+_Static_assert(HTTP_META_MAX <= S3_CLIENT_VALUE_MAX, "metadata reaches the store and comes back whole");
+_Static_assert(META_NFIELDS <= S3_CLIENT_KEEP_MAX, "a GET keeps every metadata header");
 
 /*
  * Uploads this process saw exist, so the parts after the first skip the
@@ -52,498 +57,26 @@ struct known_upload {
 };
 
 struct s3_store {
-	CURL *curl;                    /* one handle per process: its connections are reused */
+	struct s3_client *client;      /* owned: the connection and its settings */
 	struct known_upload known[KNOWN_UPLOADS];
 	size_t known_next;             /* the slot to reuse next, round robin */
-	char endpoint[CONFIG_STRING_MAX];
-	char host[CONFIG_STRING_MAX];  /* the Host header: host[:port] of the endpoint */
-	char bucket[64];
-	char access_key_id[128];
-	char secret_access_key[128];
-	char region[64];
-	char ca_file[CONFIG_STRING_MAX];
-	char proxy[CONFIG_STRING_MAX]; /* "": none */
-	long connect_timeout, timeout;
 };
 
-/* What one S3 request sends and what came back. */
-struct s3_call {
-	/* request */
-	const char *method;
-	const char *key;                       /* NULL: the bucket itself */
-	struct sigv4_param params[5];
-	size_t nparams;
-	struct sigv4_header headers[MAX_HEADERS];   /* extra headers, signed too */
-	size_t nheaders;
-	const char *payload_hash;              /* NULL: the empty body's hash */
-	const char *body;                      /* small body in memory (XML) ... */
-	size_t body_len;
-	struct byte_source *source;            /* ... or a streamed part */
-	struct md5 *received;                  /* hashes the part as it streams, or NULL */
-	const unsigned char *expect_md5;       /* the client's Content-MD5, or NULL */
-	unsigned char sent_md5[MD5_LEN];       /* of every byte sent, once all are */
-	bool sent_md5_done;
-	bool digest_mismatch;                  /* withheld the last bytes: not the client's */
-	uint64_t sent;                         /* bytes of source read so far */
-	bool source_failed;                    /* the client's body ended early */
-	bool head;                             /* HEAD: no answer body */
-	/* answer */
-	long status;
-	bool headers_ended;                    /* the blank line after the headers came */
-	bool answer_malformed;                 /* a GET's 200 without a usable Content-Length */
-	char etag[ETAG_MAX];
-	char content_range[96];
-	char content_length[32];
-	char last_modified[64];
-	char sse[32];                          /* x-amz-server-side-encryption */
-	char *meta[META_NFIELDS];              /* owned, from the answer's headers */
-	bool meta_seen[META_NFIELDS];
-	char *answer;                          /* body of a non-streamed answer, NUL-terminated */
-	size_t answer_len;
-	bool answer_too_big;
-	struct object_sink *sink;              /* GET: 200/206 bodies flow here */
-	const struct get_request *get;         /* GET: its conditions */
-	bool sink_begun;
-	bool sink_failed;                      /* our client went away */
-};
+/* ---- answers ---------------------------------------------------------------- */
 
-/* ---- the answer ------------------------------------------------------------ */
-
-static void trim_copy(char *dst, size_t cap, const char *src, size_t len)
+/* An answer the store cannot use: the detail to the log, a 502 to the client. Returns -1. */
+static int answer_not_understood(struct r2err *err, const char *fmt, ...)
+	__attribute__((format(__printf__, 2, 3)));
+static int answer_not_understood(struct r2err *err, const char *fmt, ...)
 {
-	while (len > 0 && (*src == ' ' || *src == '\t'))
-		src++, len--;
-	while (len > 0 && (src[len - 1] == '\r' || src[len - 1] == '\n' ||
-			   src[len - 1] == ' ' || src[len - 1] == '\t'))
-		len--;
-	if (len >= cap)
-		len = cap - 1;
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-}
+	char what[256];
+	va_list ap;
 
-static size_t on_header(char *line, size_t size, size_t n, void *ctx)
-{
-	struct s3_call *c = ctx;
-	size_t len = size * n, nlen;
-	const char *colon;
-	int i;
-
-	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-		/* A new status line (after "100 Continue", say): forget the last block. */
-		const char *sp = memchr(line, ' ', len);
-
-		c->status = sp != NULL ? strtol(sp + 1, NULL, 10) : 0;
-		c->headers_ended = false;
-		c->etag[0] = c->content_range[0] = c->content_length[0] = c->last_modified[0] = '\0';
-		memset(c->meta_seen, 0, sizeof(c->meta_seen));
-		c->sse[0] = '\0';
-		return len;
-	}
-	if ((len == 2 && line[0] == '\r' && line[1] == '\n') || (len == 1 && line[0] == '\n')) {
-		c->headers_ended = true;
-		return len;
-	}
-	colon = memchr(line, ':', len);
-	if (colon == NULL)
-		return len;
-	nlen = (size_t)(colon - line);
-#define IS(name) (nlen == sizeof(name) - 1 && strncasecmp(line, name, nlen) == 0)
-	if (IS("ETag")) {
-		trim_copy(c->etag, sizeof(c->etag), colon + 1, len - nlen - 1);
-		s3_etag_unquote(c->etag);
-	} else if (IS("Content-Length")) {
-		trim_copy(c->content_length, sizeof(c->content_length), colon + 1, len - nlen - 1);
-	} else if (IS("Content-Range")) {
-		trim_copy(c->content_range, sizeof(c->content_range), colon + 1, len - nlen - 1);
-	} else if (IS("Last-Modified")) {
-		trim_copy(c->last_modified, sizeof(c->last_modified), colon + 1, len - nlen - 1);
-	} else if (IS("x-amz-server-side-encryption")) {
-		trim_copy(c->sse, sizeof(c->sse), colon + 1, len - nlen - 1);
-	} else {
-		for (i = 0; i < META_NFIELDS; i++) {
-			if (nlen == strlen(http_meta_header[i]) &&
-			    strncasecmp(line, http_meta_header[i], nlen) == 0) {
-				size_t vlen = len - nlen - 1;
-
-				/* Values as long as create accepted (HTTP_META_MAX), not cut. */
-				if (vlen > HTTP_META_MAX)
-					vlen = HTTP_META_MAX;
-				free(c->meta[i]);
-				c->meta[i] = malloc(vlen + 1);
-				if (c->meta[i] == NULL)
-					return 0;       /* aborts the transfer */
-				trim_copy(c->meta[i], vlen + 1, colon + 1, len - nlen - 1);
-				c->meta_seen[i] = true;
-			}
-		}
-	}
-#undef IS
-	return len;
-}
-
-/* Parse "bytes a-b/total" or "bytes * /total" (without the space). */
-static void parse_content_range(const char *s, uint64_t *first, uint64_t *length, uint64_t *total)
-{
-	unsigned long long a, b, t;
-
-	if (sscanf(s, "bytes %llu-%llu/%llu", &a, &b, &t) == 3 && b >= a) {
-		*first = a;
-		*length = b - a + 1;
-		*total = t;
-	} else if (sscanf(s, "bytes */%llu", &t) == 1) {
-		*total = t;
-	}
-}
-
-/* Hand a GET's status and headers to the sink, once. */
-/* The store's status to a GET as what the GET comes to; only these reach sink_begin(). */
-static enum get_outcome get_outcome_of(long status)
-{
-	switch (status) {
-	case 206: return GET_RANGE;
-	case 304: return GET_NOT_MODIFIED;
-	case 412: return GET_PRECONDITION_FAILED;
-	case 416: return GET_RANGE_NOT_SATISFIABLE;
-	default:  return GET_WHOLE;
-	}
-}
-
-static int sink_begin(struct s3_call *c)
-{
-	enum get_outcome outcome;
-	struct object_info info;
-	uint64_t first = 0, length = 0, total = 0;
-	int i;
-
-	if (c->sink_begun)
-		return c->sink_failed ? -1 : 0;
-	c->sink_begun = true;
-	/*
-	 * Not every S3 implementation honours If-Match/If-None-Match, or
-	 * refuses an unsatisfiable Range (radosgw sends the whole object as a
-	 * 206): decide again here, and stop the transfer when the answer changes.
-	 */
-	/* Without its length a 200 cannot be answered right (Content-Length: 0 and then bytes). */
-	if (c->status == 200 && (c->content_length[0] == '\0' ||
-				 strspn(c->content_length, "0123456789") != strlen(c->content_length))) {
-		c->answer_malformed = true;
-		c->sink_failed = true;
-		return -1;
-	}
-	outcome = get_outcome_of(c->status);
-	if (outcome == GET_WHOLE || outcome == GET_RANGE) {
-		enum get_outcome cond = preconditions_evaluate(c->get->if_match,
-							       c->get->if_none_match, c->etag);
-
-		if (outcome == GET_RANGE && cond == GET_WHOLE) {
-			parse_content_range(c->content_range, &first, &length, &total);
-			if (range_parse(c->get->range, total, &first, &length) == RANGE_UNSATISFIABLE) {
-				cond = GET_RANGE_NOT_SATISFIABLE;
-				snprintf(c->content_range, sizeof(c->content_range), "bytes */%llu",
-					 (unsigned long long)total);
-			}
-		}
-		if (cond != GET_WHOLE) {
-			outcome = cond;
-			c->sink_failed = true;      /* no body: stop the transfer */
-		}
-	}
-	memset(&info, 0, sizeof(info));
-	memcpy(info.etag, c->etag, sizeof(info.etag));
-	info.last_modified = c->last_modified[0] ? curl_getdate(c->last_modified, NULL) : 0;
-	if (info.last_modified < 0)
-		info.last_modified = 0;      /* unparsable: no Last-Modified */
-	for (i = 0; i < META_NFIELDS; i++)
-		info.meta.value[i] = c->meta_seen[i] ? c->meta[i] : NULL;
-	if (outcome == GET_RANGE || outcome == GET_RANGE_NOT_SATISFIABLE)
-		parse_content_range(c->content_range, &first, &length, &total);
-	else if (outcome == GET_WHOLE)
-		total = length = strtoull(c->content_length, NULL, 10);
-	info.size = total;
-	if (c->sink->begin(c->sink->ctx, outcome, &info, first, length) < 0 ||
-	    (outcome != GET_WHOLE && outcome != GET_RANGE))
-		c->sink_failed = true;
-	return c->sink_failed ? -1 : 0;
-}
-
-static bool streams_to_sink(const struct s3_call *c)
-{
-	return c->sink != NULL && (c->status == 200 || c->status == 206);
-}
-
-static size_t on_body(char *data, size_t size, size_t n, void *ctx)
-{
-	struct s3_call *c = ctx;
-	size_t len = size * n;
-
-	if (streams_to_sink(c)) {
-		if (sink_begin(c) < 0 || c->sink->write(c->sink->ctx, data, len) < 0) {
-			c->sink_failed = true;
-			return 0;          /* stops the transfer */
-		}
-		return len;
-	}
-	if (c->answer_len + len > ANSWER_MAX) {
-		c->answer_too_big = true;
-		return 0;
-	}
-	{
-		char *grown = realloc(c->answer, c->answer_len + len + 1);
-
-		if (grown == NULL)
-			return 0;
-		c->answer = grown;
-	}
-	memcpy(c->answer + c->answer_len, data, len);
-	c->answer_len += len;
-	c->answer[c->answer_len] = '\0';
-	return len;
-}
-
-/* libcurl pulls a part through here, straight from the client's body. */
-static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
-{
-	struct s3_call *c = ctx;
-	uint64_t left = c->source->length - c->sent;
-	size_t want = size * n;
-	ssize_t got;
-
-	if (left == 0)
-		return 0;
-	if (want > left)
-		want = (size_t)left;
-	got = c->source->read(c->source->ctx, buf, want);
-	if (got <= 0) {
-		/* The client went away: abort, so the store keeps nothing of the part. */
-		c->source_failed = true;
-		return CURL_READFUNC_ABORT;
-	}
-	c->sent += (uint64_t)got;
-	if (c->received != NULL) {
-		md5_update(c->received, buf, (size_t)got);
-		if (c->sent == c->source->length) {
-			md5_final(c->received, c->sent_md5);
-			c->sent_md5_done = true;
-			/*
-			 * Not the bytes the client hashed: keep back the last ones,
-			 * so the store never has the whole part (as when a client
-			 * goes away), whether or not it checks Content-MD5 itself.
-			 */
-			if (c->expect_md5 != NULL && memcmp(c->sent_md5, c->expect_md5, MD5_LEN) != 0) {
-				c->digest_mismatch = true;
-				return CURL_READFUNC_ABORT;
-			}
-		}
-	}
-	return (size_t)got;
-}
-
-/* ---- one request --------------------------------------------------------------- */
-
-static void call_free(struct s3_call *c)
-{
-	int i;
-
-	free(c->answer);
-	c->answer = NULL;
-	c->answer_len = 0;
-	for (i = 0; i < META_NFIELDS; i++) {
-		free(c->meta[i]);
-		c->meta[i] = NULL;
-	}
-}
-
-static void add_header(struct s3_call *c, const char *name, const char *value)
-{
-	if (c->nheaders < MAX_HEADERS) {
-		c->headers[c->nheaders].name = name;
-		c->headers[c->nheaders].value = value;
-		c->nheaders++;
-	}
-}
-
-static bool has_header(const struct s3_call *c, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < c->nheaders; i++)
-		if (strcmp(c->headers[i].name, name) == 0)
-			return true;
-	return false;
-}
-
-static int curl_failure(struct s3_store *s, struct s3_call *c, CURLcode rc, const char *errbuf,
-			struct r2err *err)
-{
-	if (c->digest_mismatch)
-		return multipart_bad_digest(err);
-	if (c->source_failed)
-		return r2err_set(err, 400, "IncompleteBody",
-				 "IncompleteBody: the request body ended after %llu of %llu "
-				 "bytes; nothing was stored", (unsigned long long)c->sent,
-				 (unsigned long long)c->source->length);
-	log_error("s3 store: %s %s: %s (%s)", c->method, s->endpoint, curl_easy_strerror(rc),
-		  errbuf[0] ? errbuf : "no detail");
-	if (rc == CURLE_OPERATION_TIMEDOUT)
-		return r2err_set(err, 504, "StoreTimeout",
-				 "Gateway Timeout: the store did not answer in time");
-	return r2err_set(err, 502, "StoreUnreachable", "Bad Gateway: the store could not be reached");
-}
-
-/*
- * Sign and send one request; fill c's answer. 0 when an HTTP answer came
- * (any status: the caller decides), -1 with *err when none did.
- */
-static int s3_perform(struct s3_store *s, struct s3_call *c, struct r2err *err)
-{
-	char path[PATH_MAX_LEN], query[QUERY_MAX_LEN];
-	char url[CONFIG_STRING_MAX + PATH_MAX_LEN + QUERY_MAX_LEN];
-	char amz_date[17], auth[SIGV4_AUTH_MAX], line[HEADER_LINE_MAX], errbuf[CURL_ERROR_SIZE] = "";
-	struct sigv4_header all[MAX_HEADERS + 3];
-	struct sigv4_request req;
-	struct sigv4_credentials cred = { s->access_key_id, s->secret_access_key, s->region, "s3" };
-	struct curl_slist *list = NULL, *grown;
-	const char *payload = c->payload_hash ? c->payload_hash : SIGV4_EMPTY_SHA256;
-	time_t now = time(NULL);
-	struct tm tm;
-	size_t i, used;
-	CURLcode rc;
-	int ret = -1;
-
-	/* Path and query, exactly as signed and sent. */
-	/* The bucket itself is "/bucket", as S3 servers sign it; an object is "/bucket/key". */
-	used = (size_t)snprintf(path, sizeof(path), c->key != NULL ? "/%s/" : "/%s", s->bucket);
-	if (c->key != NULL &&
-	    sigv4_uri_encode(c->key, strlen(c->key), true, path + used, sizeof(path) - used) < 0)
-		return r2err_set(err, 500, "InternalError", "InternalError: key too long to encode");
-	if (sigv4_canonical_query(c->params, c->nparams, query, sizeof(query)) < 0)
-		return r2err_set(err, 500, "InternalError", "InternalError: query too long");
-	snprintf(url, sizeof(url), "%s%s%s%s", s->endpoint, path, query[0] ? "?" : "", query);
-
-	gmtime_r(&now, &tm);
-	strftime(amz_date, sizeof(amz_date), "%Y%m%dT%H%M%SZ", &tm);
-	for (i = 0; i < c->nheaders; i++)
-		all[i] = c->headers[i];
-	all[i++] = (struct sigv4_header){ "host", s->host };
-	all[i++] = (struct sigv4_header){ "x-amz-content-sha256", payload };
-	all[i++] = (struct sigv4_header){ "x-amz-date", amz_date };
-	req = (struct sigv4_request){ c->method, path, query, all, i, payload };
-	if (sigv4_authorization(&req, &cred, amz_date, auth, sizeof(auth)) < 0)
-		return r2err_set(err, 500, "InternalError", "InternalError: signing failed");
-
-	/* The header list: every signed header, the signature, and no "Expect". */
-	for (i = 0; i < req.nheaders; i++) {
-		/* Never send less than was signed. */
-		if (snprintf(line, sizeof(line), "%s: %s", all[i].name, all[i].value) >=
-		    (int)sizeof(line)) {
-			r2err_set(err, 400, "InvalidArgument", "InvalidArgument: header %s is too long",
-				  all[i].name);
-			goto out;
-		}
-		if ((grown = curl_slist_append(list, line)) == NULL)
-			goto oom;
-		list = grown;
-	}
-	/* libcurl would add a form Content-Type to a POST; S3 would keep it. */
-	if (strcmp(c->method, "POST") == 0 && !has_header(c, "content-type")) {
-		if ((grown = curl_slist_append(list, "Content-Type:")) == NULL)
-			goto oom;
-		list = grown;
-	}
-	snprintf(line, sizeof(line), "Authorization: %s", auth);
-	if ((grown = curl_slist_append(list, line)) == NULL ||
-	    (list = grown, grown = curl_slist_append(list, "Expect:")) == NULL)
-		goto oom;
-	list = grown;
-
-	curl_easy_reset(s->curl);   /* options only: live connections stay */
-	rc = CURLE_OK;
-	SETOPT(CURLOPT_URL, url);
-	SETOPT(CURLOPT_PATH_AS_IS, 1L);
-	SETOPT(CURLOPT_HTTPHEADER, list);
-	SETOPT(CURLOPT_NOSIGNAL, 1L);
-	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
-	SETOPT(CURLOPT_CONNECTTIMEOUT, s->connect_timeout);
-	SETOPT(CURLOPT_LOW_SPEED_LIMIT, 1L);
-	SETOPT(CURLOPT_LOW_SPEED_TIME, s->timeout);
-	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
-	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-	if (s->ca_file[0] != '\0')
-		SETOPT(CURLOPT_CAINFO, s->ca_file);
-	/*
-	 * The proxy is r2mpu's setting or none ("" turns libcurl's reading of
-	 * http_proxy, ALL_PROXY and NO_PROXY from the environment off): the
-	 * store's signed requests never go where an environment variable says.
-	 */
-	SETOPT(CURLOPT_PROXY, s->proxy);
-	SETOPT(CURLOPT_NOPROXY, "");
-	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
-	SETOPT(CURLOPT_HEADERDATA, c);
-	SETOPT(CURLOPT_WRITEFUNCTION, on_body);
-	SETOPT(CURLOPT_WRITEDATA, c);
-	if (c->source != NULL) {
-		SETOPT(CURLOPT_UPLOAD, 1L);
-		SETOPT(CURLOPT_READFUNCTION, on_read);
-		SETOPT(CURLOPT_READDATA, c);
-		SETOPT(CURLOPT_UPLOAD_BUFFERSIZE, (long)STREAM_CHUNK);
-		SETOPT(CURLOPT_INFILESIZE_LARGE, (curl_off_t)c->source->length);
-	} else if (strcmp(c->method, "POST") == 0) {
-		SETOPT(CURLOPT_POST, 1L);
-		SETOPT(CURLOPT_POSTFIELDS, c->body ? c->body : "");
-		SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body_len);
-	} else if (c->head) {
-		SETOPT(CURLOPT_NOBODY, 1L);
-	} else if (strcmp(c->method, "GET") != 0) {
-		SETOPT(CURLOPT_CUSTOMREQUEST, c->method);
-	}
-
-	if (rc != CURLE_OK) {
-		log_error("s3 store: libcurl refused an option: %s", curl_easy_strerror(rc));
-		r2err_set(err, 500, "InternalError", "InternalError: the HTTP client is misconfigured");
-		goto out;
-	}
-	rc = curl_easy_perform(s->curl);
-	/* The status line set c->status already; a failed transfer may have none. */
-	if (rc != CURLE_OK && !(c->sink_failed && c->status != 0)) {
-		curl_failure(s, c, rc, errbuf, err);
-		goto out;
-	}
-	/* libcurl 7.88 says OK for a connection closed inside the headers. */
-	if (rc == CURLE_OK && !c->headers_ended) {
-		log_error("s3 store: the answer to %s ended inside its headers", c->method);
-		r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was cut off");
-		goto out;
-	}
-	if (c->answer_too_big) {
-		log_error("s3 store: answer to %s larger than %d bytes", c->method, ANSWER_MAX);
-		r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was too large");
-		goto out;
-	}
-	ret = 0;
-	goto out;
-oom:
-	r2err_out_of_memory(err);
-out:
-	/* Unhook what dies here; clearing an option cannot fail. */
-	(void)curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, NULL);
-	(void)curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, NULL);
-	curl_slist_free_all(list);
-	return ret;
-}
-
-/* The error an answer with an unexpected status means. */
-static int answer_error(const struct s3_call *c, struct r2err *err)
-{
-	struct s3_error_doc doc;
-
-	if (s3_xml_parse_error(c->answer, c->answer_len, &doc) == 0)
-		s3_map_error((int)c->status, &doc, err);
-	else if (c->status == 404 && c->key != NULL)
-		r2err_set(err, 404, "NoSuchKey", "Object Not Found");
-	else
-		s3_map_error((int)c->status, NULL, err);
-	return -1;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	log_error("s3 store: %s", what);
+	return r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
 }
 
 /*
@@ -562,34 +95,23 @@ static bool upload_id_plausible(const char *id)
 
 /*
  * The error of an answer about an upload: a 404, or NoSuchUpload/NoSuchKey
- * in any status (moto answers some of these with 500), is NoSuchUpload.
+ * in any status, is NoSuchUpload. moto answers an unknown or aborted
+ * upload's UploadPart and Complete with a 500: its document, not its
+ * status, says what happened. Returns -1.
  */
-static int upload_error(const struct s3_call *c, struct r2err *err)
+static int upload_answer_error(const struct s3_client_answer *a, struct r2err *err)
 {
 	struct s3_error_doc doc;
-	bool has_doc = s3_xml_parse_error(c->answer, c->answer_len, &doc) == 0;
+	bool has_doc = s3_xml_parse_error(a->body.data, a->body.len, &doc) == 0;
 
 	if (has_doc ? strcmp(doc.code, "NoSuchUpload") == 0 || strcmp(doc.code, "NoSuchKey") == 0
-		    : c->status == 404)
+		    : a->status == 404)
 		return multipart_no_such_upload(err);
-	s3_map_error((int)c->status, has_doc ? &doc : NULL, err);
+	s3_map_error((int)a->status, has_doc ? &doc : NULL, err);
 	return -1;
 }
 
-/* ---- the store's actions ------------------------------------------------------------ */
-
-static void add_meta_headers(struct s3_call *c, const struct http_meta *meta)
-{
-	static const char *const lower[META_NFIELDS] = {
-		"content-type", "content-disposition", "content-encoding",
-		"content-language", "cache-control", "expires",
-	};
-	int i;
-
-	for (i = 0; i < META_NFIELDS; i++)
-		if (meta->value[i] != NULL)
-			add_header(c, lower[i], meta->value[i]);
-}
+/* ---- uploads this process knows ----------------------------------------------- */
 
 static struct known_upload *known_find(struct s3_store *s, const char *key, const char *id)
 {
@@ -643,33 +165,49 @@ static void upload_forget(struct s3_store *s, const char *key, const char *id)
 		known_clear(k);
 }
 
+/* ---- uploads on the server ---------------------------------------------------- */
+
+static void add_meta_headers(struct s3_client_request *r, const struct http_meta *meta)
+{
+	static const char *const lower[META_NFIELDS] = {
+		"content-type", "content-disposition", "content-encoding",
+		"content-language", "cache-control", "expires",
+	};
+	int i;
+
+	for (i = 0; i < META_NFIELDS; i++)
+		if (meta->value[i] != NULL)
+			s3_client_add_header(r, lower[i], meta->value[i]);
+}
+
 static int s3_create(void *st, const char *key, const struct http_meta *meta,
 		     char **upload_id, struct r2err *err)
 {
-	struct s3_call c = { .method = "POST", .key = key, .params = { { "uploads", "" } },
-			     .nparams = 1 };
+	struct s3_store *s = st;
+	struct s3_client_request r = { .method = "POST", .key = key,
+				       .params = { { "uploads", "" } }, .nparams = 1 };
+	struct s3_client_answer a = { 0 };
 	char id[S3_UPLOAD_ID_MAX];
 	int rc = -1;
 
 	*upload_id = NULL;
-	add_meta_headers(&c, meta);
-	if (s3_perform(st, &c, err) < 0)
+	add_meta_headers(&r, meta);
+	if (s3_client_perform(s->client, &r, &a, err) < 0)
 		goto out;
-	if (c.status != 200) {
-		answer_error(&c, err);
+	if (a.status != 200) {
+		s3_client_answer_error(&r, &a, err);
 		goto out;
 	}
-	if (s3_xml_parse_initiate(c.answer, c.answer_len, id) < 0) {
-		log_error("s3 store: CreateMultipartUpload answer is not understood");
-		r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
+	if (s3_xml_parse_initiate(a.body.data, a.body.len, id) < 0) {
+		answer_not_understood(err, "CreateMultipartUpload answer is not understood");
 		goto out;
 	}
 	*upload_id = strdup(id);
 	rc = *upload_id ? 0 : r2err_out_of_memory(err);
 	if (rc == 0)
-		upload_remember(st, key, id);    /* its parts may come to this process */
+		upload_remember(s, key, id);    /* its parts may come to this process */
 out:
-	call_free(&c);
+	s3_client_answer_free(&a);
 	return rc;
 }
 
@@ -686,28 +224,30 @@ static int list_parts(struct s3_store *s, const char *key, const char *upload_id
 	if (!upload_id_plausible(upload_id))
 		return multipart_no_such_upload(err);
 	for (;;) {
-		struct s3_call c = { .method = "GET", .key = key,
-				     .params = { { "uploadId", upload_id }, { "max-parts", "1000" },
-						 { "part-number-marker", marker } },
-				     .nparams = 3 };
+		struct s3_client_request r = { .method = "GET", .key = key,
+					       .params = { { "uploadId", upload_id },
+							   { "max-parts", "1000" },
+							   { "part-number-marker", marker } },
+					       .nparams = 3 };
+		struct s3_client_answer a = { 0 };
 		int rc;
 
-		if (s3_perform(s, &c, err) < 0) {
-			call_free(&c);
+		if (s3_client_perform(s->client, &r, &a, err) < 0) {
+			s3_client_answer_free(&a);
 			goto fail;
 		}
-		if (c.status != 200) {
-			upload_error(&c, err);
-			call_free(&c);
+		if (a.status != 200) {
+			upload_answer_error(&a, err);
+			s3_client_answer_free(&a);
 			goto fail;
 		}
-		rc = s3_xml_parse_list_parts(c.answer, c.answer_len, set);
-		call_free(&c);
+		rc = s3_xml_parse_list_parts(a.body.data, a.body.len, set);
+		s3_client_answer_free(&a);
 		if (rc < 0) {
-			log_error("s3 store: ListParts answer is not understood");
-			r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
+			answer_not_understood(err, "ListParts answer is not understood");
 			goto fail;
 		}
+		/* A page that moves the marker nowhere would loop for ever: stop. */
 		if (!set->truncated || set->next_marker <= (int)strtol(marker, NULL, 10))
 			return 0;
 		snprintf(marker, sizeof(marker), "%d", set->next_marker);
@@ -726,19 +266,20 @@ fail:
 static int upload_exists(struct s3_store *s, const char *key, const char *upload_id,
 			 struct r2err *err)
 {
-	struct s3_call c = { .method = "GET", .key = key,
-			     .params = { { "uploadId", upload_id }, { "max-parts", "1" },
-					 { "part-number-marker", "10000" } },
-			     .nparams = 3 };
+	struct s3_client_request r = { .method = "GET", .key = key,
+				       .params = { { "uploadId", upload_id }, { "max-parts", "1" },
+						   { "part-number-marker", "10000" } },
+				       .nparams = 3 };
+	struct s3_client_answer a = { 0 };
 	int rc = 0;
 
 	if (!upload_id_plausible(upload_id))
 		return multipart_no_such_upload(err);
-	if (s3_perform(s, &c, err) < 0)
+	if (s3_client_perform(s->client, &r, &a, err) < 0)
 		rc = -1;
-	else if (c.status != 200)
-		rc = upload_error(&c, err);
-	call_free(&c);
+	else if (a.status != 200)
+		rc = upload_answer_error(&a, err);
+	s3_client_answer_free(&a);
 	return rc;
 }
 
@@ -762,97 +303,160 @@ static int gone_means_no_such_upload(struct s3_store *s, const char *key,
 	return 1;
 }
 
+/* ---- parts ------------------------------------------------------------------- */
+
+/* A part's MD5, taken as it streams to the server. */
+struct part_digest {
+	struct md5 md5;
+	const unsigned char *expect;       /* the client's Content-MD5, or NULL */
+	unsigned char sum[MD5_LEN];        /* of every byte sent, once done */
+	bool done;
+};
+
+/*
+ * The send_filter of a part. moto ignores Content-MD5: a part that does
+ * not match the client's is caught here as it streams, and its last bytes
+ * kept back, so the server never has the whole part (as when a client
+ * goes away), whether or not it checks Content-MD5 itself.
+ */
+static int part_digest_check(void *ctx, const char *data, size_t len, bool last,
+			     struct r2err *err)
+{
+	struct part_digest *d = ctx;
+
+	md5_update(&d->md5, data, len);
+	if (!last)
+		return 0;
+	md5_final(&d->md5, d->sum);
+	d->done = true;
+	if (d->expect != NULL && memcmp(d->sum, d->expect, MD5_LEN) != 0)
+		return multipart_bad_digest(err);
+	return 0;
+}
+
+/*
+ * A part's ETag is the MD5 of its bytes (R2, S3): one that is an MD5 but
+ * not of what r2mpu sent means the part was changed on the way. AWS gives
+ * SSE-KMS parts ETags that are not their MD5: those are not judged.
+ */
+static bool part_etag_not_ours(const struct s3_client_answer *a, const char ours[ETAG_MAX])
+{
+	unsigned char theirs[MD5_LEN];
+
+	return strncmp(a->sse, "aws:kms", 7) != 0 && strlen(a->etag) == 2 * MD5_LEN &&
+	       hex_decode(a->etag, theirs, MD5_LEN) == 0 && !etag_equal(a->etag, ours);
+}
+
 static int s3_upload_part(void *st, const char *key, const char *upload_id, int part_number,
 			  struct byte_source *body, const unsigned char *content_md5,
 			  char etag[ETAG_MAX], struct r2err *err)
 {
-	struct md5 received = { 0 };
-	struct s3_call c = { .method = "PUT", .key = key, .nparams = 2,
-			     .payload_hash = SIGV4_UNSIGNED_PAYLOAD, .source = body,
-			     .received = &received, .expect_md5 = content_md5 };
-	unsigned char theirs[MD5_LEN];
+	struct s3_store *s = st;
+	struct part_digest digest = { .expect = content_md5 };
+	struct s3_client_request r = { .method = "PUT", .key = key, .nparams = 2,
+				       .payload_hash = SIGV4_UNSIGNED_PAYLOAD, .source = body,
+				       .send_filter = part_digest_check, .ctx = &digest };
+	struct s3_client_answer a = { 0 };
 	char number[16], md5_b64[32], ours[ETAG_MAX];
 	int rc = -1;
 
 	/* Refuse an unknown upload before reading a byte of the part. */
-	if (!upload_known(st, key, upload_id)) {
-		if (upload_exists(st, key, upload_id, err) < 0)
+	if (!upload_known(s, key, upload_id)) {
+		if (upload_exists(s, key, upload_id, err) < 0)
 			return -1;
-		upload_remember(st, key, upload_id);
+		upload_remember(s, key, upload_id);
 	}
-	if (md5_init(&received) < 0)
+	if (md5_init(&digest.md5) < 0)
 		return r2err_out_of_memory(err);
 	snprintf(number, sizeof(number), "%d", part_number);
-	c.params[0] = (struct sigv4_param){ "partNumber", number };
-	c.params[1] = (struct sigv4_param){ "uploadId", upload_id };
+	r.params[0] = (struct sigv4_param){ "partNumber", number };
+	r.params[1] = (struct sigv4_param){ "uploadId", upload_id };
 	if (content_md5 != NULL) {
 		/* The store checks it too, and refuses the part with BadDigest. */
 		EVP_EncodeBlock((unsigned char *)md5_b64, content_md5, MD5_LEN);
-		add_header(&c, "content-md5", md5_b64);
+		s3_client_add_header(&r, "content-md5", md5_b64);
 	}
-	if (s3_perform(st, &c, err) < 0) {
+	if (s3_client_perform(s->client, &r, &a, err) < 0 ||
+	    (a.status != 200 && upload_answer_error(&a, err) < 0)) {
 		/* A store that refuses a gone upload mid-body may just hang up. */
 		if (err->status >= 500)
-			gone_means_no_such_upload(st, key, upload_id, err);
+			gone_means_no_such_upload(s, key, upload_id, err);
 		goto out;
 	}
-	if (c.status != 200) {
-		upload_error(&c, err);
-		if (err->status >= 500)
-			gone_means_no_such_upload(st, key, upload_id, err);
+	if (a.etag[0] == '\0') {
+		answer_not_understood(err, "UploadPart answered without an ETag");
 		goto out;
 	}
-	if (c.etag[0] == '\0') {
-		log_error("s3 store: UploadPart answered without an ETag");
-		r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
+	if (!digest.done) {     /* the store answered before it had the whole part */
+		answer_not_understood(err, "UploadPart answered 200 before the part was sent");
 		goto out;
 	}
-	if (!c.sent_md5_done) {     /* the store answered before it had the whole part */
-		log_error("s3 store: UploadPart answered 200 before the part was sent");
-		r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
-		goto out;
-	}
-	etag_from_md5(c.sent_md5, ours);
-	/*
-	 * A part's ETag is the MD5 of its bytes (R2, S3 without SSE-KMS):
-	 * one that is an MD5 but not of what r2mpu sent means the part was
-	 * changed on the way. Never hand out an etag for bytes nobody sent.
-	 */
-	if (strncmp(c.sse, "aws:kms", 7) != 0 && strlen(c.etag) == 2 * MD5_LEN &&
-	    hex_decode(c.etag, theirs, MD5_LEN) == 0 && !etag_equal(c.etag, ours)) {
+	etag_from_md5(digest.sum, ours);
+	/* Never hand out an etag for bytes nobody sent. */
+	if (part_etag_not_ours(&a, ours)) {
 		log_error("s3 store: part %d of %s: the store's ETag %s is not the MD5 %s of "
-			  "the bytes sent", part_number, upload_id, c.etag, ours);
+			  "the bytes sent", part_number, upload_id, a.etag, ours);
 		r2err_set(err, 502, "StoreDigestMismatch", "Bad Gateway: the store received "
 			  "other bytes than were sent (its ETag is not their MD5); upload the "
 			  "part again");
 		goto out;
 	}
-	memcpy(etag, c.etag, ETAG_MAX);
+	memcpy(etag, a.etag, ETAG_MAX);
 	rc = 0;
 out:
 	if (rc < 0 && err->status == 404)
-		upload_forget(st, key, upload_id);
-	md5_free(&received);
-	call_free(&c);
+		upload_forget(s, key, upload_id);
+	md5_free(&digest.md5);
+	s3_client_answer_free(&a);
 	return rc;
 }
+
+static int s3_list_parts(void *st, const char *key, const char *upload_id,
+			 struct part_info **parts, size_t *count, struct r2err *err)
+{
+	struct s3_part_set set;
+	size_t i;
+
+	*parts = NULL;
+	*count = 0;
+	if (list_parts(st, key, upload_id, &set, err) < 0)
+		return -1;
+	if (set.count > 0) {
+		*parts = calloc(set.count, sizeof(**parts));
+		if (*parts == NULL) {
+			s3_part_set_free(&set);
+			return r2err_out_of_memory(err);
+		}
+	}
+	for (i = 0; i < set.count; i++) {
+		(*parts)[i].number = set.parts[i].number;
+		(*parts)[i].size = set.parts[i].size;
+		memcpy((*parts)[i].etag, set.parts[i].etag, ETAG_MAX);
+	}
+	*count = set.count;
+	s3_part_set_free(&set);
+	return 0;
+}
+
+/* ---- abort ------------------------------------------------------------------- */
 
 /* One AbortMultipartUpload: 0, or -1 with the store's answer in err. */
 static int abort_once(struct s3_store *s, const char *key, const char *upload_id,
 		      struct r2err *err)
 {
-	struct s3_call c = { .method = "DELETE", .key = key,
-			     .params = { { "uploadId", upload_id } }, .nparams = 1 };
+	struct s3_client_request r = { .method = "DELETE", .key = key,
+				       .params = { { "uploadId", upload_id } }, .nparams = 1 };
+	struct s3_client_answer a = { 0 };
 	int rc = -1;
 
-	if (s3_perform(s, &c, err) < 0)
+	if (s3_client_perform(s->client, &r, &a, err) < 0)
 		goto out;
-	if (c.status == 204 || c.status == 200)
+	if (a.status == 204 || a.status == 200)
 		rc = 0;
 	else
-		upload_error(&c, err);
+		upload_answer_error(&a, err);
 out:
-	call_free(&c);
+	s3_client_answer_free(&a);
 	return rc;
 }
 
@@ -868,90 +472,100 @@ static const unsigned abort_settle_ms[] = { 50, 100, 200, 400, 800, 1600 };
  * NoSuchUpload (404, as the file store answers when complete wins: it was
  * completed, or aborted by this very request whose answer was lost); the
  * upload still there is aborted again. Only a store that keeps failing
- * keeps its error.
+ * keeps its error. Takes abort_once's error; returns what the abort comes to.
  */
-static int s3_abort(void *st, const char *key, const char *upload_id, struct r2err *err)
+static int abort_settle(struct s3_store *s, const char *key, const char *upload_id,
+			struct r2err *err)
 {
 	size_t i;
-	int rc;
+	int rc = -1;
 
-	if (!upload_id_plausible(upload_id))
-		return multipart_no_such_upload(err);
-	rc = abort_once(st, key, upload_id, err);
 	for (i = 0; rc < 0 && err->status >= 500 &&
 		    i < sizeof(abort_settle_ms) / sizeof(abort_settle_ms[0]); i++) {
 		struct timespec pause = { 0, (long)abort_settle_ms[i] * 1000000L };
 		int gone;
 
 		nanosleep(&pause, NULL);
-		gone = gone_means_no_such_upload(st, key, upload_id, err);
+		gone = gone_means_no_such_upload(s, key, upload_id, err);
 		if (gone > 0)
 			log_error("s3 store: abort of %s met a store fault; the upload is gone "
 				  "now (completed or aborted meanwhile)", upload_id);
 		if (gone != 0)
 			break;      /* gone, or the store is failing: its answer stands */
-		rc = abort_once(st, key, upload_id, err);
+		rc = abort_once(s, key, upload_id, err);
 	}
-	upload_forget(st, key, upload_id);
 	return rc;
 }
 
-/* Fill a GET's etag, size and dates from a HEAD of the object. */
-static int head_object(struct s3_store *s, const char *key, struct s3_call *into)
+static int s3_abort(void *st, const char *key, const char *upload_id, struct r2err *err)
 {
-	struct s3_call c = { .method = "HEAD", .key = key, .head = true };
-	struct r2err ignored;
-	int rc = -1;
+	struct s3_store *s = st;
+	int rc;
 
-	if (s3_perform(s, &c, &ignored) == 0 && c.status == 200) {
-		memcpy(into->etag, c.etag, sizeof(into->etag));
-		memcpy(into->last_modified, c.last_modified, sizeof(into->last_modified));
-		snprintf(into->content_range, sizeof(into->content_range), "bytes */%s",
-			 c.content_length);
-		rc = 0;
-	}
-	call_free(&c);
+	if (!upload_id_plausible(upload_id))
+		return multipart_no_such_upload(err);
+	rc = abort_once(s, key, upload_id, err);
+	if (rc < 0)
+		rc = abort_settle(s, key, upload_id, err);
+	upload_forget(s, key, upload_id);
 	return rc;
 }
 
-/* The ETag of an object, by HEAD (radosgw's Complete answer leaves it empty). */
+/* ---- complete ---------------------------------------------------------------- */
+
+/* The ETag of an object, by HEAD. */
 static int head_etag(struct s3_store *s, const char *key, char etag[ETAG_MAX], struct r2err *err)
 {
-	struct s3_call c = { .method = "HEAD", .key = key, .head = true };
+	struct s3_client_request r = { .method = "HEAD", .key = key };
+	struct s3_client_answer a = { 0 };
 	int rc = -1;
 
-	if (s3_perform(s, &c, err) == 0) {
-		if (c.status == 200 && c.etag[0] != '\0') {
-			memcpy(etag, c.etag, ETAG_MAX);
+	if (s3_client_perform(s->client, &r, &a, err) == 0) {
+		if (a.status == 200 && a.etag[0] != '\0') {
+			memcpy(etag, a.etag, ETAG_MAX);
 			rc = 0;
 		} else {
-			answer_error(&c, err);
+			s3_client_answer_error(&r, &a, err);
 		}
 	}
-	call_free(&c);
+	s3_client_answer_free(&a);
 	return rc;
 }
 
-/* S3 refuses an empty Complete: drop the upload, store a 0-byte object. */
+/*
+ * The ETag of an object just written, as its answer gave it in etag; when
+ * that is empty (radosgw's first Complete answer has an empty <ETag>), by
+ * HEAD.
+ */
+static int etag_or_head(struct s3_store *s, const char *key, char etag[ETAG_MAX], struct r2err *err)
+{
+	return etag[0] != '\0' ? 0 : head_etag(s, key, etag, err);
+}
+
+/*
+ * R2 completes an upload without parts into a 0-byte object; S3 refuses
+ * an empty Complete. So drop the upload and store a 0-byte object.
+ */
 static int complete_empty(struct s3_store *s, const char *key, const char *upload_id,
 			  char etag[ETAG_MAX], struct r2err *err)
 {
 	struct byte_source none = { NULL, NULL, 0 };
-	struct s3_call c = { .method = "PUT", .key = key, .source = &none };
+	struct s3_client_request r = { .method = "PUT", .key = key, .source = &none };
+	struct s3_client_answer a = { 0 };
 	int rc = -1;
 
 	if (s3_abort(s, key, upload_id, err) < 0)
 		return -1;
-	if (s3_perform(s, &c, err) < 0)
+	if (s3_client_perform(s->client, &r, &a, err) < 0)
 		goto out;
-	if (c.status != 200) {
-		answer_error(&c, err);
+	if (a.status != 200) {
+		s3_client_answer_error(&r, &a, err);
 		goto out;
 	}
-	memcpy(etag, c.etag, ETAG_MAX);
-	rc = c.etag[0] ? 0 : head_etag(s, key, etag, err);
+	memcpy(etag, a.etag, ETAG_MAX);
+	rc = etag_or_head(s, key, etag, err);
 out:
-	call_free(&c);
+	s3_client_answer_free(&a);
 	return rc;
 }
 
@@ -1012,8 +626,10 @@ out:
 
 /*
  * A Complete that failed with a store fault may still have happened: an
- * earlier attempt on a connection that died, or a race with another
- * request. If the object now has exactly the ETag these parts give, it did.
+ * earlier attempt on a connection that died, a race with another request,
+ * or radosgw finishing a Complete it reported as failed ("completion
+ * already in progress"). If the object now has exactly the ETag these
+ * parts give, and the upload is gone, it did.
  */
 static bool completed_anyway(struct s3_store *s, const char *key, const char *upload_id,
 			     const char *expected, char etag[ETAG_MAX])
@@ -1027,166 +643,348 @@ static bool completed_anyway(struct s3_store *s, const char *key, const char *up
 	return upload_exists(s, key, upload_id, &ignored) < 0 && ignored.status == 404;
 }
 
+/* moto refuses a Complete whose body is not declared XML; S3 servers take it either way. */
+static void complete_content_type(struct s3_client_request *r)
+{
+	s3_client_add_header(r, "content-type", "application/xml");
+}
+
 static int s3_complete(void *st, const char *key, const char *upload_id,
 		       const struct part_list *parts, char etag[ETAG_MAX], struct r2err *err)
 {
-	struct s3_call c = { .method = "POST", .key = key,
-			     .params = { { "uploadId", upload_id } }, .nparams = 1 };
+	struct s3_store *s = st;
+	struct s3_client_request r = { .method = "POST", .key = key,
+				       .params = { { "uploadId", upload_id } }, .nparams = 1 };
+	struct s3_client_answer a = { 0 };
 	char hash[SHA256_HEX_LEN + 1], expected[ETAG_MAX];
 	struct s3_error_doc doc;
 	char *xml = NULL;
 	size_t len;
 	int rc = -1;
 
-	if (check_parts(st, key, upload_id, parts, expected, err) < 0)
+	if (check_parts(s, key, upload_id, parts, expected, err) < 0)
 		return -1;
 	if (parts->count == 0)
-		return complete_empty(st, key, upload_id, etag, err);
+		return complete_empty(s, key, upload_id, etag, err);
 	xml = s3_xml_complete_body(parts, &len);
 	if (xml == NULL)
 		return r2err_out_of_memory(err);
 	sha256_hex(xml, len, hash);
-	c.body = xml;
-	c.body_len = len;
-	c.payload_hash = hash;
-	add_header(&c, "content-type", "application/xml");
+	r.body = xml;
+	r.body_len = len;
+	r.payload_hash = hash;
+	complete_content_type(&r);
 	/*
 	 * A store fault, a lost connection or an unreadable answer may come
 	 * after the store completed: then the object has the expected ETag and
 	 * the upload is gone, and the client's answer is 200.
 	 */
-	if (s3_perform(st, &c, err) < 0) {
-		if (err->status >= 500 && completed_anyway(st, key, upload_id, expected, etag))
+	if (s3_client_perform(s->client, &r, &a, err) < 0) {
+		if (err->status >= 500 && completed_anyway(s, key, upload_id, expected, etag))
 			rc = 0;
 		goto out;
 	}
 	/* A late failure comes as 200 with an <Error> document. */
-	if (c.status != 200 || s3_xml_parse_error(c.answer, c.answer_len, &doc) == 0) {
-		upload_error(&c, err);
-		if (err->status >= 500 && completed_anyway(st, key, upload_id, expected, etag))
+	if (a.status != 200 || s3_xml_parse_error(a.body.data, a.body.len, &doc) == 0) {
+		upload_answer_error(&a, err);
+		if (err->status >= 500 && completed_anyway(s, key, upload_id, expected, etag))
 			rc = 0;
 		else if (err->status >= 500)
-			gone_means_no_such_upload(st, key, upload_id, err);
+			gone_means_no_such_upload(s, key, upload_id, err);
 		goto out;
 	}
-	if (s3_xml_parse_complete(c.answer, c.answer_len, etag) < 0) {
-		log_error("s3 store: CompleteMultipartUpload answer is not understood");
-		r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
-		if (completed_anyway(st, key, upload_id, expected, etag))
+	if (s3_xml_parse_complete(a.body.data, a.body.len, etag) < 0) {
+		answer_not_understood(err, "CompleteMultipartUpload answer is not understood");
+		if (completed_anyway(s, key, upload_id, expected, etag))
 			rc = 0;
 		goto out;
 	}
-	rc = etag[0] ? 0 : head_etag(st, key, etag, err);
+	rc = etag_or_head(s, key, etag, err);
 out:
-	upload_forget(st, key, upload_id);
-	call_free(&c);
+	upload_forget(s, key, upload_id);
+	s3_client_answer_free(&a);
 	free(xml);
 	return rc;
+}
+
+/* ---- get --------------------------------------------------------------------- */
+
+/* A GET or HEAD on its way to the client's sink, in R2's terms whatever the server said. */
+struct get_call {
+	const struct get_request *req;
+	struct object_sink *sink;
+	bool begun;
+	bool failed;                   /* no body (any more): none to send, or our client went away */
+	bool malformed;                /* a 200 without a usable Content-Length */
+};
+
+/* Parse "bytes a-b/total" or "bytes * /total" (without the space). */
+static void parse_content_range(const char *s, uint64_t *first, uint64_t *length, uint64_t *total)
+{
+	unsigned long long a, b, t;
+
+	if (sscanf(s, "bytes %llu-%llu/%llu", &a, &b, &t) == 3 && b >= a) {
+		*first = a;
+		*length = b - a + 1;
+		*total = t;
+	} else if (sscanf(s, "bytes */%llu", &t) == 1) {
+		*total = t;
+	}
+}
+
+/* The store's status to a GET as what the GET comes to; only these reach sink_begin(). */
+static enum get_outcome get_outcome_of(long status)
+{
+	switch (status) {
+	case 206: return GET_RANGE;
+	case 304: return GET_NOT_MODIFIED;
+	case 412: return GET_PRECONDITION_FAILED;
+	case 416: return GET_RANGE_NOT_SATISFIABLE;
+	default:  return GET_WHOLE;
+	}
+}
+
+/* Fill a GET's etag, date and size (as "bytes * /size", no space) from a HEAD of the object. */
+static int head_object(struct s3_store *s, const char *key, struct s3_client_answer *into)
+{
+	struct s3_client_request r = { .method = "HEAD", .key = key };
+	struct s3_client_answer a = { 0 };
+	struct r2err ignored;
+	int rc = -1;
+
+	if (s3_client_perform(s->client, &r, &a, &ignored) == 0 && a.status == 200) {
+		memcpy(into->etag, a.etag, sizeof(into->etag));
+		into->last_modified = a.last_modified;
+		snprintf(into->content_range, sizeof(into->content_range), "bytes */%s",
+			 a.content_length);
+		rc = 0;
+	}
+	s3_client_answer_free(&a);
+	return rc;
+}
+
+/*
+ * The Range to send, if any: only one r2mpu would honour itself, as servers
+ * differ on the rest (several ranges, odd syntax), which r2mpu answers with
+ * the whole object. moto ignores If-Range: with one, the object's current
+ * ETag (a HEAD) decides first, and If-Range goes along too, so a server
+ * that honours it closes the window between the HEAD and the GET.
+ */
+static void get_range_to_send(struct s3_store *s, const char *key, const struct get_request *req,
+			      struct s3_client_request *r)
+{
+	struct s3_client_answer probe = { 0 };
+	uint64_t first, length;
+
+	if (req->range == NULL || range_parse(req->range, UINT64_MAX, &first, &length) == RANGE_NONE)
+		return;
+	if (req->if_range == NULL ||
+	    (head_object(s, key, &probe) == 0 && if_range_allows(req->if_range, probe.etag))) {
+		s3_client_add_header(r, "range", req->range);
+		if (req->if_range != NULL)
+			s3_client_add_header(r, "if-range", req->if_range);
+	}
+}
+
+/*
+ * moto answers 412 to a matching If-Match: If-Match is never sent but
+ * decided here, on the ETag the server sends (get_conditions_decided_here).
+ * Alone, If-None-Match is passed on, so a 304 costs no body; with If-Match,
+ * which must be decided first, both are decided here.
+ */
+static void get_conditions_to_send(const struct get_request *req, struct s3_client_request *r)
+{
+	if (req->if_none_match != NULL && req->if_match == NULL)
+		s3_client_add_header(r, "if-none-match", req->if_none_match);
+}
+
+/*
+ * The preconditions, decided again on the ETag of a 200 or 206: If-Match
+ * is never sent (get_conditions_to_send), and not every S3 implementation
+ * honours If-None-Match. Anything but GET_WHOLE means no body.
+ */
+static enum get_outcome get_conditions_decided_here(const struct get_request *req,
+						    const struct s3_client_answer *a)
+{
+	return preconditions_evaluate(req->if_match, req->if_none_match, a->etag);
+}
+
+/*
+ * radosgw answers a Range that lies beyond the object with a 206 of the
+ * whole object, not a 416: decide the Range again on the size its
+ * Content-Range gives. True when it is not satisfiable.
+ */
+static bool get_range_unsatisfiable(const struct get_request *req,
+				    const struct s3_client_answer *a)
+{
+	uint64_t first = 0, length = 0, total = 0;
+
+	parse_content_range(a->content_range, &first, &length, &total);
+	return range_parse(req->range, total, &first, &length) == RANGE_UNSATISFIABLE;
+}
+
+/* A 304 carries the ETag (RFC 9110 15.4.5); radosgw's does not: it comes from a HEAD. */
+static void get_etag_for_304(struct s3_store *s, const char *key, struct s3_client_answer *a)
+{
+	if (a->etag[0] == '\0' && head_object(s, key, a) < 0)
+		log_error("s3 store: no ETag for a 304 answer");
+}
+
+/* The client needs the object's size in a 416's Content-Range; moto sends none: a HEAD's. */
+static void get_size_for_416(struct s3_store *s, const char *key, struct s3_client_answer *a)
+{
+	if (strchr(a->content_range, '/') == NULL && head_object(s, key, a) < 0)
+		log_error("s3 store: no size for a 416 answer");
+}
+
+/* Without its length a 200 cannot be answered right (Content-Length: 0 and then bytes). */
+static bool whole_without_length(const struct s3_client_answer *a)
+{
+	return a->status == 200 && (a->content_length[0] == '\0' ||
+				    strspn(a->content_length, "0123456789") != strlen(a->content_length));
+}
+
+/*
+ * Hand a GET's outcome, headers and size to the sink, once: from the first
+ * byte of a body, or after the answer when there is none. -1 when no body
+ * is to follow (none is to be sent, or our client went away).
+ */
+static int sink_begin(struct get_call *g, const struct s3_client_answer *a)
+{
+	enum get_outcome outcome;
+	struct object_info info;
+	uint64_t first = 0, length = 0, total = 0;
+	int i;
+
+	if (g->begun)
+		return g->failed ? -1 : 0;
+	g->begun = true;
+	if (whole_without_length(a)) {
+		g->malformed = true;
+		g->failed = true;
+		return -1;
+	}
+	outcome = get_outcome_of(a->status);
+	if (outcome == GET_WHOLE || outcome == GET_RANGE) {
+		enum get_outcome here = get_conditions_decided_here(g->req, a);
+
+		if (here == GET_WHOLE && outcome == GET_RANGE && get_range_unsatisfiable(g->req, a))
+			here = GET_RANGE_NOT_SATISFIABLE;
+		if (here != GET_WHOLE) {
+			outcome = here;
+			g->failed = true;      /* no body: stop the transfer */
+		}
+	}
+	memset(&info, 0, sizeof(info));
+	memcpy(info.etag, a->etag, sizeof(info.etag));
+	info.last_modified = a->last_modified;
+	for (i = 0; i < META_NFIELDS; i++)
+		info.meta.value[i] = a->kept[i];
+	if (outcome == GET_RANGE || outcome == GET_RANGE_NOT_SATISFIABLE)
+		parse_content_range(a->content_range, &first, &length, &total);
+	else if (outcome == GET_WHOLE)
+		total = length = strtoull(a->content_length, NULL, 10);
+	info.size = total;
+	if (g->sink->begin(g->sink->ctx, outcome, &info, first, length) < 0 ||
+	    (outcome != GET_WHOLE && outcome != GET_RANGE))
+		g->failed = true;
+	return g->failed ? -1 : 0;
+}
+
+/* The client's body hooks of a GET: the object flows to the sink. */
+static int get_body_begin(void *ctx, const struct s3_client_answer *a)
+{
+	return sink_begin(ctx, a);
+}
+
+static int get_body_write(void *ctx, const char *data, size_t len)
+{
+	struct get_call *g = ctx;
+
+	if (g->sink->write(g->sink->ctx, data, len) < 0) {
+		g->failed = true;
+		return -1;
+	}
+	return 0;
 }
 
 static int s3_get(void *st, const char *key, const struct get_request *req,
 		  struct object_sink *sink, struct r2err *err)
 {
-	struct s3_call c = { .method = req->head ? "HEAD" : "GET", .key = key,
-			     .head = req->head, .sink = sink, .get = req };
-	uint64_t first, length;
+	struct s3_store *s = st;
+	struct get_call g = { .req = req, .sink = sink };
+	struct s3_client_request r = { .method = req->head ? "HEAD" : "GET", .key = key,
+				       .keep = http_meta_header, .nkeep = META_NFIELDS,
+				       .body_begin = get_body_begin, .body_write = get_body_write,
+				       .ctx = &g };
+	struct s3_client_answer a = { 0 };
 	int rc = -1;
 
-	/*
-	 * Only a Range r2mpu would honour itself: S3 servers differ on the rest.
-	 * With If-Range, the current ETag decides first (moto ignores If-Range).
-	 */
-	if (req->range != NULL && range_parse(req->range, UINT64_MAX, &first, &length) != RANGE_NONE) {
-		struct s3_call probe = { 0 };
-
-		if (req->if_range == NULL ||
-		    (head_object(st, key, &probe) == 0 && if_range_allows(req->if_range, probe.etag))) {
-			add_header(&c, "range", req->range);
-			/* Also to the store: one that honours it closes the HEAD-GET window. */
-			if (req->if_range != NULL)
-				add_header(&c, "if-range", req->if_range);
-		}
-	}
-	/*
-	 * If-Match is decided here (sink_begin) on the ETag the store sends:
-	 * moto answers 412 to a matching If-Match. Alone, If-None-Match is
-	 * passed on, so a 304 costs no body; with If-Match, which must be
-	 * decided first, both are decided here.
-	 */
-	if (req->if_none_match != NULL && req->if_match == NULL)
-		add_header(&c, "if-none-match", req->if_none_match);
-	if (s3_perform(st, &c, err) < 0)
+	get_range_to_send(s, key, req, &r);
+	get_conditions_to_send(req, &r);
+	if (s3_client_perform(s->client, &r, &a, err) < 0)
 		goto out;
-	switch (c.status) {
+	switch (a.status) {
 	case 416:
-		/* The client needs the object's size in Content-Range; not every store sends it. */
-		if (strchr(c.content_range, '/') == NULL && head_object(st, key, &c) < 0)
-			log_error("s3 store: no size for a 416 answer");
-		sink_begin(&c);
+		get_size_for_416(s, key, &a);
+		sink_begin(&g, &a);
 		rc = 0;
 		break;
 	case 304:
-		/* A 304 carries the ETag (RFC 9110 15.4.5); radosgw's does not. */
-		if (c.etag[0] == '\0' && head_object(st, key, &c) < 0)
-			log_error("s3 store: no ETag for a 304 answer");
+		get_etag_for_304(s, key, &a);
 		/* fall through */
 	case 200: case 206: case 412:
-		sink_begin(&c);     /* no-op when the body already began it; HEAD and empty bodies */
+		sink_begin(&g, &a);     /* no-op when the body already began it; HEAD and empty bodies */
 		rc = 0;
 		break;
 	default:
-		answer_error(&c, err);
+		s3_client_answer_error(&r, &a, err);
 	}
-	if (c.answer_malformed) {
-		log_error("s3 store: a 200 answer to %s without a Content-Length", c.method);
+	if (g.malformed) {
+		log_error("s3 store: a 200 answer to %s without a Content-Length", r.method);
 		rc = r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
 	}
 out:
-	call_free(&c);
+	s3_client_answer_free(&a);
 	return rc;
 }
+
+/* ---- objects and listings ------------------------------------------------------ */
 
 static int s3_delete(void *st, const char *key, struct r2err *err)
 {
-	struct s3_call c = { .method = "DELETE", .key = key };
+	struct s3_store *s = st;
+	struct s3_client_request r = { .method = "DELETE", .key = key };
+	struct s3_client_answer a = { 0 };
 	int rc = -1;
 
-	if (s3_perform(st, &c, err) < 0)
+	if (s3_client_perform(s->client, &r, &a, err) < 0)
 		goto out;
-	if (c.status == 204 || c.status == 200 || c.status == 404)
+	/* Deleting what is not there is done: R2 answers 204; a server's 404 means the same. */
+	if (a.status == 204 || a.status == 200 || a.status == 404)
 		rc = 0;
 	else
-		answer_error(&c, err);
+		s3_client_answer_error(&r, &a, err);
 out:
-	call_free(&c);
+	s3_client_answer_free(&a);
 	return rc;
 }
 
-static int s3_list_parts(void *st, const char *key, const char *upload_id,
-			 struct part_info **parts, size_t *count, struct r2err *err)
+/*
+ * Keep the first page->max uploads gathered so far, in the promised order.
+ * S3 lists a key's uploads by id and honours max-uploads and the markers;
+ * moto lists them by age and ignores all three (the marker filter of
+ * s3_xml_parse_list_uploads keeps its listing going forward). So sort what
+ * came, then cut. True when some were cut: the listing is truncated there.
+ */
+static bool uploads_sort_and_cut(struct s3_upload_set *set, const struct upload_page *page)
 {
-	struct s3_part_set set;
-	size_t i;
-
-	*parts = NULL;
-	*count = 0;
-	if (list_parts(st, key, upload_id, &set, err) < 0)
-		return -1;
-	if (set.count > 0) {
-		*parts = calloc(set.count, sizeof(**parts));
-		if (*parts == NULL) {
-			s3_part_set_free(&set);
-			return r2err_out_of_memory(err);
-		}
-	}
-	for (i = 0; i < set.count; i++) {
-		(*parts)[i].number = set.parts[i].number;
-		(*parts)[i].size = set.parts[i].size;
-		memcpy((*parts)[i].etag, set.parts[i].etag, ETAG_MAX);
-	}
-	*count = set.count;
-	s3_part_set_free(&set);
-	return 0;
+	upload_list_sort(set->uploads, set->count);
+	if (set->count <= page->max)
+		return false;
+	upload_list_free_tail(set->uploads, page->max, set->count);
+	set->count = page->max;
+	return true;
 }
 
 /*
@@ -1198,6 +996,7 @@ static int s3_list_uploads(void *st, const char *prefix, const struct upload_pag
 			   struct upload_info **uploads, size_t *count, bool *truncated,
 			   struct r2err *err)
 {
+	struct s3_store *s = st;
 	struct s3_upload_set set;
 	char key_marker[KEY_BUF] = "", id_marker[S3_UPLOAD_ID_MAX] = "", max_text[16];
 
@@ -1212,40 +1011,33 @@ static int s3_list_uploads(void *st, const char *prefix, const struct upload_pag
 	/* No more than a small page asks for (S3 gives at most 1000 a page anyway). */
 	snprintf(max_text, sizeof(max_text), "%zu", page->max < 1000 ? page->max : (size_t)1000);
 	for (;;) {
-		struct s3_call c = { .method = "GET", .key = NULL,
-				     .params = { { "uploads", "" }, { "prefix", prefix },
-						 { "max-uploads", max_text },
-						 { "key-marker", key_marker },
-						 { "upload-id-marker", id_marker } },
-				     /* upload-id-marker only with a key marker, and never empty */
-				     .nparams = !key_marker[0] ? 3 : id_marker[0] ? 5 : 4 };
+		struct s3_client_request r = { .method = "GET", .key = NULL,
+					       .params = { { "uploads", "" }, { "prefix", prefix },
+							   { "max-uploads", max_text },
+							   { "key-marker", key_marker },
+							   { "upload-id-marker", id_marker } },
+					       /* upload-id-marker only with a key marker, and never empty */
+					       .nparams = !key_marker[0] ? 3 : id_marker[0] ? 5 : 4 };
+		struct s3_client_answer a = { 0 };
 		size_t before = set.count;
 		int rc;
 
-		if (s3_perform(st, &c, err) < 0) {
-			call_free(&c);
+		if (s3_client_perform(s->client, &r, &a, err) < 0) {
+			s3_client_answer_free(&a);
 			goto fail;
 		}
-		if (c.status != 200) {
-			answer_error(&c, err);
-			call_free(&c);
+		if (a.status != 200) {
+			s3_client_answer_error(&r, &a, err);
+			s3_client_answer_free(&a);
 			goto fail;
 		}
-		rc = s3_xml_parse_list_uploads(c.answer, c.answer_len, &set, page);
-		call_free(&c);
+		rc = s3_xml_parse_list_uploads(a.body.data, a.body.len, &set, page);
+		s3_client_answer_free(&a);
 		if (rc < 0) {
-			log_error("s3 store: ListMultipartUploads answer is not understood");
-			r2err_set(err, 502, "StoreError", "Bad Gateway: the store's answer was not understood");
+			answer_not_understood(err, "ListMultipartUploads answer is not understood");
 			goto fail;
 		}
-		/*
-		 * The first page->max in the promised order, from what came so
-		 * far (S3 lists a key's uploads by id, some servers (moto) by age).
-		 */
-		upload_list_sort(set.uploads, set.count);
-		if (set.count > page->max) {
-			upload_list_free_tail(set.uploads, page->max, set.count);
-			set.count = page->max;
+		if (uploads_sort_and_cut(&set, page)) {
 			*truncated = true;
 			break;
 		}
@@ -1274,6 +1066,8 @@ fail:
 	return -1;
 }
 
+/* ---- the store --------------------------------------------------------------- */
+
 static void s3_close(void *state)
 {
 	struct s3_store *s = state;
@@ -1283,11 +1077,8 @@ static void s3_close(void *state)
 		return;
 	for (i = 0; i < KNOWN_UPLOADS; i++)
 		known_clear(&s->known[i]);
-	if (s->curl != NULL)
-		curl_easy_cleanup(s->curl);
-	OPENSSL_cleanse(s->secret_access_key, sizeof(s->secret_access_key));
+	s3_client_close(s->client);
 	free(s);
-	curl_global_cleanup();
 }
 
 static const struct store_ops s3_ops = {
@@ -1304,32 +1095,16 @@ static const struct store_ops s3_ops = {
 
 int store_s3_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen)
 {
-	struct s3_store *s;
-	const char *host;
+	struct s3_store *s = calloc(1, sizeof(*s));
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		snprintf(errbuf, errlen, "s3 store: libcurl failed to initialise");
-		return -1;
-	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL || (s->curl = curl_easy_init()) == NULL) {
+	if (s == NULL) {
 		snprintf(errbuf, errlen, "s3 store: out of memory");
-		s3_close(s);
 		return -1;
 	}
-	/* The config module validated these; copy what the requests need. */
-	snprintf(s->endpoint, sizeof(s->endpoint), "%s", cfg->s3_endpoint);
-	host = strstr(s->endpoint, "://") + 3;
-	snprintf(s->host, sizeof(s->host), "%s", host);
-	snprintf(s->bucket, sizeof(s->bucket), "%s", cfg->s3_bucket);
-	snprintf(s->access_key_id, sizeof(s->access_key_id), "%s", cfg->s3_access_key_id);
-	snprintf(s->secret_access_key, sizeof(s->secret_access_key), "%s",
-		 cfg->s3_secret_access_key);
-	snprintf(s->region, sizeof(s->region), "%s", cfg->s3_region);
-	snprintf(s->ca_file, sizeof(s->ca_file), "%s", cfg->s3_ca_file);
-	snprintf(s->proxy, sizeof(s->proxy), "%s", cfg->s3_proxy);
-	s->connect_timeout = (long)cfg->s3_connect_timeout;
-	s->timeout = (long)cfg->s3_timeout;
+	if (s3_client_open(cfg, &s->client, errbuf, errlen) < 0) {
+		free(s);
+		return -1;
+	}
 	out->ops = &s3_ops;
 	out->state = s;
 	return 0;

@@ -1,4 +1,4 @@
-/* uri.c: pure functions for the request URI -- percent-decoding, the query, the key */
+/* uri.c: pure functions for URIs -- percent-decoding and -encoding, the query, the key */
 #include "uri.h"
 
 #include <stdint.h>
@@ -50,6 +50,33 @@ int percent_decode(const char *src, size_t len, bool plus_is_space,
 	buf[n] = '\0';
 	*out = buf;
 	*out_len = n;
+	return 0;
+}
+
+int uri_encode(const char *src, size_t len, bool keep_slash, char *dst, size_t dstlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)src[i];
+		bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			     (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+			     c == '~' || (c == '/' && keep_slash);
+
+		if (n + (plain ? 1 : 3) >= dstlen)
+			return -1;
+		if (plain) {
+			dst[n++] = (char)c;
+		} else {
+			dst[n++] = '%';
+			dst[n++] = hex[c >> 4];
+			dst[n++] = hex[c & 15];
+		}
+	}
+	if (n >= dstlen)
+		return -1;
+	dst[n] = '\0';
 	return 0;
 }
 

@@ -1,4 +1,4 @@
-/* uri.h: pure functions for the request URI -- percent-decoding, the query, the key */
+/* uri.h: pure functions for URIs -- percent-decoding and -encoding, the query, the key */
 #ifndef R2MPU_URI_H
 #define R2MPU_URI_H
 
@@ -20,6 +20,15 @@
  */
 int percent_decode(const char *src, size_t len, bool plus_is_space,
 		   char **out, size_t *out_len, struct r2err *err);
+
+/*
+ * Percent-encode src[0..len) (NUL bytes included) into dst: every byte but
+ * RFC 3986's unreserved A-Z a-z 0-9 - _ . ~ (and '/' when keep_slash)
+ * becomes %XX, upper-case. That is what SigV4 signs and S3 servers decode,
+ * and it is safe in any part of a URL. Writes a NUL-terminated string; -1
+ * when dst is too small (its contents are then unspecified).
+ */
+int uri_encode(const char *src, size_t len, bool keep_slash, char *dst, size_t dstlen);
 
 /* The query parameters r2mpu uses; each is NULL when absent. Owned by the struct. */
 struct query {

@@ -1,4 +1,4 @@
-/* test_uri.c: unit tests for uri.c -- percent-decoding, query, partNumber, keys */
+/* test_uri.c: unit tests for uri.c -- percent-decoding and -encoding, query, partNumber, keys */
 #include "check_main.h"
 #include <stdbool.h>
 #include <stdlib.h>
@@ -87,6 +87,51 @@ START_TEST(test_percent_decode)
 			      "percent_decode(\"%.*s\"): error %d %s, expected 400 InvalidURI",
 			      (int)r->in_len, r->in, err.status, err.code ? err.code : "(null)");
 	}
+}
+END_TEST
+
+/* ---- uri_encode --------------------------------------------------------- */
+
+static const struct enc_row {
+	const char *in;
+	size_t in_len;
+	bool keep_slash;
+	size_t dstlen;          /* bytes of dst, the NUL included */
+	int rc;                 /* 0, or -1 when it does not fit */
+	const char *out;
+} enc_rows[] = {
+	{ B("abcXYZ019-_.~"), false, 64, 0, "abcXYZ019-_.~" },
+	{ B("a b"), false, 64, 0, "a%20b" },
+	{ B("a/b"), true, 64, 0, "a/b" },
+	{ B("a/b"), false, 64, 0, "a%2Fb" },
+	{ B("+()!*'=&?%"), true, 64, 0, "%2B%28%29%21%2A%27%3D%26%3F%25" },
+	{ B("my dir/\xc3\xbc file.bin"), true, 64, 0, "my%20dir/%C3%BC%20file.bin" },
+	{ B(".."), true, 64, 0, ".." },
+	{ B("$"), true, 64, 0, "%24" },
+	{ B("\x7f\xff"), true, 64, 0, "%7F%FF" },
+	{ B(""), true, 64, 0, "" },
+	{ B("a\0b"), false, 64, 0, "a%00b" },      /* a NUL is a byte, not the end */
+	/* dst's size: the NUL must fit too, and an escape fits whole or not at all. */
+	{ B("abc"), false, 4, 0, "abc" },
+	{ B("abcd"), false, 4, -1, NULL },
+	{ B(" "), false, 4, 0, "%20" },
+	{ B("a "), false, 4, -1, NULL },
+	{ B(""), false, 1, 0, "" },
+	{ B(""), false, 0, -1, NULL },
+};
+
+START_TEST(test_uri_encode)
+{
+	const struct enc_row *r = &enc_rows[_i];
+	char out[64];
+	int rc;
+
+	ck_assert_uint_le(r->dstlen, sizeof(out));
+	rc = uri_encode(r->in, r->in_len, r->keep_slash, out, r->dstlen);
+	ck_assert_msg(rc == r->rc, "row %d: uri_encode rc %d, expected %d", _i, rc, r->rc);
+	if (r->rc == 0)
+		ck_assert_msg(strcmp(out, r->out) == 0, "row %d: \"%s\", expected \"%s\"",
+			      _i, out, r->out);
 }
 END_TEST
 
@@ -461,6 +506,10 @@ static Suite *uri_suite(void)
 
 	tc = tcase_create("percent_decode");
 	tcase_add_loop_test(tc, test_percent_decode, 0, NROWS(pd_rows));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("uri_encode");
+	tcase_add_loop_test(tc, test_uri_encode, 0, NROWS(enc_rows));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("query_parse");
