@@ -55,7 +55,7 @@ void access_rights_string(unsigned rights, char out[4])
 	out[n] = '\0';
 }
 
-bool key_has_dot_segment(const char *key, size_t len)
+bool access_key_has_dot_segment(const char *key, size_t len)
 {
 	size_t start = 0, i;
 
@@ -158,9 +158,9 @@ static int parse_token_line(char *line, int lineno, struct access_token *t,
 	if (strcmp(fields[2], "*") == 0) {
 		t->prefix = strdup("");
 		t->prefix_len = 0;
-	} else if (percent_decode(fields[2], strlen(fields[2]), false, &t->prefix,
-				  &t->prefix_len, &err) < 0 ||
-		   key_validate(t->prefix, t->prefix_len, &err) < 0) {
+	} else if (uri_percent_decode(fields[2], strlen(fields[2]), false, &t->prefix,
+				      &t->prefix_len, &err) < 0 ||
+		   uri_key_validate(t->prefix, t->prefix_len, &err) < 0) {
 		snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: line %d: prefix: %s", lineno,
 			 err.message);
 		return -1;
@@ -313,7 +313,7 @@ int access_load(struct access *a, const struct config *cfg, char *errbuf, size_t
 	return 0;
 }
 
-bool host_is_loopback(const char *host)
+bool access_host_is_loopback(const char *host)
 {
 	size_t n = strcspn(host, ":");
 	const char *p;
@@ -332,7 +332,7 @@ bool host_is_loopback(const char *host)
 	return n > 4 && n <= 15;
 }
 
-bool addr_is_loopback(const char *addr)
+bool access_addr_is_loopback(const char *addr)
 {
 	static const unsigned char v6_loopback[16] = { [15] = 1 };
 	static const unsigned char v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
@@ -357,7 +357,7 @@ static bool in_scope(const struct access_request *r, bool is_prefix, const char 
 	if (scope_len == 0)
 		return true;    /* every key: nothing to widen */
 	return r->key_len >= scope_len && memcmp(r->key, scope, scope_len) == 0 &&
-	       !key_has_dot_segment(r->key, r->key_len);
+	       !access_key_has_dot_segment(r->key, r->key_len);
 }
 
 static int forbidden(struct r2err *err, const char *why)
@@ -365,12 +365,12 @@ static int forbidden(struct r2err *err, const char *why)
 	return r2err_set(err, 403, "AccessDenied", "Access denied: %s", why);
 }
 
-/* A number as it was signed: plain decimal (content_length_parse), no leading zero. */
+/* A number as it was signed: plain decimal (http_content_length_parse), no leading zero. */
 static int signed_number(const char *s, uint64_t *out)
 {
 	int64_t v;
 
-	if (s == NULL || (s[0] == '0' && s[1] != '\0') || content_length_parse(s, &v) < 0)
+	if (s == NULL || (s[0] == '0' && s[1] != '\0') || http_content_length_parse(s, &v) < 0)
 		return -1;
 	*out = (uint64_t)v;
 	return 0;
@@ -486,11 +486,11 @@ static int check_open(const struct access_request *r, struct access_grant *grant
 		return forbidden(err, "open access needs a Host header naming a loopback "
 				 "host (127.0.0.1, localhost, [::1]); configure tokens or "
 				 "signed URLs for anything else");
-	if (!host_is_loopback(r->host))
+	if (!access_host_is_loopback(r->host))
 		return forbidden(err, "open access serves loopback host names only "
 				 "(127.0.0.1, localhost, [::1]); configure tokens or signed "
 				 "URLs for anything else");
-	if (!addr_is_loopback(r->remote_addr))
+	if (!access_addr_is_loopback(r->remote_addr))
 		return forbidden(err, "open access serves clients on this machine only "
 				 "(a loopback peer address: 127.0.0.0/8, ::1); configure "
 				 "tokens or signed URLs for anything else");

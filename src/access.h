@@ -91,7 +91,7 @@ int access_parse_tokens(struct access *a, const char *text, char *errbuf, size_t
  * out-of-scope ones. A signed URL's parameters win over an Authorization
  * header when both are present. A signed URL for one key never covers a
  * route that reads below a key (key_is_prefix). Open access serves only
- * requests from a loopback peer (remote_addr, addr_is_loopback) that name a
+ * requests from a loopback peer (remote_addr, access_addr_is_loopback) that name a
  * loopback Host (127.0.0.0/8, localhost, [::1]): nobody else on the network
  * reaches it, nor a web page by DNS rebinding. Without a Host or a peer
  * address it cannot tell, so it refuses (403).
@@ -113,20 +113,20 @@ int access_sign(const char *secret, unsigned rights, bool is_prefix, const char 
 		char out[ACCESS_SIG_HEX + 1]);
 
 /* Pure: is this Host header (name[:port]) a loopback name? */
-bool host_is_loopback(const char *host);
+bool access_host_is_loopback(const char *host);
 
 /*
  * Pure: is this peer address (REMOTE_ADDR: an IP address as text, no
  * brackets, no port) a loopback one: 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104?
  * NULL and anything that is not an address are not.
  */
-bool addr_is_loopback(const char *addr);
+bool access_addr_is_loopback(const char *addr);
 
 /*
  * Does the key hold a "." or ".." path segment? Scoped credentials never
  * cover such keys: a server or client that resolves them would reach
  * outside the prefix.
  */
-bool key_has_dot_segment(const char *key, size_t len);
+bool access_key_has_dot_segment(const char *key, size_t len);
 
 #endif

@@ -35,7 +35,7 @@ int http_meta_validate(const struct http_meta *meta, struct r2err *err)
 		 * or surrogate spellings, cut sequences) is where readers differ.
 		 */
 		for (at = 0; at < len; at += n) {
-			n = utf8_decode_one(v + at, len - at, &cp);
+			n = uri_utf8_decode_one(v + at, len - at, &cp);
 			if (n == 0)
 				return r2err_set(err, 400, "InvalidArgument",
 						 "Header %s is not valid UTF-8",
@@ -148,7 +148,7 @@ int handle_upload_part(struct handler_ctx *ctx, struct r2err *err)
 	char etag[ETAG_MAX];
 	json_object *body;
 
-	if (ctx->req->content_md5 != NULL && content_md5_parse(ctx->req->content_md5, md5) < 0)
+	if (ctx->req->content_md5 != NULL && http_content_md5_parse(ctx->req->content_md5, md5) < 0)
 		return r2err_set(err, 400, "InvalidDigest",
 				 "InvalidDigest: Content-MD5 must be the base64 of the part's "
 				 "16-byte MD5");
@@ -225,8 +225,8 @@ static int get_begin(void *c, enum get_outcome outcome, const struct object_info
 	const char *type = info->meta.value[META_CONTENT_TYPE];
 	const char *disposition = info->meta.value[META_CONTENT_DISPOSITION];
 	/* A store's 304 may name no type: then the strict class, as for any unknown type. */
-	enum serve_as how = serve_as_decide(type != NULL ? type : default_type,
-					    ctx->cfg->inline_types);
+	enum serve_as how = http_serve_as(type != NULL ? type : default_type,
+					  ctx->cfg->inline_types);
 	char attachment[HTTP_META_MAX + sizeof("attachment")];
 	char date[64];
 	struct tm tm;
@@ -257,7 +257,7 @@ static int get_begin(void *c, enum get_outcome outcome, const struct object_info
 	 * them too: a browser's cache takes a 304's headers into its stored answer.
 	 */
 	response_header(res, "X-Content-Type-Options", "nosniff");
-	response_header(res, "Content-Security-Policy", serve_csp(how));
+	response_header(res, "Content-Security-Policy", http_serve_csp(how));
 	if (outcome == GET_NOT_MODIFIED)
 		return response_start(res, status_of[outcome]);
 	for (i = 0; i < META_NFIELDS; i++)
@@ -267,7 +267,7 @@ static int get_begin(void *c, enum get_outcome outcome, const struct object_info
 		response_header(res, "Content-Type", default_type);
 	if (how == SERVE_ATTACHMENT) {
 		/* The uploader's filename stays; its "inline" does not. */
-		attachment_disposition(disposition, attachment, sizeof(attachment));
+		http_attachment_disposition(disposition, attachment, sizeof(attachment));
 		response_header(res, "Content-Disposition", attachment);
 	} else if (disposition != NULL) {
 		response_header(res, "Content-Disposition", disposition);
@@ -368,7 +368,7 @@ out:
 	return rc;
 }
 
-int list_page_parse(const struct query *q, struct upload_page *page, struct r2err *err)
+int handlers_list_page_parse(const struct query *q, struct upload_page *page, struct r2err *err)
 {
 	const char *m = q->max_uploads, *id = q->upload_id_marker;
 	size_t i, len;
@@ -393,7 +393,7 @@ int list_page_parse(const struct query *q, struct upload_page *page, struct r2er
 				 "upload-id-marker needs a key-marker: give both, as mpu-list's "
 				 "nextKeyMarker and nextUploadIdMarker");
 	if (q->key_marker != NULL &&
-	    key_validate(q->key_marker, strlen(q->key_marker), &ignored) < 0)
+	    uri_key_validate(q->key_marker, strlen(q->key_marker), &ignored) < 0)
 		return r2err_set(err, 400, "InvalidArgument",
 				 "Invalid key-marker: must be a key (1 to %d bytes of UTF-8, "
 				 "no control characters)", KEY_MAX_BYTES);
@@ -426,7 +426,7 @@ int handle_list_uploads(struct handler_ctx *ctx, struct r2err *err)
 	bool truncated = false;
 	int rc = -1;
 
-	if (list_page_parse(&ctx->req->query, &page, err) < 0)
+	if (handlers_list_page_parse(&ctx->req->query, &page, err) < 0)
 		return -1;
 	if (ctx->store->ops->list_uploads(ctx->store->state, ctx->req->key, &page, &uploads,
 					  &count, &truncated, err) < 0)

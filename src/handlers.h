@@ -37,7 +37,7 @@ int handle_list_uploads(struct handler_ctx *ctx, struct r2err *err);   /* mpu-li
  * (printable ASCII, only with a key-marker). Strings borrowed from q. 400
  * InvalidArgument for anything else.
  */
-int list_page_parse(const struct query *q, struct upload_page *page, struct r2err *err);
+int handlers_list_page_parse(const struct query *q, struct upload_page *page, struct r2err *err);
 
 /* Pure: the metadata headers of mpu-create are storable (sizes, characters). */
 int http_meta_validate(const struct http_meta *meta, struct r2err *err);

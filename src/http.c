@@ -33,8 +33,8 @@ static bool parse_u64(const char **p, uint64_t *v)
 	return true;
 }
 
-enum range_result range_parse(const char *hdr, uint64_t size,
-			      uint64_t *first, uint64_t *length)
+enum range_result http_range_parse(const char *hdr, uint64_t size,
+				   uint64_t *first, uint64_t *length)
 {
 	const char *p;
 	uint64_t a, b;
@@ -74,7 +74,7 @@ enum range_result range_parse(const char *hdr, uint64_t size,
 	return RANGE_OK;
 }
 
-bool etag_list_matches(const char *list, const char *etag, bool weak)
+bool http_etag_list_matches(const char *list, const char *etag, bool weak)
 {
 	const char *p;
 	size_t elen = strlen(etag);
@@ -112,17 +112,17 @@ bool etag_list_matches(const char *list, const char *etag, bool weak)
 	return matched;
 }
 
-enum get_outcome preconditions_evaluate(const char *if_match, const char *if_none_match,
-					const char *etag)
+enum get_outcome http_preconditions(const char *if_match, const char *if_none_match,
+				    const char *etag)
 {
-	if (if_match != NULL && !etag_list_matches(if_match, etag, false))
+	if (if_match != NULL && !http_etag_list_matches(if_match, etag, false))
 		return GET_PRECONDITION_FAILED;
-	if (if_none_match != NULL && etag_list_matches(if_none_match, etag, true))
+	if (if_none_match != NULL && http_etag_list_matches(if_none_match, etag, true))
 		return GET_NOT_MODIFIED;
 	return GET_WHOLE;
 }
 
-bool if_range_allows(const char *if_range, const char *etag)
+bool http_if_range_allows(const char *if_range, const char *etag)
 {
 	const char *p;
 
@@ -131,10 +131,10 @@ bool if_range_allows(const char *if_range, const char *etag)
 	p = skip_ows(if_range);
 	if (*p != '"')
 		return false;                              /* a date, or W/: not strong */
-	return etag_list_matches(p, etag, false) && strchr(p, ',') == NULL;
+	return http_etag_list_matches(p, etag, false) && strchr(p, ',') == NULL;
 }
 
-int content_length_parse(const char *s, int64_t *out)
+int http_content_length_parse(const char *s, int64_t *out)
 {
 	int64_t v = 0;
 	size_t i;
@@ -167,7 +167,7 @@ static int base64_value(char c)
 	return -1;
 }
 
-int content_md5_parse(const char *s, unsigned char out[16])
+int http_content_md5_parse(const char *s, unsigned char out[16])
 {
 	uint32_t acc = 0;
 	size_t i, n = 0;
@@ -246,7 +246,7 @@ static bool type_listed(const char *list, const char *type)
 	return false;
 }
 
-enum serve_as serve_as_decide(const char *content_type, const char *inline_types)
+enum serve_as http_serve_as(const char *content_type, const char *inline_types)
 {
 	/*
 	 * Shown by every browser as a picture or as text, never as a document
@@ -273,7 +273,7 @@ enum serve_as serve_as_decide(const char *content_type, const char *inline_types
 	return type_listed(inline_types, type) ? SERVE_INLINE : SERVE_ATTACHMENT;
 }
 
-const char *serve_csp(enum serve_as how)
+const char *http_serve_csp(enum serve_as how)
 {
 	/*
 	 * default-src 'none': no script, style, frame or fetch of any kind, so
@@ -298,7 +298,7 @@ const char *serve_csp(enum serve_as how)
 	return how == SERVE_MEDIA ? media : strict;
 }
 
-void attachment_disposition(const char *stored, char *out, size_t cap)
+void http_attachment_disposition(const char *stored, char *out, size_t cap)
 {
 	const char *params = stored != NULL ? strchr(stored, ';') : NULL;
 

@@ -17,15 +17,15 @@ enum range_result {
  * bytes (RFC 9110 14.1). hdr may be NULL. Invalid or multi-range headers
  * are ignored, as the RFC allows.
  */
-enum range_result range_parse(const char *hdr, uint64_t size,
-			      uint64_t *first, uint64_t *length);
+enum range_result http_range_parse(const char *hdr, uint64_t size,
+				   uint64_t *first, uint64_t *length);
 
 /*
  * Does the entity-tag list `list` ("*", or comma-separated "x", W/"x")
  * contain `etag` (unquoted)? `weak` selects weak comparison (If-None-Match);
  * strong comparison never matches a W/ tag (If-Match, If-Range).
  */
-bool etag_list_matches(const char *list, const char *etag, bool weak);
+bool http_etag_list_matches(const char *list, const char *etag, bool weak);
 
 /* What a GET or HEAD comes to, decided by the store from the object and the request. */
 enum get_outcome {
@@ -42,17 +42,17 @@ enum get_outcome {
  * matches, else GET_WHOLE (go on: the Range decides the rest).
  * Both headers may be NULL.
  */
-enum get_outcome preconditions_evaluate(const char *if_match, const char *if_none_match,
-					const char *etag);
+enum get_outcome http_preconditions(const char *if_match, const char *if_none_match,
+				    const char *etag);
 
 /* If-Range: the Range applies only when it is a strong match of etag (a date never is). */
-bool if_range_allows(const char *if_range, const char *etag);
+bool http_if_range_allows(const char *if_range, const char *etag);
 
 /* Content-MD5: the base64 of 16 bytes (24 characters, "==" at the end); else -1. */
-int content_md5_parse(const char *s, unsigned char out[16]);
+int http_content_md5_parse(const char *s, unsigned char out[16]);
 
 /* CONTENT_LENGTH: decimal digits only, no sign, no overflow; else -1. */
-int content_length_parse(const char *s, int64_t *out);
+int http_content_length_parse(const char *s, int64_t *out);
 
 /*
  * How `get` lets a browser treat a stored object. Anyone who may write a key
@@ -73,16 +73,16 @@ enum serve_as {
  * space-separated list of type/subtype to show as well. A value that is not
  * one well-formed media type is an attachment.
  */
-enum serve_as serve_as_decide(const char *content_type, const char *inline_types);
+enum serve_as http_serve_as(const char *content_type, const char *inline_types);
 
 /* The Content-Security-Policy of an answer of that class (a static string). */
-const char *serve_csp(enum serve_as how);
+const char *http_serve_csp(enum serve_as how);
 
 /*
  * The Content-Disposition of an attachment, in out[cap]: "attachment", then
  * the parameters (filename=...) of the uploader's value `stored` (may be
  * NULL) from its first ';' on. The uploader's own type (inline) is dropped.
  */
-void attachment_disposition(const char *stored, char *out, size_t cap);
+void http_attachment_disposition(const char *stored, char *out, size_t cap);
 
 #endif

@@ -64,9 +64,9 @@ int request_read(struct request *r, const struct config *cfg, struct r2err *err)
 	r->content_length = CONTENT_LENGTH_ABSENT;
 	r->method = method_from_name(method);
 	snprintf(r->method_name, sizeof(r->method_name), "%s", method ? method : "");
-	if (key_from_request(conn_param("REQUEST_URI"), conn_param("SCRIPT_NAME"),
-			     conn_param("PATH_INFO"), cfg->mount, &r->key, &r->key_len,
-			     &r->key_err) < 0)
+	if (uri_key_from_request(conn_param("REQUEST_URI"), conn_param("SCRIPT_NAME"),
+				 conn_param("PATH_INFO"), cfg->mount, &r->key, &r->key_len,
+				 &r->key_err) < 0)
 		r->key = NULL;
 	if (env_copy("HTTP_RANGE", false, &r->range) < 0 ||
 	    env_copy("HTTP_IF_MATCH", false, &r->if_match) < 0 ||
@@ -88,7 +88,7 @@ int request_read(struct request *r, const struct config *cfg, struct r2err *err)
 	if (query_parse(conn_param("QUERY_STRING"), &r->query, err) < 0)
 		return -1;
 	/* "" is what some servers pass for a body without a length (chunked). */
-	if (cl != NULL && cl[0] != '\0' && content_length_parse(cl, &r->content_length) < 0)
+	if (cl != NULL && cl[0] != '\0' && http_content_length_parse(cl, &r->content_length) < 0)
 		return r2err_set(err, 400, "InvalidContentLength",
 				 "Invalid Content-Length");
 	return 0;

@@ -9,7 +9,7 @@
 
 #include <json-c/json.h>
 
-const char *status_reason(int status)
+const char *response_status_reason(int status)
 {
 	static const struct { int status; const char *reason; } reasons[] = {
 		{ 200, "OK" }, { 204, "No Content" }, { 206, "Partial Content" },
@@ -109,7 +109,7 @@ int response_start(struct response *res, int status)
 		res->failed = true;     /* no body of the original answer follows */
 		return -1;
 	}
-	n = snprintf(line, sizeof(line), "Status: %d %s\r\n", status, status_reason(status));
+	n = snprintf(line, sizeof(line), "Status: %d %s\r\n", status, response_status_reason(status));
 	if (out(res, line, (size_t)n) < 0 || out(res, res->headers, res->hlen) < 0 ||
 	    out(res, "\r\n", 2) < 0)
 		return -1;

@@ -49,6 +49,6 @@ void send_json(struct response *res, int status, struct json_object *body);  /* 
 void send_empty(struct response *res, int status);
 
 /* Reason phrase for a status ("Not Found"); "Unknown" if we never send it. */
-const char *status_reason(int status);
+const char *response_status_reason(int status);
 
 #endif

@@ -117,7 +117,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 #define IS(name) (nlen == strlen(name) && strncasecmp(line, name, nlen) == 0)
 	if (IS("ETag")) {
 		trim_copy(a->etag, sizeof(a->etag), colon + 1, vlen);
-		s3_etag_unquote(a->etag);
+		s3_xml_etag_unquote(a->etag);
 	} else if (IS("Content-Length")) {
 		trim_copy(a->content_length, sizeof(a->content_length), colon + 1, vlen);
 	} else if (IS("Content-Range")) {
@@ -227,11 +227,11 @@ int s3_client_answer_error(const struct s3_client_request *req,
 	struct s3_error_doc doc;
 
 	if (s3_xml_parse_error(a->body.data, a->body.len, &doc) == 0)
-		s3_map_error((int)a->status, &doc, err);
+		s3_xml_map_error((int)a->status, &doc, err);
 	else if (a->status == 404 && req->key != NULL)
 		r2err_set(err, 404, "NoSuchKey", "Object Not Found");
 	else
-		s3_map_error((int)a->status, NULL, err);
+		s3_xml_map_error((int)a->status, NULL, err);
 	return -1;
 }
 

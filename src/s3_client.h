@@ -108,7 +108,7 @@ void s3_client_answer_free(struct s3_client_answer *answer);   /* may be NULL */
 
 /*
  * The error of an answer whose status the caller did not expect: its S3
- * error document in r2mpu's words (s3_map_error), or, for a request about
+ * error document in r2mpu's words (s3_xml_map_error), or, for a request about
  * a key, a bare 404 (a HEAD's has no body) as NoSuchKey. Returns -1.
  */
 int s3_client_answer_error(const struct s3_client_request *req,

@@ -79,7 +79,7 @@ static bool child_text(xmlNodePtr parent, const char *name, char *out, size_t ca
 	return true;
 }
 
-void s3_etag_unquote(char *s)
+void s3_xml_etag_unquote(char *s)
 {
 	size_t n = strlen(s);
 
@@ -125,7 +125,7 @@ int s3_xml_parse_complete(const char *body, size_t len, char etag[ETAG_MAX])
 	if (doc == NULL)
 		return -1;
 	child_text(root, "ETag", etag, ETAG_MAX);
-	s3_etag_unquote(etag);
+	s3_xml_etag_unquote(etag);
 	xmlFreeDoc(doc);
 	return 0;
 }
@@ -180,7 +180,7 @@ int s3_xml_parse_list_parts(const char *body, size_t len, struct s3_part_set *se
 		if (*end != '\0')
 			goto out;
 		child_text(n, "ETag", p->etag, sizeof(p->etag));
-		s3_etag_unquote(p->etag);
+		s3_xml_etag_unquote(p->etag);
 		set->count++;
 	}
 	rc = 0;
@@ -189,7 +189,7 @@ out:
 	return rc;
 }
 
-time_t s3_parse_iso8601(const char *s)
+time_t s3_xml_parse_iso8601(const char *s)
 {
 	struct tm tm;
 	const char *rest;
@@ -234,7 +234,7 @@ int s3_xml_parse_list_uploads(const char *body, size_t len, struct s3_upload_set
 		    !child_text(n, "UploadId", id, sizeof(id)) || id[0] == '\0' ||
 		    strlen(id) >= sizeof(id) - 1 ||      /* cut: not the store's id */
 		    !child_text(n, "Initiated", text, sizeof(text)) ||
-		    (initiated = s3_parse_iso8601(text)) < 0)
+		    (initiated = s3_xml_parse_iso8601(text)) < 0)
 			goto out;
 		if (!upload_after_marker(&(struct upload_info){ key, id, initiated }, page, NULL))
 			continue;
@@ -324,7 +324,7 @@ static const struct s3_error_map {
 	{ "ServiceUnavailable", 503, "StoreBusy", "Service Unavailable: the store is unavailable; retry later" },
 };
 
-void s3_map_error(int http_status, const struct s3_error_doc *doc, struct r2err *err)
+void s3_xml_map_error(int http_status, const struct s3_error_doc *doc, struct r2err *err)
 {
 	const char *code = doc != NULL ? doc->code : "";
 	size_t i;

@@ -20,7 +20,7 @@ struct s3_error_doc {
 };
 
 /* S3 quotes ETags ("abc"); r2mpu keeps them bare. Only a quote at both ends goes. */
-void s3_etag_unquote(char *s);
+void s3_xml_etag_unquote(char *s);
 
 /* <Error><Code/><Message/></Error>: 0 when body is one, else -1. */
 int s3_xml_parse_error(const char *body, size_t len, struct s3_error_doc *out);
@@ -79,7 +79,7 @@ int s3_xml_parse_list_uploads(const char *body, size_t len, struct s3_upload_set
 			      const struct upload_page *page);
 
 /* "2026-11-25T19:00:00.000Z" -> Unix time; -1 when it is not such a time. */
-time_t s3_parse_iso8601(const char *s);
+time_t s3_xml_parse_iso8601(const char *s);
 
 /*
  * <CompleteMultipartUpload> for `parts`, written with libxml2 so etags are
@@ -93,6 +93,6 @@ char *s3_xml_complete_body(const struct part_list *parts, size_t *len);
  * ...); a refusal of our credentials or a store fault is a generic 502/503
  * whose detail goes to the log. doc may be NULL (no or unparsable body).
  */
-void s3_map_error(int http_status, const struct s3_error_doc *doc, struct r2err *err);
+void s3_xml_map_error(int http_status, const struct s3_error_doc *doc, struct r2err *err);
 
 #endif

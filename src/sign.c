@@ -77,7 +77,7 @@ int sign_command(const struct config *cfg, int argc, char **argv, time_t now,
 		snprintf(errbuf, errlen, "sign: --rights takes letters from \"rwd\"");
 		return -1;
 	}
-	if ((key[0] != '\0' || !is_prefix) && key_validate(key, strlen(key), &err) < 0) {
+	if ((key[0] != '\0' || !is_prefix) && uri_key_validate(key, strlen(key), &err) < 0) {
 		snprintf(errbuf, errlen, "sign: %s", err.message);
 		return -1;
 	}

@@ -938,10 +938,10 @@ static int fs_get(void *state, const char *key, const struct get_request *req,
 	meta_from_json(hdr, &info.meta);
 
 	length = info.size;
-	outcome = preconditions_evaluate(req->if_match, req->if_none_match, info.etag);
+	outcome = http_preconditions(req->if_match, req->if_none_match, info.etag);
 	if (outcome == GET_WHOLE) {
-		if (if_range_allows(req->if_range, info.etag)) {
-			switch (range_parse(req->range, info.size, &first, &length)) {
+		if (http_if_range_allows(req->if_range, info.etag)) {
+			switch (http_range_parse(req->range, info.size, &first, &length)) {
 			case RANGE_OK:
 				outcome = GET_RANGE;
 				break;

@@ -107,7 +107,7 @@ static int upload_answer_error(const struct s3_client_answer *a, struct r2err *e
 	if (has_doc ? strcmp(doc.code, "NoSuchUpload") == 0 || strcmp(doc.code, "NoSuchKey") == 0
 		    : a->status == 404)
 		return multipart_no_such_upload(err);
-	s3_map_error((int)a->status, has_doc ? &doc : NULL, err);
+	s3_xml_map_error((int)a->status, has_doc ? &doc : NULL, err);
 	return -1;
 }
 
@@ -776,10 +776,10 @@ static void get_range_to_send(struct s3_store *s, const char *key, const struct 
 	struct s3_client_answer probe = { 0 };
 	uint64_t first, length;
 
-	if (req->range == NULL || range_parse(req->range, UINT64_MAX, &first, &length) == RANGE_NONE)
+	if (req->range == NULL || http_range_parse(req->range, UINT64_MAX, &first, &length) == RANGE_NONE)
 		return;
 	if (req->if_range == NULL ||
-	    (head_object(s, key, &probe) == 0 && if_range_allows(req->if_range, probe.etag))) {
+	    (head_object(s, key, &probe) == 0 && http_if_range_allows(req->if_range, probe.etag))) {
 		s3_client_add_header(r, "range", req->range);
 		if (req->if_range != NULL)
 			s3_client_add_header(r, "if-range", req->if_range);
@@ -806,7 +806,7 @@ static void get_conditions_to_send(const struct get_request *req, struct s3_clie
 static enum get_outcome get_conditions_decided_here(const struct get_request *req,
 						    const struct s3_client_answer *a)
 {
-	return preconditions_evaluate(req->if_match, req->if_none_match, a->etag);
+	return http_preconditions(req->if_match, req->if_none_match, a->etag);
 }
 
 /*
@@ -820,7 +820,7 @@ static bool get_range_unsatisfiable(const struct get_request *req,
 	uint64_t first = 0, length = 0, total = 0;
 
 	parse_content_range(a->content_range, &first, &length, &total);
-	return range_parse(req->range, total, &first, &length) == RANGE_UNSATISFIABLE;
+	return http_range_parse(req->range, total, &first, &length) == RANGE_UNSATISFIABLE;
 }
 
 /* A 304 carries the ETag (RFC 9110 15.4.5); radosgw's does not: it comes from a HEAD. */

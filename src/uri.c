@@ -16,8 +16,8 @@ static int hexval(unsigned char c)
 	return -1;
 }
 
-int percent_decode(const char *src, size_t len, bool plus_is_space,
-		   char **out, size_t *out_len, struct r2err *err)
+int uri_percent_decode(const char *src, size_t len, bool plus_is_space,
+		       char **out, size_t *out_len, struct r2err *err)
 {
 	char *buf;
 	size_t i, n = 0;
@@ -142,7 +142,7 @@ int query_parse(const char *qs, struct query *q, struct r2err *err)
 
 		if (pair_len == 0)
 			goto next;
-		if (percent_decode(p, name_len, true, &name, &dec_name_len, err) < 0)
+		if (uri_percent_decode(p, name_len, true, &name, &dec_name_len, err) < 0)
 			goto fail;
 		slot = query_slot(q, name, dec_name_len);
 		if (slot == NULL)
@@ -159,8 +159,8 @@ int query_parse(const char *qs, struct query *q, struct r2err *err)
 				r2err_out_of_memory(err);
 				goto fail_free;
 			}
-		} else if (percent_decode(eq + 1, pair_len - name_len - 1, true,
-					  &value, &dec_value_len, err) < 0) {
+		} else if (uri_percent_decode(eq + 1, pair_len - name_len - 1, true,
+					      &value, &dec_value_len, err) < 0) {
 			goto fail_free;
 		}
 		if (dec_value_len > PARAM_MAX_BYTES || memchr(value, '\0', dec_value_len)) {
@@ -186,7 +186,7 @@ fail:
 	return 0;
 }
 
-int part_number_parse(const char *s)
+int uri_part_number_parse(const char *s)
 {
 	long v = 0;
 	size_t i;
@@ -201,7 +201,7 @@ int part_number_parse(const char *s)
 	return v >= 1 && v <= PART_NUMBER_MAX ? (int)v : -1;
 }
 
-size_t utf8_decode_one(const unsigned char *s, size_t left, uint32_t *cp)
+size_t uri_utf8_decode_one(const unsigned char *s, size_t left, uint32_t *cp)
 {
 	size_t n, i;
 	uint32_t c, min;
@@ -231,7 +231,7 @@ size_t utf8_decode_one(const unsigned char *s, size_t left, uint32_t *cp)
 	return n;
 }
 
-int key_validate(const char *key, size_t len, struct r2err *err)
+int uri_key_validate(const char *key, size_t len, struct r2err *err)
 {
 	const unsigned char *s = (const unsigned char *)key;
 	size_t i = 0;
@@ -244,7 +244,7 @@ int key_validate(const char *key, size_t len, struct r2err *err)
 				 len, KEY_MAX_BYTES);
 	while (i < len) {
 		uint32_t cp;
-		size_t n = utf8_decode_one(s + i, len - i, &cp);
+		size_t n = uri_utf8_decode_one(s + i, len - i, &cp);
 
 		if (n == 0)
 			return r2err_set(err, 400, "InvalidKey",
@@ -293,9 +293,9 @@ static int raw_path_below_mount(const char *request_uri, const char *script_name
 	return 1;
 }
 
-int key_from_request(const char *request_uri, const char *script_name,
-		     const char *path_info, const char *mount,
-		     char **key, size_t *key_len, struct r2err *err)
+int uri_key_from_request(const char *request_uri, const char *script_name,
+			 const char *path_info, const char *mount,
+			 char **key, size_t *key_len, struct r2err *err)
 {
 	const char *path = NULL;
 	size_t len = 0;
@@ -315,7 +315,7 @@ int key_from_request(const char *request_uri, const char *script_name,
 	if (len > 0 && path[0] == '/')
 		path++, len--;
 	if (raw) {
-		if (percent_decode(path, len, false, key, key_len, err) < 0)
+		if (uri_percent_decode(path, len, false, key, key_len, err) < 0)
 			return -1;
 	} else {
 		*key = strndup(path, len);
@@ -324,7 +324,7 @@ int key_from_request(const char *request_uri, const char *script_name,
 		*key_len = len;
 	}
 	/* "" is valid here: the routes that need a key say so (mpu-list takes none). */
-	if (*key_len > 0 && key_validate(*key, *key_len, err) < 0) {
+	if (*key_len > 0 && uri_key_validate(*key, *key_len, err) < 0) {
 		free(*key);
 		*key = NULL;
 		return -1;

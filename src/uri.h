@@ -18,8 +18,8 @@
  * for query strings (application/x-www-form-urlencoded), false for paths.
  * A '%' not followed by two hex digits is an error (400).
  */
-int percent_decode(const char *src, size_t len, bool plus_is_space,
-		   char **out, size_t *out_len, struct r2err *err);
+int uri_percent_decode(const char *src, size_t len, bool plus_is_space,
+		       char **out, size_t *out_len, struct r2err *err);
 
 /*
  * Percent-encode src[0..len) (NUL bytes included) into dst: every byte but
@@ -35,7 +35,7 @@ struct query {
 	char *action;
 	char *upload_id;
 	char *part_number;
-	/* mpu-list's page (handlers.h: list_page_parse), each NULL when absent. */
+	/* mpu-list's page (handlers.h: handlers_list_page_parse), each NULL when absent. */
 	char *key_marker;        /* key-marker: list after this key ... */
 	char *upload_id_marker;  /* upload-id-marker: ... and this upload of it */
 	char *max_uploads;       /* max-uploads: at most this many */
@@ -56,17 +56,17 @@ int query_parse(const char *qs, struct query *q, struct r2err *err);
 void query_free(struct query *q);   /* q may be NULL */
 
 /* partNumber: plain decimal digits, value 1..10000; anything else is -1. */
-int part_number_parse(const char *s);
+int uri_part_number_parse(const char *s);
 
 /*
  * Length of the UTF-8 sequence starting at s (at most `left` bytes, left > 0)
  * and its code point, or 0 when it is not well-formed (overlong, surrogate,
  * > U+10FFFF, truncated, stray continuation byte). Keys and metadata use it.
  */
-size_t utf8_decode_one(const unsigned char *s, size_t left, uint32_t *cp);
+size_t uri_utf8_decode_one(const unsigned char *s, size_t left, uint32_t *cp);
 
 /* 1..1024 bytes of valid UTF-8 without C0/C1 control characters or DEL. */
-int key_validate(const char *key, size_t len, struct r2err *err);
+int uri_key_validate(const char *key, size_t len, struct r2err *err);
 
 /*
  * The object key: the request path below the mount point, decoded once.
@@ -76,12 +76,12 @@ int key_validate(const char *key, size_t len, struct r2err *err);
  *    and path_info is given (without PATH_INFO, as from mod_proxy_fcgi,
  *    SCRIPT_NAME is the whole path);
  *  - without request_uri, path_info (already decoded by the server) is used.
- * Then one leading '/' is removed. The result is validated (key_validate)
+ * Then one leading '/' is removed. The result is validated (uri_key_validate)
  * unless it is "": whether a route takes an empty key is the router's call.
  * Caller frees *key.
  */
-int key_from_request(const char *request_uri, const char *script_name,
-		     const char *path_info, const char *mount,
-		     char **key, size_t *key_len, struct r2err *err);
+int uri_key_from_request(const char *request_uri, const char *script_name,
+			 const char *path_info, const char *mount,
+			 char **key, size_t *key_len, struct r2err *err);
 
 #endif

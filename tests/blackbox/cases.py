@@ -524,7 +524,7 @@ def large_metadata_with_range(c, env):
         assert r.header(name) == value, (name, len(r.header(name) or ""))
 
 
-# What r2mpu sends with every stored object (src/http.c, serve_csp).
+# What r2mpu sends with every stored object (src/http.c, http_serve_csp).
 STRICT_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
 MEDIA_CSP = ("default-src 'none'; media-src 'self'; sandbox allow-same-origin; "
              "frame-ancestors 'none'")

@@ -58,11 +58,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	access_free(&a);
 
-	(void)content_md5_parse(text, md5);
+	(void)http_content_md5_parse(text, md5);
 	(void)cors_origin_allowed(text, "https://a.example");
 	(void)cors_origin_allowed("https://a.example, *", text);
 	(void)cors_headers_allowed(text);
-	(void)key_has_dot_segment(text, size);
+	(void)access_key_has_dot_segment(text, size);
 	free(text);
 	return 0;
 }

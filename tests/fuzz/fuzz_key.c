@@ -1,4 +1,4 @@
-/* fuzz_key.c: libFuzzer target for key_from_request() (REQUEST_URI, mount) and key_validate() */
+/* fuzz_key.c: libFuzzer target for uri_key_from_request() (REQUEST_URI, mount) and uri_key_validate() */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +18,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(uri, data, size);
 	uri[size] = '\0';
 	/* Whatever comes in, a key that comes out is "" (for the router) or valid. */
-	if (key_from_request(uri, "", NULL, NULL, &key, &key_len, &err) == 0) {
+	if (uri_key_from_request(uri, "", NULL, NULL, &key, &key_len, &err) == 0) {
 		if (key_len != strlen(key) || key_len > KEY_MAX_BYTES ||
-		    (key_len > 0 && key_validate(key, key_len, &err) < 0))
+		    (key_len > 0 && uri_key_validate(key, key_len, &err) < 0))
 			abort();
 		free(key);
 	}
-	if (key_from_request(uri, "/cgi-bin/r2mpu.fcgi", "/x", "/files", &key, &key_len, &err) == 0)
+	if (uri_key_from_request(uri, "/cgi-bin/r2mpu.fcgi", "/x", "/files", &key, &key_len, &err) == 0)
 		free(key);
 	free(uri);
 	return 0;

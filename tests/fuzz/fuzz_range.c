@@ -1,4 +1,4 @@
-/* fuzz_range.c: libFuzzer target for range_parse(), the entity-tag lists and Content-Length */
+/* fuzz_range.c: libFuzzer target for http_range_parse(), the entity-tag lists and Content-Length */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,14 +21,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hdr[size] = '\0';
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		/* A range that is OK lies inside the object. */
-		if (range_parse(hdr, sizes[i], &first, &length) == RANGE_OK &&
+		if (http_range_parse(hdr, sizes[i], &first, &length) == RANGE_OK &&
 		    (length == 0 || first >= sizes[i] || length > sizes[i] - first))
 			abort();
 	}
-	(void)etag_list_matches(hdr, "abc", true);
-	(void)preconditions_evaluate(hdr, hdr, "abc-2");
-	(void)if_range_allows(hdr, "abc");
-	if (content_length_parse(hdr, &cl) == 0 && cl < 0)
+	(void)http_etag_list_matches(hdr, "abc", true);
+	(void)http_preconditions(hdr, hdr, "abc-2");
+	(void)http_if_range_allows(hdr, "abc");
+	if (http_content_length_parse(hdr, &cl) == 0 && cl < 0)
 		abort();
 	free(hdr);
 	return 0;

@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (text != NULL) {
 		memcpy(text, data, size);
 		text[size] = '\0';
-		(void)s3_parse_iso8601(text);
+		(void)s3_xml_parse_iso8601(text);
 		free(text);
 	}
 	return 0;

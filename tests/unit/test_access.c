@@ -74,8 +74,8 @@ START_TEST(test_dot_segments)
 {
 	const struct dot_row *r = &dot_rows[_i];
 
-	ck_assert_msg(key_has_dot_segment(r->key, strlen(r->key)) == r->dot,
-		      "key_has_dot_segment(\"%s\") should be %d", r->key, r->dot);
+	ck_assert_msg(access_key_has_dot_segment(r->key, strlen(r->key)) == r->dot,
+		      "access_key_has_dot_segment(\"%s\") should be %d", r->key, r->dot);
 }
 END_TEST
 
@@ -328,7 +328,7 @@ START_TEST(test_host_is_loopback)
 {
 	const struct host_row *r = &host_rows[_i];
 
-	ck_assert_msg(host_is_loopback(r->host) == r->loopback, "host_is_loopback(\"%s\") "
+	ck_assert_msg(access_host_is_loopback(r->host) == r->loopback, "access_host_is_loopback(\"%s\") "
 		      "should be %d", r->host, r->loopback);
 }
 END_TEST
@@ -399,7 +399,7 @@ START_TEST(test_addr_is_loopback)
 {
 	const struct addr_row *r = &addr_rows[_i];
 
-	ck_assert_msg(addr_is_loopback(r->addr) == r->loopback, "addr_is_loopback(\"%s\") "
+	ck_assert_msg(access_addr_is_loopback(r->addr) == r->loopback, "access_addr_is_loopback(\"%s\") "
 		      "should be %d", OPT(r->addr), r->loopback);
 }
 END_TEST
@@ -470,13 +470,13 @@ static Suite *access_suite(void)
 	tc = tcase_create("access_check");
 	tcase_add_loop_test(tc, test_access_check, 0, NROWS(check_rows));
 	suite_add_tcase(s, tc);
-	tc = tcase_create("host_is_loopback");
+	tc = tcase_create("access_host_is_loopback");
 	tcase_add_loop_test(tc, test_host_is_loopback, 0, NROWS(host_rows));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("access_load");
 	tcase_add_loop_test(tc, test_access_load, 0, NROWS(load_rows));
 	suite_add_tcase(s, tc);
-	tc = tcase_create("addr_is_loopback");
+	tc = tcase_create("access_addr_is_loopback");
 	tcase_add_loop_test(tc, test_addr_is_loopback, 0, NROWS(addr_rows));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("open_access");

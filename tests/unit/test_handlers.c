@@ -1,4 +1,4 @@
-/* test_handlers.c: unit tests for handlers.c -- http_meta_validate, list_page_parse */
+/* test_handlers.c: unit tests for handlers.c -- http_meta_validate, handlers_list_page_parse */
 #include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
@@ -128,7 +128,7 @@ START_TEST(test_http_meta_validate)
 }
 END_TEST
 
-/* ---- list_page_parse: mpu-list's max-uploads, key-marker, upload-id-marker ---- */
+/* ---- handlers_list_page_parse: mpu-list's max-uploads, key-marker, upload-id-marker ---- */
 
 static const struct page_row {
 	const char *name;
@@ -185,19 +185,19 @@ START_TEST(test_list_page_parse)
 		long_id[r->id_fill] = '\0';
 		q.upload_id_marker = long_id;
 	}
-	rc = list_page_parse(&q, &page, &err);
+	rc = handlers_list_page_parse(&q, &page, &err);
 	if (r->want_max != 0) {
-		ck_assert_msg(rc == 0, "list_page_parse(%s): rc %d (%s)", r->name, rc, err.message);
-		ck_assert_msg(page.max == r->want_max, "list_page_parse(%s): max %zu, expected %zu",
+		ck_assert_msg(rc == 0, "handlers_list_page_parse(%s): rc %d (%s)", r->name, rc, err.message);
+		ck_assert_msg(page.max == r->want_max, "handlers_list_page_parse(%s): max %zu, expected %zu",
 			      r->name, page.max, r->want_max);
 		ck_assert_ptr_eq(page.key_marker, q.key_marker);
 		ck_assert_ptr_eq(page.upload_id_marker, q.upload_id_marker);
 	} else {
-		ck_assert_msg(rc == -1, "list_page_parse(%s): rc %d, expected -1", r->name, rc);
+		ck_assert_msg(rc == -1, "handlers_list_page_parse(%s): rc %d, expected -1", r->name, rc);
 		ck_assert_msg(err.status == 400 && strcmp(err.code, "InvalidArgument") == 0,
-			      "list_page_parse(%s): %d %s", r->name, err.status, err.code);
+			      "handlers_list_page_parse(%s): %d %s", r->name, err.status, err.code);
 		ck_assert_msg(strstr(err.message, r->word) != NULL,
-			      "list_page_parse(%s): \"%s\" does not name %s", r->name,
+			      "handlers_list_page_parse(%s): \"%s\" does not name %s", r->name,
 			      err.message, r->word);
 	}
 	free(long_id);
@@ -211,7 +211,7 @@ static Suite *handlers_suite(void)
 
 	tcase_add_loop_test(tc, test_http_meta_validate, 0, NROWS(meta_rows));
 	suite_add_tcase(s, tc);
-	tc = tcase_create("list_page_parse");
+	tc = tcase_create("handlers_list_page_parse");
 	tcase_add_loop_test(tc, test_list_page_parse, 0, NROWS(page_rows));
 	suite_add_tcase(s, tc);
 	return s;

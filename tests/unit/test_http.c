@@ -10,7 +10,7 @@
 
 #define OPT(s) ((s) != NULL ? (s) : "(null)")
 
-/* ---- range_parse ------------------------------------------------------- */
+/* ---- http_range_parse ------------------------------------------------------- */
 
 static const struct range_row {
 	const char *hdr;
@@ -83,19 +83,19 @@ START_TEST(test_range_parse)
 {
 	const struct range_row *r = &range_rows[_i];
 	uint64_t first = 777, length = 777;
-	enum range_result got = range_parse(r->hdr, r->size, &first, &length);
+	enum range_result got = http_range_parse(r->hdr, r->size, &first, &length);
 
-	ck_assert_msg(got == r->result, "range_parse(\"%s\", %" PRIu64 ") = %s, expected %s",
+	ck_assert_msg(got == r->result, "http_range_parse(\"%s\", %" PRIu64 ") = %s, expected %s",
 		      OPT(r->hdr), r->size, range_name(got), range_name(r->result));
 	if (r->result == RANGE_OK)
 		ck_assert_msg(first == r->first && length == r->length,
-			      "range_parse(\"%s\", %" PRIu64 "): first %" PRIu64 " length %"
+			      "http_range_parse(\"%s\", %" PRIu64 "): first %" PRIu64 " length %"
 			      PRIu64 ", expected %" PRIu64 " %" PRIu64, OPT(r->hdr), r->size,
 			      first, length, r->first, r->length);
 }
 END_TEST
 
-/* ---- etag_list_matches ------------------------------------------------- */
+/* ---- http_etag_list_matches ------------------------------------------------- */
 
 static const struct list_row {
 	const char *list;
@@ -144,14 +144,14 @@ static const struct list_row {
 START_TEST(test_etag_list_matches)
 {
 	const struct list_row *r = &list_rows[_i];
-	bool got = etag_list_matches(r->list, r->etag, r->weak);
+	bool got = http_etag_list_matches(r->list, r->etag, r->weak);
 
-	ck_assert_msg(got == r->expected, "etag_list_matches('%s', \"%s\", %s) = %d, expected %d",
+	ck_assert_msg(got == r->expected, "http_etag_list_matches('%s', \"%s\", %s) = %d, expected %d",
 		      OPT(r->list), r->etag, r->weak ? "weak" : "strong", got, r->expected);
 }
 END_TEST
 
-/* ---- preconditions_evaluate -------------------------------------------- */
+/* ---- http_preconditions -------------------------------------------- */
 
 static const struct pre_row {
 	const char *if_match;
@@ -184,16 +184,16 @@ static const struct pre_row {
 START_TEST(test_preconditions_evaluate)
 {
 	const struct pre_row *r = &pre_rows[_i];
-	enum get_outcome got = preconditions_evaluate(r->if_match, r->if_none_match, r->etag);
+	enum get_outcome got = http_preconditions(r->if_match, r->if_none_match, r->etag);
 
 	ck_assert_msg(got == r->expected,
-		      "preconditions_evaluate(If-Match '%s', If-None-Match '%s', \"%s\") = %d, "
+		      "http_preconditions(If-Match '%s', If-None-Match '%s', \"%s\") = %d, "
 		      "expected %d", OPT(r->if_match), OPT(r->if_none_match), r->etag, got,
 		      r->expected);
 }
 END_TEST
 
-/* ---- if_range_allows --------------------------------------------------- */
+/* ---- http_if_range_allows --------------------------------------------------- */
 
 static const struct ifr_row {
 	const char *if_range;
@@ -218,14 +218,14 @@ static const struct ifr_row {
 START_TEST(test_if_range_allows)
 {
 	const struct ifr_row *r = &ifr_rows[_i];
-	bool got = if_range_allows(r->if_range, r->etag);
+	bool got = http_if_range_allows(r->if_range, r->etag);
 
-	ck_assert_msg(got == r->expected, "if_range_allows('%s', \"%s\") = %d, expected %d",
+	ck_assert_msg(got == r->expected, "http_if_range_allows('%s', \"%s\") = %d, expected %d",
 		      OPT(r->if_range), r->etag, got, r->expected);
 }
 END_TEST
 
-/* ---- content_length_parse ---------------------------------------------- */
+/* ---- http_content_length_parse ---------------------------------------------- */
 
 static const struct cl_row {
 	const char *in;
@@ -262,20 +262,20 @@ START_TEST(test_content_length_parse)
 {
 	const struct cl_row *r = &cl_rows[_i];
 	int64_t out = -777;
-	int rc = content_length_parse(r->in, &out);
+	int rc = http_content_length_parse(r->in, &out);
 
-	ck_assert_msg(rc == r->rc, "content_length_parse(\"%s\") rc %d, expected %d",
+	ck_assert_msg(rc == r->rc, "http_content_length_parse(\"%s\") rc %d, expected %d",
 		      OPT(r->in), rc, r->rc);
 	if (r->rc == 0)
-		ck_assert_msg(out == r->value, "content_length_parse(\"%s\") = %" PRId64
+		ck_assert_msg(out == r->value, "http_content_length_parse(\"%s\") = %" PRId64
 			      ", expected %" PRId64, OPT(r->in), out, r->value);
 	else
-		ck_assert_msg(out == -777, "content_length_parse(\"%s\") wrote %" PRId64
+		ck_assert_msg(out == -777, "http_content_length_parse(\"%s\") wrote %" PRId64
 			      " on error", OPT(r->in), out);
 }
 END_TEST
 
-/* ---- content_md5_parse -------------------------------------------------- */
+/* ---- http_content_md5_parse -------------------------------------------------- */
 
 static const struct md5_row {
 	const char *in;
@@ -305,20 +305,20 @@ START_TEST(test_content_md5_parse)
 	const struct md5_row *r = &md5_rows[_i];
 	unsigned char out[16];
 	char hex[33];
-	int rc = content_md5_parse(r->in, out), i;
+	int rc = http_content_md5_parse(r->in, out), i;
 
-	ck_assert_msg(rc == r->rc, "content_md5_parse(\"%s\") rc %d, expected %d", OPT(r->in),
+	ck_assert_msg(rc == r->rc, "http_content_md5_parse(\"%s\") rc %d, expected %d", OPT(r->in),
 		      rc, r->rc);
 	if (rc == 0) {
 		for (i = 0; i < 16; i++)
 			snprintf(hex + 2 * i, 3, "%02x", out[i]);
-		ck_assert_msg(strcmp(hex, r->hex) == 0, "content_md5_parse(\"%s\") = %s, expected %s",
+		ck_assert_msg(strcmp(hex, r->hex) == 0, "http_content_md5_parse(\"%s\") = %s, expected %s",
 			      r->in, hex, r->hex);
 	}
 }
 END_TEST
 
-/* ---- serve_as_decide, serve_csp, attachment_disposition --------------- */
+/* ---- http_serve_as, http_serve_csp, http_attachment_disposition --------------- */
 
 #define ATT SERVE_ATTACHMENT
 #define INL SERVE_INLINE
@@ -430,9 +430,9 @@ static const char *serve_name(enum serve_as how)
 START_TEST(test_serve_as_decide)
 {
 	const struct serve_row *r = &serve_rows[_i];
-	enum serve_as got = serve_as_decide(r->type, r->inline_types);
+	enum serve_as got = http_serve_as(r->type, r->inline_types);
 
-	ck_assert_msg(got == r->expected, "serve_as_decide(\"%s\", \"%s\") = %s, expected %s",
+	ck_assert_msg(got == r->expected, "http_serve_as(\"%s\", \"%s\") = %s, expected %s",
 		      OPT(r->type), OPT(r->inline_types), serve_name(got), serve_name(r->expected));
 }
 END_TEST
@@ -440,11 +440,11 @@ END_TEST
 START_TEST(test_serve_csp)
 {
 	/* Every class is sandboxed and loads nothing; only media keep the origin. */
-	ck_assert_str_eq(serve_csp(SERVE_ATTACHMENT),
+	ck_assert_str_eq(http_serve_csp(SERVE_ATTACHMENT),
 			 "default-src 'none'; sandbox; frame-ancestors 'none'");
-	ck_assert_str_eq(serve_csp(SERVE_INLINE),
+	ck_assert_str_eq(http_serve_csp(SERVE_INLINE),
 			 "default-src 'none'; sandbox; frame-ancestors 'none'");
-	ck_assert_str_eq(serve_csp(SERVE_MEDIA),
+	ck_assert_str_eq(http_serve_csp(SERVE_MEDIA),
 			 "default-src 'none'; media-src 'self'; sandbox allow-same-origin; "
 			 "frame-ancestors 'none'");
 }
@@ -475,9 +475,9 @@ START_TEST(test_attachment_disposition)
 	const struct disposition_row *r = &disposition_rows[_i];
 	char out[128];
 
-	attachment_disposition(r->stored, out, sizeof(out));
+	http_attachment_disposition(r->stored, out, sizeof(out));
 	ck_assert_msg(strcmp(out, r->expected) == 0,
-		      "attachment_disposition(\"%s\") = \"%s\", expected \"%s\"", OPT(r->stored),
+		      "http_attachment_disposition(\"%s\") = \"%s\", expected \"%s\"", OPT(r->stored),
 		      out, r->expected);
 }
 END_TEST
@@ -488,7 +488,7 @@ START_TEST(test_attachment_disposition_fits)
 	char out[16];
 
 	memset(out, 'X', sizeof(out));
-	attachment_disposition("inline; filename=a-very-long-name.html", out, sizeof(out));
+	http_attachment_disposition("inline; filename=a-very-long-name.html", out, sizeof(out));
 	ck_assert_str_eq(out, "attachment; fil");
 }
 END_TEST
@@ -498,36 +498,36 @@ static Suite *http_suite(void)
 	Suite *s = suite_create("http");
 	TCase *tc;
 
-	tc = tcase_create("range_parse");
+	tc = tcase_create("http_range_parse");
 	tcase_add_loop_test(tc, test_range_parse, 0, NROWS(range_rows));
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("etag_list_matches");
+	tc = tcase_create("http_etag_list_matches");
 	tcase_add_loop_test(tc, test_etag_list_matches, 0, NROWS(list_rows));
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("preconditions_evaluate");
+	tc = tcase_create("http_preconditions");
 	tcase_add_loop_test(tc, test_preconditions_evaluate, 0, NROWS(pre_rows));
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("if_range_allows");
+	tc = tcase_create("http_if_range_allows");
 	tcase_add_loop_test(tc, test_if_range_allows, 0, NROWS(ifr_rows));
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("content_length_parse");
+	tc = tcase_create("http_content_length_parse");
 	tcase_add_loop_test(tc, test_content_length_parse, 0, NROWS(cl_rows));
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("content_md5_parse");
+	tc = tcase_create("http_content_md5_parse");
 	tcase_add_loop_test(tc, test_content_md5_parse, 0, NROWS(md5_rows));
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("serve_as_decide");
+	tc = tcase_create("http_serve_as");
 	tcase_add_loop_test(tc, test_serve_as_decide, 0, NROWS(serve_rows));
 	tcase_add_test(tc, test_serve_csp);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("attachment_disposition");
+	tc = tcase_create("http_attachment_disposition");
 	tcase_add_loop_test(tc, test_attachment_disposition, 0, NROWS(disposition_rows));
 	tcase_add_test(tc, test_attachment_disposition_fits);
 	suite_add_tcase(s, tc);

@@ -63,7 +63,7 @@ START_TEST(test_error_documents)
 
 	ck_assert_msg(s3_xml_parse_error(body, len, &doc) == 0, "%s: not an error document", r->file);
 	ck_assert_msg(strcmp(doc.code, r->code) == 0, "%s: code %s", r->file, doc.code);
-	s3_map_error(r->status >= 500 ? 500 : 400, &doc, &err);
+	s3_xml_map_error(r->status >= 500 ? 500 : 400, &doc, &err);
 	ck_assert_msg(err.status == r->status && strcmp(err.code, r->our_code) == 0,
 		      "%s: mapped to %d %s", r->file, err.status, err.code);
 	/* Only errors about the client's request carry the store's words. */
@@ -234,7 +234,7 @@ START_TEST(test_map_error)
 
 	if (r->code != NULL)
 		snprintf(doc.code, sizeof(doc.code), "%s", r->code);
-	s3_map_error(r->http_status, r->code ? &doc : NULL, &err);
+	s3_xml_map_error(r->http_status, r->code ? &doc : NULL, &err);
 	ck_assert_msg(err.status == r->status && strcmp(err.code, r->our_code) == 0,
 		      "%d %s -> %d %s", r->http_status, r->code ? r->code : "-", err.status, err.code);
 	if (err.status == 400)

@@ -9,7 +9,7 @@
 /* A byte string and its length, NULs included: B("a\0b") is "a\0b", 3. */
 #define B(s) s, sizeof(s) - 1
 
-/* ---- percent_decode ---------------------------------------------------- */
+/* ---- uri_percent_decode ---------------------------------------------------- */
 
 static const struct pd_row {
 	const char *in;
@@ -58,7 +58,7 @@ START_TEST(test_percent_decode)
 	bool out_null, nul_terminated = false;
 	int rc;
 
-	rc = percent_decode(r->in, r->in_len, r->plus_is_space, &out, &out_len, &err);
+	rc = uri_percent_decode(r->in, r->in_len, r->plus_is_space, &out, &out_len, &err);
 	out_null = out == NULL;
 	if (out != NULL && out_len < sizeof(got)) {
 		memcpy(got, out, out_len);
@@ -66,25 +66,25 @@ START_TEST(test_percent_decode)
 	}
 	free(out);
 
-	ck_assert_msg(rc == r->rc, "percent_decode(\"%.*s\", plus=%d): rc %d, expected %d",
+	ck_assert_msg(rc == r->rc, "uri_percent_decode(\"%.*s\", plus=%d): rc %d, expected %d",
 		      (int)r->in_len, r->in, r->plus_is_space, rc, r->rc);
 	if (r->rc == 0) {
-		ck_assert_msg(!out_null, "percent_decode(\"%.*s\"): *out is NULL",
+		ck_assert_msg(!out_null, "uri_percent_decode(\"%.*s\"): *out is NULL",
 			      (int)r->in_len, r->in);
 		ck_assert_msg(out_len == r->out_len,
-			      "percent_decode(\"%.*s\"): length %zu, expected %zu",
+			      "uri_percent_decode(\"%.*s\"): length %zu, expected %zu",
 			      (int)r->in_len, r->in, out_len, r->out_len);
 		ck_assert_msg(memcmp(got, r->out, r->out_len) == 0,
-			      "percent_decode(\"%.*s\"): wrong bytes", (int)r->in_len, r->in);
-		ck_assert_msg(nul_terminated, "percent_decode(\"%.*s\"): not NUL-terminated",
+			      "uri_percent_decode(\"%.*s\"): wrong bytes", (int)r->in_len, r->in);
+		ck_assert_msg(nul_terminated, "uri_percent_decode(\"%.*s\"): not NUL-terminated",
 			      (int)r->in_len, r->in);
 	} else {
 		ck_assert_msg(out_null && out_len == 0,
-			      "percent_decode(\"%.*s\"): output not cleared on error",
+			      "uri_percent_decode(\"%.*s\"): output not cleared on error",
 			      (int)r->in_len, r->in);
 		ck_assert_msg(err.status == 400 && err.code != NULL &&
 			      strcmp(err.code, "InvalidURI") == 0,
-			      "percent_decode(\"%.*s\"): error %d %s, expected 400 InvalidURI",
+			      "uri_percent_decode(\"%.*s\"): error %d %s, expected 400 InvalidURI",
 			      (int)r->in_len, r->in, err.status, err.code ? err.code : "(null)");
 	}
 }
@@ -279,7 +279,7 @@ START_TEST(test_query_free_null)
 }
 END_TEST
 
-/* ---- part_number_parse ------------------------------------------------- */
+/* ---- uri_part_number_parse ------------------------------------------------- */
 
 static const struct pn_row {
 	const char *in;
@@ -298,14 +298,14 @@ static const struct pn_row {
 START_TEST(test_part_number_parse)
 {
 	const struct pn_row *r = &pn_rows[_i];
-	int got = part_number_parse(r->in);
+	int got = uri_part_number_parse(r->in);
 
-	ck_assert_msg(got == r->expected, "part_number_parse(\"%s\") = %d, expected %d",
+	ck_assert_msg(got == r->expected, "uri_part_number_parse(\"%s\") = %d, expected %d",
 		      OPT(r->in), got, r->expected);
 }
 END_TEST
 
-/* ---- key_validate ------------------------------------------------------ */
+/* ---- uri_key_validate ------------------------------------------------------ */
 
 static const struct key_row {
 	const char *name;
@@ -372,24 +372,24 @@ START_TEST(test_key_validate)
 	for (i = 0; i < r->repeat; i++)
 		memcpy(key + i * r->unit_len, r->unit, r->unit_len);
 	key[len] = '\0';
-	rc = key_validate(key, len, &err);
+	rc = uri_key_validate(key, len, &err);
 	free(key);
 
 	if (r->code == NULL) {
-		ck_assert_msg(rc == 0, "key_validate(%s, %zu bytes): rc %d (%s: %s), expected 0",
+		ck_assert_msg(rc == 0, "uri_key_validate(%s, %zu bytes): rc %d (%s: %s), expected 0",
 			      r->name, len, rc, OPT(err.code), err.message);
 	} else {
-		ck_assert_msg(rc == -1, "key_validate(%s, %zu bytes): rc %d, expected -1",
+		ck_assert_msg(rc == -1, "uri_key_validate(%s, %zu bytes): rc %d, expected -1",
 			      r->name, len, rc);
 		ck_assert_msg(err.status == 400 && err.code != NULL &&
 			      strcmp(err.code, r->code) == 0,
-			      "key_validate(%s): error %d %s, expected 400 %s",
+			      "uri_key_validate(%s): error %d %s, expected 400 %s",
 			      r->name, err.status, OPT(err.code), r->code);
 	}
 }
 END_TEST
 
-/* ---- key_from_request -------------------------------------------------- */
+/* ---- uri_key_from_request -------------------------------------------------- */
 
 #define CGI "/cgi-bin/r2mpu.fcgi"
 
@@ -463,8 +463,8 @@ START_TEST(test_key_from_request)
 	bool key_null, fits = false;
 	int rc;
 
-	rc = key_from_request(r->request_uri, r->script_name, r->path_info, r->mount,
-			      &key, &key_len, &err);
+	rc = uri_key_from_request(r->request_uri, r->script_name, r->path_info, r->mount,
+				  &key, &key_len, &err);
 	key_null = key == NULL;
 	if (rc == 0 && key != NULL && key != sentinel && key_len < sizeof(got)) {
 		memcpy(got, key, key_len + 1);
@@ -476,23 +476,23 @@ START_TEST(test_key_from_request)
 #define KFR_ARGS OPT(r->request_uri), OPT(r->script_name), OPT(r->path_info), OPT(r->mount)
 	if (r->status == 0) {
 		ck_assert_msg(rc == 0,
-			      "key_from_request(uri=%s sn=%s pi=%s mount=%s): rc %d (%d %s), "
+			      "uri_key_from_request(uri=%s sn=%s pi=%s mount=%s): rc %d (%d %s), "
 			      "expected key \"%s\"", KFR_ARGS, rc, err.status, OPT(err.code),
 			      r->key);
 		ck_assert_msg(fits && key_len == strlen(r->key) && strcmp(got, r->key) == 0,
-			      "key_from_request(uri=%s sn=%s pi=%s mount=%s): key \"%s\" (%zu), "
+			      "uri_key_from_request(uri=%s sn=%s pi=%s mount=%s): key \"%s\" (%zu), "
 			      "expected \"%s\"", KFR_ARGS, got, key_len, r->key);
 	} else {
 		ck_assert_msg(rc == -1,
-			      "key_from_request(uri=%s sn=%s pi=%s mount=%s): rc %d, key \"%s\", "
+			      "uri_key_from_request(uri=%s sn=%s pi=%s mount=%s): rc %d, key \"%s\", "
 			      "expected %d %s", KFR_ARGS, rc, got, r->status, r->key);
 		ck_assert_msg(err.status == r->status && err.code != NULL &&
 			      strcmp(err.code, r->key) == 0,
-			      "key_from_request(uri=%s sn=%s pi=%s mount=%s): error %d %s, "
+			      "uri_key_from_request(uri=%s sn=%s pi=%s mount=%s): error %d %s, "
 			      "expected %d %s", KFR_ARGS, err.status, OPT(err.code),
 			      r->status, r->key);
 		ck_assert_msg(key_null,
-			      "key_from_request(uri=%s sn=%s pi=%s mount=%s): *key not NULL",
+			      "uri_key_from_request(uri=%s sn=%s pi=%s mount=%s): *key not NULL",
 			      KFR_ARGS);
 	}
 #undef KFR_ARGS
@@ -504,7 +504,7 @@ static Suite *uri_suite(void)
 	Suite *s = suite_create("uri");
 	TCase *tc;
 
-	tc = tcase_create("percent_decode");
+	tc = tcase_create("uri_percent_decode");
 	tcase_add_loop_test(tc, test_percent_decode, 0, NROWS(pd_rows));
 	suite_add_tcase(s, tc);
 
@@ -518,15 +518,15 @@ static Suite *uri_suite(void)
 	tcase_add_test(tc, test_query_free_null);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("part_number_parse");
+	tc = tcase_create("uri_part_number_parse");
 	tcase_add_loop_test(tc, test_part_number_parse, 0, NROWS(pn_rows));
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("key_validate");
+	tc = tcase_create("uri_key_validate");
 	tcase_add_loop_test(tc, test_key_validate, 0, NROWS(key_rows));
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("key_from_request");
+	tc = tcase_create("uri_key_from_request");
 	tcase_add_loop_test(tc, test_key_from_request, 0, NROWS(kfr_rows));
 	suite_add_tcase(s, tc);
 	return s;
