@@ -21,8 +21,8 @@
  */
 
 #define PATH_MAX_LEN (3 * KEY_MAX_BYTES + 128)   /* "/bucket/" + a key, every byte %XX */
-/* Every parameter's name and value up to 1 KiB raw, every byte %XX (the signer refuses more). */
-#define QUERY_MAX_LEN (S3_CLIENT_PARAMS_MAX * (3 * 1024 + 64))
+/* Every parameter's value up to KEY_MAX_BYTES raw, every byte %XX, as the signer takes it. */
+#define QUERY_MAX_LEN (S3_CLIENT_PARAMS_MAX * (3 * KEY_MAX_BYTES + 128 + 2))
 #define HEADER_LINE_MAX (S3_CLIENT_VALUE_MAX + 128)   /* any one header we send, name included */
 _Static_assert(S3_CLIENT_HEADERS_MAX + 3 <= SIGV4_MAX_HEADERS,
 	       "the signer takes every header we send");
@@ -239,11 +239,13 @@ int s3_client_answer_error(const struct s3_client_request *req,
 
 void s3_client_add_header(struct s3_client_request *req, const char *name, const char *value)
 {
+	/* One too many is counted, not stored: s3_client_perform() refuses the request. */
 	if (req->nheaders < S3_CLIENT_HEADERS_MAX) {
 		req->headers[req->nheaders].name = name;
 		req->headers[req->nheaders].value = value;
-		req->nheaders++;
 	}
+	if (req->nheaders <= S3_CLIENT_HEADERS_MAX)
+		req->nheaders++;
 }
 
 static bool has_header(const struct s3_client_request *req, const char *name)

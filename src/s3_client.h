@@ -16,9 +16,10 @@
 /*
  * The client knows the connection (endpoint, bucket, keys, region, CA file,
  * proxy, timeouts), SigV4, HTTP and S3's error documents. It knows nothing
- * of what a request means: multipart uploads, part numbers, ETags and what a
- * GET comes to are the store's (store_s3.c), which steers a request through
- * the hooks below.
+ * of what a request means: multipart uploads, part numbers, what an ETag
+ * must be and what a GET comes to are the store's (store_s3.c), which
+ * steers a request through the hooks below; the client only hands the
+ * answer's ETag header over, unquoted.
  */
 
 #define S3_CLIENT_PARAMS_MAX 5          /* query parameters of one request */
@@ -77,7 +78,10 @@ struct s3_client_request {
 	void *ctx;
 };
 
-/* Add a header to sign and send; name lower-case, both borrowed. Beyond the bound it is dropped. */
+/*
+ * Add a header to sign and send; name lower-case, both borrowed. One past
+ * S3_CLIENT_HEADERS_MAX makes s3_client_perform() refuse the request (500).
+ */
 void s3_client_add_header(struct s3_client_request *req, const char *name, const char *value);
 
 /* What came back. Header values as sent, trimmed, "" when absent; the caller may change them. */

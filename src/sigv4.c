@@ -13,9 +13,12 @@
 
 #define SIGV4_MAX_ITEMS 16   /* query parameters */
 
+/* A value of up to KEY_MAX_BYTES (a key as a prefix or marker, an upload id), every byte %XX. */
+#define ENCODED_VALUE_MAX (3 * KEY_MAX_BYTES + 1)
+
 struct encoded_param {
 	char name[128];
-	char value[1024];
+	char value[ENCODED_VALUE_MAX];
 };
 
 static int param_cmp(const void *a, const void *b)

@@ -669,7 +669,10 @@ static int s3_complete(void *st, const char *key, const char *upload_id,
 	xml = s3_xml_complete_body(parts, &len);
 	if (xml == NULL)
 		return r2err_out_of_memory(err);
-	sha256_hex(xml, len, hash);
+	if (sha256_hex(xml, len, hash) < 0) {
+		free(xml);
+		return r2err_set(err, 500, "InternalError", "InternalError: cannot hash the request");
+	}
 	r.body = xml;
 	r.body_len = len;
 	r.payload_hash = hash;

@@ -846,6 +846,22 @@ def list_page(c, prefix, query=""):
 
 
 @case
+def list_under_the_longest_prefix(c, env):
+    """mpu-list with the longest key as prefix and as key-marker, each byte of it
+    %XX-encoded to an S3 store (3 KiB a value): a listing, not a 500."""
+    skip_on_moto(env, "a non-ASCII prefix")
+    base = "long-%d-" % random.randrange(1 << 30)
+    prefix = base + "\u00e9" * ((1024 - len(base)) // 2)     # <= 1024 bytes of UTF-8
+    key = prefix[:-1]
+    uid = create(c, key)
+    j = list_page(c, prefix[:-1])
+    assert [u["uploadId"] for u in j["uploads"]] == [uid], j
+    j = list_page(c, prefix, "&key-marker=" + urllib.parse.quote(prefix, safe=""))
+    assert j["uploads"] == [] and j["truncated"] is False, j
+    expect(abort(c, key, uid), 204)
+
+
+@case
 def list_uploads_in_pages(c, env):
     """mpu-list in pages: following the next markers finds every upload once, in order."""
     base = "paged-%d-" % random.randrange(1 << 30)
