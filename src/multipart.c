@@ -2,6 +2,7 @@
 #include "multipart.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 const char *const http_meta_header[META_NFIELDS] = {
 	[META_CONTENT_TYPE] = "Content-Type",
@@ -31,6 +32,21 @@ void part_list_free(struct part_list *pl)
 	free(pl->parts);
 	pl->parts = NULL;
 	pl->count = 0;
+}
+
+int multipart_part_number_parse(const char *s)
+{
+	long v = 0;
+	size_t i;
+
+	if (s == NULL || s[0] == '\0' || strlen(s) > 5)
+		return -1;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v >= 1 && v <= PART_NUMBER_MAX ? (int)v : -1;
 }
 
 int multipart_check_sizes(const struct part_list *parts, const uint64_t *sizes,

@@ -17,6 +17,9 @@
 #define PART_MAX_SIZE (5ULL << 30)       /* R2's (and S3's) largest part */
 #define HTTP_META_MAX 8192               /* bytes, all metadata values together */
 
+/* partNumber: plain decimal digits, value 1..PART_NUMBER_MAX; anything else is -1. */
+int multipart_part_number_parse(const char *s);
+
 /* One part named by an mpu-complete body. */
 struct part_ref {
 	int number;              /* 1..PART_NUMBER_MAX, strictly increasing in a part_list */

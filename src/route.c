@@ -77,7 +77,7 @@ static int check_needs(const struct route *rt, struct handler_ctx *ctx, struct r
 		if (req->query.part_number == NULL)
 			return r2err_set(err, 400, "MissingParameter", "%s", rt->missing);
 		/* R2MPU_MAX_PARTS bounds what one upload may hold (config: 1..10000). */
-		ctx->part_number = uri_part_number_parse(req->query.part_number);
+		ctx->part_number = multipart_part_number_parse(req->query.part_number);
 		if (ctx->part_number < 0 || (uint64_t)ctx->part_number > ctx->cfg->max_parts)
 			return r2err_set(err, 400, "InvalidArgument",
 					 "Invalid partNumber: must be a whole number from 1 to %llu",

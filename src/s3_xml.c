@@ -11,6 +11,8 @@
 #include <libxml/xmlwriter.h>
 
 #include "mem.h"
+#include "multipart.h"
+#include "store.h"
 
 #define S3_XML_MAX (16 * 1024 * 1024)   /* a ListParts page of 1000 parts is ~300 KiB */
 

@@ -5,14 +5,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
-#include "complete_body.h"
 #include "errors.h"
 #include "etag.h"
-#include "store.h"
+#include "uri.h"
+
+/* The store's types the listings and the complete body are made of (store.h, multipart.h). */
+struct upload_info;
+struct upload_page;
+struct part_list;
 
 #define S3_UPLOAD_ID_MAX 1024
-#define KEY_BUF (1024 + 2)   /* a key (KEY_MAX_BYTES) and its NUL, and one byte to see a longer one */
+#define KEY_BUF (KEY_MAX_BYTES + 2)   /* a key and its NUL, and one byte to see a longer one */
 
 struct s3_error_doc {
 	char code[64];

@@ -186,21 +186,6 @@ fail:
 	return 0;
 }
 
-int uri_part_number_parse(const char *s)
-{
-	long v = 0;
-	size_t i;
-
-	if (s == NULL || s[0] == '\0' || strlen(s) > 5)
-		return -1;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v >= 1 && v <= PART_NUMBER_MAX ? (int)v : -1;
-}
-
 size_t uri_utf8_decode_one(const unsigned char *s, size_t left, uint32_t *cp)
 {
 	size_t n, i;

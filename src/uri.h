@@ -7,7 +7,6 @@
 #include <stdint.h>
 
 #include "errors.h"
-#include "multipart.h"
 
 #define KEY_MAX_BYTES 1024       /* R2's limit on an object key */
 #define PARAM_MAX_BYTES 1024     /* longest value accepted for a known query parameter */
@@ -54,9 +53,6 @@ struct query {
  */
 int query_parse(const char *qs, struct query *q, struct r2err *err);
 void query_free(struct query *q);   /* q may be NULL */
-
-/* partNumber: plain decimal digits, value 1..10000; anything else is -1. */
-int uri_part_number_parse(const char *s);
 
 /*
  * Length of the UTF-8 sequence starting at s (at most `left` bytes, left > 0)

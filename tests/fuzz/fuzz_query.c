@@ -1,8 +1,9 @@
-/* fuzz_query.c: libFuzzer target for query_parse() and uri_part_number_parse() */
+/* fuzz_query.c: libFuzzer target for query_parse() and multipart_part_number_parse() */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "multipart.h"
 #include "uri.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -19,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	qs[size] = '\0';
 	if (query_parse(qs, &q, &err) == 0) {
 		if (q.part_number != NULL)
-			(void)uri_part_number_parse(q.part_number);
+			(void)multipart_part_number_parse(q.part_number);
 		query_free(&q);
 	} else if (err.status < 400 || err.status > 599) {
 		abort();

@@ -5,7 +5,9 @@
 
 #include <libxml/parser.h>
 
+#include "multipart.h"
 #include "s3_xml.h"
+#include "store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

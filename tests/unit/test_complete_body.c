@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "complete_body.h"
-#include "uri.h"
 
 #define B(s) s, sizeof(s) - 1
 
@@ -281,66 +280,6 @@ START_TEST(test_generated_body)
 }
 END_TEST
 
-/* ---- R2's part size rules (multipart_check_sizes) ---------------------------- */
-
-#define MiB (1ULL << 20)
-#define PARTS_MAX 4
-
-static const struct sizes_row {
-	const char *name;
-	size_t count;
-	uint64_t sizes[PARTS_MAX];
-	uint64_t max_total;      /* 0: no limit */
-	int status;              /* 0: fine */
-	const char *code;
-} sizes_rows[] = {
-	{ "no parts", 0, { 0 }, 0, 0, NULL },
-	{ "one part of 1 byte", 1, { 1 }, 0, 0, NULL },
-	{ "one empty part", 1, { 0 }, 0, 0, NULL },
-	{ "one part of 5 GiB", 1, { 5120 * MiB }, 0, 0, NULL },
-	{ "equal parts", 3, { 5 * MiB, 5 * MiB, 5 * MiB }, 0, 0, NULL },
-	{ "last part smaller", 3, { 6 * MiB, 6 * MiB, 1 }, 0, 0, NULL },
-	{ "last part one byte smaller", 2, { 5 * MiB, 5 * MiB - 1 }, 0, 0, NULL },
-	{ "last part larger than the first", 2, { 5 * MiB, 5 * MiB + 1 }, 0, 400, "InvalidPart" },
-	{ "last part larger, three parts", 3, { 6 * MiB, 6 * MiB, 7 * MiB }, 0, 400,
-	  "InvalidPart" },
-	{ "middle part smaller", 3, { 6 * MiB, 5 * MiB, 1 }, 0, 400, "InvalidPart" },
-	{ "middle part larger", 4, { 5 * MiB, 5 * MiB, 6 * MiB, 1 }, 0, 400, "InvalidPart" },
-	{ "first part under 5 MiB", 2, { 5 * MiB - 1, 5 * MiB - 1 }, 0, 400, "EntityTooSmall" },
-	{ "middle part under 5 MiB", 3, { 5 * MiB, 1, 1 }, 0, 400, "EntityTooSmall" },
-	{ "within the signed limit", 2, { 5 * MiB, 1 }, 5 * MiB + 1, 0, NULL },
-	{ "over the signed limit", 2, { 5 * MiB, 2 }, 5 * MiB + 1, 413, "EntityTooLarge" },
-};
-
-START_TEST(test_part_sizes)
-{
-	const struct sizes_row *r = &sizes_rows[_i];
-	struct part_ref refs[PARTS_MAX];
-	struct part_list pl = { refs, r->count, r->max_total };
-	struct r2err err = { 0 };
-	size_t i;
-	int rc;
-
-	memset(refs, 0, sizeof(refs));
-	for (i = 0; i < PARTS_MAX; i++)
-		refs[i].number = (int)i + 1;
-	rc = multipart_check_sizes(&pl, r->sizes, &err);
-	if (r->status == 0) {
-		ck_assert_msg(rc == 0, "%s: refused %d %s", r->name, err.status, err.message);
-	} else {
-		ck_assert_msg(rc == -1 && err.status == r->status, "%s: rc %d status %d, expected %d",
-			      r->name, rc, err.status, r->status);
-		ck_assert_str_eq(err.code, r->code);
-	}
-}
-END_TEST
-
-START_TEST(test_part_list_free_null)
-{
-	part_list_free(NULL);   /* documented as allowed; must not crash */
-}
-END_TEST
-
 static Suite *complete_body_suite(void)
 {
 	Suite *s = suite_create("complete_body");
@@ -348,15 +287,10 @@ static Suite *complete_body_suite(void)
 
 	tc = tcase_create("valid");
 	tcase_add_loop_test(tc, test_valid_body, 0, NROWS(valid_rows));
-	tcase_add_test(tc, test_part_list_free_null);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("invalid");
 	tcase_add_loop_test(tc, test_invalid_body, 0, NROWS(invalid_rows));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("part_sizes");
-	tcase_add_loop_test(tc, test_part_sizes, 0, NROWS(sizes_rows));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "multipart.h"
 #include "s3_xml.h"
+#include "store.h"
 
 #define CAPTURED "tests/s3/captured/"
 

@@ -279,32 +279,6 @@ START_TEST(test_query_free_null)
 }
 END_TEST
 
-/* ---- uri_part_number_parse ------------------------------------------------- */
-
-static const struct pn_row {
-	const char *in;
-	int expected;
-} pn_rows[] = {
-	{ "1", 1 }, { "2", 2 }, { "42", 42 }, { "9999", 9999 }, { "10000", 10000 },
-	{ "00007", 7 }, { "01", 1 },
-	{ "0", -1 }, { "00000", -1 }, { "10001", -1 }, { "99999", -1 },
-	{ "", -1 }, { NULL, -1 },
-	{ "1.5", -1 }, { "1abc", -1 }, { "1e3", -1 }, { "0x10", -1 },
-	{ "-1", -1 }, { "+1", -1 }, { " 1", -1 }, { "1 ", -1 }, { "1\n", -1 },
-	{ "123456", -1 }, { "000001", -1 }, { "99999999999999999999", -1 },
-	{ "\xd9\xa1", -1 },     /* ARABIC-INDIC DIGIT ONE: not ASCII */
-};
-
-START_TEST(test_part_number_parse)
-{
-	const struct pn_row *r = &pn_rows[_i];
-	int got = uri_part_number_parse(r->in);
-
-	ck_assert_msg(got == r->expected, "uri_part_number_parse(\"%s\") = %d, expected %d",
-		      OPT(r->in), got, r->expected);
-}
-END_TEST
-
 /* ---- uri_key_validate ------------------------------------------------------ */
 
 static const struct key_row {
@@ -516,10 +490,6 @@ static Suite *uri_suite(void)
 	tcase_add_loop_test(tc, test_query_parse, 0, NROWS(query_rows));
 	tcase_add_loop_test(tc, test_query_long_values, 0, NROWS(long_rows));
 	tcase_add_test(tc, test_query_free_null);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("uri_part_number_parse");
-	tcase_add_loop_test(tc, test_part_number_parse, 0, NROWS(pn_rows));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("uri_key_validate");
