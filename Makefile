@@ -35,7 +35,7 @@ DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config cppcheck p
             libxml2-dev libssl-dev check lighttpd apache2 libapache2-mod-fcgid nginx \
             curl python3 python3-requests chromium chromium-driver python3-selenium gnuplot-nox
 
-.PHONY: all deps lint run test unit unit-bins blackbox hostile access pace browser faults soak lifecycle seed s3 valgrind $(VALGRIND_RUNS) asan bench fuzz clean
+.PHONY: all deps lint run test unit unit-bins blackbox hostile access pace browser faults soak lifecycle seed s3 valgrind valgrind-fs valgrind-moto valgrind-access asan bench fuzz clean
 
 all: $(BIN)
 
@@ -201,7 +201,8 @@ fuzz-run-%:
 # Python suites (a name used but never defined fails there, not mid-run).
 lint: deps
 	cppcheck --enable=warning,portability,performance --std=c11 -D_GNU_SOURCE \
-		--inline-suppr --suppress=missingIncludeSystem --error-exitcode=1 --quiet -I src src/
+		--inline-suppr --suppress=missingIncludeSystem --error-exitcode=1 --quiet -I src \
+		src/ tests/unit/ tests/fuzz/
 	$(PYTHON) tests/ci/include_cycles.py src
 	pyflakes3 tests/
 

@@ -201,8 +201,7 @@ int access_parse_tokens(struct access *a, const char *text, char *errbuf, size_t
 				 ACCESS_TOKENS_MAX);
 			return -1;
 		}
-		if (mem_grow(&a->tokens, &a->tokens_cap, a->ntokens + 1, sizeof(*a->tokens),
-			     ACCESS_TOKENS_MAX) < 0) {
+		if (MEM_GROW(a->tokens, &a->tokens_cap, a->ntokens + 1, ACCESS_TOKENS_MAX) < 0) {
 			snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: out of memory");
 			return -1;
 		}

@@ -19,9 +19,9 @@ void md5_update(struct md5 *m, const void *data, size_t len);
 void md5_final(struct md5 *m, unsigned char out[MD5_LEN]);
 void md5_free(struct md5 *m);        /* safe after md5_final, and on a zeroed struct */
 
-/* SHA-256 of a buffer; -1 when OpenSSL fails (out is then unset: never compare it). */
+/* SHA-256 of a buffer; -1 when OpenSSL fails (out is then garbage: never compare it). */
 int sha256(const void *data, size_t len, unsigned char out[SHA256_LEN]);
-/* The same as lower-case hex (65 bytes with the NUL); -1 when OpenSSL fails. */
+/* The same as lower-case hex (65 bytes with the NUL); -1 (out "") when OpenSSL fails. */
 int sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1]);
 /* HMAC-SHA256 of msg under key; -1 when OpenSSL fails. out may alias key. */
 int hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen,

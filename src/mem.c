@@ -9,9 +9,8 @@
 
 int mem_grow(void *array_ptr, size_t *cap, size_t need, size_t size, size_t max)
 {
-	void **array = array_ptr;
 	size_t n = *cap ? *cap : GROW_FIRST;
-	void *grown;
+	void *array, *grown;
 
 	if (need <= *cap)
 		return 0;
@@ -21,10 +20,12 @@ int mem_grow(void *array_ptr, size_t *cap, size_t need, size_t size, size_t max)
 		n = n > max / 2 ? max : 2 * n;
 	if (n > max)
 		n = max;
-	grown = realloc(*array, n * size);
+	/* The T * is read and written as bytes: a T * is not a void * to the compiler. */
+	memcpy(&array, array_ptr, sizeof(array));
+	grown = realloc(array, n * size);
 	if (grown == NULL)
 		return -1;
-	*array = grown;
+	memcpy(array_ptr, &grown, sizeof(grown));
 	*cap = n;
 	return 0;
 }
@@ -32,8 +33,7 @@ int mem_grow(void *array_ptr, size_t *cap, size_t need, size_t size, size_t max)
 int buf_append(struct buf *b, const void *data, size_t len)
 {
 	/* Room for the NUL too: the bound is on the bytes, not the allocation. */
-	if (len > b->max - b->len || mem_grow(&b->data, &b->cap, b->len + len + 1, 1,
-					      b->max + 1) < 0)
+	if (len > b->max - b->len || MEM_GROW(b->data, &b->cap, b->len + len + 1, b->max + 1) < 0)
 		return -1;
 	if (len > 0)
 		memcpy(b->data + b->len, data, len);

@@ -5,12 +5,15 @@
 #include <stddef.h>
 
 /*
- * Make room for `need` elements of `size` bytes in the array *array_ptr
- * (a `T **`), whose capacity is *cap elements: the capacity doubles from 16
- * until it holds `need`, never beyond `max`. 0, or -1 when need > max or
- * out of memory; on -1 the array and *cap are unchanged (still owned by
- * the caller).
+ * Make room for `need` elements in the array `arr` (a `T *` variable, NULL
+ * at first), whose capacity is *cap elements: the capacity doubles from 16
+ * until it holds `need`, never beyond `max` elements. 0, or -1 when need >
+ * max, max elements would not fit in a size_t, or memory runs out; on -1
+ * the array and *cap are unchanged (still the caller's).
  */
+#define MEM_GROW(arr, cap, need, max) mem_grow(&(arr), (cap), (need), sizeof(*(arr)), (max))
+
+/* What MEM_GROW calls: array_ptr is the address of a `T *`, size is sizeof(T). */
 int mem_grow(void *array_ptr, size_t *cap, size_t need, size_t size, size_t max);
 
 /*

@@ -165,9 +165,11 @@ int s3_xml_parse_list_parts(const char *body, size_t len, struct s3_part_set *se
 
 		if (n->type != XML_ELEMENT_NODE || xmlStrcmp(n->name, (const xmlChar *)"Part") != 0)
 			continue;
-		/* An upload has at most PART_NUMBER_MAX parts: more is a broken answer. */
-		if (mem_grow(&set->parts, &set->cap, set->count + 1, sizeof(*set->parts),
-			     PART_NUMBER_MAX) < 0)
+		/*
+		 * An upload has at most PART_NUMBER_MAX parts; pages that repeat
+		 * some (a server's bug) may give more; twice that is a broken answer.
+		 */
+		if (MEM_GROW(set->parts, &set->cap, set->count + 1, 2 * PART_NUMBER_MAX) < 0)
 			goto out;
 		p = &set->parts[set->count];
 		memset(p, 0, sizeof(*p));
@@ -240,8 +242,7 @@ int s3_xml_parse_list_uploads(const char *body, size_t len, struct s3_upload_set
 			goto out;
 		if (!upload_after_marker(&(struct upload_info){ key, id, initiated }, page, NULL))
 			continue;
-		if (mem_grow(&set->uploads, &set->cap, set->count + 1, sizeof(*set->uploads),
-			     S3_UPLOAD_SET_MAX) < 0)
+		if (MEM_GROW(set->uploads, &set->cap, set->count + 1, S3_UPLOAD_SET_MAX) < 0)
 			goto out;
 		u = &set->uploads[set->count];
 		u->key = strdup(key);

@@ -1052,7 +1052,7 @@ static int fs_list_parts(void *state, const char *key, const char *upload_id,
 		}
 		close(fd);
 		/* part_file_number() admits 1..PART_NUMBER_MAX, a file each: the bound. */
-		if (mem_grow(&list, &cap, n + 1, sizeof(*list), PART_NUMBER_MAX) < 0) {
+		if (MEM_GROW(list, &cap, n + 1, PART_NUMBER_MAX) < 0) {
 			r2err_out_of_memory(err);
 			goto out;
 		}
@@ -1133,7 +1133,7 @@ static int fs_list_uploads(void *state, const char *prefix, const struct upload_
 			*truncated = true;
 		}
 		/* The cut above keeps n below 2 * max (max <= LIST_UPLOADS_MAX): the bound. */
-		if (mem_grow(&list, &cap, n + 1, sizeof(*list), 2 * max) < 0) {
+		if (MEM_GROW(list, &cap, n + 1, 2 * max) < 0) {
 			upload_meta_free(&m);
 			goto oom;
 		}

@@ -31,4 +31,6 @@ void store_close(struct store *s)
 {
 	if (s != NULL && s->ops != NULL)
 		s->ops->close(s->state);
+	if (s != NULL)
+		s->ops = NULL;      /* a second close does nothing */
 }

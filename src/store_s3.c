@@ -376,6 +376,7 @@ static int s3_upload_part(void *st, const char *key, const char *upload_id, int 
 		EVP_EncodeBlock((unsigned char *)md5_b64, content_md5, MD5_LEN);
 		s3_client_add_header(&r, "content-md5", md5_b64);
 	}
+	/* No answer, or any but 200: upload_answer_error() fills err (and is -1). */
 	if (s3_client_perform(s->client, &r, &a, err) < 0 ||
 	    (a.status != 200 && upload_answer_error(&a, err) < 0)) {
 		/* A store that refuses a gone upload mid-body may just hang up. */

@@ -13,7 +13,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,11 +26,10 @@ MiB = 1024 * 1024
 def hwm(pattern, total):
     """Peak RSS (VmHWM, MiB) of the processes whose command line has pattern:
     summed over them, or the largest."""
-    out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout
     values = []
-    for pid in out.split():
+    for pid in procs.matching(pattern):
         try:
-            values.append(procs.status_kib(int(pid), "VmHWM"))
+            values.append(procs.status_kib(pid, "VmHWM"))
         except OSError:
             pass
     return (sum(values) if total else max(values, default=0)) // 1024

@@ -58,6 +58,21 @@ def r2mpu_pids(under=None, binary=BIN):
     return sorted(p for p in pids if exe(p) == want)
 
 
+def matching(pattern):
+    """The processes whose command line holds pattern (as pgrep -f, without regexes), sorted."""
+    found = []
+    for d in os.listdir("/proc"):
+        if d.isdigit() and int(d) != os.getpid():
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if pattern in cmd:
+                found.append(int(d))
+    return sorted(found)
+
+
 def status_kib(pid, field):
     """A size from /proc/PID/status, in KiB: VmRSS (resident now), VmHWM (its peak)."""
     for line in open("/proc/%d/status" % pid):
@@ -70,12 +85,12 @@ def fd_count(pid, settle=None, wait=2.0):
     """Open descriptors of pid. A client may have its answer before the
     process has closed that connection: with settle, wait (up to `wait`
     seconds) for the count to come down to it."""
-    for _ in range(round(wait / 0.05)):
+    deadline = time.time() + wait
+    while True:
         n = len(os.listdir("/proc/%d/fd" % pid))
-        if settle is None or n <= settle:
-            break
+        if settle is None or n <= settle or time.time() >= deadline:
+            return n
         time.sleep(0.05)
-    return n
 
 
 def running(pid):

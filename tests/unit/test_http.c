@@ -181,7 +181,7 @@ static const struct pre_row {
 	{ "*", "*", "abc", GET_NOT_MODIFIED },
 };
 
-START_TEST(test_preconditions_evaluate)
+START_TEST(test_http_preconditions)
 {
 	const struct pre_row *r = &pre_rows[_i];
 	enum get_outcome got = http_preconditions(r->if_match, r->if_none_match, r->etag);
@@ -507,7 +507,7 @@ static Suite *http_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("http_preconditions");
-	tcase_add_loop_test(tc, test_preconditions_evaluate, 0, NROWS(pre_rows));
+	tcase_add_loop_test(tc, test_http_preconditions, 0, NROWS(pre_rows));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("http_if_range_allows");

@@ -28,7 +28,7 @@ START_TEST(grow_table)
 {
 	int *a = NULL;
 	size_t cap = 0;
-	int rc = mem_grow(&a, &cap, grow_rows[_i].need, sizeof(*a), grow_rows[_i].max);
+	int rc = MEM_GROW(a, &cap, grow_rows[_i].need, grow_rows[_i].max);
 
 	ck_assert_int_eq(rc, grow_rows[_i].rc);
 	ck_assert_uint_eq(cap, grow_rows[_i].cap);
@@ -48,14 +48,14 @@ START_TEST(grow_keeps_contents)
 	size_t cap = 0, i;
 
 	for (i = 0; i < 1000; i++) {
-		ck_assert_int_eq(mem_grow(&a, &cap, i + 1, sizeof(*a), 1000), 0);
+		ck_assert_int_eq(MEM_GROW(a, &cap, i + 1, 1000), 0);
 		a[i] = (int)i;
 	}
 	ck_assert_uint_eq(cap, 1000);
 	for (i = 0; i < 1000; i++)
 		ck_assert_int_eq(a[i], (int)i);
 	/* Refused: the array and its capacity stay as they were. */
-	ck_assert_int_eq(mem_grow(&a, &cap, 1001, sizeof(*a), 1000), -1);
+	ck_assert_int_eq(MEM_GROW(a, &cap, 1001, 1000), -1);
 	ck_assert_uint_eq(cap, 1000);
 	ck_assert_int_eq(a[999], 999);
 	free(a);
