@@ -13,11 +13,12 @@ import argparse
 import contextlib
 import os
 import shutil
+import signal
 import sys
 import tempfile
 
 from blackbox import cases as casebook
-from lib import BIN, servers
+from lib import BIN, TOP, procs, servers
 from lib.checks import leftovers, run_cases, sanitizer_reports
 from lib.clients import CgiClient
 
@@ -29,6 +30,32 @@ class Env:
         self.store = store    # "fs", "moto" or "radosgw"
         self.buffers_bodies = False   # the server reads whole bodies first (mod_fcgid)
         self.server = "none"          # cgi, lighttpd, apache-...
+
+
+VALGRIND_FCGI = os.path.join(TOP, "tests", "ci", "valgrind-fcgi.sh")
+
+
+def valgrind_reports(logdir):
+    """What valgrind said of the r2mpu processes a web server ran under
+    tests/ci/valgrind-fcgi.sh, once each has exited ("" when nothing): each
+    leaves logdir/vg.PID.log, empty unless it found an error or a leak."""
+    logs = sorted(os.listdir(logdir))
+    if not logs:
+        return "no r2mpu process ran under valgrind (%s is empty)" % logdir
+    pids = [int(name.split(".")[1]) for name in logs]
+    # The server's stop ends them; a straggler gets the SIGTERM r2mpu leaves on.
+    if not procs.exited(pids, 10):
+        for p in pids:
+            if procs.running(p):
+                os.kill(p, signal.SIGTERM)
+    if not procs.exited(pids, 120):
+        return "r2mpu under valgrind did not exit: %s" % [p for p in pids if procs.running(p)]
+    said = []
+    for name in logs:
+        text = open(os.path.join(logdir, name), errors="replace").read().strip()
+        if text:
+            said.append("%s:\n%s" % (name, text[:4000]))
+    return "\n".join(said)
 
 
 def run_setting(mode, store, settings, sandbox, valgrind, only):
@@ -55,9 +82,21 @@ def run_setting(mode, store, settings, sandbox, valgrind, only):
         # 8 r2mpu processes behind lighttpd (its config's default is 4); the
         # others start 8 unless told (mod_fcgid and mod_cgid: their own limits).
         procs = {"R2MPU_PROCS": "8"} if mode == "lighttpd" else {}
+        vglogs = None
+        if valgrind:
+            vglogs = os.path.join(sandbox, "valgrind-" + mode)
+            os.makedirs(vglogs)
+            procs.update(R2MPU_TEST_BIN=VALGRIND_FCGI, R2MPU_VALGRIND_BIN=BIN,
+                         R2MPU_VALGRIND_LOGS=vglogs)
+            label += "+valgrind"
         with servers.web_server(mode, dict(settings, **procs), log, sandbox) as client:
             client.name = label
             passed, failed, skipped = run_cases(todo, client, env, label)
+        if vglogs is not None:
+            reports = valgrind_reports(vglogs)
+            if reports:
+                failed += 1
+                print("FAIL valgrind [%s]:\n%s" % (label, reports))
     reports = sanitizer_reports(log)   # written as r2mpu processes exit
     if reports:
         failed += 1
@@ -79,8 +118,9 @@ def main():
                          "(once for all modes)")
     ap.add_argument("--only", help="run the cases whose name contains this")
     ap.add_argument("--valgrind", action="store_true",
-                    help="cgi mode: run every request under valgrind memcheck; any error "
-                         "or leak fails that request")
+                    help="run r2mpu under valgrind memcheck: in cgi mode every request, "
+                         "any error or leak failing it; behind a server every FastCGI "
+                         "process, whose report when it exits fails the run")
     args = ap.parse_args()
     modes = args.mode.split(",")
     known = {"cgi"} | set(servers.MODES)

@@ -140,11 +140,17 @@ class S3Server:
     def __init__(self, name, workdir):
         self.script = os.path.join(TOP, "tests", "s3", name + ".sh")
         self.dir = os.path.join(workdir, name)
+        # One server shared by several suites (tests/s3/with.sh): used, never stopped.
+        self.shared = os.environ.get("R2MPU_TEST_%s_DIR" % name.upper())
 
     class Unavailable(Exception):
         pass
 
     def __enter__(self):
+        if self.shared:
+            self.dir = self.shared
+            self.watch_logs()
+            return read_env(os.path.join(self.dir, "env"))
         os.makedirs(self.dir)
         for attempt in range(2):
             # A one-node Ceph now and then fails to come up: one more try.
@@ -157,12 +163,16 @@ class S3Server:
             raise S3Server.Unavailable(os.path.basename(self.script) + ": not installed here")
         if p.returncode != 0:
             raise RuntimeError("%s start failed (exit %d)" % (self.script, p.returncode))
-        for log in ("moto.log", "log/client.rgw.log", "log/rgw.out"):
-            Logs.watch(os.path.join(self.dir, log))
+        self.watch_logs()
         return read_env(os.path.join(self.dir, "env"))
 
+    def watch_logs(self):
+        for log in ("moto.log", "log/client.rgw.log", "log/rgw.out"):
+            Logs.watch(os.path.join(self.dir, log))
+
     def __exit__(self, *exc):
-        subprocess.run([self.script, "stop", self.dir], stdout=subprocess.DEVNULL)
+        if not self.shared:
+            subprocess.run([self.script, "stop", self.dir], stdout=subprocess.DEVNULL)
 
 
 APACHE_MODULES = {   # reqtimeout: the shipped configs set its limits
