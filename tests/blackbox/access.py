@@ -30,7 +30,7 @@ import tempfile
 import time
 import urllib.parse
 
-from lib import BIN, servers
+from lib import BIN, memcheck, servers
 from lib.api import MiB, abort, complete, data, expect, md5, path, part_target
 from lib.checks import run_cases, sanitizer_reports, skip
 from lib.clients import CgiClient, raw_exchange
@@ -638,10 +638,6 @@ def settings_for(sandbox, mode):
             "R2MPU_SIGNING_SECRET": SECRET, "R2MPU_CORS_ORIGINS": ORIGIN_OK + ", http://x.test"}
 
 
-VALGRIND = ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
-            "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect"]
-
-
 def open_settings(sandbox, mode):
     """Open access, as `make run` has it, with one page allowed by CORS."""
     return {"R2MPU_FS_ROOT": os.path.join(sandbox, "store-" + mode),
@@ -676,13 +672,22 @@ def run_mode(mode, store, s3, sandbox, valgrind=False, open_access=False):
         if mode == "cgi":
             # Open access: the Host a server passes for an HTTP/1.1 request to 127.0.0.1.
             client = CgiClient(BIN, dict(settings, HTTP_HOST="127.0.0.1") if open_access
-                               else settings, VALGRIND if valgrind else (), logfile=log)
+                               else settings, memcheck.CGI_WRAPPER if valgrind else (),
+                               logfile=log)
             client.name = mode
         else:
             procs = {"R2MPU_PROCS": "4"} if mode == "lighttpd" else {}
+            if valgrind:
+                vglogs = os.path.join(sandbox, "valgrind-" + mode)
+                procs.update(memcheck.fcgi_settings(vglogs))
             client = stack.enter_context(servers.web_server(mode, dict(settings, **procs), log,
                                                             sandbox))
         _, failed, skipped = run_cases(todo, client, env, label)
+    if valgrind and mode != "cgi":
+        said = memcheck.reports(vglogs)   # the server has stopped
+        if said:
+            failed += 1
+            print("FAIL valgrind [%s]:\n%s" % (label, said))
     reports = sanitizer_reports(log)
     if reports:
         failed += 1
@@ -698,7 +703,7 @@ def main():
     ap.add_argument("--store", choices=("fs", "moto", "radosgw"), default="fs")
     ap.add_argument("--only")
     ap.add_argument("--valgrind", action="store_true",
-                    help="cgi mode: every request under valgrind memcheck")
+                    help="r2mpu under valgrind memcheck (lib/memcheck.py)")
     args = ap.parse_args()
     if args.only:
         CASES[:] = [f for f in CASES if args.only in f.__name__]

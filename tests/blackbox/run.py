@@ -13,12 +13,11 @@ import argparse
 import contextlib
 import os
 import shutil
-import signal
 import sys
 import tempfile
 
 from blackbox import cases as casebook
-from lib import BIN, TOP, procs, servers
+from lib import BIN, memcheck, servers
 from lib.checks import leftovers, run_cases, sanitizer_reports
 from lib.clients import CgiClient
 
@@ -32,32 +31,6 @@ class Env:
         self.server = "none"          # cgi, lighttpd, apache-...
 
 
-VALGRIND_FCGI = os.path.join(TOP, "tests", "ci", "valgrind-fcgi.sh")
-
-
-def valgrind_reports(logdir):
-    """What valgrind said of the r2mpu processes a web server ran under
-    tests/ci/valgrind-fcgi.sh, once each has exited ("" when nothing): each
-    leaves logdir/vg.PID.log, empty unless it found an error or a leak."""
-    logs = sorted(os.listdir(logdir))
-    if not logs:
-        return "no r2mpu process ran under valgrind (%s is empty)" % logdir
-    pids = [int(name.split(".")[1]) for name in logs]
-    # The server's stop ends them; a straggler gets the SIGTERM r2mpu leaves on.
-    if not procs.exited(pids, 10):
-        for p in pids:
-            if procs.running(p):
-                os.kill(p, signal.SIGTERM)
-    if not procs.exited(pids, 120):
-        return "r2mpu under valgrind did not exit: %s" % [p for p in pids if procs.running(p)]
-    said = []
-    for name in logs:
-        text = open(os.path.join(logdir, name), errors="replace").read().strip()
-        if text:
-            said.append("%s:\n%s" % (name, text[:4000]))
-    return "\n".join(said)
-
-
 def run_setting(mode, store, settings, sandbox, valgrind, only):
     """One mode against one store; returns (passed, failed, skipped)."""
     root = settings.get("R2MPU_FS_ROOT")
@@ -67,11 +40,7 @@ def run_setting(mode, store, settings, sandbox, valgrind, only):
     log = os.path.join(sandbox, "server-%s.log" % mode)
     todo = [fn for fn in casebook.CASES if not only or only in fn.__name__]
     if mode == "cgi":
-        wrapper = []
-        if valgrind:
-            wrapper = ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
-                       "--errors-for-leak-kinds=definite,indirect",
-                       "--show-leak-kinds=definite,indirect", "--track-fds=no"]
+        wrapper = memcheck.CGI_WRAPPER if valgrind else []
         # What a server passes for an HTTP/1.1 request to 127.0.0.1: open
         # access refuses a request without a loopback Host.
         client = CgiClient(BIN, dict(settings, HTTP_HOST="127.0.0.1"), wrapper, logfile=log)
@@ -85,15 +54,13 @@ def run_setting(mode, store, settings, sandbox, valgrind, only):
         vglogs = None
         if valgrind:
             vglogs = os.path.join(sandbox, "valgrind-" + mode)
-            os.makedirs(vglogs)
-            procs.update(R2MPU_TEST_BIN=VALGRIND_FCGI, R2MPU_VALGRIND_BIN=BIN,
-                         R2MPU_VALGRIND_LOGS=vglogs)
+            procs.update(memcheck.fcgi_settings(vglogs))
             label += "+valgrind"
         with servers.web_server(mode, dict(settings, **procs), log, sandbox) as client:
             client.name = label
             passed, failed, skipped = run_cases(todo, client, env, label)
         if vglogs is not None:
-            reports = valgrind_reports(vglogs)
+            reports = memcheck.reports(vglogs)
             if reports:
                 failed += 1
                 print("FAIL valgrind [%s]:\n%s" % (label, reports))
