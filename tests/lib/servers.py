@@ -264,7 +264,11 @@ Define R2MPU_HOME %(home)s
 Define R2MPU_CONF %(conf)s
 Define R2MPU_FCGI 127.0.0.1:%(fcgi)d
 Define R2MPU_MAX_PART %(max_part)d
-Include %(top)s/apache-conf/r2mpu-%(variant)s.conf
+# Inside a <VirtualHost>, as the configs ask (a server-level AllowEncodedSlashes
+# would not reach one): the way Debian's sites-available/ serves them.
+<VirtualHost 127.0.0.1:%(port)d>
+    Include %(top)s/apache-conf/r2mpu-%(variant)s.conf
+</VirtualHost>
 """ % {"state": self.state, "port": self.port, "log": self.logfile, "mods": mods,
                 "top": TOP, "home": home, "conf": conf_file, "fcgi": self.fcgi_port,
                 "variant": self.variant, "max_part": self.max_part()})
