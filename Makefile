@@ -76,7 +76,7 @@ run: deps
 		R2MPU_OPEN_ACCESS=$${R2MPU_OPEN_ACCESS:-yes} tests/lighttpd/serve.sh
 
 # Each suite a stage: a line with its time and result, the failures summed up at the end.
-TEST_STAGES = unit blackbox hostile access pace browser faults soak lifecycle seed s3
+TEST_STAGES = unit blackbox hostile access pace browser faults soak lifecycle seed s3 docs
 test: deps
 	@$(MAKE) --no-print-directory all unit-bins
 	@MAKE="$(MAKE)" tests/ci/stages.sh $(TEST_STAGES)
@@ -132,6 +132,12 @@ lifecycle: $(BIN)
 
 seed: $(BIN)
 	@set -e; for s in $(SERVERS); do $(PYTHON) tests/blackbox/seed_client.py --server $$s; done
+
+# The README's quick start, run as written against `make run` in a copy of this checkout;
+# every shell block in README.md and doc/ is run there or marked an excerpt (doc/testing.md).
+.PHONY: docs
+docs:
+	$(PYTHON) tests/docs/quickstart.py
 
 # The same cases and the seed client against real S3 servers that check
 # signatures (tests/s3/): moto (skipped where it is not installed) and radosgw.
