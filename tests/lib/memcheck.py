@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """tests/lib/memcheck.py: r2mpu under valgrind memcheck, for the suites' --valgrind.
 
 Behind a web server, each FastCGI process runs under tests/ci/valgrind-fcgi.sh:
