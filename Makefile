@@ -1,16 +1,23 @@
+# SPDX-License-Identifier: MIT
 # r2mpu: a FastCGI/CGI gateway for multipart uploads to R2, S3 or a local directory.
 # `make` builds cgi-bin/r2mpu.fcgi; `make run` serves it with lighttpd; `make test` proves it.
 
+VERSION  := $(shell cat VERSION)
 CC       ?= cc
 PKGS      = json-c libcrypto libcurl libxml-2.0
 CFLAGS   ?= -O2 -g
-# The warnings are part of the build, whatever CFLAGS a caller passes.
-ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
-            -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers \
-            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Warnings are errors for developers; a packager whose compiler warns anew passes WERROR=.
+WERROR   ?= -Werror
+WARNINGS  = -Wall -Wextra $(WERROR) -Wshadow -Wformat=2 -Wstrict-prototypes \
+            -Wmissing-prototypes -Wno-missing-field-initializers
+# The caller's CPPFLAGS, CFLAGS and LDFLAGS (dpkg-buildflags' hardening) reach every
+# object and link, after ours.
+ALL_CPPFLAGS = -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CPPFLAGS)
+ALL_CFLAGS = -std=c11 $(WARNINGS) $(CFLAGS)
 LDLIBS   += -lfcgi $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 BIN       = cgi-bin/r2mpu.fcgi
+MAN_PAGES = $(BUILD)/man/r2mpu.8 $(BUILD)/man/r2mpu.conf.5
 BUILD     = build
 # Everything but main(): the unit tests link it and call the pure functions.
 CORE      = errors mem digest multipart uri http etag complete_body config access cors sign sigv4 s3_xml s3_client store store_fs store_s3 store_open handlers conn request response route standalone
@@ -30,41 +37,67 @@ PYTHON   ?= /usr/bin/python3
 # `blackbox.cases`: tests/ on the module path, ahead of any the caller had.
 export PYTHONPATH := $(CURDIR)/tests$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-# Debian packages the build, `make run` and `make test` need.
-DEB_PKGS  = $(shell cat tests/s3/deps.txt) build-essential pkg-config cppcheck pyflakes3 valgrind libfcgi-dev libcurl4-openssl-dev libjson-c-dev \
-            libxml2-dev libssl-dev check lighttpd apache2 libapache2-mod-fcgid nginx \
-            curl python3 python3-requests chromium chromium-driver python3-selenium gnuplot-nox
+# Debian packages: what the build and `make run` need (a compiler, the libraries' -dev
+# packages, lighttpd), and what the suites add (`make deps-test`: web and S3 servers,
+# Chromium, valgrind, the linters, Debian's packaging tools).
+DEB_RUN_PKGS  = build-essential pkg-config libfcgi-dev libcurl4-openssl-dev libjson-c-dev \
+                libxml2-dev libssl-dev lighttpd
+DEB_TEST_PKGS = $(DEB_RUN_PKGS) $(shell cat tests/s3/deps.txt) check clang cppcheck pyflakes3 \
+                valgrind apache2 libapache2-mod-fcgid nginx curl python3 python3-requests \
+                chromium chromium-driver python3-selenium gnuplot-nox debhelper lintian \
+                fakeroot groff-base systemd
 
-.PHONY: all deps lint run test unit unit-bins blackbox hostile access pace browser faults soak lifecycle seed s3 s3-radosgw valgrind valgrind-fs valgrind-moto valgrind-access asan bench fuzz clean
+.PHONY: all deps lint run test unit unit-bins blackbox hostile access pace browser faults soak lifecycle seed s3 s3-radosgw valgrind valgrind-fs valgrind-moto valgrind-access asan bench fuzz man install uninstall deb deps-test package clean
 
-all: $(BIN)
+all: $(BIN) $(MAN_PAGES)
 
 $(BIN): $(OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# The one version (VERSION): --version, the man pages and the Debian package's.
+$(BUILD)/main.o: ALL_CPPFLAGS += -DR2MPU_VERSION='"$(VERSION)"'
+$(BUILD)/main.o: VERSION
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check_main.h $(CORE_OBJS) $(wildcard src/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Isrc $(shell pkg-config --cflags check) -o $@ $< $(CORE_OBJS) \
-		$(LDLIBS) $(shell pkg-config --libs check)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -Isrc $(shell pkg-config --cflags check) \
+		-o $@ $< $(CORE_OBJS) $(LDLIBS) $(shell pkg-config --libs check)
+
+# The man pages, their settings filled in from config.c's table (what --help prints)
+# by man/mkman, a build tool. The date is the last commit's (SOURCE_DATE_EPOCH first:
+# the same sources give the same pages).
+MAN_DATE := $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || \
+		date +%s)} +%Y-%m-%d)
+man: $(MAN_PAGES)
+$(BUILD)/mkman: man/mkman.c $(BUILD)/config.o src/config.h
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -Isrc -o $@ $< $(BUILD)/config.o
+$(BUILD)/man/%: man/%.in $(BUILD)/mkman VERSION
+	@mkdir -p $(@D)
+	$(BUILD)/mkman "$(VERSION)" "$(MAN_DATE)" < $< > $@.tmp && mv $@.tmp $@
 
 $(BUILD):
 	@mkdir -p $@
 
-# Install what is missing, with apt-get (as root, or through sudo).
-deps:
-	@missing=$$(for p in $(DEB_PKGS); do \
+# Install what is missing of the packages $(1), with apt-get (as root, or through sudo).
+define apt_install
+	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
-		echo "make deps: installing" $$missing; \
+		echo "make $@: installing" $$missing; \
 		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+deps:
+	$(call apt_install,$(DEB_RUN_PKGS))
+deps-test:
+	$(call apt_install,$(DEB_TEST_PKGS))
 
 # The gateway on 127.0.0.1:$(PORT) behind real lighttpd, store in ./data, until Ctrl-C.
 # OPEN ACCESS: anyone who can reach 127.0.0.1:$(PORT) may read, write and delete
@@ -76,8 +109,8 @@ run: deps
 		R2MPU_OPEN_ACCESS=$${R2MPU_OPEN_ACCESS:-yes} tests/lighttpd/serve.sh
 
 # Each suite a stage: a line with its time and result, the failures summed up at the end.
-TEST_STAGES = unit blackbox hostile access pace browser faults soak lifecycle seed s3 docs
-test: deps
+TEST_STAGES = unit package blackbox hostile access pace browser faults soak lifecycle seed s3 docs
+test: deps-test
 	@$(MAKE) --no-print-directory all unit-bins
 	@MAKE="$(MAKE)" tests/ci/stages.sh $(TEST_STAGES)
 
@@ -113,6 +146,13 @@ pace: $(BIN)
 browser: $(BIN)
 	$(PYTHON) tests/browser/upload_page.py
 	$(PYTHON) tests/browser/stored_html.py
+
+# As a packager and an administrator get r2mpu: the man pages against --help, the
+# version everywhere, the build flags, make install/uninstall, and `make deb` (lintian,
+# systemd-analyze verify, the installed binary and conffile serving uploads through
+# lighttpd and under systemd's socket activation).
+package: $(BIN)
+	$(PYTHON) tests/package/package.py --deb
 
 # The S3 server failing every way (tests/s3/faulty_proxy.py), killed mid-part;
 # clients gone mid-part; a full disk.
@@ -161,7 +201,7 @@ s3-radosgw: $(BIN)
 # request, took 6 minutes for access alone; `make asan` runs it with LeakSanitizer.
 # Each run keeps a core busy: two at a time (each one's output shown whole when it ends).
 VALGRIND_RUNS = valgrind-fs valgrind-moto valgrind-access
-valgrind: deps $(BIN)
+valgrind: deps-test $(BIN)
 	@$(MAKE) --no-print-directory -j2 --output-sync=target $(VALGRIND_RUNS)
 valgrind-fs:
 	$(PYTHON) tests/blackbox/run.py --mode lighttpd --valgrind
@@ -172,7 +212,7 @@ valgrind-access:
 
 # The unit tests and every black-box run with AddressSanitizer and UBSan.
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-asan: deps
+asan: deps-test
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/r2mpu.fcgi \
 		CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
 		build-asan/r2mpu.fcgi $(UNIT:%=build-asan/tests/%)
@@ -191,7 +231,7 @@ asan: deps
 FUZZ_SECONDS ?= 60
 FUZZERS   = query key range complete_body s3_xml access
 FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-fuzz: deps
+fuzz: deps-test
 	@$(MAKE) --no-print-directory CC=clang BUILD=build-fuzz BIN=build-fuzz/r2mpu.fcgi \
 		CFLAGS="$(FUZZ_FLAGS)" $(CORE_OBJS:$(BUILD)/%=build-fuzz/%)
 	@$(MAKE) --no-print-directory -j2 --output-sync=target $(FUZZERS:%=fuzz-run-%)
@@ -212,18 +252,67 @@ fuzz-run-%:
 # Static checks, quick enough for every change: cppcheck's warning, portability and
 # performance classes (its style class mostly guesses wrong on this code), and no
 # include cycle among src/'s modules (tests/ci/include_cycles.py); pyflakes on the
-# Python suites (a name used but never defined fails there, not mid-run).
-lint: deps
+# Python suites (a name used but never defined fails there, not mid-run); an SPDX
+# licence line in every source file (tests/ci/spdx.sh).
+lint: deps-test
 	cppcheck --enable=warning,portability,performance --std=c11 -D_GNU_SOURCE \
+		-DR2MPU_VERSION='"$(VERSION)"' \
 		--inline-suppr --suppress=missingIncludeSystem --error-exitcode=1 --quiet -I src \
-		src/ tests/unit/ tests/fuzz/
+		src/ man/ tests/unit/ tests/fuzz/
 	$(PYTHON) tests/ci/include_cycles.py src
 	pyflakes3 tests/
+	tests/ci/spdx.sh
 
 # r2mpu behind lighttpd vs straight to the same store (fs, moto, radosgw):
 # throughput, latency p50/p99, r2mpu's peak RSS; CSV and a PNG chart in build/bench.
-bench: deps $(BIN)
+bench: deps-test $(BIN)
 	$(PYTHON) tests/bench/bench.py --stores fs,moto,radosgw --runs 3 --out build/bench
+
+# Installed where Debian puts a CGI/FastCGI program (lib/cgi-bin) and an admin command
+# (sbin: the same program), with the man pages and the example configs. DESTDIR and
+# the GNU directory variables as usual; `make uninstall` with the same ones removes
+# exactly what `make install` put there.
+PREFIX      ?= /usr/local
+exec_prefix ?= $(PREFIX)
+sbindir     ?= $(exec_prefix)/sbin
+cgibindir   ?= $(exec_prefix)/lib/cgi-bin
+datarootdir ?= $(PREFIX)/share
+mandir      ?= $(datarootdir)/man
+docdir      ?= $(datarootdir)/doc/r2mpu
+INSTALL     ?= install
+# Each example, installed under $(docdir)/examples/ by the path it has here (less examples/).
+EXAMPLES     = examples/r2mpu.conf examples/upload.html lighttpd-conf/lighttpd.conf \
+               lighttpd-conf/r2mpu.conf nginx-conf/r2mpu.conf apache-conf/r2mpu-cgi.conf \
+               apache-conf/r2mpu-fcgid.conf apache-conf/r2mpu-proxy-fcgi.conf
+EXAMPLE_DIRS = $(sort $(filter-out ./,$(dir $(EXAMPLES:examples/%=%))))
+INSTALLED    = $(cgibindir)/r2mpu.fcgi $(sbindir)/r2mpu $(mandir)/man8/r2mpu.8 \
+               $(mandir)/man5/r2mpu.conf.5 $(addprefix $(docdir)/examples/,$(EXAMPLES:examples/%=%))
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(cgibindir) $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man8 \
+		$(DESTDIR)$(mandir)/man5 $(EXAMPLE_DIRS:%=$(DESTDIR)$(docdir)/examples/%)
+	$(INSTALL) -m 755 $(BIN) $(DESTDIR)$(cgibindir)/r2mpu.fcgi
+	ln -sfr $(DESTDIR)$(cgibindir)/r2mpu.fcgi $(DESTDIR)$(sbindir)/r2mpu
+	$(INSTALL) -m 644 $(BUILD)/man/r2mpu.8 $(DESTDIR)$(mandir)/man8/r2mpu.8
+	$(INSTALL) -m 644 $(BUILD)/man/r2mpu.conf.5 $(DESTDIR)$(mandir)/man5/r2mpu.conf.5
+	@set -e; for f in $(EXAMPLES); do \
+		echo "$(INSTALL) -m 644 $$f $(DESTDIR)$(docdir)/examples/$${f#examples/}"; \
+		$(INSTALL) -m 644 $$f $(DESTDIR)$(docdir)/examples/$${f#examples/}; \
+	done
+
+uninstall:
+	rm -f $(INSTALLED:%=$(DESTDIR)%)
+	-rmdir $(EXAMPLE_DIRS:%=$(DESTDIR)$(docdir)/examples/%) $(DESTDIR)$(docdir)/examples \
+		$(DESTDIR)$(docdir) 2>/dev/null
+
+# The Debian package, built by dpkg-buildpackage from debian/ in a copy of the tree
+# (what git tracks, and files not yet added): build/deb/r2mpu_VERSION_amd64.deb.
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/r2mpu-$(VERSION)
+	git ls-files -z --cached --others --exclude-standard | \
+		tar --null -T - -cf - | tar -xf - -C $(BUILD)/deb/r2mpu-$(VERSION)
+	cd $(BUILD)/deb/r2mpu-$(VERSION) && dpkg-buildpackage -b -us -uc
+	@ls -l $(BUILD)/deb/*.deb
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz $(BIN)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* access.c: who may do what -- bearer tokens, signed URLs, and the explicit open switch */
 #include "access.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* access.h: who may do what -- bearer tokens, signed URLs, and the explicit open switch */
 #ifndef R2MPU_ACCESS_H
 #define R2MPU_ACCESS_H

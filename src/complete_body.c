@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* complete_body.c: the mpu-complete JSON body, {"parts":[{"partNumber":N,"etag":E},...]} */
 #include "complete_body.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* complete_body.h: the mpu-complete JSON body, {"parts":[{"partNumber":N,"etag":E},...]} */
 #ifndef R2MPU_COMPLETE_BODY_H
 #define R2MPU_COMPLETE_BODY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.c: r2mpu's settings -- one table of keys, read once before the first request */
 #include "config.h"
 
@@ -375,15 +376,34 @@ int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
 	return validate(cfg, errbuf, errlen);
 }
 
+/* The file, which is not a key of the table: it says where the others come from. */
+static const struct config_key_doc config_file_doc = {
+	"R2MPU_CONFIG", "", "file of KEY=value lines read first (the environment wins)"
+};
+
+bool config_key_doc(size_t i, struct config_key_doc *doc)
+{
+	if (i == 0) {
+		*doc = config_file_doc;
+		return true;
+	}
+	if (i - 1 >= NKEYS)
+		return false;
+	doc->name = keys[i - 1].name;
+	doc->def = keys[i - 1].def;
+	doc->help = keys[i - 1].help;
+	return true;
+}
+
 void config_print_keys(void (*print)(const char *line))
 {
+	struct config_key_doc doc;
 	char line[512];
 	size_t i;
 
-	print("  R2MPU_CONFIG          file of KEY=value lines read first (environment wins)");
-	for (i = 0; i < NKEYS; i++) {
-		snprintf(line, sizeof(line), "  %-21s %s (default: %s)", keys[i].name,
-			 keys[i].help, keys[i].def[0] ? keys[i].def : "empty");
+	for (i = 0; config_key_doc(i, &doc); i++) {
+		snprintf(line, sizeof(line), "  %-26s %s (default: %s)", doc.name, doc.help,
+			 doc.def[0] ? doc.def : "empty");
 		print(line);
 	}
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.h: r2mpu's settings -- one table of keys, read once before the first request */
 #ifndef R2MPU_CONFIG_H
 #define R2MPU_CONFIG_H
@@ -48,7 +49,20 @@ struct config {
 int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
 		char *errbuf, size_t errlen);
 
-/* Print every key, its default and its meaning (for --help and the README). */
+/*
+ * The settings as documentation shows them: i = 0 is R2MPU_CONFIG (the file),
+ * then each key of the table in its order; false past the last. --help
+ * (config_print_keys) and the man page r2mpu.conf(5) (man/mkman.c) are both
+ * made from it, so they cannot differ. The strings are static.
+ */
+struct config_key_doc {
+	const char *name;
+	const char *def;        /* "" when the default is empty */
+	const char *help;
+};
+bool config_key_doc(size_t i, struct config_key_doc *doc);
+
+/* Print every setting, its default and its meaning (for --help). */
 void config_print_keys(void (*print)(const char *line));
 
 /* Pure parsers, exposed for the unit tests. Each returns -1 on bad input. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conn.c: the connection to the web server -- FastCGI or CGI, one request at a time, each held to a pace */
 #include "conn.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conn.h: the connection to the web server -- FastCGI or CGI, one request at a time, each held to a pace */
 #ifndef R2MPU_CONN_H
 #define R2MPU_CONN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cors.c: which web pages may call the gateway -- origins, preflight, exposed headers */
 #include "cors.h"
 

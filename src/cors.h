@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cors.h: which web pages may call the gateway -- origins, preflight, exposed headers */
 #ifndef R2MPU_CORS_H
 #define R2MPU_CORS_H

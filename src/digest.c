@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* digest.c: MD5, SHA-256, HMAC-SHA256 and hex, over OpenSSL */
 #include "digest.h"
 

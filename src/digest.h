@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* digest.h: the digests r2mpu uses (MD5, SHA-256, HMAC-SHA256) and hex, over OpenSSL */
 #ifndef R2MPU_DIGEST_H
 #define R2MPU_DIGEST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* errors.c: filling error values and writing the server log */
 #include "errors.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* errors.h: errors as values -- an HTTP status, a machine code and a message */
 #ifndef R2MPU_ERRORS_H
 #define R2MPU_ERRORS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* etag.c: R2's ETags -- the MD5 of a part, and the multipart "md5-of-md5s-N" */
 #include "etag.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* etag.h: R2's ETags -- the MD5 of a part, and the multipart "md5-of-md5s-N" */
 #ifndef R2MPU_ETAG_H
 #define R2MPU_ETAG_H

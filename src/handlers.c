@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* handlers.c: one function per action -- validate, call the store, shape the answer */
 #include "handlers.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* handlers.h: one function per action -- validate, call the store, shape the answer */
 #ifndef R2MPU_HANDLERS_H
 #define R2MPU_HANDLERS_H

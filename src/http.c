@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http.c: pure HTTP for reading objects -- Range, conditions, how a browser may show them */
 #include "http.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http.h: pure HTTP for reading objects -- Range, conditions, how a browser may show them */
 #ifndef R2MPU_HTTP_H
 #define R2MPU_HTTP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c: the accept loop -- configuration once, then one request at a time, FastCGI or CGI */
 #include <signal.h>
 #include <stdlib.h>
@@ -16,7 +17,9 @@
 #include "standalone.h"
 #include "store_open.h"
 
-#define R2MPU_VERSION "0.1.0"
+#ifndef R2MPU_VERSION
+#error "R2MPU_VERSION: the Makefile passes it, from the file VERSION"
+#endif
 #define DRAIN_MAX (64 * 1024 * 1024)   /* an unread body drained: at most this much (conn_finish) */
 
 static volatile sig_atomic_t stop_requested;
@@ -50,7 +53,8 @@ static void usage(void)
 	print_line("(lighttpd, Apache mod_fcgid), or one CGI request (mod_cgid).");
 	print_line("");
 	print_line("Standalone, for Apache mod_proxy_fcgi and nginx:");
-	print_line("  --listen ADDRESS  host:port (keep it on 127.0.0.1) or a unix socket path");
+	print_line("  --listen ADDRESS  host:port (keep it on 127.0.0.1), a unix socket path,");
+	print_line("                    or systemd (the socket systemd passes: LISTEN_FDS)");
 	print_line("  --workers N       processes, each serving one request at a time, so N");
 	print_line("                    parts stream in parallel (1-256, default 4). A worker");
 	print_line("                    that dies is replaced; SIGTERM lets every request in");

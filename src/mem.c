@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mem.c: memory that grows within a bound -- arrays of records, and byte buffers */
 #include "mem.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mem.h: memory that grows within a bound -- arrays of records, and byte buffers */
 #ifndef R2MPU_MEM_H
 #define R2MPU_MEM_H

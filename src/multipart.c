@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multipart.c: R2's multipart rules -- the size rules of a complete, the errors both stores give */
 #include "multipart.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multipart.h: R2's multipart rules and limits -- part numbers and sizes, the parts of a complete, the metadata an object keeps */
 #ifndef R2MPU_MULTIPART_H
 #define R2MPU_MULTIPART_H

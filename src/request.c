@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* request.c: the request as data -- method, key, query, length and headers, copied from the environment */
 #include "request.h"
 

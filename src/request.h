@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* request.h: the request as data -- method, key, query, length and headers, copied from the environment */
 #ifndef R2MPU_REQUEST_H
 #define R2MPU_REQUEST_H

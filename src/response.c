@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* response.c: the only writer of answers -- status, headers (CR/LF-safe), body, errors */
 #include "response.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* response.h: the only writer of answers -- status, headers (CR/LF-safe), body, errors */
 #ifndef R2MPU_RESPONSE_H
 #define R2MPU_RESPONSE_H

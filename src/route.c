@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* route.c: the const table from (method, action) to handler, and the checks it implies */
 #include "route.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* route.h: the const table from (method, action) to handler, and the checks it implies */
 #ifndef R2MPU_ROUTE_H
 #define R2MPU_ROUTE_H

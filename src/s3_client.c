@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* s3_client.c: one signed S3 request over a reused libcurl handle -- bodies streamed both ways */
 #include "s3_client.h"
 

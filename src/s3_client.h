@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* s3_client.h: one signed S3 request over a reused libcurl handle -- bodies streamed both ways */
 #ifndef R2MPU_S3_CLIENT_H
 #define R2MPU_S3_CLIENT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* s3_xml.c: S3's XML documents in and out (libxml2), and what S3's errors mean to r2mpu's clients */
 #include "s3_xml.h"
 

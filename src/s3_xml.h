@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* s3_xml.h: S3's XML documents in and out (libxml2), and what S3's errors mean to r2mpu's clients */
 #ifndef R2MPU_S3_XML_H
 #define R2MPU_S3_XML_H

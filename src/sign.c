@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sign.c: `r2mpu.fcgi sign` -- mint a signed URL on the command line */
 #include "sign.h"
 

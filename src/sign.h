@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sign.h: `r2mpu.fcgi sign` -- mint a signed URL on the command line */
 #ifndef R2MPU_SIGN_H
 #define R2MPU_SIGN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sigv4.c: AWS Signature Version 4 for S3 requests -- canonical forms and the signature (pure) */
 #include "sigv4.h"
 

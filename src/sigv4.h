@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sigv4.h: AWS Signature Version 4 for S3 requests -- canonical forms and the signature (pure) */
 #ifndef R2MPU_SIGV4_H
 #define R2MPU_SIGV4_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* standalone.c: r2mpu as its own FastCGI server -- a socket, worker processes, supervision */
 #include "standalone.h"
 
@@ -45,6 +46,50 @@ int standalone_parse_workers(const char *s)
 		v = v * 10 + (s[i] - '0');
 	}
 	return v >= 1 && v <= STANDALONE_WORKERS_MAX ? (int)v : -1;
+}
+
+#define SYSTEMD_FIRST_FD 3       /* sd_listen_fds(3): passed sockets start here */
+
+/*
+ * The one listening socket systemd passes to a socket-activated service: its
+ * protocol (LISTEN_PID names this process, LISTEN_FDS counts the sockets from
+ * fd 3), read here without libsystemd. The variables are removed, so the
+ * workers' environment does not claim sockets it no longer describes.
+ */
+static int systemd_listener(char *errbuf, size_t errlen)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	int accepting = 0;
+	socklen_t len = sizeof(accepting);
+	char *end;
+	long v;
+
+	if (pid == NULL || fds == NULL) {
+		snprintf(errbuf, errlen, "--listen systemd: no socket from systemd "
+			 "(LISTEN_PID and LISTEN_FDS are not set)");
+		return -1;
+	}
+	errno = 0;
+	v = strtol(pid, &end, 10);
+	if (errno != 0 || *end != '\0' || end == pid || v != (long)getpid()) {
+		snprintf(errbuf, errlen, "--listen systemd: LISTEN_PID is not this process");
+		return -1;
+	}
+	if (strcmp(fds, "1") != 0) {
+		snprintf(errbuf, errlen, "--listen systemd: LISTEN_FDS=%.16s; one socket "
+			 "expected (one ListenStream= in the socket unit)", fds);
+		return -1;
+	}
+	if (getsockopt(SYSTEMD_FIRST_FD, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) < 0 ||
+	    !accepting) {
+		snprintf(errbuf, errlen, "--listen systemd: fd %d is not a listening socket "
+			 "(Accept=no in the socket unit)", SYSTEMD_FIRST_FD);
+		return -1;
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return SYSTEMD_FIRST_FD;
 }
 
 /* A listening socket for "host:port", ":port" or a unix socket path. */
@@ -130,7 +175,10 @@ int standalone_run(const struct config *cfg, const char *address, int workers,
 	int fd, i, alive = 0;
 
 	/* Our own socket, not FCGX_OpenSocket(): libfcgi exit()s when bind fails. */
-	fd = open_listener(address, errbuf, errlen);
+	if (strcmp(address, "systemd") == 0)
+		fd = systemd_listener(errbuf, errlen);
+	else
+		fd = open_listener(address, errbuf, errlen);
 	if (fd < 0)
 		return 1;
 	/* libfcgi's workers accept on fd 0: that is what makes them FastCGI. */

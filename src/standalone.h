@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* standalone.h: r2mpu as its own FastCGI server -- a socket, worker processes, supervision */
 #ifndef R2MPU_STANDALONE_H
 #define R2MPU_STANDALONE_H
@@ -7,7 +8,8 @@
 #define STANDALONE_WORKERS_MAX 256
 
 /*
- * Listen on `address` ("127.0.0.1:9000", ":9000" or a unix socket path),
+ * Listen on `address` ("127.0.0.1:9000", ":9000", a unix socket path, or
+ * "systemd": the socket systemd passes, LISTEN_FDS),
  * run `workers` processes that each call serve(cfg) on that socket, and
  * replace any that dies. SIGTERM or SIGINT: every worker finishes its
  * request in flight, then all exit. Returns the process's exit status;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store.c: what both store backends share -- listings of uploads in progress, their order and pages */
 #include "store.h"
 

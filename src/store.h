@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store.h: the interface every object store implements (a local directory; R2/S3) */
 #ifndef R2MPU_STORE_H
 #define R2MPU_STORE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_fs.c: the embedded store -- objects and uploads in a local directory, with R2's rules */
 #include "store_fs.h"
 

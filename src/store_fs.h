@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_fs.h: the file store -- a local directory, with R2's rules and ETags */
 #ifndef R2MPU_STORE_FS_H
 #define R2MPU_STORE_FS_H

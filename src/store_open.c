@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_open.c: opening the store the configuration names -- the one place that knows every backend */
 #include "store_open.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_open.h: opening the store the configuration names -- the one place that knows every backend */
 #ifndef R2MPU_STORE_OPEN_H
 #define R2MPU_STORE_OPEN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_s3.c: the R2/S3 store -- R2's semantics over the S3 API, each server's quirks in named helpers */
 #include "store_s3.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_s3.h: the S3 store -- R2 or any S3-compatible server */
 #ifndef R2MPU_STORE_S3_H
 #define R2MPU_STORE_S3_H

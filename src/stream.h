@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stream.h: a request body as a stream of bytes, handed from the connection to a store */
 #ifndef R2MPU_STREAM_H
 #define R2MPU_STREAM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* uri.c: pure functions for URIs -- percent-decoding and -encoding, the query, the key */
 #include "uri.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* uri.h: pure functions for URIs -- percent-decoding and -encoding, the query, the key */
 #ifndef R2MPU_URI_H
 #define R2MPU_URI_H

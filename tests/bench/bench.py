@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/bench/bench.py: r2mpu behind lighttpd vs straight to the same store, side by side.
 
     bench.py [--stores fs,moto,radosgw] [--runs 3] [--size-mib 1024]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/bench/server_bench.py: a 1 GiB upload to the file store through each web server.
 
     server_bench.py [--runs 3] [--servers lighttpd,apache-cgi,...]

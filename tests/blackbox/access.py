@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/blackbox/access.py: who may do what, through every web server r2mpu ships a config for.
 
     access.py [--mode cgi,lighttpd,apache-cgi,apache-fcgid,apache-proxy-fcgi,nginx]

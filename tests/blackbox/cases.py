@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """tests/blackbox/cases.py: the one black-box case list, run in every setting.
 
 Each case is a function (client, env) that raises AssertionError on failure.

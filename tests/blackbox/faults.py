@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/blackbox/faults.py: faults of the store, the client and the disk.
 
 Every fault must end in a clear error status (with X-R2mpu-Error and a

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/blackbox/hostile.py: hundreds of malformed or malicious requests.
 
     hostile.py [--mode cgi,lighttpd] [--only TEXT] [--list]

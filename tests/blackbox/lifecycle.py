@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/blackbox/lifecycle.py: the life of one FastCGI process under real lighttpd.
 
 - many requests through one process leave its descriptors and memory as they were;

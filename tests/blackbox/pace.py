@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/blackbox/pace.py: hostile clients that are slow on purpose cannot take the gateway offline.
 
 With as many hostile clients as r2mpu has processes (2 here), through the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/blackbox/run.py: run the black-box case list in one setting.
 
     run.py --mode cgi        the binary as plain CGI, no web server

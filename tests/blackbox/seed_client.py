@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/blackbox/seed_client.py: Cloudflare's own client, unchanged, against r2mpu.
 
 Takes ../shared/seed/mpuscript.py (or $R2MPU_SEED_DIR/mpuscript.py), replaces

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/blackbox/soak.py: load, scale-out, and the proof that r2mpu keeps no state.
 
     soak.py [--store fs|moto|radosgw] [--keep]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/browser/stored_html.py: a stored page never runs script on the gateway's origin.
 
 The attack (security findings 2 and 8): whoever holds an rw signed URL for

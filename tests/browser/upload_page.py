@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/browser/upload_page.py: examples/upload.html in headless Chromium against real lighttpd + r2mpu.
 
 Deployed elsewhere: a copy of the page whose <meta name="r2mpu-endpoint"> names

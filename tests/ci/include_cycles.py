@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/ci/include_cycles.py: fail when the modules of src/ include each other in a cycle.
 
     include_cycles.py [SRC_DIR]

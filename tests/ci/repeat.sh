@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/ci/repeat.sh: run one test command N times in a row and count its failures,
 # to find tests that fail by chance (a flake hunt). Each failing run's output is kept.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/ci/stages.sh: run make targets as named stages, one after another, and say
 # where the time went and what failed.
 #

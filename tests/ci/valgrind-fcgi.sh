@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/ci/valgrind-fcgi.sh: r2mpu under valgrind memcheck as a web server's FastCGI
 # program (the server's bin-path), so that one process serves many requests and
 # valgrind starts once per process, not once per request as in CGI mode.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_access.c: libFuzzer target for the access rules -- tokens files, signed-URL queries, Content-MD5, CORS */
 #include <stdint.h>
 #include <stdlib.h>

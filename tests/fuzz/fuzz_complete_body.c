@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_complete_body.c: libFuzzer target for complete_body_parse() */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_key.c: libFuzzer target for uri_key_from_request() (REQUEST_URI, mount) and uri_key_validate() */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_query.c: libFuzzer target for query_parse() and multipart_part_number_parse() */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_range.c: libFuzzer target for http_range_parse(), the entity-tag lists and Content-Length */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_s3_xml.c: libFuzzer target for every S3 answer parser in s3_xml.c */
 #include <stdint.h>
 #include <stdlib.h>

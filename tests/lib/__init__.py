@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """tests/lib: what r2mpu's Python suites share, one module per concern.
 
     api       r2mpu's HTTP API in a few calls (create, put_part, complete, get,
@@ -11,6 +12,7 @@
     checks    check() and RESULTS, Skip, run_cases(), the server logs shown on a
               failure, sanitizer reports, fs store leftovers
     fastcgi   a raw FastCGI exchange with a standalone r2mpu (--listen)
+    memcheck  r2mpu under valgrind: behind a web server, or a request at a time
     chromium  headless Chromium for the browser suites (needs selenium)
 
 The suites import it as `lib` and the black-box case list as `blackbox.cases`,

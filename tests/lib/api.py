@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """tests/lib/api.py: r2mpu's HTTP API in a few calls, with the answers checked.
 
 Each call takes a client (lib.clients: CgiClient, HttpClient or anything with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """tests/lib/checks.py: how a suite says what passed, and what it looks at afterwards.
 
 Two styles, both printing `ok`/`FAIL` lines: check(name, ok) for a suite of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """tests/lib/chromium.py: headless Chromium for the browser suites (Debian's chromium,
 chromium-driver and python3-selenium; `make deps` installs them)."""
 

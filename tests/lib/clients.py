@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """tests/lib/clients.py: one request interface, two ways to reach r2mpu.
 
 CgiClient runs the binary once per request as a plain CGI program (no web

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """tests/lib/fastcgi.py: a raw FastCGI exchange, as a web server would have it with r2mpu.
 
 For a standalone r2mpu (--listen), spoken to without a web server in

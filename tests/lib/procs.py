@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """tests/lib/procs.py: r2mpu's processes, and what /proc says about them.
 
 A suite counts the r2mpu processes below a web server it started (never

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """tests/lib/servers.py: the web servers and S3 servers a suite runs r2mpu behind.
 
 Each is started from the config r2mpu ships (lighttpd-conf/, apache-conf/,

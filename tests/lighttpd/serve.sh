@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/lighttpd/serve.sh: run real lighttpd in the foreground with r2mpu at "/".
 # Settings come from the environment: PORT (8080), R2MPU_BIND (127.0.0.1),
 # R2MPU_PROCS (4), R2MPU_FS_ROOT (./data), and any other R2MPU_* key, which

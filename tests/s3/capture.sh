@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/s3/capture.sh ENVFILE OUTDIR: talk S3 by hand (curl 7.88 --aws-sigv4) to
 # the server that ENVFILE (a DIR/env from moto.sh or radosgw.sh) describes, and
 # save its raw answers in OUTDIR: *.xml bodies byte for byte, head-object.txt

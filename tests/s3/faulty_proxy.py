@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/s3/faulty_proxy.py: a FAKE network path to S3 -- a fault injector, not a mock.
 
 It sits between r2mpu and a real S3 server (moto, which checks SigV4

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/s3/moto.sh: a moto S3 server on loopback that VERIFIES SigV4 signatures.
 #
 #   tests/s3/moto.sh start DIR PORT   start moto on 127.0.0.1:PORT, state in DIR

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/s3/radosgw.sh: a one-node Ceph (mon + memstore OSD + radosgw) on loopback.
 #
 #   tests/s3/radosgw.sh start DIR PORT   radosgw's S3 on 127.0.0.1:PORT, all state in DIR

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/s3/with.sh: run a command with one S3 server that every suite in it shares.
 #
 #   tests/s3/with.sh NAME COMMAND [ARG...]      NAME: moto or radosgw (tests/s3/NAME.sh)

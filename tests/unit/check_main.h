@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_main.h: the one main() of every unit test -- run the file's suite, exit 1 on any failure */
 #ifndef R2MPU_CHECK_MAIN_H
 #define R2MPU_CHECK_MAIN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_access.c: unit tests for access.c -- rights, scopes, tokens, signed URLs, open access */
 #include "check_main.h"
 #include <ctype.h>

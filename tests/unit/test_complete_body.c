@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_complete_body.c: unit tests for complete_body.c -- the mpu-complete JSON body */
 #include "check_main.h"
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_config.c: unit tests for config.c -- size/duration/bool parsers, defaults, file, environment */
 #include "check_main.h"
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_conn.c: unit tests for conn.c -- the pace's arithmetic (the bucket of time) */
 #include "check_main.h"
 #include <stdint.h>

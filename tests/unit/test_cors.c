@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cors.c: unit tests for cors.c -- allowed origins, "*", cross-site writes, request headers */
 #include "check_main.h"
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_etag.c: unit tests for etag.c and the digests under it (digest.c: hex, streaming MD5) -- multipart ETags, etag_equal */
 #include "check_main.h"
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_handlers.c: unit tests for handlers.c -- http_meta_validate, handlers_list_page_parse */
 #include "check_main.h"
 #include <stdlib.h>

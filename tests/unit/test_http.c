@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http.c: unit tests for http.c -- Range, entity tags, preconditions, lengths, serving */
 #include "check_main.h"
 #include <inttypes.h>

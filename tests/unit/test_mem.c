@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_mem.c: unit tests for mem.c -- arrays that grow within a bound, bounded byte buffers */
 #include "check_main.h"
 

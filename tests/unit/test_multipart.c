@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_multipart.c: unit tests for multipart.c -- partNumber, R2's part size rules */
 #include "check_main.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_s3_xml.c: unit tests for s3_xml.c -- answers captured from moto and radosgw, the Complete body, error mapping */
 #include "check_main.h"
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_sigv4.c: unit tests for sigv4.c -- canonical query, AWS's published S3 signatures */
 #include "check_main.h"
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_uri.c: unit tests for uri.c -- percent-decoding and -encoding, query, partNumber, keys */
 #include "check_main.h"
 #include <stdbool.h>
