@@ -241,7 +241,7 @@ int s3_xml_parse_list_uploads(const char *body, size_t len, struct s3_upload_set
 		    !child_text(n, "Initiated", text, sizeof(text)) ||
 		    (initiated = s3_xml_parse_iso8601(text)) < 0)
 			goto out;
-		if (!upload_after_marker(&(struct upload_info){ key, id, initiated }, page, NULL))
+		if (!upload_after_id_marker(&(struct upload_info){ key, id, initiated }, page))
 			continue;
 		if (MEM_GROW(set->uploads, &set->cap, set->count + 1, S3_UPLOAD_SET_MAX) < 0)
 			goto out;

@@ -66,3 +66,29 @@ void upload_list_sort(struct upload_info *u, size_t count)
 	if (count > 1)
 		qsort(u, count, sizeof(*u), by_key_then_time);
 }
+
+static int by_key_then_id(const void *a, const void *b)
+{
+	const struct upload_info *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c != 0 ? c : strcmp(x->upload_id, y->upload_id);
+}
+
+void upload_list_sort_by_id(struct upload_info *u, size_t count)
+{
+	if (count > 1)
+		qsort(u, count, sizeof(*u), by_key_then_id);
+}
+
+bool upload_after_id_marker(const struct upload_info *e, const struct upload_page *page)
+{
+	int c;
+
+	if (page->key_marker == NULL)
+		return true;
+	c = strcmp(e->key, page->key_marker);
+	if (c != 0)
+		return c > 0;
+	return page->upload_id_marker != NULL && strcmp(e->upload_id, page->upload_id_marker) > 0;
+}

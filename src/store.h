@@ -75,19 +75,28 @@ struct upload_page {
 
 /* Free what list_uploads() gave; u may be NULL. */
 void upload_list_free(struct upload_info *u, size_t count);
-/* The order list_uploads() promises: by key, then start time (then id). */
+/* The file store's order: by key, then start time (then id). */
 void upload_list_sort(struct upload_info *u, size_t count);
 /* That order as a comparison: <0, 0, >0 as a comes before, is, or comes after b. */
 int upload_info_cmp(const struct upload_info *a, const struct upload_info *b);
 /*
- * Does e come after the page's marker in the listing's order? `marker` is
+ * Does e come after the page's marker in the file store's order? `marker` is
  * the marker upload with its start time, or NULL when that is unknown (the
- * upload is gone, or the store does not say): then its key's other uploads
+ * upload is gone): then its key's other uploads
  * all count as after it, as a page may repeat an upload but must never
  * skip one.
  */
 bool upload_after_marker(const struct upload_info *e, const struct upload_page *page,
 			 const struct upload_info *marker);
+/*
+ * The S3 store's order: by key, then upload id, the order S3's upload-id-marker
+ * follows ("upload IDs lexicographically greater") and radosgw lists in. A
+ * store that lists a key's uploads otherwise (moto: by age) is sorted into it,
+ * so that pages follow one another. upload_after_id_marker: does e come after
+ * the page's markers in that order?
+ */
+void upload_list_sort_by_id(struct upload_info *u, size_t count);
+bool upload_after_id_marker(const struct upload_info *e, const struct upload_page *page);
 /* Free the entries from..count-1 (their strings), keeping the array. */
 void upload_list_free_tail(struct upload_info *u, size_t from, size_t count);
 

@@ -976,15 +976,17 @@ out:
 }
 
 /*
- * Keep the first page->max uploads gathered so far, in the promised order.
- * S3 lists a key's uploads by id and honours max-uploads and the markers;
- * moto lists them by age and ignores all three (the marker filter of
- * s3_xml_parse_list_uploads keeps its listing going forward). So sort what
- * came, then cut. True when some were cut: the listing is truncated there.
+ * Keep the first page->max uploads gathered so far, in the S3 store's order
+ * (upload_list_sort_by_id): the order the upload-id-marker follows, so that a
+ * page begins where the one before it ended. radosgw lists a key's uploads by
+ * id and honours max-uploads and the markers; moto lists them by age and
+ * ignores all three (the marker filter of s3_xml_parse_list_uploads keeps its
+ * listing going forward). So sort what came, then cut. True when some were
+ * cut: the listing is truncated there.
  */
 static bool uploads_sort_and_cut(struct s3_upload_set *set, const struct upload_page *page)
 {
-	upload_list_sort(set->uploads, set->count);
+	upload_list_sort_by_id(set->uploads, set->count);
 	if (set->count <= page->max)
 		return false;
 	upload_list_free_tail(set->uploads, page->max, set->count);
@@ -994,8 +996,8 @@ static bool uploads_sort_and_cut(struct s3_upload_set *set, const struct upload_
 
 /*
  * ListMultipartUploads under a prefix, page after page, up to page->max.
- * The caller's marker goes to the server as it is: within one key the
- * server's order (by id on S3, by age on moto) decides what comes after it.
+ * The caller's marker goes to the server as it is: within one key, uploads
+ * come by id, which is what S3's upload-id-marker counts from.
  */
 static int s3_list_uploads(void *st, const char *prefix, const struct upload_page *page,
 			   struct upload_info **uploads, size_t *count, bool *truncated,
