@@ -4,10 +4,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "multipart.h"
 
@@ -21,6 +24,7 @@ struct config_key {
 	size_t size;             /* for KEY_STRING: the buffer's size */
 	const char *def;         /* default, parsed like a user's value */
 	const char *help;
+	bool secret;             /* a file that sets it must not be readable by others */
 };
 
 #define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
@@ -49,7 +53,10 @@ static const struct config_key keys[] = {
 	{ "R2MPU_S3_ACCESS_KEY_ID", KEY_STRING, FIELD(s3_access_key_id), "",
 	  "s3 store: access key id" },
 	{ "R2MPU_S3_SECRET_ACCESS_KEY", KEY_STRING, FIELD(s3_secret_access_key), "",
-	  "s3 store: secret access key (never printed or logged)" },
+	  "s3 store: secret access key (never printed or logged)", true },
+	{ "R2MPU_S3_SECRET_ACCESS_KEY_FILE", KEY_STRING, FIELD(s3_secret_access_key_file), "",
+	  "s3 store: a file holding the secret access key instead (systemd credentials); "
+	  "others must not be able to read it" },
 	{ "R2MPU_S3_CA_FILE", KEY_STRING, FIELD(s3_ca_file), "",
 	  "s3 store: CA bundle to verify the endpoint with (empty: the system's)" },
 	{ "R2MPU_S3_PROXY", KEY_STRING, FIELD(s3_proxy), "",
@@ -64,7 +71,10 @@ static const struct config_key keys[] = {
 	{ "R2MPU_TOKENS_FILE", KEY_STRING, FIELD(tokens_file), "",
 	  "file of bearer tokens, a line each: TOKEN RIGHTS(rwd) PREFIX (* = all)" },
 	{ "R2MPU_SIGNING_SECRET", KEY_STRING, FIELD(signing_secret), "",
-	  "secret (32+ characters) for signed URLs; never printed or logged" },
+	  "secret (32+ characters) for signed URLs; never printed or logged", true },
+	{ "R2MPU_SIGNING_SECRET_FILE", KEY_STRING, FIELD(signing_secret_file), "",
+	  "a file holding the signing secret instead (systemd credentials); others must "
+	  "not be able to read it" },
 	{ "R2MPU_CORS_ORIGINS", KEY_STRING, FIELD(cors_origins), "",
 	  "web page origins allowed to call the gateway: https://a.example ... or *" },
 	{ "R2MPU_MIN_RATE", KEY_SIZE, FIELD(min_rate), "1K",
@@ -204,9 +214,56 @@ static char *trim(char *s)
 	return s;
 }
 
+/*
+ * What the file format does not do, refused rather than guessed at: quotes
+ * are not removed, and a # after a value is not a comment (it would be part
+ * of the value). The same for every kind of value. NULL when the value is fine.
+ */
+static const char *value_surprise(const char *value)
+{
+	const char *p;
+
+	if (value[0] == '"' || value[0] == '\'')
+		return "quotes are not removed: write the value without them";
+	for (p = value; *p != '\0'; p++)
+		if (isspace((unsigned char)p[0]) && p[1] == '#')
+			return "a # after a value is not a comment: put comments on lines of "
+			       "their own";
+	return NULL;
+}
+
+/*
+ * Who besides its owner may touch the settings file: nobody else may write
+ * it (they could open access to everyone), and nobody else may read it when
+ * it sets a secret. `sets_secret` names the secret key set, or NULL.
+ */
+static int check_file_mode(int fd, const char *path, const char *sets_secret,
+			   char *errbuf, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(errbuf, errlen, "R2MPU_CONFIG: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & S_IWOTH) {
+		snprintf(errbuf, errlen, "R2MPU_CONFIG: others may write %s: chmod o-w it",
+			 path);
+		return -1;
+	}
+	if (sets_secret != NULL && (st.st_mode & S_IROTH)) {
+		snprintf(errbuf, errlen, "R2MPU_CONFIG: %s sets %s and others may read it: "
+			 "chmod o-r it, or name a file only r2mpu may read in %s_FILE", path,
+			 sets_secret, sets_secret);
+		return -1;
+	}
+	return 0;
+}
+
 static int load_file(struct config *cfg, const char *path, char *errbuf, size_t errlen)
 {
 	char line[CONFIG_STRING_MAX + 64], origin[64];
+	const char *sets_secret = NULL;
 	FILE *f;
 	int lineno = 0, rc = -1;
 
@@ -219,6 +276,7 @@ static int load_file(struct config *cfg, const char *path, char *errbuf, size_t 
 	while (fgets(line, sizeof(line), f) != NULL) {
 		char *eq, *name, *value;
 		const struct config_key *k;
+		const char *surprise;
 
 		lineno++;
 		snprintf(origin, sizeof(origin), "config file line %d", lineno);
@@ -243,10 +301,22 @@ static int load_file(struct config *cfg, const char *path, char *errbuf, size_t 
 				 origin, name);
 			goto out;
 		}
+		surprise = value_surprise(value);
+		if (surprise != NULL) {
+			snprintf(errbuf, errlen, "R2MPU_CONFIG: %s: %s: %s", origin, k->name,
+				 surprise);
+			goto out;
+		}
 		if (set_key(cfg, k, value, origin, errbuf, errlen) < 0)
 			goto out;
+		if (k->secret && value[0] != '\0')
+			sets_secret = k->name;
 	}
-	rc = 0;
+	if (ferror(f)) {
+		snprintf(errbuf, errlen, "R2MPU_CONFIG: cannot read %s", path);
+		goto out;
+	}
+	rc = check_file_mode(fileno(f), path, sets_secret, errbuf, errlen);
 out:
 	fclose(f);
 	return rc;
@@ -354,8 +424,83 @@ static int validate(struct config *cfg, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/* A secret that may come from a file instead (`..._FILE`, for systemd credentials). */
+static const struct secret_file {
+	const char *name;        /* the secret's key */
+	size_t path_offset;      /* struct config: the _FILE setting */
+	size_t offset, size;     /* struct config: the secret */
+} secret_files[] = {
+	{ "R2MPU_SIGNING_SECRET", offsetof(struct config, signing_secret_file),
+	  FIELD(signing_secret) },
+	{ "R2MPU_S3_SECRET_ACCESS_KEY", offsetof(struct config, s3_secret_access_key_file),
+	  FIELD(s3_secret_access_key) },
+};
+
+/*
+ * Read one secret from its file: the whole file, less one final newline, no
+ * other line break or NUL, which only its owner and group may read (as the
+ * tokens file). Never both the secret and its file.
+ */
+static int read_secret_file(struct config *cfg, const struct secret_file *sf,
+			    char *errbuf, size_t errlen)
+{
+	const char *path = (const char *)cfg + sf->path_offset;
+	char *secret = (char *)cfg + sf->offset;
+	struct stat st;
+	ssize_t n;
+	int fd, rc = -1;
+
+	if (path[0] == '\0')
+		return 0;
+	if (secret[0] != '\0') {
+		snprintf(errbuf, errlen, "%s and %s_FILE: set one of them, not both", sf->name,
+			 sf->name);
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(errbuf, errlen, "%s_FILE: cannot open %s: %s", sf->name, path,
+			 strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IROTH | S_IWOTH))) {
+		snprintf(errbuf, errlen, "%s_FILE: %s must be a file that others may not read "
+			 "or write (chmod o-rw)", sf->name, path);
+		goto out;
+	}
+	n = read(fd, secret, sf->size);
+	if (n < 0 || (size_t)n >= sf->size) {
+		snprintf(errbuf, errlen, "%s_FILE: %s: %s", sf->name, path,
+			 n < 0 ? strerror(errno) : "longer than a secret may be");
+		goto out;
+	}
+	secret[n] = '\0';
+	if (n > 0 && secret[n - 1] == '\n')
+		secret[--n] = '\0';
+	if (n > 0 && secret[n - 1] == '\r')
+		secret[--n] = '\0';
+	if (n == 0 || strlen(secret) != (size_t)n || strpbrk(secret, "\r\n") != NULL) {
+		snprintf(errbuf, errlen, "%s_FILE: %s must hold the secret on one line",
+			 sf->name, path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		memset(secret, 0, sf->size);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
 		char *errbuf, size_t errlen)
+{
+	return config_load_from(cfg, getenv_fn, CONFIG_DEFAULT_FILE, errbuf, errlen);
+}
+
+int config_load_from(struct config *cfg, const char *(*getenv_fn)(const char *name),
+		     const char *default_file, char *errbuf, size_t errlen)
 {
 	const char *file;
 	size_t i;
@@ -365,6 +510,9 @@ int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
 		if (set_key(cfg, &keys[i], keys[i].def, "default", errbuf, errlen) < 0)
 			return -1;
 	file = getenv_fn("R2MPU_CONFIG");
+	/* Unset: the default file, if there is one. Set and empty: no file. */
+	if (file == NULL && default_file != NULL && access(default_file, F_OK) == 0)
+		file = default_file;
 	if (file != NULL && file[0] != '\0' && load_file(cfg, file, errbuf, errlen) < 0)
 		return -1;
 	for (i = 0; i < NKEYS; i++) {
@@ -373,12 +521,16 @@ int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
 		if (v != NULL && set_key(cfg, &keys[i], v, "environment", errbuf, errlen) < 0)
 			return -1;
 	}
+	for (i = 0; i < sizeof(secret_files) / sizeof(secret_files[0]); i++)
+		if (read_secret_file(cfg, &secret_files[i], errbuf, errlen) < 0)
+			return -1;
 	return validate(cfg, errbuf, errlen);
 }
 
 /* The file, which is not a key of the table: it says where the others come from. */
 static const struct config_key_doc config_file_doc = {
-	"R2MPU_CONFIG", "", "file of KEY=value lines read first (the environment wins)"
+	"R2MPU_CONFIG", CONFIG_DEFAULT_FILE " if it exists",
+	"file of KEY=value lines read first (the environment wins); set and empty: none"
 };
 
 bool config_key_doc(size_t i, struct config_key_doc *doc)

@@ -23,6 +23,7 @@ struct config {
 	char s3_region[64];                  /* R2MPU_S3_REGION */
 	char s3_access_key_id[128];          /* R2MPU_S3_ACCESS_KEY_ID */
 	char s3_secret_access_key[128];      /* R2MPU_S3_SECRET_ACCESS_KEY: never printed */
+	char s3_secret_access_key_file[CONFIG_STRING_MAX]; /* ..._FILE: read into it */
 	char s3_ca_file[CONFIG_STRING_MAX];  /* R2MPU_S3_CA_FILE: extra CA bundle, optional */
 	uint64_t s3_connect_timeout;         /* R2MPU_S3_CONNECT_TIMEOUT, seconds */
 	uint64_t s3_timeout;                 /* R2MPU_S3_TIMEOUT: seconds without progress */
@@ -30,6 +31,7 @@ struct config {
 	bool open_access;                    /* R2MPU_OPEN_ACCESS: no credentials needed */
 	char tokens_file[CONFIG_STRING_MAX]; /* R2MPU_TOKENS_FILE */
 	char signing_secret[256];            /* R2MPU_SIGNING_SECRET: never printed */
+	char signing_secret_file[CONFIG_STRING_MAX]; /* R2MPU_SIGNING_SECRET_FILE: read into it */
 	char cors_origins[CONFIG_STRING_MAX];/* R2MPU_CORS_ORIGINS */
 	/* What one request may cost (a hostile client's slow body, a flood of uploads). */
 	uint64_t min_rate;                   /* R2MPU_MIN_RATE: bytes/s of a body, 0: off */
@@ -40,14 +42,22 @@ struct config {
 	char s3_proxy[CONFIG_STRING_MAX];    /* R2MPU_S3_PROXY: the store's proxy, or none */
 };
 
+/* The settings file when R2MPU_CONFIG is not set (and the file exists). */
+#define CONFIG_DEFAULT_FILE "/etc/r2mpu/r2mpu.conf"
+
 /*
- * Fill *cfg from the defaults, then the file named by R2MPU_CONFIG (if set),
- * then the environment (which wins). `getenv_fn` is getenv in the program and
- * a table lookup in tests. On error, a message naming the key is written to
- * errbuf and -1 returned. Secrets are never copied into errbuf.
+ * Fill *cfg from the defaults, then the file named by R2MPU_CONFIG (unset:
+ * CONFIG_DEFAULT_FILE if it exists; set and empty: none), then the
+ * environment (which wins), then the secrets named by ..._FILE settings.
+ * `getenv_fn` is getenv in the program and a table lookup in tests. On error,
+ * a message naming the key (and the file's line) is written to errbuf and -1
+ * returned. Secrets are never copied into errbuf.
  */
 int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
 		char *errbuf, size_t errlen);
+/* The same with another default file (tests), or none (NULL). */
+int config_load_from(struct config *cfg, const char *(*getenv_fn)(const char *name),
+		     const char *default_file, char *errbuf, size_t errlen);
 
 /*
  * The settings as documentation shows them: i = 0 is R2MPU_CONFIG (the file),

@@ -239,6 +239,7 @@ class Apache(ServerProcesses):
             os.chown(root, www.pw_uid, www.pw_gid)
         for path in (self.state, os.path.join(self.state, "fcgid"), conf_file):
             os.chown(path, www.pw_uid, www.pw_gid)
+        os.chmod(conf_file, 0o600)   # it may hold the signing secret: r2mpu insists
         self.port = free_port()
         self.fcgi_port = free_port()
         mods = "".join("LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n" % (m, m)

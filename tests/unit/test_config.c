@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -14,6 +15,7 @@
 #define OPT(s) ((s) != NULL ? (s) : "(null)")
 
 #define GIB (1ULL << 30)
+#define SECRET_32 "0123456789abcdef0123456789abcdef"
 
 /* ---- config_parse_size ------------------------------------------------- */
 
@@ -283,6 +285,19 @@ static const struct load_row {
 	  { "R2MPU_MOUNT", NULL } },
 	{ "missing file", { { "R2MPU_CONFIG", "/nonexistent/r2mpu-test.conf" } }, NULL, -1,
 	  DEFAULTS, { "R2MPU_CONFIG", "/nonexistent/r2mpu-test.conf" } },
+	/* What the format does not do is refused, with the line, for every kind of value. */
+	{ "inline comment on a path", { { NULL, NULL } }, "\nR2MPU_FS_ROOT=/srv/x   # where\n",
+	  -1, DEFAULTS, { "line 2", "not a comment" } },
+	{ "inline comment on a size", { { NULL, NULL } }, "R2MPU_MAX_PART_SIZE=1M\t#big\n",
+	  -1, DEFAULTS, { "line 1", "R2MPU_MAX_PART_SIZE" } },
+	{ "double quotes", { { NULL, NULL } }, "R2MPU_FS_ROOT=\"/x\"\n", -1, DEFAULTS,
+	  { "line 1", "quotes" } },
+	{ "single quotes on a switch", { { NULL, NULL } }, "R2MPU_FS_FSYNC='no'\n", -1,
+	  DEFAULTS, { "line 1", "quotes" } },
+	{ "# inside a value", { { NULL, NULL } }, "R2MPU_FS_ROOT=/srv/a#b\n", 0,
+	  { "fs", "/srv/a#b", true, 5 * GIB, 604800, "" }, { NULL, NULL } },
+	{ "quote inside a value", { { NULL, NULL } }, "R2MPU_FS_ROOT=/srv/it's\n", 0,
+	  { "fs", "/srv/it's", true, 5 * GIB, 604800, "" }, { NULL, NULL } },
 };
 
 /* Write `contents` to a new temporary file; the caller unlinks and frees the path. */
@@ -319,7 +334,7 @@ START_TEST(test_config_load)
 	fake_env = r->env;
 	fake_config_path = path;
 	memset(&cfg, 0xa5, sizeof(cfg));
-	rc = config_load(&cfg, fake_getenv, errbuf, sizeof(errbuf));
+	rc = config_load_from(&cfg, fake_getenv, NULL, errbuf, sizeof(errbuf));
 	fake_env = NULL;
 	fake_config_path = NULL;
 	if (path != NULL) {
@@ -371,9 +386,9 @@ START_TEST(test_config_load_short_errbuf)
 	int rc_full, rc_small;
 
 	fake_env = env;
-	rc_full = config_load(&cfg, fake_getenv, full, sizeof(full));
+	rc_full = config_load_from(&cfg, fake_getenv, NULL, full, sizeof(full));
 	memset(small, 'Z', sizeof(small));
-	rc_small = config_load(&cfg, fake_getenv, small, sizeof(small));
+	rc_small = config_load_from(&cfg, fake_getenv, NULL, small, sizeof(small));
 	fake_env = NULL;
 
 	ck_assert_int_eq(rc_full, -1);
@@ -436,7 +451,7 @@ START_TEST(test_config_s3)
 	int rc;
 
 	fake_env = r->env;
-	rc = config_load(&cfg, fake_getenv, errbuf, sizeof(errbuf));
+	rc = config_load_from(&cfg, fake_getenv, NULL, errbuf, sizeof(errbuf));
 	fake_env = NULL;
 	if (r->endpoint != NULL) {
 		ck_assert_msg(rc == 0, "%s: %s", r->name, errbuf);
@@ -451,6 +466,115 @@ START_TEST(test_config_s3)
 	}
 	/* The secret never appears in a message. */
 	ck_assert_msg(strstr(errbuf, "SECRET-do-not-print") == NULL, "%s: %s", r->name, errbuf);
+}
+END_TEST
+
+/*
+ * The settings file's and the secret files' modes: what others may do with
+ * them. Each row writes the file (mkstemp: 0600), chmods it, then loads.
+ */
+static const struct mode_row {
+	const char *name;
+	const char *file;            /* R2MPU_CONFIG's contents */
+	mode_t mode;
+	const char *secret_file;     /* a secret file's contents, or NULL */
+	mode_t secret_mode;
+	const char *secret_key;      /* the _FILE key naming it (in the environment) */
+	const char *err;             /* NULL: loads, and the secret is secret_want */
+	const char *secret_want;
+} mode_rows[] = {
+	{ "readable file, no secret", "R2MPU_UPLOAD_TTL=1h\n", 0644, NULL, 0, NULL, NULL, "" },
+	{ "world-writable file", "R2MPU_UPLOAD_TTL=1h\n", 0602, NULL, 0, NULL,
+	  "others may write", "" },
+	{ "readable file with a secret",
+	  "R2MPU_SIGNING_SECRET=" SECRET_32 "\n", 0644, NULL, 0, NULL,
+	  "sets R2MPU_SIGNING_SECRET and others may read it", "" },
+	{ "group-readable file with a secret",
+	  "R2MPU_SIGNING_SECRET=" SECRET_32 "\n", 0640, NULL, 0, NULL, NULL, SECRET_32 },
+	{ "readable file, the secret empty", "R2MPU_SIGNING_SECRET=\n", 0644, NULL, 0, NULL,
+	  NULL, "" },
+	{ "secret from a file", "", 0644, SECRET_32 "\n", 0400, "R2MPU_SIGNING_SECRET_FILE",
+	  NULL, SECRET_32 },
+	{ "secret file without a newline", "", 0644, SECRET_32, 0640,
+	  "R2MPU_SIGNING_SECRET_FILE", NULL, SECRET_32 },
+	{ "secret file, CRLF", "", 0644, SECRET_32 "\r\n", 0600, "R2MPU_SIGNING_SECRET_FILE",
+	  NULL, SECRET_32 },
+	{ "secret file others may read", "", 0644, SECRET_32 "\n", 0644,
+	  "R2MPU_SIGNING_SECRET_FILE", "others may not read", "" },
+	{ "secret file of two lines", "", 0644, SECRET_32 "\nmore\n", 0600,
+	  "R2MPU_SIGNING_SECRET_FILE", "one line", "" },
+	{ "secret file empty", "", 0644, "\n", 0600, "R2MPU_SIGNING_SECRET_FILE", "one line", "" },
+	{ "secret and its file", "R2MPU_SIGNING_SECRET=" SECRET_32 "\n", 0600, SECRET_32, 0600,
+	  "R2MPU_SIGNING_SECRET_FILE", "not both", "" },
+	{ "S3 secret from a file",
+	  "R2MPU_STORE=s3\nR2MPU_S3_ENDPOINT=https://x\nR2MPU_S3_BUCKET=bkt\n"
+	  "R2MPU_S3_ACCESS_KEY_ID=AKID\n", 0644, "s3-secret\n", 0600,
+	  "R2MPU_S3_SECRET_ACCESS_KEY_FILE", NULL, "" },
+};
+
+START_TEST(test_config_modes)
+{
+	const struct mode_row *r = &mode_rows[_i];
+	struct env_var env[2] = { { NULL, NULL }, { NULL, NULL } };
+	char *path = write_temp_file(r->file), *secret_path = NULL;
+	char errbuf[256] = "";
+	struct config cfg;
+	int rc;
+
+	ck_assert_int_eq(chmod(path, r->mode), 0);
+	if (r->secret_file != NULL) {
+		secret_path = write_temp_file(r->secret_file);
+		ck_assert_int_eq(chmod(secret_path, r->secret_mode), 0);
+		env[0].name = r->secret_key;
+		env[0].value = secret_path;
+	}
+	fake_env = env;
+	fake_config_path = path;
+	rc = config_load_from(&cfg, fake_getenv, NULL, errbuf, sizeof(errbuf));
+	fake_env = NULL;
+	fake_config_path = NULL;
+	unlink(path);
+	free(path);
+	if (secret_path != NULL) {
+		unlink(secret_path);
+		free(secret_path);
+	}
+	if (r->err == NULL) {
+		ck_assert_msg(rc == 0, "%s: %s", r->name, errbuf);
+		ck_assert_str_eq(cfg.signing_secret, r->secret_want);
+		if (strcmp(r->secret_key ? r->secret_key : "", "R2MPU_S3_SECRET_ACCESS_KEY_FILE") == 0)
+			ck_assert_str_eq(cfg.s3_secret_access_key, "s3-secret");
+	} else {
+		ck_assert_msg(rc == -1, "%s: accepted", r->name);
+		ck_assert_msg(strstr(errbuf, r->err) != NULL, "%s: \"%s\" lacks \"%s\"", r->name,
+			      errbuf, r->err);
+	}
+	ck_assert_msg(strstr(errbuf, SECRET_32) == NULL, "%s: the secret in \"%s\"", r->name,
+		      errbuf);
+}
+END_TEST
+
+/* R2MPU_CONFIG unset: the default file when it exists; set and empty: no file. */
+START_TEST(test_config_default_file)
+{
+	static const struct env_var none[] = { { NULL, NULL } };
+	static const struct env_var empty[] = { { "R2MPU_CONFIG", "" }, { NULL, NULL } };
+	char *path = write_temp_file("R2MPU_UPLOAD_TTL=1h\n");
+	char errbuf[256] = "";
+	struct config cfg;
+
+	fake_env = none;
+	ck_assert_int_eq(config_load_from(&cfg, fake_getenv, path, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(cfg.upload_ttl, 3600);
+	ck_assert_int_eq(config_load_from(&cfg, fake_getenv, "/nonexistent/r2mpu.conf", errbuf,
+					  sizeof(errbuf)), 0);
+	ck_assert_int_eq(cfg.upload_ttl, 604800);
+	fake_env = empty;
+	ck_assert_int_eq(config_load_from(&cfg, fake_getenv, path, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(cfg.upload_ttl, 604800);
+	fake_env = NULL;
+	unlink(path);
+	free(path);
 }
 END_TEST
 
@@ -469,6 +593,8 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_config_s3, 0, NROWS(s3_rows));
 	tcase_add_loop_test(tc, test_config_load, 0, NROWS(load_rows));
 	tcase_add_test(tc, test_config_load_short_errbuf);
+	tcase_add_loop_test(tc, test_config_modes, 0, NROWS(mode_rows));
+	tcase_add_test(tc, test_config_default_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
