@@ -513,8 +513,11 @@ int config_load_from(struct config *cfg, const char *(*getenv_fn)(const char *na
 	/* Unset: the default file, if there is one. Set and empty: no file. */
 	if (file == NULL && default_file != NULL && access(default_file, F_OK) == 0)
 		file = default_file;
-	if (file != NULL && file[0] != '\0' && load_file(cfg, file, errbuf, errlen) < 0)
-		return -1;
+	if (file != NULL && file[0] != '\0') {
+		if (load_file(cfg, file, errbuf, errlen) < 0)
+			return -1;
+		snprintf(cfg->file, sizeof(cfg->file), "%s", file);
+	}
 	for (i = 0; i < NKEYS; i++) {
 		const char *v = getenv_fn(keys[i].name);
 
@@ -554,7 +557,7 @@ void config_print_keys(void (*print)(const char *line))
 	size_t i;
 
 	for (i = 0; config_key_doc(i, &doc); i++) {
-		snprintf(line, sizeof(line), "  %-26s %s (default: %s)", doc.name, doc.help,
+		snprintf(line, sizeof(line), "  %-31s %s (default: %s)", doc.name, doc.help,
 			 doc.def[0] ? doc.def : "empty");
 		print(line);
 	}

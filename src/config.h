@@ -10,6 +10,7 @@
 #define CONFIG_STRING_MAX 1024
 
 struct config {
+	char file[CONFIG_STRING_MAX];        /* the settings file read; "": none */
 	char store[16];                      /* R2MPU_STORE: "fs" */
 	char fs_root[CONFIG_STRING_MAX];     /* R2MPU_FS_ROOT */
 	bool fs_fsync;                       /* R2MPU_FS_FSYNC */

@@ -465,3 +465,34 @@ out:
 	upload_list_free(uploads, count);
 	return rc;
 }
+
+/*
+ * A load balancer's or a monitor's question, answered without credentials:
+ * does the store answer? The probe (store_ops.probe) runs at most once per
+ * HEALTH_CACHE_SECONDS in each process, so a flood of checks costs the store
+ * little; the answer names no path, bucket or endpoint (the log has them).
+ */
+#define HEALTH_CACHE_SECONDS 5
+
+int handle_health(struct handler_ctx *ctx, struct r2err *err)
+{
+	static time_t probed;         /* this process's last probe; 0: never */
+	static bool healthy;
+	time_t now = time(NULL);
+
+	if (probed == 0 || now < probed || now - probed >= HEALTH_CACHE_SECONDS) {
+		struct r2err why;
+
+		healthy = ctx->store->ops->probe(ctx->store->state, &why) == 0;
+		if (!healthy)
+			log_error("health: the store failed its probe: %d %s: %s", why.status,
+				  why.code, why.message);
+		probed = now;
+	}
+	response_header(ctx->res, "Cache-Control", "no-store");
+	if (!healthy)
+		return r2err_set(err, 503, "StoreUnavailable",
+				 "Service Unavailable: the store does not answer");
+	send_text(ctx->res, 200, "ok\n");
+	return 0;
+}

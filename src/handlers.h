@@ -31,6 +31,7 @@ int handle_get(struct handler_ctx *ctx, struct r2err *err);      /* GET and HEAD
 int handle_delete(struct handler_ctx *ctx, struct r2err *err);
 int handle_list_parts(struct handler_ctx *ctx, struct r2err *err);     /* mpu-listparts */
 int handle_list_uploads(struct handler_ctx *ctx, struct r2err *err);   /* mpu-list */
+int handle_health(struct handler_ctx *ctx, struct r2err *err);         /* health */
 
 /*
  * Pure: mpu-list's page from the query: max-uploads (1..LIST_UPLOADS_MAX,

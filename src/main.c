@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* main.c: the accept loop -- configuration once, then one request at a time, FastCGI or CGI */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -43,6 +44,7 @@ static void usage(void)
 {
 	print_line("usage: r2mpu.fcgi                       (spawned by a web server, or as CGI)");
 	print_line("       r2mpu.fcgi --listen ADDRESS [--workers N]");
+	print_line("       r2mpu.fcgi check                  (the settings, access rules and store)");
 	print_line("       r2mpu.fcgi sign [OPTIONS] KEY     (see r2mpu.fcgi sign --help)");
 	print_line("       r2mpu.fcgi --help | --version");
 	print_line("");
@@ -115,6 +117,67 @@ static int serve(const struct config *cfg)
 	return 0;
 }
 
+/*
+ * The store opens and answers its probe (store_ops.probe), as the first
+ * request would find it: what `check` proves, and standalone mode before it
+ * starts its workers. 0, or 1 with the reason logged.
+ */
+static int check_store(const struct config *cfg)
+{
+	struct store store;
+	struct r2err err;
+	char errbuf[512];
+	int rc = 0;
+
+	if (store_open(cfg, &store, errbuf, sizeof(errbuf)) < 0) {
+		log_error("the store does not open: %s", errbuf);
+		return 1;
+	}
+	if (store.ops->probe(store.state, &err) < 0) {
+		log_error("the store failed its check: %d %s: %s", err.status, err.code,
+			  err.message);
+		rc = 1;
+	}
+	store_close(&store);
+	return rc;
+}
+
+/* r2mpu.fcgi check: each thing checked on a line of stdout; exit 0, or 1 and why. */
+static int check_main(void)
+{
+	struct config cfg;
+	char errbuf[512], line[CONFIG_STRING_MAX + 128];
+
+	if (config_load(&cfg, process_getenv, errbuf, sizeof(errbuf)) < 0) {
+		log_error("check: settings: %s", errbuf);
+		return 1;
+	}
+	snprintf(line, sizeof(line), "settings: valid (file: %s; then the environment)",
+		 cfg.file[0] ? cfg.file : "none");
+	print_line(line);
+	if (access_load(&access_rules, &cfg, errbuf, sizeof(errbuf)) < 0) {
+		log_error("check: access rules: %s", errbuf);
+		return 1;
+	}
+	snprintf(line, sizeof(line), "access rules: %zu tokens, signed URLs %s, open access %s",
+		 access_rules.ntokens, cfg.signing_secret[0] ? "on" : "off",
+		 cfg.open_access ? "ON: anyone who reaches the gateway" : "off");
+	print_line(line);
+	access_free(&access_rules);
+	if (check_store(&cfg) != 0)
+		return 1;
+	if (strcmp(cfg.store, "s3") == 0)
+		snprintf(line, sizeof(line), "store: s3, bucket %.63s at %.900s: its uploads listed "
+			 "(the bucket is there, the credentials are accepted)", cfg.s3_bucket,
+			 cfg.s3_endpoint);
+	else
+		snprintf(line, sizeof(line), "store: fs in %.1000s: a file written, synced and "
+			 "removed", cfg.fs_root);
+	print_line(line);
+	print_line("ok");
+	return 0;
+}
+
 /* r2mpu.fcgi sign ...: the URL on stdout, or why not on stderr (exit 2). */
 static int sign_main(int argc, char **argv)
 {
@@ -145,6 +208,8 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "sign") == 0)
 		return sign_main(argc - 2, argv + 2);
+	if (argc == 2 && strcmp(argv[1], "check") == 0)
+		return check_main();
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--version") == 0) {
 			print_line("r2mpu " R2MPU_VERSION);
@@ -173,6 +238,8 @@ int main(int argc, char **argv)
 	}
 	if (listen == NULL)
 		i = serve(&cfg);
+	else if (check_store(&cfg) != 0)
+		i = 1;     /* refuse to start workers that could serve nothing */
 	else if ((i = standalone_run(&cfg, listen, workers, serve, errbuf, sizeof(errbuf))) != 0)
 		log_error("%s", errbuf);
 	access_free(&access_rules);

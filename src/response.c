@@ -178,6 +178,11 @@ void send_json(struct response *res, int status, struct json_object *body)
 	send_body(res, status, "application/json", text, strlen(text));
 }
 
+void send_text(struct response *res, int status, const char *text)
+{
+	send_body(res, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
 void send_empty(struct response *res, int status)
 {
 	if (status != 204 && status != 304)

@@ -48,6 +48,7 @@ void response_flush(struct response *res);
 void send_error(struct response *res, const struct r2err *err);
 void send_json(struct response *res, int status, struct json_object *body);  /* body borrowed */
 void send_empty(struct response *res, int status);
+void send_text(struct response *res, int status, const char *text);   /* text/plain */
 
 /* Reason phrase for a status ("Not Found"); "Unknown" if we never send it. */
 const char *response_status_reason(int status);

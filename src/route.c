@@ -16,6 +16,7 @@ enum route_needs {
 	BODY_STREAM = 1 << 2,     /* a part: length required, 1..R2MPU_MAX_PART_SIZE */
 	BODY_JSON = 1 << 3,       /* a document: length required, at most COMPLETE_BODY_MAX */
 	KEY_MAY_BE_EMPTY = 1 << 4, /* the key is a prefix, and "" means every key */
+	PUBLIC = 1 << 5,          /* no credentials, any path: says nothing about the keys */
 };
 
 struct route {
@@ -43,6 +44,8 @@ static const struct route routes[] = {
 	{ METHOD_DELETE, "delete", handle_delete, 0, RIGHT_DELETE, NULL },
 	{ METHOD_GET, "get", handle_get, 0, RIGHT_READ, NULL },
 	{ METHOD_HEAD, "get", handle_get, 0, RIGHT_READ, NULL },
+	{ METHOD_GET, "health", handle_health, PUBLIC, 0, NULL },
+	{ METHOD_HEAD, "health", handle_health, PUBLIC, 0, NULL },
 };
 
 /* The key, then the credentials: nothing else is looked at for a stranger. */
@@ -57,6 +60,8 @@ static int check_access(const struct route *rt, const struct access *access,
 		.host = req->host, .remote_addr = req->remote_addr, .now = time(NULL),
 	};
 
+	if (rt->needs & PUBLIC)
+		return 0;
 	if (req->key == NULL) {
 		*err = req->key_err;
 		return -1;

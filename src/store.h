@@ -130,13 +130,20 @@ struct store_ops {
 			  struct part_info **parts, size_t *count, struct r2err *err);
 	/*
 	 * Uploads in progress whose key starts with `prefix` ("" for all), by
-	 * key then start time, after page->key_marker/upload_id_marker in that
-	 * order, at most page->max (*truncated when there may be more: the
+	 * key then the store's order within a key (fs: start time; S3: upload
+	 * id), after page->key_marker/upload_id_marker in that order, at most page->max (*truncated when there may be more: the
 	 * last one given is the next page's marker). Free with upload_list_free().
 	 */
 	int (*list_uploads)(void *st, const char *prefix, const struct upload_page *page,
 			    struct upload_info **uploads, size_t *count, bool *truncated,
 			    struct r2err *err);
+	/*
+	 * Prove the store works as a request would use it: the fs store writes,
+	 * syncs and removes a file in its tmp/; the S3 store lists one upload
+	 * of the bucket (one signed request: the bucket is there and the
+	 * credentials are accepted). For `check`, start-up and ?action=health.
+	 */
+	int (*probe)(void *st, struct r2err *err);
 	void (*close)(void *st);
 };
 

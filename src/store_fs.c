@@ -1174,6 +1174,33 @@ static void fs_close(void *state)
 	free(fs);
 }
 
+static int fs_probe(void *st, struct r2err *err)
+{
+	struct fs_store *fs = st;
+	char name[64] = "";
+	int fd = tmp_create(fs, "probe", name, err), rc = -1;
+	DIR *d;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, "r2mpu", 5) != 5) {
+		io_error(err, "write", name);
+		goto out;
+	}
+	if (sync_file(fs, fd, name, err) < 0)
+		goto out;
+	d = dir_open(fs, "uploads");
+	if (d == NULL) {
+		io_error(err, "open", "uploads");
+		goto out;
+	}
+	closedir(d);
+	rc = 0;
+out:
+	tmp_discard(fs, fd, name);
+	return rc;
+}
+
 static const struct store_ops fs_ops = {
 	.create = fs_create,
 	.upload_part = fs_upload_part,
@@ -1183,6 +1210,7 @@ static const struct store_ops fs_ops = {
 	.delete = fs_delete,
 	.list_parts = fs_list_parts,
 	.list_uploads = fs_list_uploads,
+	.probe = fs_probe,
 	.close = fs_close,
 };
 

@@ -1088,6 +1088,19 @@ static void s3_close(void *state)
 	free(s);
 }
 
+static int s3_probe(void *st, struct r2err *err)
+{
+	const struct upload_page page = { NULL, NULL, 1 };
+	struct upload_info *uploads;
+	size_t count;
+	bool truncated;
+
+	if (s3_list_uploads(st, "", &page, &uploads, &count, &truncated, err) < 0)
+		return -1;
+	upload_list_free(uploads, count);
+	return 0;
+}
+
 static const struct store_ops s3_ops = {
 	.create = s3_create,
 	.upload_part = s3_upload_part,
@@ -1097,6 +1110,7 @@ static const struct store_ops s3_ops = {
 	.delete = s3_delete,
 	.list_parts = s3_list_parts,
 	.list_uploads = s3_list_uploads,
+	.probe = s3_probe,
 	.close = s3_close,
 };
 

@@ -128,6 +128,14 @@ def no_credentials_is_401(c, env):
 
 
 @case
+def health_needs_no_credentials(c, env):
+    """A monitor asks ?action=health without a token: the answer says only "ok"."""
+    expect(c.request("GET", "/a/k?action=health"), 200, body=b"ok\n")
+    # A wrong token is no reason to refuse it either: it is not looked at.
+    expect(c.request("GET", "/?action=health", headers=bearer("x" * 24)), 200, body=b"ok\n")
+
+
+@case
 def wrong_tokens_are_403(c, env):
     for token in ("x" * 24, TOKEN_A_RW + "x", TOKEN_A_RW[:-1], TOKEN_A_RW.upper()):
         denied(c.request("GET", "/a/k?action=get", headers=bearer(token)), 403, env)

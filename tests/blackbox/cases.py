@@ -67,6 +67,18 @@ def missing_action(c, env):
 
 
 @case
+def health(c, env):
+    """?action=health: 200 "ok" while the store answers, on any path, never cached,
+    naming nothing of the store; HEAD alike, and only GET and HEAD."""
+    for target in ("/?action=health", "/any/key/at/all?action=health"):
+        r = expect(c.request("GET", target), 200, body=b"ok\n")
+        assert r.header("cache-control") == "no-store", r
+        assert r.header("content-type").startswith("text/plain"), r
+    r = expect(c.request("HEAD", "/?action=health"), 200, body=b"")
+    expect(c.request("POST", "/?action=health", body=b""), 400, code="UnknownAction")
+
+
+@case
 def method_not_allowed(c, env):
     allowed = "GET, HEAD, PUT, POST, DELETE, OPTIONS"
     for m in ("PATCH", "PROPFIND", "BREW"):

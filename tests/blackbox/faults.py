@@ -505,6 +505,34 @@ def s3_abort_faults(c, px, s3, label):
         test("s3 %s: mpu-abort, store %s -> %d" % (label, fault[0], fault[2]), one)
 
 
+def health_poll(c, status, seconds=12):
+    """?action=health until it answers `status` (each process probes the store at
+    most every 5 s, so a change shows within that), or the last answer."""
+    deadline = time.monotonic() + seconds
+    while True:
+        r = c.request("GET", "/?action=health")
+        if r.status == status or time.monotonic() > deadline:
+            return r
+        time.sleep(0.5)
+
+
+def s3_health(c, px, s3, label):
+    """?action=health: 503 while the store fails, naming nothing of it; 200 after."""
+    def one():
+        px.forget()
+        px.fault(op="get", **E500[1])     # ListMultipartUploads, the probe, is a GET
+        try:
+            r = health_poll(c, 503)
+        finally:
+            px.clear()
+        expect(r, 503, code="StoreUnavailable")
+        for secret in (s3["R2MPU_S3_ENDPOINT"].split("//")[1], s3["R2MPU_S3_BUCKET"]):
+            assert secret not in r.text, r
+        assert px.hits("get"), "the probe never reached the store"
+        expect(health_poll(c, 200), 200, body=b"ok\n")
+    test("s3 %s: health 503 while the store fails, 200 after" % label, one)
+
+
 def s3_matrix(c, px, s3, label):
     # Through the proxy with no fault, everything works: moto accepts the
     # signature of the Host the proxy passed on.
@@ -520,6 +548,7 @@ def s3_matrix(c, px, s3, label):
     s3_complete_faults(c, px, s3, label)
     s3_get_faults(c, px, s3, label)
     s3_abort_faults(c, px, s3, label)
+    s3_health(c, px, s3, label)
 
 
 # ---- a client that goes away mid-part --------------------------------------------------------
@@ -680,9 +709,13 @@ def disk_full(c, root, label):
             gateway_error(c.request("POST", "/full/new?action=mpu-create", body=b""),
                           507, "InsufficientStorage")
             assert not leftovers(root), "left behind: %r" % leftovers(root)
+            expect(health_poll(c, 503), 503, code="StoreUnavailable")
+            assert root not in health_poll(c, 503).text
         finally:
             os.unlink(filler)
-    test("disk full %s: mpu-create on a full disk -> 507, nothing left" % label,
+        expect(health_poll(c, 200), 200, body=b"ok\n")
+    test("disk full %s: mpu-create on a full disk -> 507, nothing left; health 503, then 200"
+         % label,
          create_on_full_disk)
 
     def complete_too_big():
