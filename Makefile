@@ -71,7 +71,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check_main.h $(CORE_OBJS) $(wildcard
 # by man/mkman, a build tool. The date is the last commit's (SOURCE_DATE_EPOCH first:
 # the same sources give the same pages).
 MAN_DATE := $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || \
-		date +%s)} +%Y-%m-%d)
+		date -r VERSION +%s)} +%Y-%m-%d)
 man: $(MAN_PAGES)
 $(BUILD)/mkman: man/mkman.c $(BUILD)/config.o src/config.h
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -Isrc -o $@ $< $(BUILD)/config.o
@@ -272,7 +272,7 @@ bench: deps-test $(BIN)
 # (sbin: the same program), with the man pages and the example configs. DESTDIR and
 # the GNU directory variables as usual; `make uninstall` with the same ones removes
 # exactly what `make install` put there.
-PREFIX      ?= /usr/local
+PREFIX      ?= $(or $(prefix),/usr/local)
 exec_prefix ?= $(PREFIX)
 sbindir     ?= $(exec_prefix)/sbin
 cgibindir   ?= $(exec_prefix)/lib/cgi-bin
@@ -307,10 +307,17 @@ uninstall:
 
 # The Debian package, built by dpkg-buildpackage from debian/ in a copy of the tree
 # (what git tracks, and files not yet added): build/deb/r2mpu_VERSION_amd64.deb.
+# Without git (an exported tree), the whole tree but the build directories.
+deb: SHELL := /bin/bash
 deb:
 	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/r2mpu-$(VERSION)
-	git ls-files -z --cached --others --exclude-standard | \
-		tar --null -T - -cf - | tar -xf - -C $(BUILD)/deb/r2mpu-$(VERSION)
+	set -e -o pipefail; if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard | \
+			tar --null --ignore-failed-read -T - -cf -; \
+	else \
+		tar --exclude=./build --exclude=./build-asan --exclude=./build-fuzz -cf - .; \
+	fi | tar -xf - -C $(BUILD)/deb/r2mpu-$(VERSION)
+	test -f $(BUILD)/deb/r2mpu-$(VERSION)/debian/changelog
 	cd $(BUILD)/deb/r2mpu-$(VERSION) && dpkg-buildpackage -b -us -uc
 	@ls -l $(BUILD)/deb/*.deb
 

@@ -86,5 +86,5 @@ int main(int argc, char **argv)
 		else
 			put_line(line, argv[1], argv[2]);
 	}
-	return ferror(stdin) || fflush(stdout) != 0 ? 1 : 0;
+	return ferror(stdin) || fflush(stdout) != 0 || ferror(stdout) ? 1 : 0;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -22,15 +23,18 @@
 
 #define LISTEN_BACKLOG 128
 #define FAST_DEATH_SECONDS 2      /* a worker dying sooner than this is throttled */
+#define FAST_DEATHS_MAX 10        /* ... and this many such deaths in a row stop it all */
 
-static volatile sig_atomic_t got_term, got_child;
+static volatile sig_atomic_t got_term, got_child, got_hup;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGCHLD)
 		got_child = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
 	else
-		got_term = 1;
+		got_term = 1;        /* SIGTERM, SIGINT, SIGUSR1 */
 }
 
 int standalone_parse_workers(const char *s)
@@ -153,14 +157,23 @@ static int open_listener(const char *address, char *errbuf, size_t errlen)
 static pid_t spawn(const struct config *cfg, int (*serve)(const struct config *),
 		   const sigset_t *old_mask)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 
 	if (pid != 0)
 		return pid;
+	/*
+	 * A worker dies with its supervisor, even one killed outright: SIGTERM,
+	 * so the request in flight finishes. Orphans would keep the socket and
+	 * serve settings nobody supervises (and a restart would find it taken).
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+		_exit(0);
 	/* The worker: default signals, then the ordinary accept loop on fd 0. */
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGUSR1, SIG_DFL);
 	sigprocmask(SIG_SETMASK, old_mask, NULL);
 	_exit(serve(cfg));
 }
@@ -172,7 +185,7 @@ int standalone_run(const struct config *cfg, const char *address, int workers,
 	time_t born[STANDALONE_WORKERS_MAX];
 	struct sigaction sa;
 	sigset_t block, old_mask;
-	int fd, i, alive = 0;
+	int fd, i, alive = 0, fast_deaths = 0, rc = 0;
 
 	/* Our own socket, not FCGX_OpenSocket(): libfcgi exit()s when bind fails. */
 	if (strcmp(address, "systemd") == 0)
@@ -194,12 +207,16 @@ int standalone_run(const struct config *cfg, const char *address, int workers,
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* Signals wait for sigsuspend(), so none is lost between checks. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &old_mask);
 
@@ -215,18 +232,34 @@ int standalone_run(const struct config *cfg, const char *address, int workers,
 
 		sigsuspend(&old_mask);
 		got_child = 0;
+		if (got_hup) {
+			got_hup = 0;
+			log_error("SIGHUP: settings are read at start only; restart r2mpu to "
+				  "apply new ones");
+		}
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			for (i = 0; i < workers; i++) {
 				if (pids[i] != pid)
 					continue;
+				pids[i] = -1;      /* reaped: never signalled again */
 				if (got_term)
 					break;
 				log_error("worker %ld %s %d; starting another", (long)pid,
 					  WIFSIGNALED(status) ? "died of signal" : "exited with",
 					  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-				/* A worker that dies at once would otherwise spin: slow it. */
-				if (time(NULL) - born[i] < FAST_DEATH_SECONDS)
+				/* A worker that dies at once would otherwise spin: slow it,
+				 * and give up when every new one does (it cannot serve). */
+				if (time(NULL) - born[i] >= FAST_DEATH_SECONDS) {
+					fast_deaths = 0;
+				} else if (++fast_deaths >= FAST_DEATHS_MAX) {
+					log_error("%d workers in a row died at start: stopping",
+						  fast_deaths);
+					got_term = 1;
+					rc = 1;
+					break;
+				} else {
 					sleep(1);
+				}
 				pids[i] = spawn(cfg, serve, &old_mask);
 				born[i] = time(NULL);
 			}
@@ -243,5 +276,5 @@ int standalone_run(const struct config *cfg, const char *address, int workers,
 	if (address[0] == '/')
 		unlink(address);
 	log_error("stopped");
-	return 0;
+	return rc;
 }

@@ -11,9 +11,11 @@
  * Listen on `address` ("127.0.0.1:9000", ":9000", a unix socket path, or
  * "systemd": the socket systemd passes, LISTEN_FDS),
  * run `workers` processes that each call serve(cfg) on that socket, and
- * replace any that dies. SIGTERM or SIGINT: every worker finishes its
- * request in flight, then all exit. Returns the process's exit status;
- * errbuf gets the reason when the socket cannot be opened.
+ * replace any that dies. SIGTERM, SIGINT or SIGUSR1: every worker finishes
+ * its request in flight, then all exit; SIGHUP is logged (settings are read
+ * at start only). Returns the process's exit status: 1 when the socket cannot
+ * be opened (errbuf says why) or when FAST_DEATHS_MAX workers in a row died
+ * at start.
  */
 int standalone_run(const struct config *cfg, const char *address, int workers,
 		   int (*serve)(const struct config *cfg), char *errbuf, size_t errlen);

@@ -18,7 +18,7 @@ import shutil
 import threading
 import time
 
-from lib import api, procs
+from lib import BIN, api, procs, servers
 from lib.checks import RESULTS, check, sanitizer_reports
 from lib.clients import request_head
 from lib.servers import Lighttpd, Nginx
@@ -78,6 +78,12 @@ def standalone(sandbox):
         now = workers_of(parent, gone=workers[0])
         check("standalone: a killed worker is replaced",
               len(now) == 8 and workers[0] not in now, repr(now))
+        # SIGHUP: settings are read at start only; it says so, and serves on.
+        os.kill(parent, signal.SIGHUP)
+        time.sleep(0.3)
+        check("standalone: SIGHUP leaves the server and its workers serving",
+              procs.running(parent) and workers_of(parent) == now and
+              api.get(c, "life/none").status == 404, repr(workers_of(parent)))
         key = "life/standalone"
         uid = api.create(c, key)
         body = api.data(6 * 1024 * 1024, 78)
@@ -97,6 +103,19 @@ def standalone(sandbox):
         # another's, and children(parent) empty whether they live or not.
         check("standalone: then every process exits", procs.exited([parent] + now, 10),
               repr([p for p in [parent] + now if procs.running(p)]))
+    # The supervisor killed outright: its workers go with it, not on as orphans.
+    with open(os.path.join(sandbox, "killed.log"), "ab") as log:
+        master = servers.standalone(BIN, servers.free_port(), 4, dict(os.environ, **settings), log)
+        workers = []
+        deadline = time.time() + 10
+        while len(workers) < 4 and time.time() < deadline:
+            time.sleep(0.1)
+            workers = procs.children(master.pid)
+        master.kill()
+        master.wait()
+        check("standalone: SIGKILL of the supervisor ends its workers",
+              len(workers) == 4 and procs.exited(workers, 10),
+              repr([p for p in workers if procs.running(p)]))
 
 
 def main():

@@ -66,8 +66,25 @@ def man_text(page):
 
 def help_settings(binary):
     """The setting names `--help` lists."""
+    return sorted(help_defaults(binary))
+
+
+def help_defaults(binary):
+    """{setting: its default as --help says it}."""
     out = run([binary, "--help"]).stdout
-    return sorted(set(re.findall(r"^  (R2MPU_[A-Z0-9_]+) ", out, re.M)))
+    return dict(re.findall(r"^  (R2MPU_[A-Z0-9_]+) .*\(default: (.*)\)$", out, re.M))
+
+
+def man_defaults(text):
+    """{setting: its default as r2mpu.conf(5) says it}, roff undone."""
+    section = text.split(".SH SETTINGS", 1)[1].split(".SH ", 1)[0]
+    found = {}
+    for name, body in re.findall(r"^\.B (R2MPU_[A-Z0-9_]+)\n(.*?)(?=^\.TP|\Z)", section,
+                                 re.M | re.S):
+        m = re.search(r"Default: (?:\\fB)?(.*?)(?:\\fR)?\.$", body, re.M)
+        if m:
+            found[name] = m.group(1).replace("\\-", "-").replace("\\e", "\\")
+    return found
 
 
 def help_options(binary):
@@ -92,6 +109,10 @@ def check_pages(binary, man8, man5, where):
     check("%s: r2mpu.conf(5) lists the settings --help lists (%d)" % (where, len(ours)),
           ours and ours == theirs, "only in --help: %s; only in the page: %s" % (
               sorted(set(ours) - set(theirs)), sorted(set(theirs) - set(ours))))
+    ours, theirs = help_defaults(binary), man_defaults(t5)
+    differ = {k: (v, theirs.get(k)) for k, v in ours.items() if theirs.get(k) != v}
+    check("%s: r2mpu.conf(5) gives each setting the default --help gives" % where,
+          ours and not differ, differ)
     ours, theirs = help_options(binary), man_options(t8)
     check("%s: r2mpu(8) describes the options --help names (%s)" % (where, " ".join(ours)),
           ours and ours == theirs, "only in --help: %s; only in the page: %s" % (
@@ -199,6 +220,22 @@ def check_deb(work):
     check_version(binary, "deb")
     check_pages(binary, os.path.join(root, "usr/share/man/man8/r2mpu.8.gz"),
                 os.path.join(root, "usr/share/man/man5/r2mpu.conf.5.gz"), "deb")
+    # The units ship disabled, yet an enabled one is restarted after an upgrade
+    # and stopped when the package goes (not --no-start, which does neither).
+    scripts = {n: open(os.path.join(control, n)).read() if os.path.exists(
+        os.path.join(control, n)) else "" for n in ("preinst", "postinst", "prerm", "postrm")}
+    check("deb: an upgrade does not stop the service (preinst)", "stop" not in scripts["preinst"],
+          scripts["preinst"])
+    check("deb: the service is restarted after an upgrade (postinst)",
+          "_dh_action=restart" in scripts["postinst"] and
+          re.search(r"deb-systemd-invoke \$_dh_action .*r2mpu", scripts["postinst"]),
+          scripts["postinst"])
+    check("deb: nothing is enabled on a first install (postinst: only what was enabled)",
+          "was-enabled 'r2mpu.socket'" in scripts["postinst"] and
+          not re.search(r"^\s*deb-systemd-helper enable 'r2mpu\.socket'", scripts["postinst"].split(
+              "was-enabled 'r2mpu.socket'")[0], re.M), scripts["postinst"])
+    check("deb: removing the package stops the service (prerm)",
+          re.search(r"deb-systemd-invoke stop .*r2mpu", scripts["prerm"]), scripts["prerm"])
     ctl = open(os.path.join(control, "control")).read()
     check("deb: its version is VERSION's", "\nVersion: %s\n" % VERSION in ctl, ctl)
 
