@@ -60,7 +60,8 @@ static void usage(void)
 	print_line("  --workers N       processes, each serving one request at a time, so N");
 	print_line("                    parts stream in parallel (1-256, default 4). A worker");
 	print_line("                    that dies is replaced; SIGTERM lets every request in");
-	print_line("                    flight finish, then stops.");
+	print_line("                    flight finish, then stops; SIGHUP reads the settings");
+	print_line("                    again and replaces the workers as they finish.");
 	print_line("");
 	print_line("Settings, read once at start-up from the environment:");
 	print_line("");
@@ -178,6 +179,31 @@ static int check_main(void)
 	return 0;
 }
 
+/*
+ * SIGHUP in standalone mode: the settings and access rules read afresh into
+ * *cfg and access_rules, for the workers forked from now on; and the new
+ * store checked. Nothing changes unless all of it is good (-1, errbuf).
+ * The listening socket stays the one opened at start.
+ */
+static int reload_settings(struct config *cfg, char *errbuf, size_t errlen)
+{
+	struct config fresh;
+	struct access trial;
+
+	if (config_load(&fresh, process_getenv, errbuf, errlen) < 0 ||
+	    access_load(&trial, &fresh, errbuf, errlen) < 0)
+		return -1;
+	access_free(&trial);
+	if (check_store(&fresh) != 0) {
+		snprintf(errbuf, errlen, "the new store failed its check");
+		return -1;
+	}
+	*cfg = fresh;
+	/* The rules borrow the secret from *cfg: load them where it now lives. */
+	access_free(&access_rules);
+	return access_load(&access_rules, cfg, errbuf, errlen);
+}
+
 /* r2mpu.fcgi sign ...: the URL on stdout, or why not on stderr (exit 2). */
 static int sign_main(int argc, char **argv)
 {
@@ -240,7 +266,8 @@ int main(int argc, char **argv)
 		i = serve(&cfg);
 	else if (check_store(&cfg) != 0)
 		i = 1;     /* refuse to start workers that could serve nothing */
-	else if ((i = standalone_run(&cfg, listen, workers, serve, errbuf, sizeof(errbuf))) != 0)
+	else if ((i = standalone_run(&cfg, listen, workers, serve, reload_settings, errbuf,
+				     sizeof(errbuf))) != 0)
 		log_error("%s", errbuf);
 	access_free(&access_rules);
 	return i;

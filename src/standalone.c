@@ -178,10 +178,38 @@ static pid_t spawn(const struct config *cfg, int (*serve)(const struct config *)
 	_exit(serve(cfg));
 }
 
-int standalone_run(const struct config *cfg, const char *address, int workers,
-		   int (*serve)(const struct config *cfg), char *errbuf, size_t errlen)
+/* SIGHUP: new settings, then new workers; the old ones finish their request and leave. */
+static void reload_workers(struct config *cfg, int workers, pid_t *pids, pid_t *retiring,
+			   time_t *born, int (*serve)(const struct config *),
+			   int (*reload)(struct config *, char *, size_t), const sigset_t *old_mask)
 {
-	pid_t pids[STANDALONE_WORKERS_MAX];
+	char why[512];
+	int i;
+
+	if (reload(cfg, why, sizeof(why)) < 0) {
+		log_error("SIGHUP: the new settings are refused, the workers serve on with "
+			  "the old ones: %s", why);
+		return;
+	}
+	for (i = 0; i < workers; i++) {
+		if (pids[i] > 0) {
+			/* One still retiring from an earlier reload stays SIGTERMed, reaped anyway. */
+			if (retiring[i] <= 0)
+				retiring[i] = pids[i];
+			kill(pids[i], SIGTERM);
+		}
+		pids[i] = spawn(cfg, serve, old_mask);
+		born[i] = time(NULL);
+	}
+	log_error("SIGHUP: settings read again; %d new workers", workers);
+}
+
+int standalone_run(struct config *cfg, const char *address, int workers,
+		   int (*serve)(const struct config *cfg),
+		   int (*reload)(struct config *cfg, char *errbuf, size_t errlen),
+		   char *errbuf, size_t errlen)
+{
+	pid_t pids[STANDALONE_WORKERS_MAX], retiring[STANDALONE_WORKERS_MAX];
 	time_t born[STANDALONE_WORKERS_MAX];
 	struct sigaction sa;
 	sigset_t block, old_mask;
@@ -222,6 +250,7 @@ int standalone_run(const struct config *cfg, const char *address, int workers,
 
 	for (i = 0; i < workers; i++) {
 		pids[i] = spawn(cfg, serve, &old_mask);
+		retiring[i] = -1;
 		born[i] = time(NULL);
 		alive += pids[i] > 0;
 	}
@@ -232,12 +261,14 @@ int standalone_run(const struct config *cfg, const char *address, int workers,
 
 		sigsuspend(&old_mask);
 		got_child = 0;
-		if (got_hup) {
+		if (got_hup && !got_term) {
 			got_hup = 0;
-			log_error("SIGHUP: settings are read at start only; restart r2mpu to "
-				  "apply new ones");
+			reload_workers(cfg, workers, pids, retiring, born, serve, reload, &old_mask);
 		}
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			for (i = 0; i < workers; i++)
+				if (retiring[i] == pid)
+					retiring[i] = -1;     /* left after a reload, as asked */
 			for (i = 0; i < workers; i++) {
 				if (pids[i] != pid)
 					continue;
@@ -266,13 +297,20 @@ int standalone_run(const struct config *cfg, const char *address, int workers,
 		}
 	}
 	/* Stop: each worker finishes its request in flight, then leaves. */
-	for (i = 0; i < workers; i++)
+	for (i = 0; i < workers; i++) {
 		if (pids[i] > 0)
 			kill(pids[i], SIGTERM);
-	for (i = 0; i < workers; i++)
+		if (retiring[i] > 0)
+			kill(retiring[i], SIGTERM);
+	}
+	for (i = 0; i < workers; i++) {
 		if (pids[i] > 0)
 			while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
 				;
+		if (retiring[i] > 0)
+			while (waitpid(retiring[i], NULL, 0) < 0 && errno == EINTR)
+				;
+	}
 	if (address[0] == '/')
 		unlink(address);
 	log_error("stopped");

@@ -12,13 +12,17 @@
  * "systemd": the socket systemd passes, LISTEN_FDS),
  * run `workers` processes that each call serve(cfg) on that socket, and
  * replace any that dies. SIGTERM, SIGINT or SIGUSR1: every worker finishes
- * its request in flight, then all exit; SIGHUP is logged (settings are read
- * at start only). Returns the process's exit status: 1 when the socket cannot
+ * its request in flight, then all exit. SIGHUP: reload(cfg) reads the
+ * settings again; when it succeeds, new workers start with them and the old
+ * ones finish their request in flight and leave (on failure the old ones
+ * serve on, and the reason is logged). Returns the process's exit status: 1 when the socket cannot
  * be opened (errbuf says why) or when FAST_DEATHS_MAX workers in a row died
  * at start.
  */
-int standalone_run(const struct config *cfg, const char *address, int workers,
-		   int (*serve)(const struct config *cfg), char *errbuf, size_t errlen);
+int standalone_run(struct config *cfg, const char *address, int workers,
+		   int (*serve)(const struct config *cfg),
+		   int (*reload)(struct config *cfg, char *errbuf, size_t errlen),
+		   char *errbuf, size_t errlen);
 
 /* Parse --workers: 1..STANDALONE_WORKERS_MAX, decimal; -1 otherwise. */
 int standalone_parse_workers(const char *s);

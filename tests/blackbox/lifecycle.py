@@ -18,7 +18,7 @@ import shutil
 import threading
 import time
 
-from lib import BIN, api, procs, servers
+from lib import BIN, api, fastcgi, procs, servers
 from lib.checks import RESULTS, check, sanitizer_reports
 from lib.clients import request_head
 from lib.servers import Lighttpd, Nginx
@@ -53,14 +53,15 @@ def slow_put(port, target, body, result):
     result["answer"] = data
 
 
-def workers_of(parent, gone=None, timeout=5):
+def workers_of(parent, gone=None, timeout=5, want=8):
     """The workers of a standalone r2mpu once there are 8 (gone not among
     them), or as they are after timeout seconds: it forks them after its port
     listens, and a new one after one dies."""
     deadline = time.time() + timeout
     while True:
         kids = procs.children(parent)
-        if (len(kids) == 8 and gone not in kids) or time.time() >= deadline:
+        away = gone if isinstance(gone, list) else [gone]
+        if (len(kids) == want and not set(away) & set(kids)) or time.time() >= deadline:
             return kids
         time.sleep(0.1)
 
@@ -78,12 +79,6 @@ def standalone(sandbox):
         now = workers_of(parent, gone=workers[0])
         check("standalone: a killed worker is replaced",
               len(now) == 8 and workers[0] not in now, repr(now))
-        # SIGHUP: settings are read at start only; it says so, and serves on.
-        os.kill(parent, signal.SIGHUP)
-        time.sleep(0.3)
-        check("standalone: SIGHUP leaves the server and its workers serving",
-              procs.running(parent) and workers_of(parent) == now and
-              api.get(c, "life/none").status == 404, repr(workers_of(parent)))
         key = "life/standalone"
         uid = api.create(c, key)
         body = api.data(6 * 1024 * 1024, 78)
@@ -116,6 +111,64 @@ def standalone(sandbox):
         check("standalone: SIGKILL of the supervisor ends its workers",
               len(workers) == 4 and procs.exited(workers, 10),
               repr([p for p in workers if procs.running(p)]))
+
+
+def fcgi_part(port, size):
+    """A part of `size` bytes into a new upload, straight over FastCGI: the status."""
+    base = {"SCRIPT_NAME": "", "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "127.0.0.1",
+            "SERVER_PROTOCOL": "HTTP/1.1", "PATH_INFO": "/life/reload"}
+    answer = fastcgi.exchange(port, fastcgi.request(dict(
+        base, REQUEST_METHOD="POST", QUERY_STRING="action=mpu-create", CONTENT_LENGTH="0")))
+    uid = answer.split(b'"uploadId":"')[1].split(b'"')[0].decode()
+    body = b"x" * size
+    answer = fastcgi.exchange(port, fastcgi.request(dict(
+        base, REQUEST_METHOD="PUT", CONTENT_LENGTH=str(size),
+        QUERY_STRING="action=mpu-uploadpart&partNumber=1&uploadId=" + uid), body))
+    status = answer.split(b"\r\n", 1)[0]
+    return int(status.split()[1]) if status.startswith(b"Status:") else 200
+
+
+def reload_on_sighup(sandbox):
+    """SIGHUP reads the settings file again: new workers with the new limit, the
+    old ones gone; a bad file is refused and the old workers serve on."""
+    conf = os.path.join(sandbox, "reload.conf")
+
+    def write(text):
+        with open(conf, "w") as f:
+            f.write("R2MPU_FS_ROOT=%s\nR2MPU_OPEN_ACCESS=yes\n%s" % (
+                os.path.join(sandbox, "store-reload"), text))
+        os.chmod(conf, 0o600)
+    write("R2MPU_MAX_PART_SIZE=1000\n")
+    port = servers.free_port()
+    env = dict(os.environ, R2MPU_CONFIG=conf)
+    with open(os.path.join(sandbox, "reload.log"), "ab") as log:
+        master = servers.standalone(BIN, port, 2, env, log)
+    try:
+        servers.wait_for_port(port, master)
+        old = workers_of(master.pid, want=2)
+        check("SIGHUP: before, a part over R2MPU_MAX_PART_SIZE=1000 is 413",
+              fcgi_part(port, 1500) == 413)
+        write("R2MPU_MAX_PART_SIZE=2000\n")
+        os.kill(master.pid, signal.SIGHUP)
+        new = workers_of(master.pid, want=2, gone=old)
+        check("SIGHUP: new workers replace the old ones", len(new) == 2 and
+              not set(new) & set(old) and procs.exited(old, 10), (old, new))
+        check("SIGHUP: then the new limit holds: the same part is taken",
+              fcgi_part(port, 1500) == 200)
+        write("R2MPU_MAX_PART_SIZE=lots\n")
+        os.kill(master.pid, signal.SIGHUP)
+        time.sleep(0.5)
+        check("SIGHUP with a bad file: refused, the workers serve on as they were",
+              master.poll() is None and workers_of(master.pid, want=2) == new and
+              fcgi_part(port, 1500) == 200, workers_of(master.pid, want=2))
+        text = open(os.path.join(sandbox, "reload.log"), errors="replace").read()
+        check("SIGHUP with a bad file: the log says why", "R2MPU_MAX_PART_SIZE" in text and
+              "refused" in text, text[-400:])
+    finally:
+        master.terminate()
+        master.wait(20)
+    check("SIGHUP: SIGTERM afterwards stops it all", master.returncode == 0 and
+          procs.exited(new, 10), master.returncode)
 
 
 def main():
@@ -184,6 +237,7 @@ def main():
             os.kill(pid, signal.SIGTERM)
             check("SIGTERM while idle: the process exits at once", procs.exited([pid], 2))
         standalone(sandbox)
+        reload_on_sighup(sandbox)
         reports = sanitizer_reports(os.path.join(sandbox, "server.log"))
         check("no sanitizer reports in the server log", not reports, "\n".join(reports))
     finally:

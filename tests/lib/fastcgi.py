@@ -33,8 +33,9 @@ def params(pairs):
 def request(pairs, body=b""):
     """A whole request: BEGIN_REQUEST (responder), the parameters, the body."""
     begin = record(BEGIN_REQUEST, struct.pack(">HB5x", 1, 0))
-    return (begin + record(PARAMS, params(pairs)) + record(PARAMS, b"") +
-            (record(STDIN, body) if body else b"") + record(STDIN, b""))
+    stdin = b"".join(record(STDIN, body[i:i + 65535]) for i in range(0, len(body), 65535))
+    return (begin + record(PARAMS, params(pairs)) + record(PARAMS, b"") + stdin +
+            record(STDIN, b""))
 
 
 def stdout(data):

@@ -239,10 +239,12 @@ def check_deb(work):
     ctl = open(os.path.join(control, "control")).read()
     check("deb: its version is VERSION's", "\nVersion: %s\n" % VERSION in ctl, ctl)
 
-    # systemd-analyze verify wants the units they name (sysinit.target, ...): the
-    # host's, copied beside ours into the throwaway root.
+    # systemd-analyze verify wants the units they name (sysinit.target, ...) and
+    # the programs: the host's, copied beside ours into the throwaway root.
     units = os.path.join(root, "lib/systemd/system")
     subprocess.run(["cp", "-an", "/lib/systemd/system/.", units + "/"], check=True)
+    os.makedirs(os.path.join(root, "bin"), exist_ok=True)     # ExecReload's kill, the host's
+    shutil.copy2("/bin/kill", os.path.join(root, "bin", "kill"))
     v = run(["systemd-analyze", "verify", "--man=no", "--root=" + root,
              "/lib/systemd/system/r2mpu.socket", "/lib/systemd/system/r2mpu.service"])
     check("deb: systemd-analyze verify accepts r2mpu.socket and r2mpu.service",
