@@ -26,7 +26,13 @@ export R2MPU_EXAMPLES="$top/examples"
 # lighttpd's error log (and r2mpu's stderr): the terminal unless told otherwise.
 export R2MPU_ERRORLOG="${R2MPU_ERRORLOG:-/dev/stderr}"
 
-echo "r2mpu: http://$R2MPU_BIND:$PORT/  store: $R2MPU_FS_ROOT  (Ctrl-C stops)" >&2
+# The store it really serves: the environment's R2MPU_STORE (a settings file may say
+# otherwise: `r2mpu.fcgi check` tells).
+case "${R2MPU_STORE:-fs}" in
+s3) store="s3, bucket ${R2MPU_S3_BUCKET:-?} at ${R2MPU_S3_ENDPOINT:-${R2MPU_R2_ACCOUNT_ID:+R2 account $R2MPU_R2_ACCOUNT_ID}}";;
+*)  store="$R2MPU_FS_ROOT";;
+esac
+echo "r2mpu: http://$R2MPU_BIND:$PORT/  store: $store  (Ctrl-C stops)" >&2
 echo "r2mpu: a browser uploader: http://$R2MPU_BIND:$PORT/_r2mpu/upload.html" >&2
 case "${R2MPU_OPEN_ACCESS:-}" in 1|[Tt]rue|[Yy]es|[Oo]n)
     echo "r2mpu: OPEN ACCESS: anyone who can reach $R2MPU_BIND:$PORT may read, write and delete every key" >&2;;
