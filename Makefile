@@ -20,12 +20,12 @@ BIN       = cgi-bin/r2mpu.fcgi
 MAN_PAGES = $(BUILD)/man/r2mpu.8 $(BUILD)/man/r2mpu.conf.5
 BUILD     = build
 # Everything but main(): the unit tests link it and call the pure functions.
-CORE      = errors mem digest multipart uri http etag complete_body config access cors sign sigv4 s3_xml s3_client store store_fs store_s3 store_open handlers conn request response route standalone
+CORE      = errors log mem digest multipart uri http etag complete_body config access cors sign sigv4 s3_xml s3_client store store_fs store_s3 store_open handlers conn request response route standalone
 APP       = $(CORE) main
 OBJS      = $(APP:%=$(BUILD)/%.o)
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
 
-UNIT      = test_mem test_store test_multipart test_uri test_http test_etag test_complete_body test_config test_handlers test_sigv4 test_s3_xml test_access test_cors test_conn
+UNIT      = test_mem test_log test_store test_multipart test_uri test_http test_etag test_complete_body test_config test_handlers test_sigv4 test_s3_xml test_access test_cors test_conn
 UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 
 PORT     ?= 8080

@@ -170,6 +170,7 @@ static int parse_token_line(char *line, int lineno, struct access_token *t,
 		snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: out of memory");
 		return -1;
 	}
+	t->line = lineno;
 	return 0;
 }
 
@@ -427,6 +428,7 @@ static int check_signed_url(const struct access *a, const struct access_request 
 	grant->max_size = max_size;
 	grant->scope = scope;     /* the query's prefix, or the request's key */
 	grant->scope_is_prefix = q->sig_prefix != NULL;
+	snprintf(grant->credential, sizeof(grant->credential), "signed URL");
 	return 0;
 }
 
@@ -469,6 +471,7 @@ static int check_bearer(const struct access *a, const struct access_request *r,
 	grant->max_size = 0;
 	grant->scope = match->prefix;
 	grant->scope_is_prefix = true;
+	snprintf(grant->credential, sizeof(grant->credential), "token line %d", match->line);
 	return 0;
 }
 
@@ -497,6 +500,7 @@ static int check_open(const struct access_request *r, struct access_grant *grant
 	grant->rights = RIGHT_READ | RIGHT_WRITE | RIGHT_DELETE;
 	grant->scope = "";
 	grant->scope_is_prefix = true;
+	snprintf(grant->credential, sizeof(grant->credential), "open");
 	return 0;
 }
 

@@ -31,6 +31,7 @@ struct access_token {
 	unsigned rights;             /* enum access_right bits */
 	char *prefix;                /* owned; "" means every key */
 	size_t prefix_len;
+	int line;                    /* its line in the tokens file: how the log names it */
 };
 
 /* The rules, loaded once at start (access_load), read-only afterwards. */
@@ -54,6 +55,7 @@ struct access_grant {
 	uint64_t max_size;           /* bytes a part or the object may have; 0: no limit */
 	const char *scope;           /* borrowed, NUL-terminated; "": every key */
 	bool scope_is_prefix;        /* false: a signed URL's one exact key */
+	char credential[24];         /* for the log, never the secret: "open", "token line 3", "signed URL" */
 };
 
 /* The parts of a request access_check() looks at; all borrowed. */

@@ -87,6 +87,9 @@ static const struct config_key keys[] = {
 	  "(0: no cap, and no listing of the store at each create)" },
 	{ "R2MPU_MAX_PARTS", KEY_SIZE, FIELD(max_parts), "10000",
 	  "highest part number accepted (1-10000, R2's limit)" },
+	{ "R2MPU_LOG_FORMAT", KEY_STRING, FIELD(log_format), "text",
+	  "the log's lines (stderr: the web server's error log): text, or json (an object "
+	  "a line); each has the time, level, pid and request id, and a line per request" },
 	{ "R2MPU_INLINE_TYPES", KEY_STRING, FIELD(inline_types), "",
 	  "get: content types shown in the browser besides image/png, image/jpeg, "
 	  "image/gif, image/webp, image/avif, text/plain, audio/* and video/* (but no "
@@ -411,6 +414,10 @@ static int validate(struct config *cfg, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "R2MPU_MAX_PARTS: must be from 1 to %d", PART_NUMBER_MAX);
 		return -1;
 	}
+	if (strcmp(cfg->log_format, "text") != 0 && strcmp(cfg->log_format, "json") != 0) {
+		snprintf(errbuf, errlen, "R2MPU_LOG_FORMAT: text or json");
+		return -1;
+	}
 	if (cfg->upload_ttl == 0) {
 		snprintf(errbuf, errlen, "R2MPU_UPLOAD_TTL: must be at least 1 second");
 		return -1;
@@ -436,6 +443,25 @@ static const struct secret_file {
 	  FIELD(s3_secret_access_key) },
 };
 
+/* Up to len bytes of fd, to its end: a short read() is not the end. */
+static ssize_t read_all(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
 /*
  * Read one secret from its file: the whole file, less one final newline, no
  * other line break or NUL, which only its owner and group may read (as the
@@ -457,7 +483,7 @@ static int read_secret_file(struct config *cfg, const struct secret_file *sf,
 			 sf->name);
 		return -1;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);   /* a FIFO must not block */
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		snprintf(errbuf, errlen, "%s_FILE: cannot open %s: %s", sf->name, path,
 			 strerror(errno));
@@ -468,7 +494,7 @@ static int read_secret_file(struct config *cfg, const struct secret_file *sf,
 			 "or write (chmod o-rw)", sf->name, path);
 		goto out;
 	}
-	n = read(fd, secret, sf->size);
+	n = read_all(fd, secret, sf->size);
 	if (n < 0 || (size_t)n >= sf->size) {
 		snprintf(errbuf, errlen, "%s_FILE: %s: %s", sf->name, path,
 			 n < 0 ? strerror(errno) : "longer than a secret may be");
@@ -510,8 +536,10 @@ int config_load_from(struct config *cfg, const char *(*getenv_fn)(const char *na
 		if (set_key(cfg, &keys[i], keys[i].def, "default", errbuf, errlen) < 0)
 			return -1;
 	file = getenv_fn("R2MPU_CONFIG");
-	/* Unset: the default file, if there is one. Set and empty: no file. */
-	if (file == NULL && default_file != NULL && access(default_file, F_OK) == 0)
+	/* Unset: the default file, unless there is none (ENOENT; any other reason
+	 * it cannot be read, a directory r2mpu may not search, is an error). */
+	if (file == NULL && default_file != NULL &&
+	    (access(default_file, F_OK) == 0 || errno != ENOENT))
 		file = default_file;
 	if (file != NULL && file[0] != '\0') {
 		if (load_file(cfg, file, errbuf, errlen) < 0)

@@ -41,6 +41,7 @@ struct config {
 	uint64_t max_parts;                  /* R2MPU_MAX_PARTS: part numbers 1..this */
 	char inline_types[CONFIG_STRING_MAX];/* R2MPU_INLINE_TYPES: documents served inline */
 	char s3_proxy[CONFIG_STRING_MAX];    /* R2MPU_S3_PROXY: the store's proxy, or none */
+	char log_format[8];                  /* R2MPU_LOG_FORMAT: "text" or "json" */
 };
 
 /* The settings file when R2MPU_CONFIG is not set (and the file exists). */

@@ -20,6 +20,7 @@
 #include <fcgiapp.h>
 
 #include "errors.h"
+#include "log.h"
 
 /*
  * Written against libfcgi 2.4.2 (Debian 12), whose FCGX_Stream fields

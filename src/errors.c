@@ -3,7 +3,6 @@
 #include "errors.h"
 
 #include <stdio.h>
-#include <unistd.h>
 
 int r2err_set(struct r2err *err, int status, const char *code,
 	      const char *fmt, ...)
@@ -21,27 +20,4 @@ int r2err_set(struct r2err *err, int status, const char *code,
 int r2err_out_of_memory(struct r2err *err)
 {
 	return r2err_set(err, 500, "InternalError", "Out of memory");
-}
-
-void log_error(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	int n;
-
-	/* One write() per line, so lines from many processes do not interleave. */
-	n = snprintf(line, sizeof(line), "r2mpu[%ld]: ", (long)getpid());
-	if (n < 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
-	/* Client text may be in the line: no control byte may forge another line. */
-	for (n = 0; line[n] != '\0'; n++)
-		if ((unsigned char)line[n] < 0x20 || line[n] == 0x7f)
-			line[n] = '?';
-	line[n++] = '\n';
-	if (write(STDERR_FILENO, line, (size_t)n) < 0) {
-		/* Nowhere left to report it. */
-	}
 }

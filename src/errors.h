@@ -10,7 +10,7 @@
  * returning -1; response.c turns it into the answer (send_error()).
  * `code` is a static string (e.g. "NoSuchUpload"), never freed.
  * `message` is what the client reads: it must not contain secrets or
- * server paths; detail for the operator goes to log_error() instead.
+ * server paths; detail for the operator goes to log_error() (log.h) instead.
  */
 struct r2err {
 	int status;          /* HTTP status to answer with, 400..599 */
@@ -24,8 +24,5 @@ int r2err_set(struct r2err *err, int status, const char *code,
 
 /* 500 InternalError "Out of memory"; returns -1. */
 int r2err_out_of_memory(struct r2err *err);
-
-/* Server-side log line to the process's stderr (the web server's error log). */
-void log_error(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
 
 #endif

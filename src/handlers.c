@@ -12,6 +12,7 @@
 #include "complete_body.h"
 #include "http.h"
 #include "uri.h"
+#include "log.h"
 
 /* The largest metadata create accepts must fit in an answer's headers. */
 _Static_assert(HTTP_META_MAX + 4096 <= RESPONSE_HEADERS_MAX, "metadata fits the headers");
@@ -469,8 +470,9 @@ out:
 /*
  * A load balancer's or a monitor's question, answered without credentials:
  * does the store answer? The probe (store_ops.probe) runs at most once per
- * HEALTH_CACHE_SECONDS in each process, so a flood of checks costs the store
- * little; the answer names no path, bucket or endpoint (the log has them).
+ * HEALTH_CACHE_SECONDS in each FastCGI process, so a flood of checks costs
+ * the store little; in CGI mode each request is a new process and probes
+ * (doc/operations.md says so). The answer names no path, bucket or endpoint.
  */
 #define HEALTH_CACHE_SECONDS 5
 
@@ -487,7 +489,7 @@ int handle_health(struct handler_ctx *ctx, struct r2err *err)
 		if (!healthy)
 			log_error("health: the store failed its probe: %d %s: %s", why.status,
 				  why.code, why.message);
-		probed = now;
+		probed = time(NULL);   /* a slow probe's answer still counts for the next 5 s */
 	}
 	response_header(ctx->res, "Cache-Control", "no-store");
 	if (!healthy)

@@ -17,6 +17,7 @@
 #include "sign.h"
 #include "standalone.h"
 #include "store_open.h"
+#include "log.h"
 
 #ifndef R2MPU_VERSION
 #error "R2MPU_VERSION: the Makefile passes it, from the file VERSION"
@@ -68,16 +69,31 @@ static void usage(void)
 	config_print_keys(print_line);
 }
 
-/* One request: read it, route it, answer it, free it. */
+static uint64_t ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (long long)(t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+	return ms > 0 ? (uint64_t)ms : 0;
+}
+
+/* One request: read it, route it, answer it, log it, free it. */
 static void serve_one(const struct config *cfg, struct store *store)
 {
 	struct request req;
 	struct response res;
 	struct r2err err;
+	struct timespec t0;
 	const char *method = conn_param("REQUEST_METHOD");
+	const char *id;
 	int rc;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	id = log_begin_request(conn_param("HTTP_X_REQUEST_ID"));
 	response_init(&res, method != NULL && strcmp(method, "HEAD") == 0);
+	response_header(&res, "X-Request-Id", id);
 	/* CORS first: a page must be able to read every error, a malformed URI's too. */
 	rc = request_read(&req, cfg, &err);
 	cors_add_headers(cfg, &req, &res);
@@ -87,8 +103,13 @@ static void serve_one(const struct config *cfg, struct store *store)
 		route_request(cfg, &access_rules, store, &req, &res);
 	/* The answer goes out before the connection decides what to do with an unread body. */
 	response_flush(&res);
+	log_request(&(struct log_request){
+		.method = method, .action = req.query.action, .key = req.key,
+		.status = res.status, .bytes_in = req.body_read, .bytes_out = res.body_bytes,
+		.ms = ms_since(&t0), .credential = req.credential[0] ? req.credential : "none" });
 	conn_finish(request_body_unread(&req), DRAIN_MAX);
 	request_free(&req);
+	log_end_request();
 }
 
 /*
@@ -187,21 +208,28 @@ static int check_main(void)
  */
 static int reload_settings(struct config *cfg, char *errbuf, size_t errlen)
 {
+	static struct config old;    /* static: two configs do not fit a small stack twice */
 	struct config fresh;
-	struct access trial;
+	struct access next;
 
-	if (config_load(&fresh, process_getenv, errbuf, errlen) < 0 ||
-	    access_load(&trial, &fresh, errbuf, errlen) < 0)
+	if (config_load(&fresh, process_getenv, errbuf, errlen) < 0)
 		return -1;
-	access_free(&trial);
 	if (check_store(&fresh) != 0) {
 		snprintf(errbuf, errlen, "the new store failed its check");
 		return -1;
 	}
+	/* The rules borrow the secret from *cfg: load them where it will live, and
+	 * put the old settings back unless they load (the old rules untouched). */
+	old = *cfg;
 	*cfg = fresh;
-	/* The rules borrow the secret from *cfg: load them where it now lives. */
+	if (access_load(&next, cfg, errbuf, errlen) < 0) {
+		*cfg = old;
+		return -1;
+	}
 	access_free(&access_rules);
-	return access_load(&access_rules, cfg, errbuf, errlen);
+	access_rules = next;
+	log_set_format(strcmp(cfg->log_format, "json") == 0 ? LOG_JSON : LOG_TEXT);
+	return 0;
 }
 
 /* r2mpu.fcgi sign ...: the URL on stdout, or why not on stderr (exit 2). */
@@ -258,6 +286,7 @@ int main(int argc, char **argv)
 		log_error("configuration error: %s", errbuf);
 		return 1;
 	}
+	log_set_format(strcmp(cfg.log_format, "json") == 0 ? LOG_JSON : LOG_TEXT);
 	if (access_load(&access_rules, &cfg, errbuf, sizeof(errbuf)) < 0) {
 		log_error("configuration error: %s", errbuf);
 		return 1;

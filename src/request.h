@@ -42,6 +42,7 @@ struct request {
 	char *cors_request_headers;
 	struct http_meta meta;       /* Content-Type etc. as sent */
 	uint64_t body_read;          /* bytes of the body read so far */
+	char credential[24];         /* who the access rules found it to be (for the log); "" none */
 	bool body_ended;             /* the connection said the body ended */
 };
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "log.h"
 
 #include <json-c/json.h>
 
@@ -105,11 +106,13 @@ int response_start(struct response *res, int status)
 		static const char body[] = "InternalError: the answer's headers are too large";
 
 		_Static_assert(sizeof(body) - 1 == 49, "Content-Length above");
+		res->status = 500;
 		if (out(res, head, sizeof(head) - 1) == 0 && !res->head)
 			out(res, body, sizeof(body) - 1);
 		res->failed = true;     /* no body of the original answer follows */
 		return -1;
 	}
+	res->status = status;
 	n = snprintf(line, sizeof(line), "Status: %d %s\r\n", status, response_status_reason(status));
 	if (out(res, line, (size_t)n) < 0 || out(res, res->headers, res->hlen) < 0 ||
 	    out(res, "\r\n", 2) < 0)
@@ -123,7 +126,10 @@ int response_write(struct response *res, const void *buf, size_t len)
 		return -1;
 	if (res->head)
 		return 0;
-	return out(res, buf, len);
+	if (out(res, buf, len) < 0)
+		return -1;
+	res->body_bytes += len;
+	return 0;
 }
 
 void response_flush(struct response *res)

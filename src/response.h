@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "errors.h"
 
@@ -25,6 +26,8 @@ struct response {
 	bool overflow;               /* a header did not fit: the answer becomes a 500 */
 	bool started;                /* status and headers are written */
 	bool failed;                 /* a write failed */
+	int status;                  /* as sent (0: nothing yet), for the log */
+	uint64_t body_bytes;         /* body bytes written, for the log */
 	size_t hlen;
 	char headers[RESPONSE_HEADERS_MAX];
 };

@@ -167,8 +167,10 @@ void route_request(const struct config *cfg, const struct access *access,
 			  req->method_name);
 		goto fail;
 	}
-	if (check_access(rt, access, &ctx, &err) < 0 || check_needs(rt, &ctx, &err) < 0 ||
-	    rt->handler(&ctx, &err) < 0)
+	if (check_access(rt, access, &ctx, &err) < 0)
+		goto fail;
+	memcpy(req->credential, ctx.grant.credential, sizeof(req->credential));
+	if (check_needs(rt, &ctx, &err) < 0 || rt->handler(&ctx, &err) < 0)
 		goto fail;
 	return;
 fail:

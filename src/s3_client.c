@@ -12,6 +12,7 @@
 
 #include "s3_xml.h"
 #include "uri.h"
+#include "log.h"
 
 /*
  * Requests are signed here (sigv4.c), not by libcurl: libcurl 7.88's

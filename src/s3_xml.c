@@ -14,6 +14,7 @@
 #include "mem.h"
 #include "multipart.h"
 #include "store.h"
+#include "log.h"
 
 #define S3_XML_MAX (16 * 1024 * 1024)   /* a ListParts page of 1000 parts is ~300 KiB */
 

@@ -20,6 +20,7 @@
 #include <sys/un.h>
 
 #include "errors.h"
+#include "log.h"
 
 #define LISTEN_BACKLOG 128
 #define FAST_DEATH_SECONDS 2      /* a worker dying sooner than this is throttled */
@@ -172,7 +173,7 @@ static pid_t spawn(const struct config *cfg, int (*serve)(const struct config *)
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
+	signal(SIGHUP, SIG_IGN);     /* reloading is the supervisor's; a worker serves on */
 	signal(SIGUSR1, SIG_DFL);
 	sigprocmask(SIG_SETMASK, old_mask, NULL);
 	_exit(serve(cfg));
@@ -193,7 +194,8 @@ static void reload_workers(struct config *cfg, int workers, pid_t *pids, pid_t *
 	}
 	for (i = 0; i < workers; i++) {
 		if (pids[i] > 0) {
-			/* One still retiring from an earlier reload stays SIGTERMed, reaped anyway. */
+			/* One still retiring from an earlier reload stays SIGTERMed, and
+			 * the stop waits for every child, so it need not be tracked. */
 			if (retiring[i] <= 0)
 				retiring[i] = pids[i];
 			kill(pids[i], SIGTERM);
@@ -303,14 +305,9 @@ int standalone_run(struct config *cfg, const char *address, int workers,
 		if (retiring[i] > 0)
 			kill(retiring[i], SIGTERM);
 	}
-	for (i = 0; i < workers; i++) {
-		if (pids[i] > 0)
-			while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
-				;
-		if (retiring[i] > 0)
-			while (waitpid(retiring[i], NULL, 0) < 0 && errno == EINTR)
-				;
-	}
+	/* Every child, a worker retiring from an earlier reload included. */
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
 	if (address[0] == '/')
 		unlink(address);
 	log_error("stopped");

@@ -17,6 +17,7 @@
 
 #include "http.h"
 #include "mem.h"
+#include "log.h"
 
 /*
  * Layout under R2MPU_FS_ROOT (every name is made of hex digits we chose,

@@ -13,6 +13,7 @@
 #include "http.h"
 #include "s3_client.h"
 #include "s3_xml.h"
+#include "log.h"
 
 /*
  * Every request goes through s3_client.c, which signs it, streams its

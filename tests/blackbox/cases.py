@@ -79,6 +79,22 @@ def health(c, env):
 
 
 @case
+def request_id(c, env):
+    """X-Request-Id: a well-formed one comes back as sent; any other, or none, gets
+    a new one (16 hex digits), different for each request."""
+    r = c.request("GET", "/rid/none?action=get", headers={"X-Request-Id": "trace-42.a:b_c"})
+    assert r.header("x-request-id") == "trace-42.a:b_c", r
+    made = []
+    for sent in ("bad id", "x" * 65, "<script>", None):
+        r = c.request("GET", "/rid/none?action=get",
+                      headers={"X-Request-Id": sent} if sent else None)
+        got = r.header("x-request-id") or ""
+        assert len(got) == 16 and all(ch in "0123456789abcdef" for ch in got), (sent, r)
+        made.append(got)
+    assert len(set(made)) == len(made), made
+
+
+@case
 def method_not_allowed(c, env):
     allowed = "GET, HEAD, PUT, POST, DELETE, OPTIONS"
     for m in ("PATCH", "PROPFIND", "BREW"):

@@ -164,6 +164,20 @@ def reload_on_sighup(sandbox):
         text = open(os.path.join(sandbox, "reload.log"), errors="replace").read()
         check("SIGHUP with a bad file: the log says why", "R2MPU_MAX_PART_SIZE" in text and
               "refused" in text, text[-400:])
+        # Settings that load but access rules that do not (a bad tokens file): refused
+        # as a whole, so a worker started afterwards still has the old settings.
+        tokens = os.path.join(sandbox, "reload.tokens")
+        with open(tokens, "w") as f:
+            f.write("short w *\n")
+        os.chmod(tokens, 0o600)
+        write("R2MPU_MAX_PART_SIZE=2000\nR2MPU_TOKENS_FILE=%s\n" % tokens)
+        os.kill(master.pid, signal.SIGHUP)
+        time.sleep(0.5)
+        os.kill(new[0], signal.SIGKILL)
+        again = workers_of(master.pid, want=2, gone=[new[0]])
+        check("SIGHUP with bad access rules: a worker started afterwards has the old settings",
+              len(again) == 2 and fcgi_part(port, 1500) == 200 and fcgi_part(port, 1500) == 200,
+              again)
     finally:
         master.terminate()
         master.wait(20)
