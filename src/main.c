@@ -56,7 +56,8 @@ static void usage(void)
 	print_line("(lighttpd, Apache mod_fcgid), or one CGI request (mod_cgid).");
 	print_line("");
 	print_line("Standalone, for Apache mod_proxy_fcgi and nginx:");
-	print_line("  --listen ADDRESS  host:port (keep it on 127.0.0.1), a unix socket path,");
+	print_line("  --listen ADDRESS  host:port or [ipv6]:port (a name or an address; keep it");
+	print_line("                    on loopback), :port (127.0.0.1), a unix socket path,");
 	print_line("                    or systemd (the socket systemd passes: LISTEN_FDS)");
 	print_line("  --workers N       processes, each serving one request at a time, so N");
 	print_line("                    parts stream in parallel (1-256, default 4). A worker");

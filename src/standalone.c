@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -97,60 +97,109 @@ static int systemd_listener(char *errbuf, size_t errlen)
 	return SYSTEMD_FIRST_FD;
 }
 
-/* A listening socket for "host:port", ":port" or a unix socket path. */
-static int open_listener(const char *address, char *errbuf, size_t errlen)
+/* A listening unix socket at path (one left by an earlier run is replaced). */
+static int unix_listener(const char *path, char *errbuf, size_t errlen)
 {
-	union {
-		struct sockaddr sa;
-		struct sockaddr_in in;
-		struct sockaddr_un un;
-	} addr;
-	socklen_t len;
-	int fd, one = 1;
+	struct sockaddr_un un;
+	int fd;
 
-	memset(&addr, 0, sizeof(addr));
-	if (address[0] == '/') {
-		if (strlen(address) >= sizeof(addr.un.sun_path)) {
-			snprintf(errbuf, errlen, "--listen %s: path too long", address);
-			return -1;
-		}
-		addr.un.sun_family = AF_UNIX;
-		memcpy(addr.un.sun_path, address, strlen(address) + 1);
-		len = sizeof(addr.un);
-		unlink(address);            /* a socket left by an earlier run */
-	} else {
-		const char *colon = strrchr(address, ':');
-		char host[64] = "127.0.0.1", *end;
-		long port = colon ? strtol(colon + 1, &end, 10) : -1;
-
-		if (colon == NULL || *end != '\0' || port < 1 || port > 65535 ||
-		    (size_t)(colon - address) >= sizeof(host)) {
-			snprintf(errbuf, errlen, "--listen %s: expected host:port, :port or "
-				 "/path/to/socket", address);
-			return -1;
-		}
-		if (colon > address) {
-			memcpy(host, address, (size_t)(colon - address));
-			host[colon - address] = '\0';
-		}
-		addr.in.sin_family = AF_INET;
-		addr.in.sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, host, &addr.in.sin_addr) != 1) {
-			snprintf(errbuf, errlen, "--listen %s: %s is not an IPv4 address",
-				 address, host);
-			return -1;
-		}
-		len = sizeof(addr.in);
+	if (strlen(path) >= sizeof(un.sun_path)) {
+		snprintf(errbuf, errlen, "--listen %s: path too long", path);
+		return -1;
 	}
-	fd = socket(addr.sa.sa_family, SOCK_STREAM, 0);
-	if (fd >= 0 && addr.sa.sa_family == AF_INET)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (fd < 0 || bind(fd, &addr.sa, len) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
-		snprintf(errbuf, errlen, "--listen %s: %s", address, strerror(errno));
+	memset(&un, 0, sizeof(un));
+	un.sun_family = AF_UNIX;
+	memcpy(un.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&un, sizeof(un)) < 0 ||
+	    listen(fd, LISTEN_BACKLOG) < 0) {
+		snprintf(errbuf, errlen, "--listen %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+/*
+ * Split "host:port", "[v6]:port" or ":port" (127.0.0.1) into host and port.
+ * -1 when it is none of these.
+ */
+int standalone_split_address(const char *address, char *host, size_t hostlen,
+			     char *port, size_t portlen)
+{
+	const char *colon, *h = address;
+	size_t hl;
+
+	if (address[0] == '[') {
+		const char *close = strchr(address, ']');
+
+		if (close == NULL || close[1] != ':')
+			return -1;
+		h = address + 1;
+		hl = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strrchr(address, ':');
+		if (colon == NULL || memchr(address, ':', (size_t)(colon - address)) != NULL)
+			return -1;     /* a bare IPv6 address needs its brackets */
+		hl = (size_t)(colon - address);
+	}
+	if (hl == 0) {
+		h = "127.0.0.1";
+		hl = strlen(h);
+	}
+	if (hl >= hostlen || strlen(colon + 1) >= portlen || colon[1] == '\0' ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1) || atoi(colon + 1) < 1 ||
+	    atoi(colon + 1) > 65535)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	snprintf(port, portlen, "%s", colon + 1);
+	return 0;
+}
+
+/* A listening socket for "host:port" (a name or an IPv4 or IPv6 address), ":port" or a path. */
+static int open_listener(const char *address, char *errbuf, size_t errlen)
+{
+	struct addrinfo hints, *found = NULL, *ai;
+	char host[256], port[8];
+	int fd = -1, one = 1, rc, saved = 0;
+
+	if (address[0] == '/')
+		return unix_listener(address, errbuf, errlen);
+	if (standalone_split_address(address, host, sizeof(host), port, sizeof(port)) < 0) {
+		snprintf(errbuf, errlen, "--listen %s: expected host:port, [ipv6]:port, :port or "
+			 "/path/to/socket", address);
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(host, port, &hints, &found);
+	if (rc != 0) {
+		snprintf(errbuf, errlen, "--listen %s: %s", address, gai_strerror(rc));
+		return -1;
+	}
+	/* The first of the name's addresses that binds (localhost: 127.0.0.1 or ::1). */
+	for (ai = found; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (fd < 0) {
+			saved = errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, LISTEN_BACKLOG) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(found);
+	if (fd < 0)
+		snprintf(errbuf, errlen, "--listen %s: %s", address, strerror(saved));
 	return fd;
 }
 

@@ -24,6 +24,13 @@ int standalone_run(struct config *cfg, const char *address, int workers,
 		   int (*reload)(struct config *cfg, char *errbuf, size_t errlen),
 		   char *errbuf, size_t errlen);
 
+/*
+ * Split --listen's "host:port", "[v6]:port" or ":port" (host 127.0.0.1) into
+ * host and port (digits, 1..65535). 0, or -1 when it is none of these.
+ */
+int standalone_split_address(const char *address, char *host, size_t hostlen,
+			     char *port, size_t portlen);
+
 /* Parse --workers: 1..STANDALONE_WORKERS_MAX, decimal; -1 otherwise. */
 int standalone_parse_workers(const char *s);
 

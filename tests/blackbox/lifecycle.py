@@ -12,6 +12,7 @@ import hashlib
 import os
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import shutil
@@ -111,6 +112,30 @@ def standalone(sandbox):
         check("standalone: SIGKILL of the supervisor ends its workers",
               len(workers) == 4 and procs.exited(workers, 10),
               repr([p for p in workers if procs.running(p)]))
+
+
+def listen_addresses(sandbox):
+    """--listen takes an IPv6 address in brackets and a host name, and serves there."""
+    settings = {"R2MPU_FS_ROOT": os.path.join(sandbox, "store-listen"),
+                "R2MPU_OPEN_ACCESS": "yes"}
+    for address, connect in (("[::1]:%d", "::1"), ("localhost:%d", "127.0.0.1")):
+        port = servers.free_port()
+        with open(os.path.join(sandbox, "listen.log"), "ab") as log:
+            p = subprocess.Popen([BIN, "--listen", address % port, "--workers", "1"],
+                                 env=dict(os.environ, **settings), stderr=log)
+        try:
+            deadline, answer = time.time() + 10, b""
+            while time.time() < deadline and not answer:
+                try:
+                    answer = fastcgi.exchange(port, fastcgi.request({
+                        "REQUEST_METHOD": "GET", "QUERY_STRING": "action=health",
+                        "SCRIPT_NAME": "", "PATH_INFO": "/"}), host=connect)
+                except OSError:
+                    time.sleep(0.1)
+            check("--listen %s: served there" % (address % port), b"ok" in answer, answer)
+        finally:
+            p.terminate()
+            p.wait(10)
 
 
 def fcgi_part(port, size):
@@ -252,6 +277,7 @@ def main():
             check("SIGTERM while idle: the process exits at once", procs.exited([pid], 2))
         standalone(sandbox)
         reload_on_sighup(sandbox)
+        listen_addresses(sandbox)
         reports = sanitizer_reports(os.path.join(sandbox, "server.log"))
         check("no sanitizer reports in the server log", not reports, "\n".join(reports))
     finally:

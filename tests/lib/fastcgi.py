@@ -49,9 +49,9 @@ def stdout(data):
     return out
 
 
-def exchange(port, req, timeout=15):
-    """Send req to 127.0.0.1:port, read until r2mpu closes (or timeout): its STDOUT."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+def exchange(port, req, timeout=15, host="127.0.0.1"):
+    """Send req to host:port, read until r2mpu closes (or timeout): its STDOUT."""
+    s = socket.create_connection((host, port), timeout=timeout)
     s.sendall(req)
     data, _ = read_until_closed(s)
     s.close()
