@@ -44,7 +44,7 @@ static void print_line(const char *line)
 static void usage(void)
 {
 	print_line("usage: r2mpu.fcgi                       (spawned by a web server, or as CGI)");
-	print_line("       r2mpu.fcgi --listen ADDRESS [--workers N]");
+	print_line("       r2mpu.fcgi --listen ADDRESS [--workers N] [--user U] [--group G] ...");
 	print_line("       r2mpu.fcgi check                  (the settings, access rules and store)");
 	print_line("       r2mpu.fcgi sign [OPTIONS] KEY     (see r2mpu.fcgi sign --help)");
 	print_line("       r2mpu.fcgi --help | --version");
@@ -59,6 +59,10 @@ static void usage(void)
 	print_line("  --listen ADDRESS  host:port or [ipv6]:port (a name or an address; keep it");
 	print_line("                    on loopback), :port (127.0.0.1), a unix socket path,");
 	print_line("                    or systemd (the socket systemd passes: LISTEN_FDS)");
+	print_line("  --user USER, --group GROUP");
+	print_line("                    who to become once the socket is open (as root)");
+	print_line("  --socket-owner USER[:GROUP], --socket-mode MODE");
+	print_line("                    a unix socket's owner, and mode (octal, default 0660)");
 	print_line("  --workers N       processes, each serving one request at a time, so N");
 	print_line("                    parts stream in parallel (1-256, default 4). A worker");
 	print_line("                    that dies is replaced; SIGTERM lets every request in");
@@ -256,10 +260,11 @@ static int sign_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	const char *listen = NULL;
+	struct standalone_options opt = { .workers = 4, .socket_mode = 0660 };
+	const struct standalone_hooks hooks = { serve, check_store, reload_settings };
 	struct config cfg;
 	char errbuf[512];
-	int i, workers = 4;
+	int i;
 
 	if (argc >= 2 && strcmp(argv[1], "sign") == 0)
 		return sign_main(argc - 2, argv + 2);
@@ -273,9 +278,18 @@ int main(int argc, char **argv)
 			usage();
 			return 0;
 		} else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
-			listen = argv[++i];
+			opt.address = argv[++i];
 		} else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc &&
-			   (workers = standalone_parse_workers(argv[++i])) > 0) {
+			   (opt.workers = standalone_parse_workers(argv[++i])) > 0) {
+			continue;
+		} else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) {
+			opt.user = argv[++i];
+		} else if (strcmp(argv[i], "--group") == 0 && i + 1 < argc) {
+			opt.group = argv[++i];
+		} else if (strcmp(argv[i], "--socket-owner") == 0 && i + 1 < argc) {
+			opt.socket_owner = argv[++i];
+		} else if (strcmp(argv[i], "--socket-mode") == 0 && i + 1 < argc &&
+			   (opt.socket_mode = standalone_parse_mode(argv[++i])) >= 0) {
 			continue;
 		} else {
 			usage();
@@ -292,13 +306,14 @@ int main(int argc, char **argv)
 		log_error("configuration error: %s", errbuf);
 		return 1;
 	}
-	if (listen == NULL)
+	if (opt.address == NULL && (opt.user || opt.group || opt.socket_owner)) {
+		log_error("--user, --group and --socket-owner go with --listen");
+		i = 2;
+	} else if (opt.address == NULL) {
 		i = serve(&cfg);
-	else if (check_store(&cfg) != 0)
-		i = 1;     /* refuse to start workers that could serve nothing */
-	else if ((i = standalone_run(&cfg, listen, workers, serve, reload_settings, errbuf,
-				     sizeof(errbuf))) != 0)
+	} else if ((i = standalone_run(&cfg, &opt, &hooks, errbuf, sizeof(errbuf))) != 0) {
 		log_error("%s", errbuf);
+	}
 	access_free(&access_rules);
 	return i;
 }

@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <grp.h>
+#include <pwd.h>
 
 #include "errors.h"
 #include "log.h"
@@ -255,11 +257,101 @@ static void reload_workers(struct config *cfg, int workers, pid_t *pids, pid_t *
 	log_error("SIGHUP: settings read again; %d new workers", workers);
 }
 
-int standalone_run(struct config *cfg, const char *address, int workers,
-		   int (*serve)(const struct config *cfg),
-		   int (*reload)(struct config *cfg, char *errbuf, size_t errlen),
-		   char *errbuf, size_t errlen)
+int standalone_parse_mode(const char *s)
 {
+	size_t n = s ? strlen(s) : 0;
+	long v;
+
+	if ((n != 3 && n != 4) || strspn(s, "01234567") != n)
+		return -1;
+	v = strtol(s, NULL, 8);
+	return v <= 0777 ? (int)v : -1;
+}
+
+/* A unix socket's owner ("USER[:GROUP]") and mode, before privileges are dropped. */
+static int socket_access(const char *path, const char *owner, int mode, char *errbuf,
+			 size_t errlen)
+{
+	char user[64], *colon;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+
+	if (owner != NULL) {
+		snprintf(user, sizeof(user), "%s", owner);
+		colon = strchr(user, ':');
+		if (colon != NULL) {
+			struct group *gr = getgrnam(colon + 1);
+
+			*colon = '\0';
+			if (gr == NULL) {
+				snprintf(errbuf, errlen, "--socket-owner: no group %.64s", colon + 1);
+				return -1;
+			}
+			gid = gr->gr_gid;
+		}
+		if (user[0] != '\0') {
+			struct passwd *pw = getpwnam(user);
+
+			if (pw == NULL) {
+				snprintf(errbuf, errlen, "--socket-owner: no user %.64s", user);
+				return -1;
+			}
+			uid = pw->pw_uid;
+		}
+		if (chown(path, uid, gid) < 0) {
+			snprintf(errbuf, errlen, "--socket-owner %.64s: %s", owner, strerror(errno));
+			return -1;
+		}
+	}
+	if (chmod(path, (mode_t)mode) < 0) {
+		snprintf(errbuf, errlen, "--socket-mode: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Become --user and --group once the socket is open: the group (the user's
+ * own unless told), the user's supplementary groups (none for a group alone),
+ * then the user; and make sure root cannot be had back.
+ */
+static int drop_privileges(const char *user, const char *group, char *errbuf, size_t errlen)
+{
+	struct passwd *pw = NULL;
+	struct group *gr = NULL;
+	gid_t gid;
+
+	if (user == NULL && group == NULL)
+		return 0;
+	if (user != NULL && (pw = getpwnam(user)) == NULL) {
+		snprintf(errbuf, errlen, "--user: no user %.64s", user);
+		return -1;
+	}
+	if (group != NULL && (gr = getgrnam(group)) == NULL) {
+		snprintf(errbuf, errlen, "--group: no group %.64s", group);
+		return -1;
+	}
+	gid = gr != NULL ? gr->gr_gid : pw->pw_gid;
+	if ((pw != NULL ? initgroups(pw->pw_name, gid) : setgroups(1, &gid)) < 0 ||
+	    setgid(gid) < 0 || (pw != NULL && setuid(pw->pw_uid) < 0)) {
+		snprintf(errbuf, errlen, "--user/--group: %s (it takes root to change them)",
+			 strerror(errno));
+		return -1;
+	}
+	if (pw != NULL && pw->pw_uid != 0 && setuid(0) == 0) {
+		snprintf(errbuf, errlen, "--user: root could be had back");
+		return -1;
+	}
+	return 0;
+}
+
+int standalone_run(struct config *cfg, const struct standalone_options *opt,
+		   const struct standalone_hooks *hooks, char *errbuf, size_t errlen)
+{
+	const char *address = opt->address;
+	int workers = opt->workers;
+	int (*serve)(const struct config *) = hooks->serve;
+	int (*reload)(struct config *, char *, size_t) = hooks->reload;
 	pid_t pids[STANDALONE_WORKERS_MAX], retiring[STANDALONE_WORKERS_MAX];
 	time_t born[STANDALONE_WORKERS_MAX];
 	struct sigaction sa;
@@ -278,8 +370,17 @@ int standalone_run(struct config *cfg, const char *address, int workers,
 		snprintf(errbuf, errlen, "--listen: dup2: %s", strerror(errno));
 		return 1;
 	}
-	if (address[0] == '/')
-		chmod(address, 0660);      /* the web server's group may connect */
+	/* The web server's group may connect (0660), unless told otherwise. */
+	if (address[0] == '/' && socket_access(address, opt->socket_owner, opt->socket_mode,
+					       errbuf, errlen) < 0)
+		return 1;
+	if (drop_privileges(opt->user, opt->group, errbuf, errlen) < 0)
+		return 1;
+	/* The store, as the workers will use it: refuse workers that could serve nothing. */
+	if (hooks->check(cfg) != 0) {
+		snprintf(errbuf, errlen, "the store failed its check: not starting");
+		return 1;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -138,6 +138,46 @@ def listen_addresses(sandbox):
             p.wait(10)
 
 
+def drops_privileges(sandbox):
+    """--user/--group once the socket is open; a unix socket's owner and mode."""
+    if os.geteuid() != 0:
+        print("skip --user: needs root")
+        return
+    store = os.path.join(sandbox, "store-nobody")
+    os.makedirs(store)
+    os.chown(store, 65534, 65534)
+    os.chmod(sandbox, 0o755)
+    sock = os.path.join(sandbox, "r2mpu.sock")
+    settings = {"R2MPU_FS_ROOT": store, "R2MPU_OPEN_ACCESS": "yes"}
+    with open(os.path.join(sandbox, "users.log"), "ab") as log:
+        p = subprocess.Popen([BIN, "--listen", sock, "--workers", "2", "--user", "nobody",
+                              "--group", "nogroup", "--socket-owner", "nobody:nogroup",
+                              "--socket-mode", "0600"], env=dict(os.environ, **settings),
+                             stderr=log)
+    try:
+        kids = workers_of(p.pid, want=2)
+        ids = []
+        for pid in [p.pid] + kids:
+            with open("/proc/%d/status" % pid) as f:
+                ids.append([l.split()[1:] for l in f if l.startswith(("Uid:", "Gid:"))])
+        check("--user nobody --group nogroup: the server and its workers run as them",
+              len(kids) == 2 and all(i == [["65534"] * 4, ["65534"] * 4] for i in ids), ids)
+        st = os.stat(sock)
+        check("--socket-owner nobody:nogroup --socket-mode 0600: the socket's",
+              (st.st_uid, st.st_gid, st.st_mode & 0o777) == (65534, 65534, 0o600),
+              (st.st_uid, st.st_gid, oct(st.st_mode)))
+    finally:
+        p.terminate()
+        p.wait(10)
+    check("--user: stops cleanly", p.returncode == 0, p.returncode)
+    # Told to become a user it cannot: refuses to start, and says why.
+    r = subprocess.run([BIN, "--listen", ":%d" % servers.free_port(), "--user", "no-such-user"],
+                       env=dict(os.environ, **settings), capture_output=True, text=True,
+                       timeout=20)
+    check("--user no-such-user: refuses to start", r.returncode == 1 and
+          "no user" in r.stderr, (r.returncode, r.stderr))
+
+
 def fcgi_part(port, size):
     """A part of `size` bytes into a new upload, straight over FastCGI: the status."""
     base = {"SCRIPT_NAME": "", "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "127.0.0.1",
@@ -278,6 +318,7 @@ def main():
         standalone(sandbox)
         reload_on_sighup(sandbox)
         listen_addresses(sandbox)
+        drops_privileges(sandbox)
         reports = sanitizer_reports(os.path.join(sandbox, "server.log"))
         check("no sanitizer reports in the server log", not reports, "\n".join(reports))
     finally:

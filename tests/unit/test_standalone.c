@@ -59,6 +59,21 @@ START_TEST(workers_table)
 }
 END_TEST
 
+static const struct {
+	const char *s;
+	int want;
+} mode_rows[] = {
+	{ "0660", 0660 }, { "660", 0660 }, { "0777", 0777 }, { "0600", 0600 }, { "000", 0 },
+	{ "1777", -1 }, { "0680", -1 }, { "66", -1 }, { "06600", -1 }, { "", -1 }, { NULL, -1 },
+	{ "rw-", -1 },
+};
+
+START_TEST(mode_table)
+{
+	ck_assert_int_eq(standalone_parse_mode(mode_rows[_i].s), mode_rows[_i].want);
+}
+END_TEST
+
 static Suite *standalone_suite(void)
 {
 	Suite *s = suite_create("standalone");
@@ -66,6 +81,7 @@ static Suite *standalone_suite(void)
 
 	tcase_add_loop_test(tc, split_address_table, 0, NROWS(address_rows));
 	tcase_add_loop_test(tc, workers_table, 0, NROWS(workers_rows));
+	tcase_add_loop_test(tc, mode_table, 0, NROWS(mode_rows));
 	suite_add_tcase(s, tc);
 	return s;
 }
