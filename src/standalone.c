@@ -331,7 +331,12 @@ static int drop_privileges(const char *user, const char *group, char *errbuf, si
 		snprintf(errbuf, errlen, "--group: no group %.64s", group);
 		return -1;
 	}
-	gid = gr != NULL ? gr->gr_gid : pw->pw_gid;
+	if (gr != NULL)
+		gid = gr->gr_gid;
+	else if (pw != NULL)
+		gid = pw->pw_gid;
+	else
+		return 0;            /* neither was asked for: returned above already */
 	if ((pw != NULL ? initgroups(pw->pw_name, gid) : setgroups(1, &gid)) < 0 ||
 	    setgid(gid) < 0 || (pw != NULL && setuid(pw->pw_uid) < 0)) {
 		snprintf(errbuf, errlen, "--user/--group: %s (it takes root to change them)",
