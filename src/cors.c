@@ -22,7 +22,7 @@ static const char allowed_headers_value[] = ALLOWED_HEADERS(AS_LIST);
 /* What a page may read of an answer beyond the always-readable headers. */
 static const char exposed_headers[] =
 	"ETag, Content-Range, Accept-Ranges, Content-Disposition, Content-Encoding, "
-	"Content-Length, X-R2mpu-Error, WWW-Authenticate";
+	"Content-Length, X-R2mpu-Error, X-Request-Id, WWW-Authenticate";
 
 /* Calls fn for each item of a list separated by commas and/or whitespace; stops at true. */
 static bool any_item(const char *list, bool (*fn)(const char *item, size_t len, const void *arg),

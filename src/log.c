@@ -49,18 +49,85 @@ void log_end_request(void)
 	request_id[0] = '\0';
 }
 
-/* Append to line[*n] (bounded, the last byte kept for the newline); JSON-escaped if asked. */
+/* Bytes of the UTF-8 character at s (1..4), or 0 when it is not one (RFC 3629:
+ * no overlong form, no surrogate, nothing past U+10FFFF). */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned cp;
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1fu;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0fu;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07u;
+	else
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3fu);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/*
+ * Append client or message text to line[*n], at most `limit` bytes of it,
+ * cut only between whole characters or escapes (then "..." says so): a
+ * control byte or a byte that is not UTF-8 becomes '?', so no line is forged
+ * and JSON stays valid; `json`: '"' and '\\' escaped (also in text, where the
+ * value is quoted).
+ */
+static void put_limited(char *line, size_t *n, const char *text, int json, size_t limit)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t used = 0, room = *n < LINE_MAX_BYTES - 8 ? LINE_MAX_BYTES - 8 - *n : 0;
+
+	if (limit > room)
+		limit = room;
+	while (*s != '\0') {
+		size_t len = utf8_len(s);
+		const unsigned char *from = s;
+		char esc[2];
+		size_t out;
+
+		if (len == 0 || s[0] < 0x20 || s[0] == 0x7f) {
+			esc[0] = '?';
+			from = (const unsigned char *)esc;
+			out = 1;
+			len = 1;
+		} else if (json && (s[0] == '"' || s[0] == '\\')) {
+			esc[0] = '\\';
+			esc[1] = (char)s[0];
+			from = (const unsigned char *)esc;
+			out = 2;
+		} else {
+			out = len;
+		}
+		/* Room for this one, and for "..." if more follows; else "..." and stop. */
+		if (used + out + (s[len] != '\0' ? 3 : 0) > limit) {
+			if (used + 3 <= limit) {
+				memcpy(line + *n, "...", 3);
+				*n += 3;
+			}
+			return;
+		}
+		memcpy(line + *n, from, out);
+		*n += out;
+		used += out;
+		s += len;
+	}
+}
+
 static void put(char *line, size_t *n, const char *s, int json)
 {
-	for (; *s != '\0' && *n < LINE_MAX_BYTES - 8; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f)
-			c = '?';           /* no control byte forges another line */
-		if (json && (c == '"' || c == '\\'))
-			line[(*n)++] = '\\';
-		line[(*n)++] = (char)c;
-	}
+	put_limited(line, n, s, json, LINE_MAX_BYTES);
 }
 
 static void putf(char *line, size_t *n, int json, const char *fmt, ...)
@@ -127,10 +194,10 @@ static void message(const char *level, const char *fmt, va_list ap)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	if (format == LOG_JSON) {
 		raw(line, &n, ",\"message\":\"");
-		put(line, &n, text, 1);
+		put_limited(line, &n, text, 1, LINE_MAX_BYTES - 200);
 		raw(line, &n, "\"");
 	} else {
-		put(line, &n, text, 0);
+		put_limited(line, &n, text, 0, LINE_MAX_BYTES - 200);
 	}
 	emit(line, n);
 }
@@ -153,36 +220,51 @@ void log_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Room for a request line's client fields: the fixed fields need some 300 bytes. */
+#define KEY_ROOM 1200
+#define FIELD_ROOM 64
+
 void log_request(const struct log_request *r)
 {
 	char line[LINE_MAX_BYTES];
 	size_t n = begin(line, "info");
-	const char *key = r->key ? r->key : "-";
 
 	if (format == LOG_JSON) {
 		raw(line, &n, ",\"method\":\"");
-		put(line, &n, r->method ? r->method : "-", 1);
+		put_limited(line, &n, r->method ? r->method : "-", 1, FIELD_ROOM);
 		raw(line, &n, "\",\"action\":\"");
-		put(line, &n, r->action ? r->action : "-", 1);
-		raw(line, &n, "\",\"key\":\"");
-		put(line, &n, key, 1);
-		putf(line, &n, 0, "\",\"status\":%d,\"bytes_in\":%llu,\"bytes_out\":%llu,"
+		put_limited(line, &n, r->action ? r->action : "-", 1, FIELD_ROOM);
+		if (r->key != NULL) {
+			raw(line, &n, "\",\"key\":\"");
+			put_limited(line, &n, r->key, 1, KEY_ROOM);
+			raw(line, &n, "\"");
+		} else {
+			raw(line, &n, "\",\"key\":null");
+		}
+		putf(line, &n, 0, ",\"status\":%d,\"bytes_in\":%llu,\"bytes_out\":%llu,"
 		     "\"ms\":%llu,\"credential\":\"", r->status,
 		     (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out,
 		     (unsigned long long)r->ms);
-		put(line, &n, r->credential ? r->credential : "none", 1);
+		put_limited(line, &n, r->credential ? r->credential : "none", 1, FIELD_ROOM);
 		raw(line, &n, "\"");
 	} else {
+		/* Client text quoted and escaped: no field of it can pass for another. */
 		raw(line, &n, "request ");
-		put(line, &n, r->method ? r->method : "-", 0);
-		raw(line, &n, " ");
-		put(line, &n, r->action ? r->action : "-", 0);
-		raw(line, &n, " key=\"");
-		put(line, &n, key, 1);         /* quoted: a key may hold blanks and quotes */
-		putf(line, &n, 0, "\" status=%d in=%llu out=%llu ms=%llu credential=", r->status,
+		put_limited(line, &n, r->method ? r->method : "-", 1, FIELD_ROOM);
+		raw(line, &n, " action=\"");
+		put_limited(line, &n, r->action ? r->action : "", 1, FIELD_ROOM);
+		if (r->key != NULL) {
+			raw(line, &n, "\" key=\"");
+			put_limited(line, &n, r->key, 1, KEY_ROOM);
+			raw(line, &n, "\"");
+		} else {
+			raw(line, &n, "\" key=-");
+		}
+		putf(line, &n, 0, " status=%d in=%llu out=%llu ms=%llu credential=\"", r->status,
 		     (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out,
 		     (unsigned long long)r->ms);
-		put(line, &n, r->credential ? r->credential : "none", 0);
+		put_limited(line, &n, r->credential ? r->credential : "none", 1, FIELD_ROOM);
+		raw(line, &n, "\"");
 	}
 	emit(line, n);
 }

@@ -11,7 +11,8 @@
  * many processes never interleave. A line carries an RFC 3339 time (UTC,
  * milliseconds), a level, the pid and the id of the request being served
  * ("-" outside one). Client text in a line has its control bytes replaced,
- * so it cannot forge another line.
+ * or a byte that is not UTF-8 replaced and its quotes escaped, so it cannot
+ * forge another line or field, and each field has a bound (a cut says "...").
  *
  *   text: 2026-12-02T05:20:11.123Z error r2mpu[1234] 9f86d081884c7d65: message
  *   json: {"time":"...","level":"error","pid":1234,"request_id":"...","message":"..."}
@@ -41,10 +42,10 @@ struct log_request {
 	const char *action;
 	const char *key;
 	int status;
-	uint64_t bytes_in;           /* the body's declared length, 0 without one */
+	uint64_t bytes_in;           /* body bytes read */
 	uint64_t bytes_out;          /* body bytes answered */
 	uint64_t ms;                 /* from the parameters read to the answer flushed */
-	const char *credential;      /* "open", "token 3" (its line), "signed URL", "none" */
+	const char *credential;      /* "open", "token line 3", "signed URL", "none" */
 };
 
 /* The one info line of a request, in the configured format. */

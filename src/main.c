@@ -261,7 +261,7 @@ static int sign_main(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct standalone_options opt = { .workers = 4, .socket_mode = 0660 };
-	const struct standalone_hooks hooks = { serve, check_store, reload_settings };
+	const struct standalone_hooks hooks = { serve, reload_settings };
 	struct config cfg;
 	char errbuf[512];
 	int i;
@@ -308,6 +308,13 @@ int main(int argc, char **argv)
 	}
 	if (opt.address == NULL && (opt.user || opt.group || opt.socket_owner)) {
 		log_error("--user, --group and --socket-owner go with --listen");
+		i = 2;
+	} else if (opt.group != NULL && opt.user == NULL) {
+		log_error("--group goes with --user (alone it would leave root its user)");
+		i = 2;
+	} else if (opt.address != NULL && opt.address[0] != '/' &&
+		   (opt.socket_owner != NULL || opt.socket_mode != 0660)) {
+		log_error("--socket-owner and --socket-mode are for a unix socket (--listen /path)");
 		i = 2;
 	} else if (opt.address == NULL) {
 		i = serve(&cfg);

@@ -99,11 +99,17 @@ static int systemd_listener(char *errbuf, size_t errlen)
 	return SYSTEMD_FIRST_FD;
 }
 
-/* A listening unix socket at path (one left by an earlier run is replaced). */
-static int unix_listener(const char *path, char *errbuf, size_t errlen)
+/*
+ * A listening unix socket at path, made with `mode` (through the umask, so
+ * it never exists with more); a socket left by an earlier run is replaced,
+ * anything else there is not.
+ */
+static int unix_listener(const char *path, int mode, char *errbuf, size_t errlen)
 {
 	struct sockaddr_un un;
-	int fd;
+	struct stat st;
+	mode_t old_umask;
+	int fd, rc;
 
 	if (strlen(path) >= sizeof(un.sun_path)) {
 		snprintf(errbuf, errlen, "--listen %s: path too long", path);
@@ -112,10 +118,13 @@ static int unix_listener(const char *path, char *errbuf, size_t errlen)
 	memset(&un, 0, sizeof(un));
 	un.sun_family = AF_UNIX;
 	memcpy(un.sun_path, path, strlen(path) + 1);
-	unlink(path);
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&un, sizeof(un)) < 0 ||
-	    listen(fd, LISTEN_BACKLOG) < 0) {
+	old_umask = umask((mode_t)(~mode & 0777));
+	rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&un, sizeof(un));
+	umask(old_umask);
+	if (fd < 0 || rc < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
 		snprintf(errbuf, errlen, "--listen %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -162,15 +171,22 @@ int standalone_split_address(const char *address, char *host, size_t hostlen,
 	return 0;
 }
 
-/* A listening socket for "host:port" (a name or an IPv4 or IPv6 address), ":port" or a path. */
-static int open_listener(const char *address, char *errbuf, size_t errlen)
+/*
+ * A listening socket for "host:port" (a name or an IPv4 or IPv6 address),
+ * ":port" or a path (made with `mode`). A name binds its first address that
+ * can be bound (localhost: ::1 or 127.0.0.1, as /etc/hosts has it); `bound`
+ * gets the one it took, for the log.
+ */
+static int open_listener(const char *address, int mode, char *bound, size_t boundlen,
+			 char *errbuf, size_t errlen)
 {
 	struct addrinfo hints, *found = NULL, *ai;
 	char host[256], port[8];
 	int fd = -1, one = 1, rc, saved = 0;
 
+	snprintf(bound, boundlen, "%s", address);
 	if (address[0] == '/')
-		return unix_listener(address, errbuf, errlen);
+		return unix_listener(address, mode, errbuf, errlen);
 	if (standalone_split_address(address, host, sizeof(host), port, sizeof(port)) < 0) {
 		snprintf(errbuf, errlen, "--listen %s: expected host:port, [ipv6]:port, :port or "
 			 "/path/to/socket", address);
@@ -193,8 +209,15 @@ static int open_listener(const char *address, char *errbuf, size_t errlen)
 			continue;
 		}
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, LISTEN_BACKLOG) == 0)
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, LISTEN_BACKLOG) == 0) {
+			char h[NI_MAXHOST];
+
+			if (getnameinfo(ai->ai_addr, ai->ai_addrlen, h, sizeof(h), NULL, 0,
+					NI_NUMERICHOST) == 0)
+				snprintf(bound, boundlen, ai->ai_family == AF_INET6 ? "[%s]:%s" :
+					 "%s:%s", h, port);
 			break;
+		}
 		saved = errno;
 		close(fd);
 		fd = -1;
@@ -254,7 +277,7 @@ static void reload_workers(struct config *cfg, int workers, pid_t *pids, pid_t *
 		pids[i] = spawn(cfg, serve, old_mask);
 		born[i] = time(NULL);
 	}
-	log_error("SIGHUP: settings read again; %d new workers", workers);
+	log_info("SIGHUP: settings read again; %d new workers", workers);
 }
 
 int standalone_parse_mode(const char *s)
@@ -268,15 +291,18 @@ int standalone_parse_mode(const char *s)
 	return v <= 0777 ? (int)v : -1;
 }
 
-/* A unix socket's owner ("USER[:GROUP]") and mode, before privileges are dropped. */
-static int socket_access(const char *path, const char *owner, int mode, char *errbuf,
-			 size_t errlen)
+/* A unix socket's owner ("USER[:GROUP]"), before privileges are dropped. */
+static int socket_owner(const char *path, const char *owner, char *errbuf, size_t errlen)
 {
 	char user[64], *colon;
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
 
 	if (owner != NULL) {
+		if (strlen(owner) >= sizeof(user)) {
+			snprintf(errbuf, errlen, "--socket-owner: too long");
+			return -1;
+		}
 		snprintf(user, sizeof(user), "%s", owner);
 		colon = strchr(user, ':');
 		if (colon != NULL) {
@@ -298,14 +324,10 @@ static int socket_access(const char *path, const char *owner, int mode, char *er
 			}
 			uid = pw->pw_uid;
 		}
-		if (chown(path, uid, gid) < 0) {
+		if (lchown(path, uid, gid) < 0) {
 			snprintf(errbuf, errlen, "--socket-owner %.64s: %s", owner, strerror(errno));
 			return -1;
 		}
-	}
-	if (chmod(path, (mode_t)mode) < 0) {
-		snprintf(errbuf, errlen, "--socket-mode: %s", strerror(errno));
-		return -1;
 	}
 	return 0;
 }
@@ -354,6 +376,7 @@ int standalone_run(struct config *cfg, const struct standalone_options *opt,
 		   const struct standalone_hooks *hooks, char *errbuf, size_t errlen)
 {
 	const char *address = opt->address;
+	char bound[NI_MAXHOST + 16];
 	int workers = opt->workers;
 	int (*serve)(const struct config *) = hooks->serve;
 	int (*reload)(struct config *, char *, size_t) = hooks->reload;
@@ -364,10 +387,11 @@ int standalone_run(struct config *cfg, const struct standalone_options *opt,
 	int fd, i, alive = 0, fast_deaths = 0, rc = 0;
 
 	/* Our own socket, not FCGX_OpenSocket(): libfcgi exit()s when bind fails. */
+	snprintf(bound, sizeof(bound), "%s", address);
 	if (strcmp(address, "systemd") == 0)
 		fd = systemd_listener(errbuf, errlen);
 	else
-		fd = open_listener(address, errbuf, errlen);
+		fd = open_listener(address, opt->socket_mode, bound, sizeof(bound), errbuf, errlen);
 	if (fd < 0)
 		return 1;
 	/* libfcgi's workers accept on fd 0: that is what makes them FastCGI. */
@@ -375,17 +399,17 @@ int standalone_run(struct config *cfg, const struct standalone_options *opt,
 		snprintf(errbuf, errlen, "--listen: dup2: %s", strerror(errno));
 		return 1;
 	}
-	/* The web server's group may connect (0660), unless told otherwise. */
-	if (address[0] == '/' && socket_access(address, opt->socket_owner, opt->socket_mode,
-					       errbuf, errlen) < 0)
+	if (address[0] == '/' && socket_owner(address, opt->socket_owner, errbuf, errlen) < 0)
 		return 1;
 	if (drop_privileges(opt->user, opt->group, errbuf, errlen) < 0)
 		return 1;
-	/* The store, as the workers will use it: refuse workers that could serve nothing. */
-	if (hooks->check(cfg) != 0) {
-		snprintf(errbuf, errlen, "the store failed its check: not starting");
+	/*
+	 * The settings, the access rules and the store once more, as the user the
+	 * workers run as (and a SIGHUP reads them): files it cannot read, or a
+	 * store it cannot write, refuse the start instead of every reload.
+	 */
+	if (reload(cfg, errbuf, errlen) < 0)
 		return 1;
-	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -411,7 +435,7 @@ int standalone_run(struct config *cfg, const struct standalone_options *opt,
 		born[i] = time(NULL);
 		alive += pids[i] > 0;
 	}
-	log_error("listening on %s with %d workers", address, alive);
+	log_info("listening on %s with %d workers", bound, alive);
 	while (!got_term) {
 		pid_t pid;
 		int status;
@@ -465,6 +489,6 @@ int standalone_run(struct config *cfg, const struct standalone_options *opt,
 		;
 	if (address[0] == '/')
 		unlink(address);
-	log_error("stopped");
+	log_info("stopped");
 	return rc;
 }

@@ -17,7 +17,6 @@ struct standalone_options {
 
 struct standalone_hooks {
 	int (*serve)(const struct config *cfg);    /* a worker's life; its exit status */
-	int (*check)(const struct config *cfg);    /* the store works, as the user it runs as: 0 */
 	int (*reload)(struct config *cfg, char *errbuf, size_t errlen);   /* SIGHUP */
 };
 
@@ -25,7 +24,8 @@ struct standalone_hooks {
  * Listen on opt->address ("127.0.0.1:9000", "[::1]:9000", "localhost:9000",
  * ":9000", a unix socket path, or "systemd": the socket systemd passes,
  * LISTEN_FDS); give a unix socket its owner and mode; become opt->user and
- * opt->group; run hooks->check, and refuse to start when it fails; then run
+ * opt->group; run hooks->reload (the settings, rules and store as that user),
+ * and refuse to start when it fails; then run
  * opt->workers processes that each call hooks->serve(cfg) on that socket,
  * and replace any that dies. SIGTERM, SIGINT or SIGUSR1: every worker
  * finishes its request in flight, then all exit. SIGHUP: hooks->reload(cfg)

@@ -10,6 +10,7 @@
 
 import hashlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -118,14 +119,21 @@ def listen_addresses(sandbox):
     """--listen takes an IPv6 address in brackets and a host name, and serves there."""
     settings = {"R2MPU_FS_ROOT": os.path.join(sandbox, "store-listen"),
                 "R2MPU_OPEN_ACCESS": "yes"}
-    for address, connect in (("[::1]:%d", "::1"), ("localhost:%d", "127.0.0.1")):
+    log_path = os.path.join(sandbox, "listen.log")
+    for address in ("[::1]:%d", "localhost:%d"):
         port = servers.free_port()
-        with open(os.path.join(sandbox, "listen.log"), "ab") as log:
+        with open(log_path, "ab") as log:
             p = subprocess.Popen([BIN, "--listen", address % port, "--workers", "1"],
                                  env=dict(os.environ, **settings), stderr=log)
         try:
-            deadline, answer = time.time() + 10, b""
-            while time.time() < deadline and not answer:
+            # Where a name was bound, as the log says (localhost: ::1 or 127.0.0.1).
+            deadline, answer, connect = time.time() + 10, b"", None
+            while time.time() < deadline and connect is None:
+                said = re.findall(r"listening on \[?([0-9a-f.:]+?)\]?:%d with" % port,
+                                  open(log_path, errors="replace").read())
+                connect = said[-1] if said else None
+                time.sleep(0.05)
+            while time.time() < deadline and not answer and connect:
                 try:
                     answer = fastcgi.exchange(port, fastcgi.request({
                         "REQUEST_METHOD": "GET", "QUERY_STRING": "action=health",
