@@ -224,47 +224,40 @@ void log_info(const char *fmt, ...)
 #define KEY_ROOM 1200
 #define FIELD_ROOM 64
 
+/* One field of a request line: JSON ,"name":"value" (null), text  name="value" (-). */
+static void str_field(char *line, size_t *n, const char *name, const char *value, size_t room)
+{
+	int json = format == LOG_JSON;
+
+	putf(line, n, 0, json ? ",\"%s\":" : " %s=", name);
+	if (value == NULL) {
+		raw(line, n, json ? "null" : "-");
+		return;
+	}
+	raw(line, n, "\"");
+	put_limited(line, n, value, 1, room);
+	raw(line, n, "\"");
+}
+
+static void num_field(char *line, size_t *n, const char *name, unsigned long long value)
+{
+	putf(line, n, 0, format == LOG_JSON ? ",\"%s\":%llu" : " %s=%llu", name, value);
+}
+
 void log_request(const struct log_request *r)
 {
 	char line[LINE_MAX_BYTES];
 	size_t n = begin(line, "info");
 
-	if (format == LOG_JSON) {
-		raw(line, &n, ",\"method\":\"");
-		put_limited(line, &n, r->method ? r->method : "-", 1, FIELD_ROOM);
-		raw(line, &n, "\",\"action\":\"");
-		put_limited(line, &n, r->action ? r->action : "-", 1, FIELD_ROOM);
-		if (r->key != NULL) {
-			raw(line, &n, "\",\"key\":\"");
-			put_limited(line, &n, r->key, 1, KEY_ROOM);
-			raw(line, &n, "\"");
-		} else {
-			raw(line, &n, "\",\"key\":null");
-		}
-		putf(line, &n, 0, ",\"status\":%d,\"bytes_in\":%llu,\"bytes_out\":%llu,"
-		     "\"ms\":%llu,\"credential\":\"", r->status,
-		     (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out,
-		     (unsigned long long)r->ms);
-		put_limited(line, &n, r->credential ? r->credential : "none", 1, FIELD_ROOM);
-		raw(line, &n, "\"");
-	} else {
-		/* Client text quoted and escaped: no field of it can pass for another. */
-		raw(line, &n, "request ");
-		put_limited(line, &n, r->method ? r->method : "-", 1, FIELD_ROOM);
-		raw(line, &n, " action=\"");
-		put_limited(line, &n, r->action ? r->action : "", 1, FIELD_ROOM);
-		if (r->key != NULL) {
-			raw(line, &n, "\" key=\"");
-			put_limited(line, &n, r->key, 1, KEY_ROOM);
-			raw(line, &n, "\"");
-		} else {
-			raw(line, &n, "\" key=-");
-		}
-		putf(line, &n, 0, " status=%d in=%llu out=%llu ms=%llu credential=\"", r->status,
-		     (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out,
-		     (unsigned long long)r->ms);
-		put_limited(line, &n, r->credential ? r->credential : "none", 1, FIELD_ROOM);
-		raw(line, &n, "\"");
-	}
+	if (format == LOG_TEXT)
+		raw(line, &n, "request");
+	str_field(line, &n, "method", r->method, FIELD_ROOM);
+	str_field(line, &n, "action", r->action, FIELD_ROOM);
+	str_field(line, &n, "key", r->key, KEY_ROOM);
+	num_field(line, &n, "status", (unsigned long long)(r->status > 0 ? r->status : 0));
+	num_field(line, &n, "bytes_in", (unsigned long long)r->bytes_in);
+	num_field(line, &n, "bytes_out", (unsigned long long)r->bytes_out);
+	num_field(line, &n, "ms", (unsigned long long)r->ms);
+	str_field(line, &n, "credential", r->credential ? r->credential : "none", FIELD_ROOM);
 	emit(line, n);
 }

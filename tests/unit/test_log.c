@@ -91,9 +91,9 @@ START_TEST(text_lines)
 	ck_assert_ptr_null(strchr(strchr(strchr(t, '\n') + 1, '\n') + 1, '\n'));
 	ck_assert_msg(t[4] == '-' && t[10] == 'T' && t[23] == 'Z', "%s", t);   /* RFC 3339 */
 	ck_assert_ptr_nonnull(strstr(t, " info r2mpu["));
-	ck_assert_ptr_nonnull(strstr(t, "] rid-1: request PUT action=\"mpu-uploadpart\" "
-				     "key=\"a \\\"b\\\"\\\\c?forged 200\" "
-				     "status=200 in=5242880 out=40 ms=12 credential=\"token line 3\"\n"));
+	ck_assert_ptr_nonnull(strstr(t, "] rid-1: request method=\"PUT\" action=\"mpu-uploadpart\" "
+				     "key=\"a \\\"b\\\"\\\\c?forged 200\" status=200 bytes_in=5242880 "
+				     "bytes_out=40 ms=12 credential=\"token line 3\"\n"));
 	ck_assert_ptr_nonnull(strstr(t, " error r2mpu["));
 	ck_assert_ptr_nonnull(strstr(t, "] -: outside a?request\n"));
 	free(t);
@@ -183,7 +183,7 @@ START_TEST(text_fields_stay_fields)
 	log_set_format(LOG_TEXT);
 	t = captured(hostile_lines);
 	ck_assert_ptr_nonnull(strstr(t, "action=\"get?\\\" status=999 x=\\\"\" key=\""));
-	ck_assert_ptr_nonnull(strstr(t, "...\" status=200 in=5242880"));
+	ck_assert_ptr_nonnull(strstr(t, "...\" status=200 bytes_in=5242880"));
 	ck_assert_ptr_nonnull(strstr(t, " key=- status=200"));
 	free(t);
 }
