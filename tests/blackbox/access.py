@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import hmac
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -654,6 +655,26 @@ def open_settings(sandbox, mode):
             "R2MPU_CORS_ORIGINS": ORIGIN_OK}
 
 
+def log_names_credentials_not_secrets(log, label, open_access):
+    """The server log after the cases: a line per request, naming the credential
+    (a token by its line, a signed URL, open access), and no token, secret or
+    signature anywhere in it."""
+    text = open(log, errors="replace").read() if os.path.exists(log) else ""
+    # CgiClient puts "[METHOD target] " before what a request wrote: the test's, not r2mpu's.
+    text = re.sub(r"(?m)^\[[A-Z]+ .*?\] (?=\d{4}-\d\d-\d\dT)", "", text)
+    lines = [l for l in text.splitlines() if " request method=" in l]
+    leaked = [s for s in (TOKEN_A_RW, TOKEN_READ_ALL, TOKEN_ADMIN, SECRET) if s in text]
+    leaked += re.findall(r"r2mpu-signature=[0-9a-f]{16,}", text)
+    named = ['credential="open"'] if open_access else ['credential="token line ',
+                                                       'credential="signed URL"']
+    ok = lines and not leaked and all(any(n in l for l in lines) for n in named)
+    print("%s log: %d request lines, credentials named, no secret in it [%s]%s" % (
+        "ok  " if ok else "FAIL", len(lines), label,
+        "" if ok else ": leaked %r, named %r" % (leaked, [n for n in named if not any(
+            n in l for l in lines)])))
+    return ok
+
+
 def run_mode(mode, store, s3, sandbox, valgrind=False, open_access=False):
     """CASES with tokens and a secret, or OPEN_CASES with open access (in a
     sandbox of their own: a server's state directory is made anew)."""
@@ -701,6 +722,7 @@ def run_mode(mode, store, s3, sandbox, valgrind=False, open_access=False):
     if reports:
         failed += 1
         print("FAIL sanitizer reports [%s]:\n%s" % (label, "\n".join(reports)))
+    failed += 0 if log_names_credentials_not_secrets(log, label, open_access) else 1
     print("%s: %d passed, %d failed, %d skipped" % (
         label, len(todo) - skipped - min(failed, len(todo)), failed, skipped))
     return failed
