@@ -120,7 +120,13 @@ def listen_addresses(sandbox):
     settings = {"R2MPU_FS_ROOT": os.path.join(sandbox, "store-listen"),
                 "R2MPU_OPEN_ACCESS": "yes"}
     log_path = os.path.join(sandbox, "listen.log")
-    for address in ("[::1]:%d", "localhost:%d"):
+    addresses = ["[::1]:%d", "localhost:%d"]
+    try:
+        socket.socket(socket.AF_INET6).bind(("::1", 0))
+    except OSError as e:
+        print("skip --listen [::1]: no IPv6 loopback here (%s)" % e)
+        addresses.remove("[::1]:%d")
+    for address in addresses:
         port = servers.free_port()
         with open(log_path, "ab") as log:
             p = subprocess.Popen([BIN, "--listen", address % port, "--workers", "1"],
