@@ -148,8 +148,12 @@ def listen_addresses(sandbox):
                     time.sleep(0.1)
             check("--listen %s: served there" % (address % port), b"ok" in answer, answer)
         finally:
-            p.terminate()
+            kids = procs.children(p.pid)
+            # SIGUSR1, as SIGTERM: the server and its worker stop, status 0.
+            p.send_signal(signal.SIGUSR1)
             p.wait(10)
+        check("--listen %s: SIGUSR1 stops it all, status 0" % (address % port),
+              p.returncode == 0 and procs.exited(kids, 10), (p.returncode, kids))
 
 
 def drops_privileges(sandbox):
