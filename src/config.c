@@ -41,7 +41,9 @@ static const struct config_key keys[] = {
 	{ "R2MPU_UPLOAD_TTL", KEY_DURATION, FIELD(upload_ttl), "7d",
 	  "uploads not completed within this time are removed (s/m/h/d)" },
 	{ "R2MPU_MOUNT", KEY_STRING, FIELD(mount), "",
-	  "URL path prefix above the keys, e.g. /files (empty: SCRIPT_NAME)" },
+	  "URL path prefix above the keys, e.g. /files, or / for the root (empty: SCRIPT_NAME "
+	  "and PATH_INFO say, as lighttpd, CGI and mod_fcgid pass them; a standalone r2mpu, "
+	  "for nginx or mod_proxy_fcgi, which pass no PATH_INFO, needs it set)" },
 	{ "R2MPU_S3_ENDPOINT", KEY_STRING, FIELD(s3_endpoint), "",
 	  "s3 store: http(s)://host[:port] of the S3 API" },
 	{ "R2MPU_R2_ACCOUNT_ID", KEY_STRING, FIELD(r2_account_id), "",
@@ -422,10 +424,10 @@ static int validate(struct config *cfg, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "R2MPU_UPLOAD_TTL: must be at least 1 second");
 		return -1;
 	}
-	if (cfg->mount[0] != '\0' &&
+	if (cfg->mount[0] != '\0' && strcmp(cfg->mount, "/") != 0 &&
 	    (cfg->mount[0] != '/' || cfg->mount[strlen(cfg->mount) - 1] == '/')) {
 		snprintf(errbuf, errlen, "R2MPU_MOUNT: must start with / and not end with "
-			 "/ (e.g. /files), or be empty");
+			 "/ (e.g. /files), be / for the root, or be empty");
 		return -1;
 	}
 	return 0;

@@ -206,6 +206,21 @@ static int check_main(void)
 }
 
 /*
+ * A standalone r2mpu serves nginx or mod_proxy_fcgi, which pass the whole
+ * path and no PATH_INFO: without R2MPU_MOUNT nothing says where the location
+ * r2mpu is served at ends, and every key would silently start with it.
+ */
+static int standalone_mount_set(const struct config *cfg, char *errbuf, size_t errlen)
+{
+	if (cfg->mount[0] != '\0')
+		return 0;
+	snprintf(errbuf, errlen, "R2MPU_MOUNT: a standalone r2mpu (--listen: nginx, Apache "
+		 "mod_proxy_fcgi) gets no PATH_INFO; set it to the location r2mpu is served at "
+		 "(e.g. /r2mpu), or / for the root");
+	return -1;
+}
+
+/*
  * SIGHUP in standalone mode: the settings and access rules read afresh into
  * *cfg and access_rules, for the workers forked from now on; and the new
  * store checked. Nothing changes unless all of it is good (-1, errbuf).
@@ -217,7 +232,8 @@ static int reload_settings(struct config *cfg, char *errbuf, size_t errlen)
 	struct config fresh;
 	struct access next;
 
-	if (config_load(&fresh, process_getenv, errbuf, errlen) < 0)
+	if (config_load(&fresh, process_getenv, errbuf, errlen) < 0 ||
+	    standalone_mount_set(&fresh, errbuf, errlen) < 0)
 		return -1;
 	if (check_store(&fresh) != 0) {
 		snprintf(errbuf, errlen, "the new store failed its check");
@@ -318,6 +334,9 @@ int main(int argc, char **argv)
 		i = 2;
 	} else if (opt.address == NULL) {
 		i = serve(&cfg);
+	} else if (standalone_mount_set(&cfg, errbuf, sizeof(errbuf)) < 0) {
+		log_error("configuration error: %s", errbuf);
+		i = 1;
 	} else if ((i = standalone_run(&cfg, &opt, &hooks, errbuf, sizeof(errbuf))) != 0) {
 		log_error("%s", errbuf);
 	}

@@ -257,7 +257,9 @@ static int raw_path_below_mount(const char *request_uri, const char *script_name
 		return 0;
 	*path = request_uri;
 	*len = strcspn(request_uri, "?#");
-	if (mount != NULL && mount[0] != '\0') {
+	if (mount != NULL && strcmp(mount, "/") == 0) {
+		prefix = 0;                 /* served at the root: the whole path is the key */
+	} else if (mount != NULL && mount[0] != '\0') {
 		prefix = strlen(mount);
 		if (prefix > *len || memcmp(*path, mount, prefix) != 0 ||
 		    (prefix < *len && (*path)[prefix] != '/'))

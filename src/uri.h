@@ -68,7 +68,7 @@ int uri_key_validate(const char *key, size_t len, struct r2err *err);
 /*
  * The object key: the request path below the mount point, decoded once.
  *  - request_uri (raw, may be NULL): the path up to '?' is used;
- *  - mount (may be NULL or ""): a configured prefix to strip; else
+ *  - mount (may be NULL or ""): a configured prefix to strip ("/": none); else
  *    script_name (may be NULL) is stripped when the raw path starts with it
  *    and path_info is given (without PATH_INFO, as from mod_proxy_fcgi,
  *    SCRIPT_NAME is the whole path);

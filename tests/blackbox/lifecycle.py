@@ -102,7 +102,8 @@ def standalone(sandbox):
               repr([p for p in [parent] + now if procs.running(p)]))
     # The supervisor killed outright: its workers go with it, not on as orphans.
     with open(os.path.join(sandbox, "killed.log"), "ab") as log:
-        master = servers.standalone(BIN, servers.free_port(), 4, dict(os.environ, **settings), log)
+        master = servers.standalone(BIN, servers.free_port(), 4,
+                                    dict(os.environ, R2MPU_MOUNT="/", **settings), log)
         workers = []
         deadline = time.time() + 10
         while len(workers) < 4 and time.time() < deadline:
@@ -118,7 +119,7 @@ def standalone(sandbox):
 def listen_addresses(sandbox):
     """--listen takes an IPv6 address in brackets and a host name, and serves there."""
     settings = {"R2MPU_FS_ROOT": os.path.join(sandbox, "store-listen"),
-                "R2MPU_OPEN_ACCESS": "yes"}
+                "R2MPU_OPEN_ACCESS": "yes", "R2MPU_MOUNT": "/"}
     log_path = os.path.join(sandbox, "listen.log")
     addresses = ["[::1]:%d", "localhost:%d"]
     try:
@@ -166,7 +167,7 @@ def drops_privileges(sandbox):
     os.chown(store, 65534, 65534)
     os.chmod(sandbox, 0o755)
     sock = os.path.join(sandbox, "r2mpu.sock")
-    settings = {"R2MPU_FS_ROOT": store, "R2MPU_OPEN_ACCESS": "yes"}
+    settings = {"R2MPU_FS_ROOT": store, "R2MPU_OPEN_ACCESS": "yes", "R2MPU_MOUNT": "/"}
     with open(os.path.join(sandbox, "users.log"), "ab") as log:
         p = subprocess.Popen([BIN, "--listen", sock, "--workers", "2", "--user", "nobody",
                               "--group", "nogroup", "--socket-owner", "nobody:nogroup",
@@ -188,6 +189,12 @@ def drops_privileges(sandbox):
         p.terminate()
         p.wait(10)
     check("--user: stops cleanly", p.returncode == 0, p.returncode)
+    # Without R2MPU_MOUNT a standalone r2mpu cannot tell the keys from the location.
+    r = subprocess.run([BIN, "--listen", ":%d" % servers.free_port()],
+                       env=dict(os.environ, R2MPU_FS_ROOT=store, R2MPU_OPEN_ACCESS="yes"),
+                       capture_output=True, text=True, timeout=20)
+    check("--listen without R2MPU_MOUNT: refuses to start, naming it", r.returncode == 1 and
+          "R2MPU_MOUNT" in r.stderr and "PATH_INFO" in r.stderr, (r.returncode, r.stderr))
     # Told to become a user it cannot: refuses to start, and says why.
     r = subprocess.run([BIN, "--listen", ":%d" % servers.free_port(), "--user", "no-such-user"],
                        env=dict(os.environ, **settings), capture_output=True, text=True,
@@ -218,7 +225,7 @@ def reload_on_sighup(sandbox):
 
     def write(text):
         with open(conf, "w") as f:
-            f.write("R2MPU_FS_ROOT=%s\nR2MPU_OPEN_ACCESS=yes\n%s" % (
+            f.write("R2MPU_FS_ROOT=%s\nR2MPU_OPEN_ACCESS=yes\nR2MPU_MOUNT=/\n%s" % (
                 os.path.join(sandbox, "store-reload"), text))
         os.chmod(conf, 0o600)
     write("R2MPU_MAX_PART_SIZE=1000\n")

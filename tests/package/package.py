@@ -264,7 +264,7 @@ def check_deb(work):
     store = os.path.join(work, "store")
     os.makedirs(store)
     settings = {"R2MPU_CONFIG": conf, "R2MPU_FS_ROOT": store, "R2MPU_OPEN_ACCESS": "yes",
-                "R2MPU_MAX_PART_SIZE": "16M"}
+                "R2MPU_MAX_PART_SIZE": "16M", "R2MPU_MOUNT": "/"}
     p = run([sbin, "--listen", "systemd"], env=dict(os.environ, **settings), timeout=20)
     check("deb: --listen systemd without a socket from systemd: exit 1 and why",
           p.returncode == 1 and "LISTEN_PID" in p.stderr, (p.returncode, p.stderr))

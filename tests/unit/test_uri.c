@@ -386,6 +386,8 @@ static const struct kfr_row {
 	/* mod_proxy_fcgi: SCRIPT_NAME is the whole path and there is no PATH_INFO. */
 	{ "/dir/my%20k", "/dir/my k", NULL, NULL, 0, "dir/my k" },
 	{ "/dir/k", "/dir/k", NULL, NULL, 0, "dir/k" },
+	{ "/dir/k", "/dir/k", NULL, "/", 0, "dir/k" },            /* R2MPU_MOUNT=/: the root */
+	{ "/dir/my%20k?action=get", "/dir/my k", NULL, "/", 0, "dir/my k" },
 	{ "/files/dir/k", "/files/dir/k", NULL, "/files", 0, "dir/k" },
 	{ "/k", "", "/k", NULL, 0, "k" },                         /* served at the root */
 	/* Rewritten URL: SCRIPT_NAME is not a prefix, so PATH_INFO is trusted. */
