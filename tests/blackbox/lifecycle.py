@@ -157,6 +157,20 @@ def listen_addresses(sandbox):
               p.returncode == 0 and procs.exited(kids, 10), (p.returncode, kids))
 
 
+def refusal(argv, env):
+    """Run what should refuse to start: its CompletedProcess, or, when it serves
+    instead, one with returncode None, after stopping it."""
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=20)
+        return subprocess.CompletedProcess(argv, p.returncode, out, err)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGTERM)
+        out, err = p.communicate()
+        return subprocess.CompletedProcess(argv, None, out, err + " (it started)")
+
+
 def drops_privileges(sandbox):
     """--user/--group once the socket is open; a unix socket's owner and mode."""
     if os.geteuid() != 0:
@@ -190,15 +204,13 @@ def drops_privileges(sandbox):
         p.wait(10)
     check("--user: stops cleanly", p.returncode == 0, p.returncode)
     # Without R2MPU_MOUNT a standalone r2mpu cannot tell the keys from the location.
-    r = subprocess.run([BIN, "--listen", ":%d" % servers.free_port()],
-                       env=dict(os.environ, R2MPU_FS_ROOT=store, R2MPU_OPEN_ACCESS="yes"),
-                       capture_output=True, text=True, timeout=20)
+    r = refusal([BIN, "--listen", ":%d" % servers.free_port()],
+                dict(os.environ, R2MPU_FS_ROOT=store, R2MPU_OPEN_ACCESS="yes"))
     check("--listen without R2MPU_MOUNT: refuses to start, naming it", r.returncode == 1 and
           "R2MPU_MOUNT" in r.stderr and "PATH_INFO" in r.stderr, (r.returncode, r.stderr))
     # Told to become a user it cannot: refuses to start, and says why.
-    r = subprocess.run([BIN, "--listen", ":%d" % servers.free_port(), "--user", "no-such-user"],
-                       env=dict(os.environ, **settings), capture_output=True, text=True,
-                       timeout=20)
+    r = refusal([BIN, "--listen", ":%d" % servers.free_port(), "--user", "no-such-user"],
+                dict(os.environ, **settings))
     check("--user no-such-user: refuses to start", r.returncode == 1 and
           "no user" in r.stderr, (r.returncode, r.stderr))
 
