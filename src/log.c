@@ -187,6 +187,8 @@ static void emit(char *line, size_t n)
 }
 
 static void message(const char *level, const char *fmt, va_list ap)
+	__attribute__((format(__printf__, 2, 0)));
+static void message(const char *level, const char *fmt, va_list ap)
 {
 	char line[LINE_MAX_BYTES], text[LINE_MAX_BYTES];
 	size_t n = begin(line, level);
