@@ -38,6 +38,7 @@ def wait_for_port(port, proc, timeout=15):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
+            Logs.dump()     # why it exited: its log, before the sandbox goes
             raise RuntimeError("server exited early with %d" % proc.returncode)
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
