@@ -28,16 +28,27 @@ int upload_info_cmp(const struct upload_info *x, const struct upload_info *y)
 	return strcmp(x->upload_id, y->upload_id);
 }
 
-bool upload_after_marker(const struct upload_info *e, const struct upload_page *page,
-			 const struct upload_info *marker)
+/*
+ * Where e's key stands to the page's key marker, in both orders: 1 after it
+ * (or no marker), -1 before it, 0 the marker's own key (the id decides).
+ */
+static int after_key_marker(const struct upload_info *e, const struct upload_page *page)
 {
 	int c;
 
 	if (page->key_marker == NULL)
-		return true;
+		return 1;
 	c = strcmp(e->key, page->key_marker);
-	if (c != 0)
-		return c > 0;
+	return c > 0 ? 1 : c < 0 ? -1 : 0;
+}
+
+bool upload_after_marker(const struct upload_info *e, const struct upload_page *page,
+			 const struct upload_info *marker)
+{
+	int k = after_key_marker(e, page);
+
+	if (k != 0)
+		return k > 0;
 	if (page->upload_id_marker == NULL)
 		return false;
 	if (marker != NULL)
@@ -83,12 +94,9 @@ void upload_list_sort_by_id(struct upload_info *u, size_t count)
 
 bool upload_after_id_marker(const struct upload_info *e, const struct upload_page *page)
 {
-	int c;
+	int k = after_key_marker(e, page);
 
-	if (page->key_marker == NULL)
-		return true;
-	c = strcmp(e->key, page->key_marker);
-	if (c != 0)
-		return c > 0;
+	if (k != 0)
+		return k > 0;
 	return page->upload_id_marker != NULL && strcmp(e->upload_id, page->upload_id_marker) > 0;
 }
