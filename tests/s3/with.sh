@@ -15,7 +15,7 @@ name=$1
 shift
 script=$(dirname "$0")/$name.sh
 dir=$(mktemp -d "/tmp/r2mpu-$name-XXXXXX")
-port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(PYTHONPATH="$(dirname "$0")/.." /usr/bin/python3 -c 'from lib.servers import free_port; print(free_port())')
 started=
 for attempt in 1 2; do
     if "$script" start "$dir/server" "$port" >/dev/null; then
