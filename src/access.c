@@ -24,17 +24,16 @@
 
 int access_rights_parse(const char *s, unsigned *rights)
 {
-	static const char letters[] = "rwd";
 	unsigned r = 0, bit;
 
 	if (s == NULL || s[0] == '\0')
 		return -1;
 	for (; *s != '\0'; s++) {
-		const char *at = strchr(letters, *s);
+		const char *at = strchr(ACCESS_RIGHTS_LETTERS, *s);
 
 		if (at == NULL)
 			return -1;
-		bit = 1u << (at - letters);
+		bit = 1u << (at - ACCESS_RIGHTS_LETTERS);
 		if (r & bit)
 			return -1;
 		r |= bit;
@@ -43,16 +42,13 @@ int access_rights_parse(const char *s, unsigned *rights)
 	return 0;
 }
 
-void access_rights_string(unsigned rights, char out[4])
+void access_rights_string(unsigned rights, char out[ACCESS_RIGHTS_MAX])
 {
-	size_t n = 0;
+	size_t i, n = 0;
 
-	if (rights & RIGHT_READ)
-		out[n++] = 'r';
-	if (rights & RIGHT_WRITE)
-		out[n++] = 'w';
-	if (rights & RIGHT_DELETE)
-		out[n++] = 'd';
+	for (i = 0; ACCESS_RIGHTS_LETTERS[i] != '\0'; i++)
+		if (rights & (1u << i))
+			out[n++] = ACCESS_RIGHTS_LETTERS[i];
 	out[n] = '\0';
 }
 
@@ -78,7 +74,7 @@ int access_sign(const char *secret, unsigned rights, bool is_prefix, const char 
 		char out[ACCESS_SIG_HEX + 1])
 {
 	unsigned char mac[SHA256_LEN];
-	char head[128], letters[4];
+	char head[128], letters[ACCESS_RIGHTS_MAX];
 	size_t hlen, tlen;
 	char *msg;
 	int n;
@@ -149,7 +145,7 @@ static int parse_token_line(char *line, int lineno, struct access_token *t,
 	}
 	if (access_rights_parse(fields[1], &t->rights) < 0) {
 		snprintf(errbuf, errlen, "R2MPU_TOKENS_FILE: line %d: rights are letters from "
-			 "\"rwd\", each at most once", lineno);
+			 "\"%s\", each at most once", lineno, ACCESS_RIGHTS_LETTERS);
 		return -1;
 	}
 	if (sha256(fields[0], tlen, t->digest) < 0) {
@@ -377,11 +373,11 @@ static int signed_number(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* "rwd" letters in that order, as access_sign() signs them. */
+/* Rights letters in ACCESS_RIGHTS_LETTERS' order, as access_sign() signs them. */
 static bool rights_canonical(const char *s)
 {
 	unsigned rights;
-	char canonical[4];
+	char canonical[ACCESS_RIGHTS_MAX];
 
 	if (access_rights_parse(s, &rights) < 0)
 		return false;
@@ -418,11 +414,11 @@ static int check_signed_url(const struct access *a, const struct access_request 
 		return forbidden(err, "the signature does not match");
 	if ((uint64_t)r->now > expires)
 		return forbidden(err, "the signed URL has expired");
-	if (!in_scope(r, q->sig_prefix != NULL, scope, scope_len))
+	if (!r->any_key && !in_scope(r, q->sig_prefix != NULL, scope, scope_len))
 		return forbidden(err, "the key is outside the signed URL's scope");
 	if (r->key_is_prefix && q->sig_prefix == NULL)
 		return forbidden(err, "a signed URL for one key lists nothing below it");
-	if ((rights & needed) == 0)
+	if ((rights & needed) == 0 || (rights & RIGHT_METRICS))
 		return forbidden(err, "the signed URL does not allow this action");
 	grant->rights = rights;
 	grant->max_size = max_size;
@@ -463,7 +459,7 @@ static int check_bearer(const struct access *a, const struct access_request *r,
 			match = &a->tokens[i];
 	if (match == NULL)
 		return forbidden(err, "unknown token");
-	if (!in_scope(r, true, match->prefix, match->prefix_len))
+	if (!r->any_key && !in_scope(r, true, match->prefix, match->prefix_len))
 		return forbidden(err, "the key is outside the token's prefix");
 	if ((match->rights & needed) == 0)
 		return forbidden(err, "the token does not allow this action");
@@ -497,7 +493,7 @@ static int check_open(const struct access_request *r, struct access_grant *grant
 		return forbidden(err, "open access serves clients on this machine only "
 				 "(a loopback peer address: 127.0.0.0/8, ::1); configure "
 				 "tokens or signed URLs for anything else");
-	grant->rights = RIGHT_READ | RIGHT_WRITE | RIGHT_DELETE;
+	grant->rights = RIGHT_READ | RIGHT_WRITE | RIGHT_DELETE | RIGHT_METRICS;
 	grant->scope = "";
 	grant->scope_is_prefix = true;
 	snprintf(grant->credential, sizeof(grant->credential), "open");

@@ -17,7 +17,9 @@ enum access_right {
 	RIGHT_READ = 1 << 0,     /* get, head, mpu-listparts, mpu-list */
 	RIGHT_WRITE = 1 << 1,    /* mpu-create, -uploadpart, -complete, -abort, -listparts */
 	RIGHT_DELETE = 1 << 2,   /* delete */
+	RIGHT_METRICS = 1 << 3,  /* metrics: the whole pool's counts, whatever the scope */
 };
+#define ACCESS_RIGHTS_LETTERS "rwdm"   /* the bits above, in order, as tokens and URLs spell them */
 
 #define ACCESS_TOKEN_MIN 16          /* characters: shorter tokens are refused at start */
 #define ACCESS_TOKEN_MAX 256
@@ -65,6 +67,7 @@ struct access_request {
 	const char *key;             /* decoded and valid; may be "" (mpu-list) */
 	size_t key_len;
 	bool key_is_prefix;          /* the route reads every key below `key` (mpu-list) */
+	bool any_key;                /* the route is about no key (metrics): scopes do not apply */
 	const char *host;            /* the Host header, or NULL (HTTP/1.0) */
 	const char *remote_addr;     /* REMOTE_ADDR, the peer's address, or NULL */
 	time_t now;
@@ -83,7 +86,7 @@ void access_free(struct access *a);   /* a may be NULL */
 /*
  * Parse a tokens file's text into a->tokens (pure; for the unit tests too).
  * Lines: TOKEN RIGHTS PREFIX, whitespace-separated; '#' starts a comment.
- * RIGHTS is letters from "rwd"; PREFIX is percent-decoded, "*" is every key.
+ * RIGHTS is letters from "rwdm"; PREFIX is percent-decoded, "*" is every key.
  */
 int access_parse_tokens(struct access *a, const char *text, char *errbuf, size_t errlen);
 
@@ -102,9 +105,10 @@ int access_parse_tokens(struct access *a, const char *text, char *errbuf, size_t
 int access_check(const struct access *a, const struct access_request *r, unsigned needed,
 		 struct access_grant *grant, struct r2err *err);
 
-/* "rwd" letters <-> rights bits. Parsing: -1 on an unknown or repeated letter, or none. */
+/* "rwdm" letters <-> rights bits. Parsing: -1 on an unknown or repeated letter, or none. */
+#define ACCESS_RIGHTS_MAX sizeof(ACCESS_RIGHTS_LETTERS)   /* letters and the NUL */
 int access_rights_parse(const char *s, unsigned *rights);
-void access_rights_string(unsigned rights, char out[4]);
+void access_rights_string(unsigned rights, char out[ACCESS_RIGHTS_MAX]);
 
 /*
  * The HMAC-SHA256 (lower-case hex) of a signed URL's fields: rights, scope

@@ -71,7 +71,8 @@ static const struct config_key keys[] = {
 	{ "R2MPU_OPEN_ACCESS", KEY_BOOL, FIELD(open_access), "0",
 	  "1: ANYONE who reaches the gateway may read, write and delete every key" },
 	{ "R2MPU_TOKENS_FILE", KEY_STRING, FIELD(tokens_file), "",
-	  "file of bearer tokens, a line each: TOKEN RIGHTS(rwd) PREFIX (* = all)" },
+	  "file of bearer tokens, a line each: TOKEN RIGHTS PREFIX (* = all); RIGHTS are "
+	  "letters: r read, w write, d delete, m metrics" },
 	{ "R2MPU_SIGNING_SECRET", KEY_STRING, FIELD(signing_secret), "",
 	  "secret (32+ characters) for signed URLs; never printed or logged", true },
 	{ "R2MPU_SIGNING_SECRET_FILE", KEY_STRING, FIELD(signing_secret_file), "",
@@ -92,6 +93,13 @@ static const struct config_key keys[] = {
 	{ "R2MPU_LOG_FORMAT", KEY_STRING, FIELD(log_format), "text",
 	  "the log's lines (stderr: the web server's error log): text, or json (an object "
 	  "a line); each has the time, level, pid and request id, and a line per request" },
+	{ "R2MPU_METRICS", KEY_BOOL, FIELD(metrics), "1",
+	  "count requests, bytes and store calls for ?action=metrics (Prometheus), in a "
+	  "mapping the pool shares (0: off)" },
+	{ "R2MPU_METRICS_FILE", KEY_STRING, FIELD(metrics_file), "",
+	  "the file the pool's counters live in, a regular file of r2mpu's user only it "
+	  "can read (empty: /dev/shm/r2mpu-metrics-v1-UID-HASH, named after the store and "
+	  "mount)" },
 	{ "R2MPU_INLINE_TYPES", KEY_STRING, FIELD(inline_types), "",
 	  "get: content types shown in the browser besides image/png, image/jpeg, "
 	  "image/gif, image/webp, image/avif, text/plain, audio/* and video/* (but no "

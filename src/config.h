@@ -42,6 +42,8 @@ struct config {
 	char inline_types[CONFIG_STRING_MAX];/* R2MPU_INLINE_TYPES: documents served inline */
 	char s3_proxy[CONFIG_STRING_MAX];    /* R2MPU_S3_PROXY: the store's proxy, or none */
 	char log_format[8];                  /* R2MPU_LOG_FORMAT: "text" or "json" */
+	bool metrics;                        /* R2MPU_METRICS: count for ?action=metrics */
+	char metrics_file[CONFIG_STRING_MAX];/* R2MPU_METRICS_FILE: "" = metrics_default_path */
 };
 
 /* The settings file when R2MPU_CONFIG is not set (and the file exists). */

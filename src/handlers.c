@@ -13,6 +13,7 @@
 #include "http.h"
 #include "uri.h"
 #include "log.h"
+#include "metrics.h"
 
 /* The largest metadata create accepts must fit in an answer's headers. */
 _Static_assert(HTTP_META_MAX + 4096 <= RESPONSE_HEADERS_MAX, "metadata fits the headers");
@@ -496,5 +497,27 @@ int handle_health(struct handler_ctx *ctx, struct r2err *err)
 		return r2err_set(err, 503, "StoreUnavailable",
 				 "Service Unavailable: the store does not answer");
 	send_text(ctx->res, 200, "ok\n");
+	return 0;
+}
+
+/*
+ * The whole pool's counters (metrics.h), for a credential with the m right:
+ * Prometheus' text format. 404 when R2MPU_METRICS=0.
+ */
+#define METRICS_TEXT_MAX (256 * 1024)
+
+int handle_metrics(struct handler_ctx *ctx, struct r2err *err)
+{
+	struct buf text = { .max = METRICS_TEXT_MAX };
+
+	if (!ctx->cfg->metrics)
+		return r2err_set(err, 404, "MetricsOff", "Metrics are off (R2MPU_METRICS=0)");
+	if (metrics_render(&text) < 0) {
+		buf_free(&text);
+		return r2err_set(err, 500, "InternalError", "The metrics cannot be shown");
+	}
+	response_header(ctx->res, "Cache-Control", "no-store");
+	send_body(ctx->res, 200, METRICS_CONTENT_TYPE, text.data, text.len);
+	buf_free(&text);
 	return 0;
 }

@@ -32,6 +32,7 @@ int handle_delete(struct handler_ctx *ctx, struct r2err *err);
 int handle_list_parts(struct handler_ctx *ctx, struct r2err *err);     /* mpu-listparts */
 int handle_list_uploads(struct handler_ctx *ctx, struct r2err *err);   /* mpu-list */
 int handle_health(struct handler_ctx *ctx, struct r2err *err);         /* health */
+int handle_metrics(struct handler_ctx *ctx, struct r2err *err);        /* metrics */
 
 /*
  * Pure: mpu-list's page from the query: max-uploads (1..LIST_UPLOADS_MAX,

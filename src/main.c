@@ -18,6 +18,7 @@
 #include "standalone.h"
 #include "store_open.h"
 #include "log.h"
+#include "metrics.h"
 
 #ifndef R2MPU_VERSION
 #error "R2MPU_VERSION: the Makefile passes it, from the file VERSION"
@@ -108,6 +109,8 @@ static void serve_one(const struct config *cfg, struct store *store)
 		route_request(cfg, &access_rules, store, &req, &res);
 	/* The answer goes out before the connection decides what to do with an unread body. */
 	response_flush(&res);
+	metrics_count_request(route_action_id(req.query.action), res.status, req.body_read,
+			      res.body_bytes);
 	log_request(&(struct log_request){
 		.method = method, .action = req.query.action, .key = req.key,
 		.status = res.status, .bytes_in = req.body_read, .bytes_out = res.body_bytes,
@@ -173,7 +176,7 @@ static int check_store(const struct config *cfg)
 static int check_main(void)
 {
 	struct config cfg;
-	char errbuf[512], line[CONFIG_STRING_MAX + 128];
+	char errbuf[512], line[CONFIG_STRING_MAX + 128], path[CONFIG_STRING_MAX + 64];
 
 	if (config_load(&cfg, process_getenv, errbuf, sizeof(errbuf)) < 0) {
 		log_error("check: settings: %s", errbuf);
@@ -200,6 +203,14 @@ static int check_main(void)
 	else
 		snprintf(line, sizeof(line), "store: fs in %.1000s: a file written, synced and "
 			 "removed", cfg.fs_root);
+	print_line(line);
+	/* Named, not opened: a check run as root must not create the pool's file. */
+	if (cfg.metrics_file[0] != '\0')
+		snprintf(path, sizeof(path), "%s", cfg.metrics_file);
+	else
+		metrics_default_path(&cfg, (unsigned)geteuid(), path, sizeof(path));
+	snprintf(line, sizeof(line), "metrics: %s%.1000s", cfg.metrics ? "kept in " : "off",
+		 cfg.metrics ? path : "");
 	print_line(line);
 	print_line("ok");
 	return 0;
@@ -322,6 +333,8 @@ int main(int argc, char **argv)
 		log_error("configuration error: %s", errbuf);
 		return 1;
 	}
+	if (cfg.metrics && metrics_open(&cfg, errbuf, sizeof(errbuf)) != 0)
+		log_error("metrics: the counts are %s", errbuf);
 	if (opt.address == NULL && (opt.user || opt.group || opt.socket_owner)) {
 		log_error("--user, --group and --socket-owner go with --listen");
 		i = 2;
@@ -341,5 +354,6 @@ int main(int argc, char **argv)
 		log_error("%s", errbuf);
 	}
 	access_free(&access_rules);
+	metrics_close();
 	return i;
 }

@@ -138,8 +138,8 @@ void response_flush(struct response *res)
 		res->failed = true;
 }
 
-static void send_body(struct response *res, int status, const char *type,
-		      const char *body, size_t len)
+void send_body(struct response *res, int status, const char *type, const char *body,
+	       size_t len)
 {
 	if (type != NULL)
 		response_header(res, "Content-Type", type);

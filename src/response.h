@@ -52,6 +52,9 @@ void send_error(struct response *res, const struct r2err *err);
 void send_json(struct response *res, int status, struct json_object *body);  /* body borrowed */
 void send_empty(struct response *res, int status);
 void send_text(struct response *res, int status, const char *text);   /* text/plain */
+/* A body of `len` bytes of the given Content-Type (NULL: none), borrowed. */
+void send_body(struct response *res, int status, const char *type, const char *body,
+	       size_t len);
 
 /* Reason phrase for a status ("Not Found"); "Unknown" if we never send it. */
 const char *response_status_reason(int status);

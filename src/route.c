@@ -17,11 +17,20 @@ enum route_needs {
 	BODY_JSON = 1 << 3,       /* a document: length required, at most COMPLETE_BODY_MAX */
 	KEY_MAY_BE_EMPTY = 1 << 4, /* the key is a prefix, and "" means every key */
 	PUBLIC = 1 << 5,          /* no credentials, any path: says nothing about the keys */
+	NO_KEY = 1 << 6,          /* credentials, any path: about no key (every token's scope) */
+};
+
+static const char *const action_names[ROUTE_ACTIONS] = {
+	[ACTION_CREATE] = "mpu-create", [ACTION_COMPLETE] = "mpu-complete",
+	[ACTION_UPLOAD_PART] = "mpu-uploadpart", [ACTION_ABORT] = "mpu-abort",
+	[ACTION_LIST_PARTS] = "mpu-listparts", [ACTION_LIST_UPLOADS] = "mpu-list",
+	[ACTION_DELETE] = "delete", [ACTION_GET] = "get", [ACTION_HEALTH] = "health",
+	[ACTION_METRICS] = "metrics",
 };
 
 struct route {
 	enum method method;
-	const char *action;
+	enum route_action action;
 	int (*handler)(struct handler_ctx *ctx, struct r2err *err);
 	unsigned needs;
 	unsigned rights;          /* enum access_right: any one of them will do */
@@ -29,24 +38,41 @@ struct route {
 };
 
 static const struct route routes[] = {
-	{ METHOD_POST, "mpu-create", handle_create, 0, RIGHT_WRITE, NULL },
-	{ METHOD_POST, "mpu-complete", handle_complete, NEEDS_UPLOAD_ID | BODY_JSON,
+	{ METHOD_POST, ACTION_CREATE, handle_create, 0, RIGHT_WRITE, NULL },
+	{ METHOD_POST, ACTION_COMPLETE, handle_complete, NEEDS_UPLOAD_ID | BODY_JSON,
 	  RIGHT_WRITE, "Missing uploadId" },
-	{ METHOD_PUT, "mpu-uploadpart", handle_upload_part,
+	{ METHOD_PUT, ACTION_UPLOAD_PART, handle_upload_part,
 	  NEEDS_UPLOAD_ID | NEEDS_PART_NUMBER | BODY_STREAM, RIGHT_WRITE,
 	  "Missing partNumber or uploadId" },
-	{ METHOD_DELETE, "mpu-abort", handle_abort, NEEDS_UPLOAD_ID, RIGHT_WRITE,
+	{ METHOD_DELETE, ACTION_ABORT, handle_abort, NEEDS_UPLOAD_ID, RIGHT_WRITE,
 	  "Missing uploadId" },
 	/* Resuming needs the parts: whoever may write the upload may list them. */
-	{ METHOD_GET, "mpu-listparts", handle_list_parts, NEEDS_UPLOAD_ID,
+	{ METHOD_GET, ACTION_LIST_PARTS, handle_list_parts, NEEDS_UPLOAD_ID,
 	  RIGHT_READ | RIGHT_WRITE, "Missing uploadId" },
-	{ METHOD_GET, "mpu-list", handle_list_uploads, KEY_MAY_BE_EMPTY, RIGHT_READ, NULL },
-	{ METHOD_DELETE, "delete", handle_delete, 0, RIGHT_DELETE, NULL },
-	{ METHOD_GET, "get", handle_get, 0, RIGHT_READ, NULL },
-	{ METHOD_HEAD, "get", handle_get, 0, RIGHT_READ, NULL },
-	{ METHOD_GET, "health", handle_health, PUBLIC, 0, NULL },
-	{ METHOD_HEAD, "health", handle_health, PUBLIC, 0, NULL },
+	{ METHOD_GET, ACTION_LIST_UPLOADS, handle_list_uploads, KEY_MAY_BE_EMPTY, RIGHT_READ, NULL },
+	{ METHOD_DELETE, ACTION_DELETE, handle_delete, 0, RIGHT_DELETE, NULL },
+	{ METHOD_GET, ACTION_GET, handle_get, 0, RIGHT_READ, NULL },
+	{ METHOD_HEAD, ACTION_GET, handle_get, 0, RIGHT_READ, NULL },
+	{ METHOD_GET, ACTION_HEALTH, handle_health, PUBLIC, 0, NULL },
+	{ METHOD_HEAD, ACTION_HEALTH, handle_health, PUBLIC, 0, NULL },
+	/* The whole pool's counters: no key, so no token's prefix narrows them. */
+	{ METHOD_GET, ACTION_METRICS, handle_metrics, NO_KEY, RIGHT_METRICS, NULL },
 };
+
+int route_action_id(const char *action)
+{
+	int i;
+
+	for (i = 0; action != NULL && i < ROUTE_ACTIONS; i++)
+		if (strcmp(action_names[i], action) == 0)
+			return i;
+	return -1;
+}
+
+const char *route_action_name(int id)
+{
+	return id >= 0 && id < ROUTE_ACTIONS ? action_names[id] : NULL;
+}
 
 /* The key, then the credentials: nothing else is looked at for a stranger. */
 static int check_access(const struct route *rt, const struct access *access,
@@ -62,6 +88,12 @@ static int check_access(const struct route *rt, const struct access *access,
 
 	if (rt->needs & PUBLIC)
 		return 0;
+	if (rt->needs & NO_KEY) {
+		ar.key = "";
+		ar.key_len = 0;
+		ar.any_key = true;
+		return access_check(access, &ar, rt->rights, &ctx->grant, err);
+	}
 	if (req->key == NULL) {
 		*err = req->key_err;
 		return -1;
@@ -131,6 +163,7 @@ void route_request(const struct config *cfg, const struct access *access,
 	const struct route *rt = NULL;
 	struct r2err err;
 	size_t i;
+	int action;
 
 	/* A browser's preflight carries no credentials, and may come for any action. */
 	if (req->method == METHOD_OPTIONS) {
@@ -155,9 +188,9 @@ void route_request(const struct config *cfg, const struct access *access,
 		r2err_set(&err, 405, "MethodNotAllowed", "Method Not Allowed");
 		goto fail;
 	}
+	action = route_action_id(req->query.action);
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if (routes[i].method == req->method &&
-		    strcmp(routes[i].action, req->query.action) == 0)
+		if (routes[i].method == req->method && (int)routes[i].action == action)
 			rt = &routes[i];
 	if (rt == NULL) {
 		char shown[65];

@@ -37,7 +37,7 @@ int sign_command(const struct config *cfg, int argc, char **argv, time_t now,
 	const char *key = NULL, *base = "", *rights_arg = "w";
 	uint64_t lifetime = 3600, max_size = 0, expires;
 	char sig[ACCESS_SIG_HEX + 1], path[3 * KEY_MAX_BYTES + 1], scope[3 * KEY_MAX_BYTES + 1];
-	char letters[4], max_field[48] = "";
+	char letters[ACCESS_RIGHTS_MAX], max_field[48] = "";
 	bool is_prefix = false;
 	size_t base_len;
 	unsigned rights;
@@ -74,7 +74,8 @@ int sign_command(const struct config *cfg, int argc, char **argv, time_t now,
 		snprintf(errbuf, errlen, "sign: which KEY?");
 		return -1;
 	}
-	if (access_rights_parse(rights_arg, &rights) < 0) {
+	/* The pool's metrics are for a monitor's token, never a URL handed out. */
+	if (access_rights_parse(rights_arg, &rights) < 0 || (rights & RIGHT_METRICS)) {
 		snprintf(errbuf, errlen, "sign: --rights takes letters from \"rwd\"");
 		return -1;
 	}

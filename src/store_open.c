@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "store_fs.h"
+#include "store_metered.h"
 #include "store_s3.h"
 
 static const struct {
@@ -18,14 +19,22 @@ static const struct {
 
 int store_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen)
 {
-	size_t i;
+	size_t i, n = sizeof(backends) / sizeof(backends[0]);
 
 	memset(out, 0, sizeof(*out));
-	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (strcmp(cfg->store, backends[i].name) == 0)
-			return backends[i].open(cfg, out, errbuf, errlen);
-	snprintf(errbuf, errlen, "R2MPU_STORE: unknown store \"%s\"", cfg->store);
-	return -1;
+	for (i = 0; i < n && strcmp(cfg->store, backends[i].name) != 0; i++)
+		continue;
+	if (i == n) {
+		snprintf(errbuf, errlen, "R2MPU_STORE: unknown store \"%s\"", cfg->store);
+		return -1;
+	}
+	if (backends[i].open(cfg, out, errbuf, errlen) < 0)
+		return -1;
+	if (cfg->metrics && store_metered_wrap(out, errbuf, errlen) < 0) {
+		store_close(out);
+		return -1;
+	}
+	return 0;
 }
 
 void store_close(struct store *s)

@@ -8,7 +8,10 @@
 #include "config.h"
 #include "store.h"
 
-/* Open the store cfg->store names into *out; errbuf gets the reason on -1. */
+/*
+ * Open the store cfg->store names into *out (metered, store_metered.h, with
+ * R2MPU_METRICS); errbuf gets the reason on -1.
+ */
 int store_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen);
 void store_close(struct store *s);   /* s may be NULL or never opened */
 

@@ -40,7 +40,7 @@ struct query {
 	char *upload_id_marker;  /* upload-id-marker: ... and this upload of it */
 	char *max_uploads;       /* max-uploads: at most this many */
 	/* A signed URL's fields (access.h), each NULL when absent. */
-	char *sig_rights;        /* r2mpu-rights: letters from "rwd" */
+	char *sig_rights;        /* r2mpu-rights: letters from "rwd" (never m) */
 	char *sig_prefix;        /* r2mpu-prefix: the scope is this prefix, not the key */
 	char *sig_expires;       /* r2mpu-expires: Unix seconds */
 	char *sig_max;           /* r2mpu-max: largest part and object, bytes */
