@@ -30,6 +30,10 @@ static const struct rights_row {
 	{ "rw", 0, RIGHT_READ | RIGHT_WRITE, "rw" },
 	{ "wr", 0, RIGHT_READ | RIGHT_WRITE, "rw" },
 	{ "dwr", 0, RIGHT_READ | RIGHT_WRITE | RIGHT_DELETE, "rwd" },
+	{ "m", 0, RIGHT_METRICS, "m" },
+	{ "mdwr", 0, RIGHT_READ | RIGHT_WRITE | RIGHT_DELETE | RIGHT_METRICS, "rwdm" },
+	{ "mm", -1, 0, NULL },
+	{ "M", -1, 0, NULL },
 	{ "", -1, 0, NULL },
 	{ NULL, -1, 0, NULL },
 	{ "rr", -1, 0, NULL },
@@ -43,7 +47,7 @@ START_TEST(test_rights)
 {
 	const struct rights_row *r = &rights_rows[_i];
 	unsigned got = 999;
-	char text[4];
+	char text[ACCESS_RIGHTS_MAX];
 	int rc = access_rights_parse(r->in, &got);
 
 	ck_assert_msg(rc == r->rc, "access_rights_parse(\"%s\") rc %d", OPT(r->in), rc);
@@ -160,6 +164,7 @@ static const struct check_row {
 	int status;              /* 0: allowed */
 	uint64_t max_size;       /* granted, when allowed */
 	bool listing;            /* key_is_prefix: the route reads below the key (mpu-list) */
+	bool any_key;            /* the route is about no key (metrics) */
 } check_rows[] = {
 	{ "no credentials", NULL, NULL, NULL, NULL, NULL, NULL, "a/k", RIGHT_READ, 401, 0 },
 	{ "empty header", "", NULL, NULL, NULL, NULL, NULL, "a/k", RIGHT_READ, 401, 0 },
@@ -238,6 +243,18 @@ static const struct check_row {
 	  "a/", RIGHT_READ, 0, 0, true },
 	{ "token, listing above", "Bearer tok-a-0123456789abcdef", NULL, NULL, NULL, NULL, NULL,
 	  "a", RIGHT_READ, 403, 0, true },
+	/* Metrics are the whole pool's: the m right, whatever the token's prefix. */
+	{ "metrics, m right", "Bearer tok-m-0123456789abcdef", NULL, NULL, NULL, NULL, NULL, "",
+	  RIGHT_METRICS, 0, 0, false, true },
+	{ "metrics, no m right", "Bearer tok-all-0123456789abcd", NULL, NULL, NULL, NULL, NULL, "",
+	  RIGHT_METRICS, 403, 0, false, true },
+	{ "m right, a key outside its prefix", "Bearer tok-m-0123456789abcdef", NULL, NULL, NULL,
+	  NULL, NULL, "b/k", RIGHT_METRICS, 403, 0 },
+	{ "m right is not read", "Bearer tok-m-0123456789abcdef", NULL, NULL, NULL, NULL, NULL,
+	  "c/k", RIGHT_READ, 403, 0 },
+	{ "signed m, metrics", NULL, "m", "", "1767225600", NULL, "GOOD", "", RIGHT_METRICS, 403, 0,
+	  false, true },
+	{ "signed rm, read", NULL, "rm", NULL, "1767225600", NULL, "GOOD", "a/k", RIGHT_READ, 403, 0 },
 };
 
 START_TEST(test_access_check)
@@ -254,7 +271,8 @@ START_TEST(test_access_check)
 	memset(&a, 0, sizeof(a));
 	a.secret = SECRET;
 	ck_assert_int_eq(access_parse_tokens(&a, "tok-a-0123456789abcdef rw a/\n"
-					     "tok-all-0123456789abcd rwd *\n", errbuf,
+					     "tok-all-0123456789abcd rwd *\n"
+					     "tok-m-0123456789abcdef m c/\n", errbuf,
 					     sizeof(errbuf)), 0);
 	memset(&q, 0, sizeof(q));
 	q.sig_rights = (char *)r->rights;
@@ -284,7 +302,8 @@ START_TEST(test_access_check)
 	}
 	ar = (struct access_request){ .authorization = r->authorization, .query = &q,
 				      .key = r->key, .key_len = strlen(r->key),
-				      .key_is_prefix = r->listing, .host = NULL, .now = NOW };
+				      .key_is_prefix = r->listing, .any_key = r->any_key,
+				      .host = NULL, .now = NOW };
 	rc = access_check(&a, &ar, r->needed, &grant, &err);
 	if (r->status == 0) {
 		ck_assert_msg(rc == 0, "%s: refused %d %s", r->name, err.status, err.message);
@@ -440,7 +459,7 @@ START_TEST(test_open_access)
 	rc = access_check(&a, &ar, RIGHT_DELETE, &grant, &err);
 	if (r->why == NULL) {
 		ck_assert_msg(rc == 0, "%s: refused %d %s", r->name, err.status, err.message);
-		ck_assert_uint_eq(grant.rights, RIGHT_READ | RIGHT_WRITE | RIGHT_DELETE);
+		ck_assert_uint_eq(grant.rights, RIGHT_READ | RIGHT_WRITE | RIGHT_DELETE | RIGHT_METRICS);
 	} else {
 		ck_assert_msg(rc == -1 && err.status == 403, "%s: rc %d status %d", r->name, rc,
 			      err.status);
