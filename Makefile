@@ -47,7 +47,7 @@ DEB_TEST_PKGS = $(DEB_RUN_PKGS) $(shell cat tests/s3/deps.txt) check clang cppch
                 chromium chromium-driver python3-selenium gnuplot-nox debhelper lintian \
                 fakeroot groff-base systemd
 
-.PHONY: all deps lint run test unit unit-bins blackbox hostile access pace browser faults soak lifecycle seed s3 s3-radosgw valgrind valgrind-fs valgrind-moto valgrind-access asan bench fuzz man install uninstall deb deps-test package clean
+.PHONY: all deps lint run test unit unit-bins blackbox hostile access pace browser faults soak lifecycle operations seed s3 s3-radosgw valgrind valgrind-fs valgrind-moto valgrind-access asan bench fuzz man install uninstall deb deps-test package clean
 
 all: $(BIN) $(MAN_PAGES)
 
@@ -109,7 +109,7 @@ run: deps
 		R2MPU_OPEN_ACCESS=$${R2MPU_OPEN_ACCESS:-yes} tests/lighttpd/serve.sh
 
 # Each suite a stage: a line with its time and result, the failures summed up at the end.
-TEST_STAGES = unit package blackbox hostile access pace browser faults soak lifecycle seed s3 docs
+TEST_STAGES = unit package blackbox hostile access pace browser faults soak lifecycle operations seed s3 docs
 test: deps-test
 	@$(MAKE) --no-print-directory all unit-bins
 	@MAKE="$(MAKE)" tests/ci/stages.sh $(TEST_STAGES)
@@ -170,6 +170,10 @@ soak: $(BIN)
 lifecycle: $(BIN)
 	$(PYTHON) tests/blackbox/lifecycle.py
 
+# What an operator watches and plugs in: metrics through lighttpd's pool, and hooks.
+operations: $(BIN)
+	$(PYTHON) tests/blackbox/operations.py
+
 seed: $(BIN)
 	@set -e; for s in $(SERVERS); do $(PYTHON) tests/blackbox/seed_client.py --server $$s; done
 
@@ -220,6 +224,7 @@ asan: deps-test
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/run.py --mode cgi,lighttpd
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/run.py --mode cgi,lighttpd --store moto
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/lifecycle.py
+	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/operations.py
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/faults.py
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/hostile.py
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/soak.py --store fs

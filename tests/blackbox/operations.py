@@ -1,0 +1,333 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""tests/blackbox/operations.py: what an operator watches and plugs in -- metrics and hooks.
+
+Metrics (?action=metrics): a known sequence of requests through real lighttpd
+with its pool of 4 r2mpu processes, and every counter of the scrape checked
+against what the client did; parts in flight while parts stream, and after a
+process dies mid-part; who may read them (the m right); the counts of CGI
+processes, one per request, adding up in one file; R2MPU_METRICS=0.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from lib import BIN, api, servers
+from lib.checks import RESULTS, check, sanitizer_reports
+from lib.clients import CgiClient, request_head
+from lib.servers import Lighttpd
+
+WRITER = "writer-0123456789abcdef"
+MONITOR = "monitor-0123456789abcde"     # m only, and scoped: metrics are the pool's anyway
+READER = "reader-0123456789abcdef"
+SAMPLE = re.compile(r'^(r2mpu_[a-z_]+)(?:\{(.*)\})? ([0-9.e+-]+)$')
+
+
+def parse_metrics(text):
+    """Prometheus text -> {(name, ((label, value), ...)): float}; every line must parse."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("# HELP r2mpu_") or line.startswith("# TYPE r2mpu_"):
+            continue
+        m = SAMPLE.match(line)
+        assert m, "not a Prometheus sample line: %r" % line
+        labels = tuple(tuple(kv.split("=", 1)) for kv in m.group(2).split(",")) if m.group(2) else ()
+        labels = tuple((k, v.strip('"')) for k, v in labels)
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def series(metrics, name):
+    """{labels as a dict's sorted items: value} of one metric."""
+    return {labels: v for (n, labels), v in metrics.items() if n == name}
+
+
+class Tally:
+    """A client with the writer's token that notes what it did: requests by
+    (action, status), body bytes each way."""
+
+    def __init__(self, client):
+        self.c = client
+        self.requests = {}
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.lock = threading.Lock()
+
+    def request(self, method, target, headers=None, body=None, action=None, token=WRITER,
+                read=True):
+        """read=False: r2mpu refuses before it reads the body (not "received")."""
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = "Bearer " + token
+        r = self.c.request(method, target, headers=h, body=body)
+        act = action or re.search(r"[?&]action=([^&]*)", target).group(1)
+        with self.lock:
+            key = (act, str(r.status))
+            self.requests[key] = self.requests.get(key, 0) + 1
+            self.bytes_in += len(body or b"") if read else 0
+            self.bytes_out += len(r.body)
+        return r
+
+
+def upload_one(t, i, results):
+    key = "ops/obj%d" % i
+    body = api.data(100 * 1024 + i, i)
+    r = api.expect(t.request("POST", api.path(key) + "?action=mpu-create", body=b""), 200)
+    uid = r.json()["uploadId"]
+    p = api.expect(t.request("PUT", api.part_target(key, uid, 1), body=body), 200).json()
+    api.expect(t.request("POST", api.complete_target(key, uid),
+                         headers={"Content-Type": "application/json"},
+                         body=('{"parts":[{"partNumber":1,"etag":"%s"}]}' % p["etag"]).encode()),
+               200)
+    results[i] = key
+
+
+def known_sequence(t):
+    """The requests whose counts the scrape must show; returns the store calls made."""
+    results = {}
+    threads = [threading.Thread(target=upload_one, args=(t, i, results)) for i in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(results) == 8, results
+    for key in results.values():
+        api.expect(t.request("GET", api.path(key) + "?action=get"), 200)
+    api.expect(t.request("HEAD", api.path("ops/obj0") + "?action=get"), 200)
+    api.expect(t.request("GET", api.path("ops/missing") + "?action=get"), 404, code="NoSuchKey")
+    api.expect(t.request("PUT", api.part_target("ops/x", "0" * 32, 1), body=b"abc", read=False),
+               404, code="NoSuchUpload")
+    uid = api.expect(t.request("POST", api.path("ops/gone") + "?action=mpu-create", body=b""),
+                     200).json()["uploadId"]
+    api.expect(t.request("GET", api.path("ops/gone") + "?action=mpu-listparts&uploadId=" + uid), 200)
+    api.expect(t.request("GET", "/?action=mpu-list"), 200)
+    api.expect(t.request("DELETE", api.path("ops/gone") + "?action=mpu-abort&uploadId=" + uid), 204)
+    api.expect(t.request("DELETE", api.path("ops/obj7") + "?action=delete"), 204)
+    api.expect(t.request("GET", "/?action=nosuchaction", action="other"), 400,
+               code="UnknownAction")
+    # Who may read the metrics: nobody without credentials, not a reader.
+    api.expect(t.request("GET", "/?action=metrics", token=None), 401)
+    api.expect(t.request("GET", "/any/path?action=metrics", token=READER), 403)
+    # Each create counts the uploads in progress under its scope (R2MPU_MAX_PENDING_UPLOADS).
+    return {"create": 9, "upload_part": 9, "complete": 8, "abort": 1, "get": 10, "delete": 1,
+            "list_parts": 1, "list_uploads": 10, "probe": 0}
+
+
+def check_scrape(t, store_calls, pids_seen):
+    r = t.c.request("GET", "/somewhere/else?action=metrics",
+                    headers={"Authorization": "Bearer " + MONITOR})
+    check("metrics: 200 for a token with the m right (scoped elsewhere), Prometheus' type",
+          r.status == 200 and r.header("content-type").startswith("text/plain; version=0.0.4"), r)
+    m = parse_metrics(r.body.decode())
+    got = {(dict(l)["action"], dict(l)["status"]): int(v)
+           for l, v in series(m, "r2mpu_requests_total").items()}
+    check("metrics: requests by action and status, exactly as sent", got == t.requests,
+          "got %r, sent %r" % (got, t.requests))
+    check("metrics: body bytes in and out, exactly as sent",
+          m[("r2mpu_received_bytes_total", ())] == t.bytes_in and
+          m[("r2mpu_sent_bytes_total", ())] == t.bytes_out,
+          "in %r/%d out %r/%d" % (m[("r2mpu_received_bytes_total", ())], t.bytes_in,
+                                  m[("r2mpu_sent_bytes_total", ())], t.bytes_out))
+    errors = {(dict(l)["operation"], dict(l)["code"]): int(v)
+              for l, v in series(m, "r2mpu_store_errors_total").items()}
+    check("metrics: store errors by operation and code",
+          errors == {("get", "NoSuchKey"): 1, ("upload_part", "NoSuchUpload"): 1}, errors)
+    counts = {dict(l)["operation"]: int(v)
+              for l, v in series(m, "r2mpu_store_latency_seconds_count").items()}
+    check("metrics: store calls timed, each operation's count", counts == store_calls,
+          "got %r, made %r" % (counts, store_calls))
+    buckets = series(m, "r2mpu_store_latency_seconds_bucket")
+    sums = {dict(l)["operation"]: v for l, v in series(m, "r2mpu_store_latency_seconds_sum").items()}
+    ok, why = True, ""
+    for op, n in counts.items():
+        les = sorted(((float(dict(l)["le"]), v) for l, v in buckets.items()
+                      if dict(l)["operation"] == op), key=lambda x: x[0])
+        values = [v for _, v in les]
+        if values != sorted(values) or les[-1] != (float("inf"), n) or (n > 0) != (sums[op] > 0):
+            ok, why = False, "%s: %r sum %r" % (op, les, sums[op])
+    check("metrics: latency histograms cumulative, +Inf the count, a sum when counted", ok, why)
+    check("metrics: nothing in flight after the sequence; counts shared by the pool",
+          m[("r2mpu_parts_in_flight", ())] == 0 and m[("r2mpu_metrics_shared", ())] == 1, m)
+    check("metrics: the sequence was served by more than one of the 4 processes",
+          len(pids_seen()) >= 2, pids_seen())
+    return m
+
+
+class SlowPart:
+    """A part sent in two halves: the first now, the second on release()."""
+
+    def __init__(self, port, key, uid, n, size):
+        self.body = api.data(size, n)
+        self.answer = b""
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.s.sendall(request_head("PUT", api.part_target(key, uid, n),
+                                    {"Connection": "close", "Content-Length": len(self.body),
+                                     "Authorization": "Bearer " + WRITER}))
+        self.s.sendall(self.body[:size // 2])
+
+    def release(self):
+        try:
+            self.s.sendall(self.body[len(self.body) // 2:])
+            while True:
+                chunk = self.s.recv(65536)
+                if not chunk:
+                    break
+                self.answer += chunk
+        except OSError:
+            pass
+        self.s.close()
+
+
+def gauge(c, name):
+    r = c.request("GET", "/?action=metrics", headers={"Authorization": "Bearer " + MONITOR})
+    return parse_metrics(r.body.decode())[(name, ())]
+
+
+def wait_gauge(c, want, timeout=10):
+    deadline = time.time() + timeout
+    while True:
+        v = gauge(c, "r2mpu_parts_in_flight")
+        if v == want or time.time() > deadline:
+            return v
+        time.sleep(0.1)
+
+
+def busy_with_a_part(pids, root):
+    """The r2mpu processes holding a file of the store open: writing a part."""
+    busy = []
+    for pid in pids:
+        try:
+            fds = os.listdir("/proc/%d/fd" % pid)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith(root + "/"):
+                    busy.append(pid)
+                    break
+            except OSError:
+                pass
+    return busy
+
+
+def in_flight(server, t, root):
+    """Three parts streaming: 3 in flight; one process killed mid-part: 2; all done: 0."""
+    c = t.c
+    uid = api.expect(t.request("POST", "/ops/flight?action=mpu-create", body=b""),
+                     200).json()["uploadId"]
+    # lighttpd gives each of the 4 processes one request: 3 stream, one answers the scrapes.
+    parts = [SlowPart(server.port, "ops/flight", uid, n, 4 * api.MiB) for n in (1, 2, 3)]
+    try:
+        check("parts in flight: 3 while 3 parts stream", wait_gauge(c, 3) == 3)
+        busy = []
+        deadline = time.time() + 10
+        while len(busy) < 3 and time.time() < deadline:
+            busy = busy_with_a_part(server.r2mpu_pids(), root)
+            time.sleep(0.05)
+        check("parts in flight: 3 processes hold a part's file", len(busy) == 3, busy)
+        if busy:
+            os.kill(busy[0], signal.SIGKILL)
+        check("parts in flight: a process killed mid-part no longer counts (2)",
+              wait_gauge(c, 2) == 2)
+    finally:
+        for p in parts:
+            p.release()
+    check("parts in flight: 0 once the parts are answered", wait_gauge(c, 0) == 0)
+    answered = sorted(p.answer.split(b" ", 2)[1] if p.answer else b"-" for p in parts)
+    check("parts in flight: the two parts not killed were stored", answered.count(b"200") == 2,
+          answered)
+
+
+def default_metrics_file(env):
+    """Where r2mpu keeps the counts for these settings: `check` says."""
+    out = subprocess.run([BIN, "check"], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    m = re.search(r"^metrics: kept in (\S+)$", out.stdout, re.M)
+    assert m, out
+    return m.group(1)
+
+
+def metrics_pool(sandbox):
+    root = os.path.join(sandbox, "store-pool")
+    tokens = servers.write_tokens(os.path.join(sandbox, "tokens"),
+                                  "%s rwd *\n%s m docs/\n%s r *\n" % (WRITER, MONITOR, READER),
+                                  "lighttpd")
+    settings = {"R2MPU_FS_ROOT": root, "R2MPU_TOKENS_FILE": tokens, "R2MPU_PROCS": "4"}
+    os.makedirs(root)
+    shm = default_metrics_file(dict(os.environ, **settings, R2MPU_CONFIG=""))
+    check("metrics: by default in /dev/shm, named for this user, store and mount",
+          re.fullmatch(r"/dev/shm/r2mpu-metrics-v1-%d-[0-9a-f]{16}" % os.geteuid(), shm), shm)
+    log = os.path.join(sandbox, "pool.log")
+    server = Lighttpd(dict(settings, R2MPU_CONFIG=""), log)
+    try:
+        with server as c:
+            t = Tally(c)
+
+            def pids_seen():
+                return set(re.findall(r" r2mpu\[(\d+)\] [0-9a-f]{16}: request ", open(log).read()))
+            calls = known_sequence(t)
+            check_scrape(t, calls, pids_seen)
+            check("metrics: the shared file exists, only its user may read it",
+                  os.stat(shm).st_mode & 0o077 == 0, oct(os.stat(shm).st_mode))
+            in_flight(server, t, root)
+    finally:
+        if os.path.exists(shm):
+            os.unlink(shm)
+    check("metrics: no sanitizer report", not sanitizer_reports(log), sanitizer_reports(log))
+
+
+def metrics_cgi(sandbox):
+    """CGI: a process per request, all counting into one file; and metrics off."""
+    root = os.path.join(sandbox, "store-cgi")
+    os.makedirs(root)
+    env = {"R2MPU_CONFIG": "", "R2MPU_FS_ROOT": root, "R2MPU_OPEN_ACCESS": "yes",
+           "HTTP_HOST": "127.0.0.1", "R2MPU_METRICS_FILE": os.path.join(sandbox, "cgi.metrics")}
+    c = CgiClient(BIN, env)
+    for i in range(3):
+        api.expect(api.get(c, "cgi/none%d" % i), 404)
+    r = api.expect(c.request("GET", "/?action=metrics"), 200)
+    m = parse_metrics(r.body.decode())
+    check("metrics, CGI: three processes' requests in one file",
+          m.get(("r2mpu_requests_total", (("action", "get"), ("status", "404")))) == 3 and
+          m.get(("r2mpu_metrics_shared", ())) == 1, r.body[:300])
+    off = CgiClient(BIN, dict(env, R2MPU_METRICS="0"))
+    r = off.request("GET", "/?action=metrics")
+    check("metrics off: 404 MetricsOff", r.status == 404 and r.header("x-r2mpu-error") == "MetricsOff", r)
+    # A file someone else could read is not used: the counts are the process's own, and it says so.
+    bad = os.path.join(sandbox, "readable.metrics")
+    open(bad, "w").close()
+    os.chmod(bad, 0o644)
+    r = CgiClient(BIN, dict(env, R2MPU_METRICS_FILE=bad)).request("GET", "/?action=metrics")
+    m = parse_metrics(r.body.decode())
+    check("metrics: a file others may read is refused (counts this process's own)",
+          r.status == 200 and m[("r2mpu_metrics_shared", ())] == 0 and os.path.getsize(bad) == 0, r)
+
+
+def main():
+    sandbox = tempfile.mkdtemp(prefix="r2mpu-ops-")
+    os.chmod(sandbox, 0o755)
+    try:
+        for fn in (metrics_cgi, metrics_pool):
+            try:
+                fn(sandbox)
+            except Exception as e:  # a case that breaks is a failure, and the rest go on
+                import traceback
+                traceback.print_exc()
+                check("%s ran to its end" % fn.__name__, False, e)
+    finally:
+        shutil.rmtree(sandbox, ignore_errors=True)
+    failed = RESULTS.count(False)
+    print("operations: %d passed, %d failed" % (len(RESULTS) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
