@@ -6,7 +6,8 @@ Metrics (?action=metrics): a known sequence of requests through real lighttpd
 with its pool of 4 r2mpu processes, and every counter of the scrape checked
 against what the client did; parts in flight while parts stream, and after a
 process dies mid-part; who may read them (the m right); the counts of CGI
-processes, one per request, adding up in one file; R2MPU_METRICS=0.
+processes, one per request, adding up in one file; a standalone master's 8
+workers counting together; R2MPU_METRICS=0.
 """
 
 import os
@@ -23,7 +24,7 @@ import time
 from lib import BIN, api, servers
 from lib.checks import RESULTS, check, sanitizer_reports
 from lib.clients import CgiClient, request_head
-from lib.servers import Lighttpd
+from lib.servers import Lighttpd, Nginx
 
 WRITER = "writer-0123456789abcdef"
 MONITOR = "monitor-0123456789abcde"     # m only, and scoped: metrics are the pool's anyway
@@ -311,11 +312,33 @@ def metrics_cgi(sandbox):
           r.status == 200 and m[("r2mpu_metrics_shared", ())] == 0 and os.path.getsize(bad) == 0, r)
 
 
+def metrics_standalone(sandbox):
+    """Standalone behind nginx: 8 workers, forked by the master after it mapped the counts."""
+    settings = {"R2MPU_FS_ROOT": os.path.join(sandbox, "store-standalone"),
+                "R2MPU_OPEN_ACCESS": "yes", "R2MPU_CONFIG": "",
+                "R2MPU_METRICS_FILE": os.path.join(sandbox, "standalone.metrics")}
+    log = os.path.join(sandbox, "standalone.log")
+    with Nginx(settings, log, sandbox) as c:
+        def misses(i):
+            for j in range(4):
+                api.expect(api.get(c, "st/none%d-%d" % (i, j)), 404)
+        threads = [threading.Thread(target=misses, args=(i,)) for i in range(8)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        m = parse_metrics(api.expect(c.request("GET", "/?action=metrics"), 200).body.decode())
+    pids = set(re.findall(r" r2mpu\[(\d+)\] [0-9a-f]{16}: request ", open(log).read()))
+    check("metrics, standalone: 32 requests of %d workers counted together" % len(pids),
+          m.get(("r2mpu_requests_total", (("action", "get"), ("status", "404")))) == 32 and
+          m.get(("r2mpu_metrics_shared", ())) == 1 and len(pids) >= 2, (pids, m))
+
+
 def main():
     sandbox = tempfile.mkdtemp(prefix="r2mpu-ops-")
     os.chmod(sandbox, 0o755)
     try:
-        for fn in (metrics_cgi, metrics_pool):
+        for fn in (metrics_cgi, metrics_pool, metrics_standalone):
             try:
                 fn(sandbox)
             except Exception as e:  # a case that breaks is a failure, and the rest go on
