@@ -100,6 +100,17 @@ static const struct config_key keys[] = {
 	  "the file the pool's counters live in, a regular file of r2mpu's user only it "
 	  "can read (empty: /dev/shm/r2mpu-metrics-v1-UID-HASH, named after the store and "
 	  "mount)" },
+	{ "R2MPU_HOOK_CREATE", KEY_STRING, FIELD(hook_create), "",
+	  "an executable run before each mpu-create (no shell, `PATH create`, the key, "
+	  "credential and metadata in R2MPU_ variables, client bytes percent-encoded): "
+	  "exit 0 allows it; another status refuses it with 403 and the first line of "
+	  "its output; no answer within R2MPU_HOOK_TIMEOUT, 503" },
+	{ "R2MPU_HOOK_COMPLETE", KEY_STRING, FIELD(hook_complete), "",
+	  "an executable started after each successful mpu-complete (`PATH complete`, "
+	  "the key, size, ETag and credential in R2MPU_ variables); nobody waits for it, "
+	  "and its failure is only logged" },
+	{ "R2MPU_HOOK_TIMEOUT", KEY_DURATION, FIELD(hook_timeout), "10",
+	  "a hook still running after this long is killed, with what it started (s/m)" },
 	{ "R2MPU_INLINE_TYPES", KEY_STRING, FIELD(inline_types), "",
 	  "get: content types shown in the browser besides image/png, image/jpeg, "
 	  "image/gif, image/webp, image/avif, text/plain, audio/* and video/* (but no "
@@ -426,6 +437,16 @@ static int validate(struct config *cfg, char *errbuf, size_t errlen)
 	}
 	if (strcmp(cfg->log_format, "text") != 0 && strcmp(cfg->log_format, "json") != 0) {
 		snprintf(errbuf, errlen, "R2MPU_LOG_FORMAT: text or json");
+		return -1;
+	}
+	if ((cfg->hook_create[0] != '\0' && cfg->hook_create[0] != '/') ||
+	    (cfg->hook_complete[0] != '\0' && cfg->hook_complete[0] != '/')) {
+		snprintf(errbuf, errlen, "R2MPU_HOOK_CREATE, R2MPU_HOOK_COMPLETE: an absolute "
+			 "path to an executable (run without a shell)");
+		return -1;
+	}
+	if (cfg->hook_timeout == 0 || cfg->hook_timeout > 600) {
+		snprintf(errbuf, errlen, "R2MPU_HOOK_TIMEOUT: must be from 1 second to 10m");
 		return -1;
 	}
 	if (cfg->upload_ttl == 0) {

@@ -44,6 +44,9 @@ struct config {
 	char log_format[8];                  /* R2MPU_LOG_FORMAT: "text" or "json" */
 	bool metrics;                        /* R2MPU_METRICS: count for ?action=metrics */
 	char metrics_file[CONFIG_STRING_MAX];/* R2MPU_METRICS_FILE: "" = metrics_default_path */
+	char hook_create[CONFIG_STRING_MAX]; /* R2MPU_HOOK_CREATE: "" none (hooks.h) */
+	char hook_complete[CONFIG_STRING_MAX];/* R2MPU_HOOK_COMPLETE: "" none */
+	uint64_t hook_timeout;               /* R2MPU_HOOK_TIMEOUT, seconds */
 };
 
 /* The settings file when R2MPU_CONFIG is not set (and the file exists). */

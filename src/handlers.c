@@ -2,7 +2,9 @@
 /* handlers.c: one function per action -- validate, call the store, shape the answer */
 #include "handlers.h"
 
+#include <ctype.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,8 +12,10 @@
 #include <json-c/json.h>
 
 #include "complete_body.h"
+#include "conn.h"
 #include "http.h"
 #include "uri.h"
+#include "hooks.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -102,6 +106,65 @@ out:
 	return rc;
 }
 
+/* What every hook is told: which key, who asked, from where (hooks.h). */
+static int hook_env_request(const struct handler_ctx *ctx, const char *event,
+			    struct hook_env *env)
+{
+	const struct request *req = ctx->req;
+	const char *id = log_request_id();
+	char max[24];
+
+	snprintf(max, sizeof(max), "%llu", (unsigned long long)ctx->grant.max_size);
+	return hook_env_add(env, "R2MPU_HOOK", event, strlen(event), false) < 0 ||
+	       hook_env_add(env, "R2MPU_KEY", req->key, req->key_len, true) < 0 ||
+	       hook_env_add(env, "R2MPU_CREDENTIAL", ctx->grant.credential,
+			    strlen(ctx->grant.credential), false) < 0 ||
+	       hook_env_add(env, "R2MPU_SCOPE", ctx->grant.scope,
+			    ctx->grant.scope ? strlen(ctx->grant.scope) : 0, true) < 0 ||
+	       (ctx->grant.max_size != 0 &&
+		hook_env_add(env, "R2MPU_MAX_SIZE", max, strlen(max), false) < 0) ||
+	       hook_env_add(env, "R2MPU_REQUEST_ID", id, id ? strlen(id) : 0, false) < 0 ||
+	       hook_env_add(env, "R2MPU_REMOTE_ADDR", req->remote_addr,
+			    req->remote_addr ? strlen(req->remote_addr) : 0, true) < 0 ? -1 : 0;
+}
+
+/* R2MPU_HOOK_CREATE: 0 to go on; 403 with its line when it refuses, 503 when it fails. */
+static int run_create_hook(struct handler_ctx *ctx, struct r2err *err)
+{
+	struct hook_env env = { 0 };
+	char message[HOOK_MESSAGE_MAX + 1], why[256], name[64];
+	enum hook_outcome outcome;
+	size_t i;
+	char *p;
+
+	if (hook_env_request(ctx, "create", &env) < 0)
+		goto oom;
+	for (i = 0; i < META_NFIELDS; i++) {
+		const char *v = ctx->req->meta.value[i];
+
+		/* R2MPU_META_CONTENT_TYPE from "Content-Type", and so on */
+		snprintf(name, sizeof(name), "R2MPU_META_%s", http_meta_header[i]);
+		for (p = name; *p != '\0'; p++)
+			*p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+		if (hook_env_add(&env, name, v, v ? strlen(v) : 0, true) < 0)
+			goto oom;
+	}
+	outcome = hook_run(ctx->cfg->hook_create, "create", &env,
+			   (unsigned)ctx->cfg->hook_timeout, message, why, sizeof(why));
+	hook_env_free(&env);
+	if (outcome == HOOK_OK)
+		return 0;
+	if (outcome == HOOK_REFUSED)
+		return r2err_set(err, 403, "HookRefused", "%s",
+				 message[0] ? message : "The upload was refused (create hook)");
+	log_error("%s", why);
+	return r2err_set(err, 503, "HookFailed", "Service Unavailable: the upload cannot be "
+			 "checked now (create hook); try again later");
+oom:
+	hook_env_free(&env);
+	return r2err_out_of_memory(err);
+}
+
 int handle_create(struct handler_ctx *ctx, struct r2err *err)
 {
 	uint64_t limit = ctx->cfg->max_pending_uploads, pending;
@@ -126,6 +189,8 @@ int handle_create(struct handler_ctx *ctx, struct r2err *err)
 				 "Too many uploads in progress: this credential may have at most "
 				 "%llu (R2MPU_MAX_PENDING_UPLOADS); complete or abort one first",
 				 (unsigned long long)limit);
+	if (ctx->cfg->hook_create[0] != '\0' && run_create_hook(ctx, err) < 0)
+		return -1;
 	if (ctx->store->ops->create(ctx->store->state, ctx->req->key, &ctx->req->meta,
 				    &upload_id, err) < 0)
 		return -1;
@@ -171,6 +236,48 @@ int handle_upload_part(struct handler_ctx *ctx, struct r2err *err)
 	return 0;
 }
 
+static int size_begin(void *ctx, enum get_outcome outcome, const struct object_info *info,
+		      uint64_t first, uint64_t length)
+{
+	(void)outcome, (void)first, (void)length;
+	*(uint64_t *)ctx = info->size;
+	return 0;
+}
+
+/*
+ * R2MPU_HOOK_COMPLETE, after the answer: started, not waited for; what it
+ * does or fails to do never changes the stored object or the answer. The
+ * size is the object's as the store now says (a HEAD), not the parts' sum
+ * a client claimed.
+ */
+static void start_complete_hook(struct handler_ctx *ctx, const char *etag)
+{
+	struct hook_env env = { 0 };
+	uint64_t size = 0;
+	struct object_sink sink = { size_begin, NULL, &size };
+	struct get_request head = { .head = true };
+	struct r2err err;
+	char why[256], size_text[24];
+
+	if (ctx->store->ops->get(ctx->store->state, ctx->req->key, &head, &sink, &err) < 0) {
+		log_error("the complete hook: the object's size: %d %s: %s", err.status, err.code,
+			  err.message);
+		return;
+	}
+	snprintf(size_text, sizeof(size_text), "%llu", (unsigned long long)size);
+	if (hook_env_request(ctx, "complete", &env) < 0 ||
+	    hook_env_add(&env, "R2MPU_UPLOAD_ID", ctx->req->query.upload_id,
+			 strlen(ctx->req->query.upload_id), true) < 0 ||
+	    hook_env_add(&env, "R2MPU_ETAG", etag, strlen(etag), false) < 0 ||
+	    hook_env_add(&env, "R2MPU_SIZE", size_text, strlen(size_text), false) < 0)
+		log_error("the complete hook: out of memory");
+	else if (hook_start(ctx->cfg->hook_complete, "complete", &env,
+			    (unsigned)ctx->cfg->hook_timeout, !conn_is_cgi(), why,
+			    sizeof(why)) < 0)
+		log_error("%s", why);
+	hook_env_free(&env);
+}
+
 int handle_complete(struct handler_ctx *ctx, struct r2err *err)
 {
 	struct part_list parts = { 0 };
@@ -189,6 +296,8 @@ int handle_complete(struct handler_ctx *ctx, struct r2err *err)
 	response_headerf(ctx->res, "ETag", "\"%s\"", etag);
 	send_empty(ctx->res, 200);
 	rc = 0;
+	if (ctx->cfg->hook_complete[0] != '\0')
+		start_complete_hook(ctx, etag);
 out:
 	part_list_free(&parts);
 	free(text);

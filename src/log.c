@@ -44,6 +44,11 @@ const char *log_begin_request(const char *client_id)
 	return request_id;
 }
 
+const char *log_request_id(void)
+{
+	return request_id[0] ? request_id : NULL;
+}
+
 void log_end_request(void)
 {
 	request_id[0] = '\0';

@@ -32,6 +32,8 @@ void log_set_format(enum log_format format);
  */
 const char *log_begin_request(const char *client_id);
 void log_end_request(void);
+/* The id of the request now served, or NULL outside one. */
+const char *log_request_id(void);
 
 void log_error(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));

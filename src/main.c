@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* main.c: the accept loop -- configuration once, then one request at a time, FastCGI or CGI */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,6 +173,23 @@ static int check_store(const struct config *cfg)
 	return rc;
 }
 
+/* The hooks the settings name can be run (by this user): else no request would work. */
+static int hooks_runnable(const struct config *cfg, char *errbuf, size_t errlen)
+{
+	const char *const names[] = { "R2MPU_HOOK_CREATE", "R2MPU_HOOK_COMPLETE" };
+	const char *const paths[] = { cfg->hook_create, cfg->hook_complete };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (paths[i][0] != '\0' && access(paths[i], X_OK) < 0) {
+			snprintf(errbuf, errlen, "%s: %.900s cannot be run: %s", names[i], paths[i],
+				 strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* r2mpu.fcgi check: each thing checked on a line of stdout; exit 0, or 1 and why. */
 static int check_main(void)
 {
@@ -194,6 +212,14 @@ static int check_main(void)
 		 cfg.open_access ? "ON: anyone who reaches the gateway" : "off");
 	print_line(line);
 	access_free(&access_rules);
+	if (hooks_runnable(&cfg, errbuf, sizeof(errbuf)) < 0) {
+		log_error("check: %s", errbuf);
+		return 1;
+	}
+	snprintf(line, sizeof(line), "hooks: create %.500s, complete %.500s",
+		 cfg.hook_create[0] ? cfg.hook_create : "none",
+		 cfg.hook_complete[0] ? cfg.hook_complete : "none");
+	print_line(line);
 	if (check_store(&cfg) != 0)
 		return 1;
 	if (strcmp(cfg.store, "s3") == 0)
@@ -244,7 +270,8 @@ static int reload_settings(struct config *cfg, char *errbuf, size_t errlen)
 	struct access next;
 
 	if (config_load(&fresh, process_getenv, errbuf, errlen) < 0 ||
-	    standalone_mount_set(&fresh, errbuf, errlen) < 0)
+	    standalone_mount_set(&fresh, errbuf, errlen) < 0 ||
+	    hooks_runnable(&fresh, errbuf, errlen) < 0)
 		return -1;
 	if (check_store(&fresh) != 0) {
 		snprintf(errbuf, errlen, "the new store failed its check");
@@ -329,8 +356,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_set_format(strcmp(cfg.log_format, "json") == 0 ? LOG_JSON : LOG_TEXT);
-	if (access_load(&access_rules, &cfg, errbuf, sizeof(errbuf)) < 0) {
+	if (access_load(&access_rules, &cfg, errbuf, sizeof(errbuf)) < 0 ||
+	    hooks_runnable(&cfg, errbuf, sizeof(errbuf)) < 0) {
 		log_error("configuration error: %s", errbuf);
+		access_free(&access_rules);
 		return 1;
 	}
 	if (cfg.metrics && metrics_open(&cfg, errbuf, sizeof(errbuf)) != 0)

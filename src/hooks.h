@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* hooks.h: the application's commands at an upload's create and complete -- an environment in, a verdict out, bounded in time */
+#ifndef R2MPU_HOOKS_H
+#define R2MPU_HOOKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * A hook is an executable file (R2MPU_HOOK_CREATE, R2MPU_HOOK_COMPLETE) run
+ * with no shell, as `PATH EVENT`, in its own process group, with stdin from
+ * /dev/null, stderr the log's, no other descriptor of r2mpu's, no signal
+ * blocked or ignored, and an environment of PATH and the R2MPU_ variables
+ * the caller adds, nothing else of r2mpu's (no secret). A value that came
+ * from a client is percent-encoded (uri_encode: only A-Z a-z 0-9 - _ . ~ and
+ * / stay as they are), so no byte of it can be a newline, a quote or a shell
+ * character to a script that uses it carelessly.
+ */
+
+#define HOOK_VARS_MAX 32
+#define HOOK_MESSAGE_MAX 200      /* bytes of the first line of a refusal kept */
+
+/* The environment: "NAME=value" strings, owned, NULL-terminated. */
+struct hook_env {
+	char *vars[HOOK_VARS_MAX + 1];
+	size_t n;
+};
+
+/*
+ * Add NAME=value (value may be NULL: not added). encode: value is a
+ * client's bytes, percent-encoded; else it is r2mpu's own text (a number,
+ * an ETag, "token line 3"). -1 when full or out of memory.
+ */
+int hook_env_add(struct hook_env *e, const char *name, const char *value, size_t len,
+		 bool encode);
+void hook_env_free(struct hook_env *e);
+
+enum hook_outcome {
+	HOOK_OK,           /* exit status 0 */
+	HOOK_REFUSED,      /* another exit status: *message is the first line it printed */
+	HOOK_FAILED,       /* it could not run, died of a signal or outlived the timeout: *why */
+};
+
+/*
+ * Run the hook and wait for it, at most timeout_s seconds (then its whole
+ * process group is killed). The first line of its stdout, control bytes
+ * and non-ASCII replaced by '?', at most HOOK_MESSAGE_MAX bytes, goes to
+ * message; the rest of its output is read and dropped.
+ */
+enum hook_outcome hook_run(const char *path, const char *event, const struct hook_env *env,
+			   unsigned timeout_s, char message[HOOK_MESSAGE_MAX + 1],
+			   char *why, size_t whylen);
+
+/*
+ * Start the hook and return at once: a watcher process of its own (not this
+ * process's child once this returns) waits for it, kills it after
+ * timeout_s, and logs a failure. log_stderr false (plain CGI, where the web
+ * server may wait for the script's stderr to close): the watcher and the
+ * hook write nothing to r2mpu's stderr. -1 when it cannot be started (why).
+ */
+int hook_start(const char *path, const char *event, const struct hook_env *env,
+	       unsigned timeout_s, bool log_stderr, char *why, size_t whylen);
+
+/* Pure: a message a client may read, from a hook's output (see hook_run). */
+void hook_message(const char *out, size_t len, char message[HOOK_MESSAGE_MAX + 1]);
+
+#endif
