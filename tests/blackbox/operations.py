@@ -8,6 +8,14 @@ against what the client did; parts in flight while parts stream, and after a
 process dies mid-part; who may read them (the m right); the counts of CGI
 processes, one per request, adding up in one file; a standalone master's 8
 workers counting together; R2MPU_METRICS=0.
+
+Hooks, through lighttpd with 2 processes: a create hook that allows, refuses
+(its first line the 403's message, control bytes replaced) and hangs (503 at
+the timeout, the hook and what it started killed, the other process serving
+meanwhile); what it is told (hostile key and metadata percent-encoded, no
+variable of r2mpu's but its own); a complete hook told the size, ETag and
+credential, one that fails (logged, the object kept) and one that hangs (the
+complete answered at once); a hook that cannot run refuses the start.
 """
 
 import os
@@ -334,11 +342,173 @@ def metrics_standalone(sandbox):
           m.get(("r2mpu_metrics_shared", ())) == 1 and len(pids) >= 2, (pids, m))
 
 
+CREATE_HOOK = r"""#!/bin/sh
+env > "$HOOK_DIR/create.$R2MPU_REQUEST_ID"
+echo "$*" >> "$HOOK_DIR/create.$R2MPU_REQUEST_ID"
+case "$R2MPU_KEY" in
+quota/*) printf 'quota exceeded for \033[31malice\nsecond line\n'; exit 3;;
+hang/*) sleep 60 & echo $! > "$HOOK_DIR/hang.pid"; sleep 60;;
+esac
+exit 0
+"""
+COMPLETE_HOOK = r"""#!/bin/sh
+env > "$HOOK_DIR/complete.$R2MPU_REQUEST_ID.tmp"
+mv "$HOOK_DIR/complete.$R2MPU_REQUEST_ID.tmp" "$HOOK_DIR/complete.$R2MPU_REQUEST_ID"
+case "$R2MPU_KEY" in
+fail/*) exit 4;;
+slow/*) echo $$ > "$HOOK_DIR/complete-hang.pid"; sleep 60;;
+esac
+"""
+
+
+def env_of(path):
+    """A hook's `env` output: {name: value}."""
+    out = {}
+    for line in open(path).read().splitlines():
+        name, sep, value = line.partition("=")
+        if sep:
+            out[name] = value
+    return out
+
+
+def wait_file(path, timeout=10):
+    deadline = time.time() + timeout
+    while not os.path.exists(path) and time.time() < deadline:
+        time.sleep(0.05)
+    return os.path.exists(path)
+
+
+def upload_small(c, key):
+    uid = api.create(c, key)
+    p = api.put_part(c, key, uid, 1, api.data(1000, 5))
+    t0 = time.time()
+    r = api.expect(api.complete(c, key, uid, [p]), 200)
+    return r, time.time() - t0, uid
+
+
+def hooks(sandbox):
+    hook_dir = os.path.join(sandbox, "hooks")
+    os.makedirs(hook_dir)
+    os.chmod(hook_dir, 0o777)
+    paths = {}
+    for name, text in (("create", CREATE_HOOK), ("complete", COMPLETE_HOOK)):
+        paths[name] = os.path.join(hook_dir, name + ".sh")
+        with open(paths[name], "w") as f:
+            f.write(text.replace("$HOOK_DIR", hook_dir))   # its environment is r2mpu's
+        os.chmod(paths[name], 0o755)
+    settings = {"R2MPU_FS_ROOT": os.path.join(sandbox, "store-hooks"), "R2MPU_OPEN_ACCESS": "yes",
+                "R2MPU_CONFIG": "", "R2MPU_PROCS": "2", "R2MPU_HOOK_CREATE": paths["create"],
+                "R2MPU_HOOK_COMPLETE": paths["complete"], "R2MPU_HOOK_TIMEOUT": "2",
+                "HOOK_DIR": hook_dir}
+    log = os.path.join(sandbox, "hooks.log")
+    with Lighttpd(settings, log) as c:
+        # Allowed, and told who and what, every client byte percent-encoded.
+        key = 'ok/a b$(touch PWNED)"\';`x`'
+        r = c.request("POST", api.path(key) + "?action=mpu-create",
+                      headers={"Content-Type": 'text/plain; name="$(id)"', "X-Request-Id": "hook-1"},
+                      body=b"")
+        check("create hook: exit 0 lets the create through", r.status == 200, r)
+        e = env_of(os.path.join(hook_dir, "create.hook-1"))
+        check("create hook: the key and metadata percent-encoded, the credential named",
+              e.get("R2MPU_KEY") == "ok/a%20b%24%28touch%20PWNED%29%22%27%3B%60x%60" and
+              e.get("R2MPU_META_CONTENT_TYPE") == "text/plain%3B%20name%3D%22%24%28id%29%22" and
+              e.get("R2MPU_CREDENTIAL") == "open" and e.get("R2MPU_HOOK") == "create", e)
+        check("create hook: run as `PATH create`, with PATH and R2MPU_ variables only",
+              open(os.path.join(hook_dir, "create.hook-1")).read().splitlines()[-1] == "create" and
+              set(k for k in e if not k.startswith("R2MPU_")) <= {"PATH", "PWD", "SHLVL", "_"} and
+              "HOOK_DIR" not in e and "R2MPU_FS_ROOT" not in e, sorted(e))
+        # Refused: 403 with the first line, made safe.
+        r = c.request("POST", "/quota/x?action=mpu-create", body=b"")
+        check("create hook: a non-zero exit is 403 HookRefused with its first line, made safe",
+              r.status == 403 and r.header("x-r2mpu-error") == "HookRefused" and
+              r.body == b"quota exceeded for ?[31malice", r)
+        check("create hook: a refused create stores nothing",
+              api.get(c, "quota/x").status == 404 and
+              b'"quota/x"' not in c.request("GET", "/?action=mpu-list").body)
+        # Hangs: the other process serves meanwhile; 503 at the timeout; all of it killed.
+        result = {}
+
+        def hanging():
+            t0 = time.time()
+            result["r"] = c.request("POST", "/hang/x?action=mpu-create", body=b"")
+            result["s"] = time.time() - t0
+        th = threading.Thread(target=hanging)
+        th.start()
+        wait_file(os.path.join(hook_dir, "hang.pid"))
+        t0 = time.time()
+        other = api.get(c, "nothing/here")
+        served = time.time() - t0
+        th.join(30)
+        r = result.get("r")
+        check("create hook: a hanging hook does not hold up the other process (%.2f s)" % served,
+              other.status == 404 and served < 1.5, served)
+        check("create hook: a hanging hook is 503 HookFailed after the timeout (%.1f s)"
+              % result.get("s", -1),
+              r is not None and r.status == 503 and r.header("x-r2mpu-error") == "HookFailed" and
+              1.8 <= result["s"] < 6, r)
+        bg = int(open(os.path.join(hook_dir, "hang.pid")).read())
+        check("create hook: what the hanging hook started is killed too",
+              not os.path.exists("/proc/%d" % bg) or
+              open("/proc/%d/stat" % bg).read().split()[2] == "Z", bg)
+        check("create hook: the timeout is logged", "the create hook did not finish within 2 s"
+              in open(log).read())
+        # Complete: told the object's size and ETag; failing or hanging changes nothing.
+        r, took, uid = upload_small(c, "done/obj")
+        rid = r.header("x-request-id")
+        ok = wait_file(os.path.join(hook_dir, "complete." + rid))
+        e = env_of(os.path.join(hook_dir, "complete." + rid)) if ok else {}
+        check("complete hook: told key, size, ETag, upload id and credential",
+              e.get("R2MPU_KEY") == "done/obj" and e.get("R2MPU_SIZE") == "1000" and
+              '"%s"' % e.get("R2MPU_ETAG") == r.header("etag") and
+              e.get("R2MPU_UPLOAD_ID") == uid and e.get("R2MPU_CREDENTIAL") == "open", e)
+        r, took, _ = upload_small(c, "fail/obj")
+        rid = r.header("x-request-id")
+        deadline = time.time() + 10
+        while "the complete hook exited with 4" not in open(log).read() and time.time() < deadline:
+            time.sleep(0.05)
+        check("complete hook: a failure is logged with the request's id, the object kept",
+              re.search(r" %s: the complete hook exited with 4" % rid, open(log).read()) and
+              api.get(c, "fail/obj").status == 200)
+        r, took, _ = upload_small(c, "slow/obj")
+        check("complete hook: the complete does not wait for a hanging hook (%.2f s)" % took,
+              r.status == 200 and took < 1.5, took)
+        ok = wait_file(os.path.join(hook_dir, "complete-hang.pid"))
+        pid = int(open(os.path.join(hook_dir, "complete-hang.pid")).read()) if ok else 0
+        deadline = time.time() + 10
+        while pid and os.path.exists("/proc/%d" % pid) and time.time() < deadline:
+            time.sleep(0.1)
+        check("complete hook: a hanging one is killed after the timeout, and logged",
+              pid and not os.path.exists("/proc/%d" % pid) and
+              "the complete hook did not finish within 2 s" in open(log).read(), pid)
+    # A hook that cannot run: r2mpu refuses to start, saying which.
+    p = subprocess.run([BIN, "check"], env=dict(settings, R2MPU_HOOK_CREATE=hook_dir + "/none"),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    check("hooks: one that cannot run fails the check, named",
+          p.returncode == 1 and "R2MPU_HOOK_CREATE" in p.stderr, p.stderr)
+    check("hooks: no sanitizer report", not sanitizer_reports(log), sanitizer_reports(log))
+
+
+def hooks_cgi(sandbox):
+    """Plain CGI: the complete answers without waiting for the hook (nothing holds its pipes)."""
+    hook = os.path.join(sandbox, "slow-complete.sh")
+    with open(hook, "w") as f:
+        f.write("#!/bin/sh\nsleep 5\n")
+    os.chmod(hook, 0o755)
+    root = os.path.join(sandbox, "store-cgi-hooks")
+    os.makedirs(root)
+    c = CgiClient(BIN, {"R2MPU_CONFIG": "", "R2MPU_FS_ROOT": root, "R2MPU_OPEN_ACCESS": "yes",
+                        "HTTP_HOST": "127.0.0.1", "R2MPU_HOOK_COMPLETE": hook,
+                        "R2MPU_METRICS": "0"})
+    r, took, _ = upload_small(c, "cgi/obj")
+    check("complete hook, CGI: answered without waiting for the hook (%.2f s)" % took,
+          r.status == 200 and took < 2.5, took)
+
+
 def main():
     sandbox = tempfile.mkdtemp(prefix="r2mpu-ops-")
     os.chmod(sandbox, 0o755)
     try:
-        for fn in (metrics_cgi, metrics_pool, metrics_standalone):
+        for fn in (metrics_cgi, metrics_pool, metrics_standalone, hooks, hooks_cgi):
             try:
                 fn(sandbox)
             except Exception as e:  # a case that breaks is a failure, and the rest go on
