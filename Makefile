@@ -25,7 +25,7 @@ APP       = $(CORE) main
 OBJS      = $(APP:%=$(BUILD)/%.o)
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
 
-UNIT      = test_mem test_log test_metrics test_store test_standalone test_multipart test_uri test_http test_etag test_complete_body test_config test_handlers test_sigv4 test_s3_xml test_access test_cors test_conn
+UNIT      = test_mem test_log test_metrics test_hooks test_store test_standalone test_multipart test_uri test_http test_etag test_complete_body test_config test_handlers test_sigv4 test_s3_xml test_access test_cors test_conn
 UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 
 PORT     ?= 8080

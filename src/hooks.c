@@ -59,12 +59,15 @@ void hook_env_free(struct hook_env *e)
 
 void hook_message(const char *out, size_t len, char message[HOOK_MESSAGE_MAX + 1])
 {
+	const char *nl = memchr(out, '\n', len);
 	size_t i;
 
-	for (i = 0; i < len && i < HOOK_MESSAGE_MAX && out[i] != '\n'; i++)
+	if (nl != NULL)
+		len = (size_t)(nl - out);
+	while (len > 0 && out[len - 1] == '\r')
+		len--;
+	for (i = 0; i < len && i < HOOK_MESSAGE_MAX; i++)
 		message[i] = (out[i] >= 0x20 && out[i] < 0x7f) ? out[i] : '?';
-	while (i > 0 && message[i - 1] == '\r')
-		i--;
 	message[i] = '\0';
 }
 

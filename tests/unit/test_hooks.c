@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/* test_hooks.c: unit tests for hooks.c -- the environment's escaping, the refusal's line, the verdicts and the timeout */
+#include "check_main.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hooks.h"
+
+/* ---- the environment: client bytes percent-encoded, r2mpu's own text as is --- */
+
+static const struct env_row {
+	const char *value;
+	size_t len;
+	bool encode;
+	const char *var;
+} env_rows[] = {
+	{ "a/b.c~d_e-f", 11, true, "V=a/b.c~d_e-f" },
+	{ "a b\n$(x)`y`\"'\\;|&<>*?", 21, true,
+	  "V=a%20b%0A%24%28x%29%60y%60%22%27%5C%3B%7C%26%3C%3E%2A%3F" },
+	{ "caf\xc3\xa9", 5, true, "V=caf%C3%A9" },
+	{ "a\0b", 3, true, "V=a%00b" },                  /* a NUL in a key cannot cut it short */
+	{ "", 0, true, "V=" },
+	{ "token line 3", 12, false, "V=token line 3" },
+	{ "a\0b", 3, false, "V=a" },
+};
+
+START_TEST(env_escaping)
+{
+	struct hook_env e = { 0 };
+	const struct env_row *r = &env_rows[_i];
+
+	ck_assert_int_eq(hook_env_add(&e, "V", r->value, r->len, r->encode), 0);
+	ck_assert_uint_eq(e.n, 1);
+	ck_assert_str_eq(e.vars[0], r->var);
+	ck_assert_ptr_null(e.vars[1]);
+	hook_env_free(&e);
+}
+END_TEST
+
+START_TEST(env_bounds)
+{
+	struct hook_env e = { 0 };
+	char name[16];
+	int i;
+
+	ck_assert_int_eq(hook_env_add(&e, "NONE", NULL, 0, true), 0);    /* absent: not added */
+	ck_assert_uint_eq(e.n, 0);
+	for (i = 0; i < HOOK_VARS_MAX; i++) {
+		snprintf(name, sizeof(name), "V%d", i);
+		ck_assert_int_eq(hook_env_add(&e, name, "x", 1, false), 0);
+	}
+	ck_assert_int_eq(hook_env_add(&e, "ONE_TOO_MANY", "x", 1, false), -1);
+	ck_assert_ptr_null(e.vars[HOOK_VARS_MAX]);
+	hook_env_free(&e);
+	ck_assert_uint_eq(e.n, 0);
+}
+END_TEST
+
+/* ---- the line a client reads ------------------------------------------------------ */
+
+static const struct message_row {
+	const char *out;
+	const char *message;
+} message_rows[] = {
+	{ "quota exceeded\nsecond line\n", "quota exceeded" },
+	{ "windows\r\n", "windows" },
+	{ "\x1b[31mred\x1b[0m", "?[31mred?[0m" },
+	{ "caf\xc3\xa9", "caf??" },
+	{ "", "" },
+	{ "\n", "" },
+	{ "<script>alert(1)</script>", "<script>alert(1)</script>" },   /* sent as text/plain */
+};
+
+START_TEST(messages)
+{
+	char m[HOOK_MESSAGE_MAX + 1];
+
+	hook_message(message_rows[_i].out, strlen(message_rows[_i].out), m);
+	ck_assert_str_eq(m, message_rows[_i].message);
+}
+END_TEST
+
+START_TEST(message_bound)
+{
+	char out[1000], m[HOOK_MESSAGE_MAX + 1];
+
+	memset(out, 'x', sizeof(out));
+	hook_message(out, sizeof(out), m);
+	ck_assert_uint_eq(strlen(m), HOOK_MESSAGE_MAX);
+}
+END_TEST
+
+/* ---- running one: verdicts, the timeout -------------------------------------------- */
+
+static const struct run_row {
+	const char *script;       /* the hook's body, after #!/bin/sh */
+	enum hook_outcome outcome;
+	const char *message;      /* HOOK_REFUSED */
+	const char *why;          /* a part of it, HOOK_FAILED */
+} run_rows[] = {
+	{ "exit 0", HOOK_OK, "", NULL },
+	{ "echo no; exit 1", HOOK_REFUSED, "no", NULL },
+	{ "[ \"$1\" = create ] && [ \"$V\" = a%20b ] && [ -z \"$HOME\" ] || exit 9", HOOK_OK, "", NULL },
+	/* stdin is /dev/null, not r2mpu's; no descriptor of r2mpu's beyond 0-2 (3 is ls's own) */
+	{ "read x && exit 1; exit 0", HOOK_OK, "", NULL },
+	{ "exec ls -m /proc/self/fd", HOOK_OK, "0, 1, 2, 3", NULL },
+	{ "kill -9 $$", HOOK_FAILED, NULL, "died of signal 9" },
+	{ "sleep 30", HOOK_FAILED, NULL, "did not finish within 1 s" },
+	{ "exec 1>&-; sleep 30", HOOK_FAILED, NULL, "did not finish within 1 s" },
+	{ "yes | head -c 1000000; exit 5", HOOK_REFUSED, "y", NULL },
+};
+
+START_TEST(runs)
+{
+	char dir[] = "/tmp/r2mpu-test-hooks-XXXXXX", path[64], message[HOOK_MESSAGE_MAX + 1];
+	char why[256];
+	struct hook_env env = { 0 };
+	FILE *f;
+	time_t t0;
+	enum hook_outcome o;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/hook", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\n%s\n", run_rows[_i].script);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(path, 0700), 0);
+	ck_assert_int_eq(hook_env_add(&env, "V", "a b", 3, true), 0);
+	t0 = time(NULL);
+	o = hook_run(path, "create", &env, 1, message, why, sizeof(why));
+	ck_assert_msg(o == run_rows[_i].outcome, "row %d: outcome %d (%s)", _i, (int)o,
+		      o == HOOK_FAILED ? why : message);
+	ck_assert_int_le(time(NULL) - t0, 3);
+	if (run_rows[_i].message != NULL && run_rows[_i].message[0] != '\0')
+		ck_assert_str_eq(message, run_rows[_i].message);
+	if (run_rows[_i].why != NULL)
+		ck_assert_msg(strstr(why, run_rows[_i].why) != NULL, "why: %s", why);
+	hook_env_free(&env);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(missing)
+{
+	char message[HOOK_MESSAGE_MAX + 1], why[256];
+	struct hook_env env = { 0 };
+
+	ck_assert_int_eq(hook_run("/nonexistent/hook", "create", &env, 1, message, why,
+				  sizeof(why)), HOOK_FAILED);
+	ck_assert_ptr_nonnull(strstr(why, "could not run"));
+}
+END_TEST
+
+static Suite *hooks_suite(void)
+{
+	Suite *s = suite_create("hooks");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, env_escaping, 0, NROWS(env_rows));
+	tcase_add_test(tc, env_bounds);
+	tcase_add_loop_test(tc, messages, 0, NROWS(message_rows));
+	tcase_add_test(tc, message_bound);
+	tcase_add_loop_test(tc, runs, 0, NROWS(run_rows));
+	tcase_add_test(tc, missing);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(hooks_suite)
