@@ -272,6 +272,7 @@ lint: deps-test
 # throughput, latency p50/p99, r2mpu's peak RSS; CSV and a PNG chart in build/bench.
 bench: deps-test $(BIN)
 	$(PYTHON) tests/bench/bench.py --stores fs,moto,radosgw --runs 3 --out build/bench
+	$(PYTHON) tests/bench/metrics_cost.py
 
 # Installed where Debian puts a CGI/FastCGI program (lib/cgi-bin) and an admin command
 # (sbin: the same program), with the man pages and the example configs. DESTDIR and
