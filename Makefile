@@ -20,7 +20,7 @@ BIN       = cgi-bin/r2mpu.fcgi
 MAN_PAGES = $(BUILD)/man/r2mpu.8 $(BUILD)/man/r2mpu.conf.5
 BUILD     = build
 # Everything but main(): the unit tests link it and call the pure functions.
-CORE      = errors log metrics hooks mem digest multipart uri http etag complete_body config access cors sign sigv4 s3_xml s3_client store store_fs store_s3 store_open store_metered handlers conn request response route standalone
+CORE      = errors log action metrics hooks mem digest multipart uri http etag complete_body config access cors sign sigv4 s3_xml s3_client store store_fs store_s3 store_open store_metered handlers conn request response route standalone
 APP       = $(CORE) main
 OBJS      = $(APP:%=$(BUILD)/%.o)
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)

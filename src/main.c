@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "action.h"
 #include "config.h"
 #include "conn.h"
 #include "cors.h"
@@ -110,7 +111,7 @@ static void serve_one(const struct config *cfg, struct store *store)
 		route_request(cfg, &access_rules, store, &req, &res);
 	/* The answer goes out before the connection decides what to do with an unread body. */
 	response_flush(&res);
-	metrics_count_request(route_action_id(req.query.action), res.status, req.body_read,
+	metrics_count_request(action_id(req.query.action), res.status, req.body_read,
 			      res.body_bytes);
 	log_request(&(struct log_request){
 		.method = method, .action = req.query.action, .key = req.key,

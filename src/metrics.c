@@ -13,15 +13,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "route.h"
+#include "action.h"
 
 #define METRICS_MAGIC 0x3176636972746d32ULL   /* "2mtrcv1": this layout */
-#define ACTIONS_MAX 16                         /* route actions, and "other" last */
+#define ACTIONS_MAX 16                         /* action.h's, and "other" last */
 #define STATUS_FIRST 100
 #define STATUSES 500                           /* 100..599 */
 #define SLOTS 1024                             /* processes with a part in flight at once */
 
-_Static_assert(ROUTE_ACTIONS < ACTIONS_MAX, "the file's layout has room for the actions");
+_Static_assert(ACTIONS < ACTIONS_MAX, "the file's layout has room for the actions");
 
 /* The store error codes counted by name; any other is "other" (the last). */
 static const char *const store_codes[] = {
@@ -181,8 +181,8 @@ void metrics_count_request(int action, int status, uint64_t bytes_in, uint64_t b
 {
 	if (m == NULL || status < STATUS_FIRST || status >= STATUS_FIRST + STATUSES)
 		return;
-	if (action < 0 || action >= ROUTE_ACTIONS)
-		action = ROUTE_ACTIONS;          /* other */
+	if (action < 0 || action >= ACTIONS)
+		action = ACTIONS;          /* other */
 	add(&m->requests[action][status - STATUS_FIRST], 1);
 	add(&m->bytes_in, bytes_in);
 	add(&m->bytes_out, bytes_out);
@@ -274,11 +274,11 @@ static int render_requests(struct buf *out)
 	if (appendf(out, "# HELP r2mpu_requests_total Requests answered, by action and "
 		    "status.\n# TYPE r2mpu_requests_total counter\n") < 0)
 		return -1;
-	for (a = 0; a <= ROUTE_ACTIONS; a++)
+	for (a = 0; a <= ACTIONS; a++)
 		for (s = 0; s < STATUSES; s++)
 			if ((v = get(&m->requests[a][s])) != 0 &&
 			    appendf(out, "r2mpu_requests_total{action=\"%s\",status=\"%d\"} %" PRIu64
-				    "\n", a < ROUTE_ACTIONS ? route_action_name(a) : "other",
+				    "\n", a < ACTIONS ? action_name(a) : "other",
 				    s + STATUS_FIRST, v) < 0)
 				return -1;
 	return appendf(out, "# HELP r2mpu_received_bytes_total Request body bytes read.\n"

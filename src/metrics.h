@@ -54,7 +54,7 @@ void metrics_close(void);
 void metrics_default_path(const struct config *cfg, unsigned uid, char *out, size_t outlen);
 
 /*
- * One answered request. action: route_action_id() of the request's action
+ * One answered request. action: action_id() of the request's action
  * (-1: none or unknown, counted as "other"); status 100..599 (else not counted).
  */
 void metrics_count_request(int action, int status, uint64_t bytes_in, uint64_t bytes_out);

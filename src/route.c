@@ -8,6 +8,7 @@
 
 #include "complete_body.h"
 #include "cors.h"
+#include "action.h"
 #include "handlers.h"
 
 enum route_needs {
@@ -20,17 +21,9 @@ enum route_needs {
 	NO_KEY = 1 << 6,          /* credentials, any path: about no key (every token's scope) */
 };
 
-static const char *const action_names[ROUTE_ACTIONS] = {
-	[ACTION_CREATE] = "mpu-create", [ACTION_COMPLETE] = "mpu-complete",
-	[ACTION_UPLOAD_PART] = "mpu-uploadpart", [ACTION_ABORT] = "mpu-abort",
-	[ACTION_LIST_PARTS] = "mpu-listparts", [ACTION_LIST_UPLOADS] = "mpu-list",
-	[ACTION_DELETE] = "delete", [ACTION_GET] = "get", [ACTION_HEALTH] = "health",
-	[ACTION_METRICS] = "metrics",
-};
-
 struct route {
 	enum method method;
-	enum route_action action;
+	enum action action;
 	int (*handler)(struct handler_ctx *ctx, struct r2err *err);
 	unsigned needs;
 	unsigned rights;          /* enum access_right: any one of them will do */
@@ -58,21 +51,6 @@ static const struct route routes[] = {
 	/* The whole pool's counters: no key, so no token's prefix narrows them. */
 	{ METHOD_GET, ACTION_METRICS, handle_metrics, NO_KEY, RIGHT_METRICS, NULL },
 };
-
-int route_action_id(const char *action)
-{
-	int i;
-
-	for (i = 0; action != NULL && i < ROUTE_ACTIONS; i++)
-		if (strcmp(action_names[i], action) == 0)
-			return i;
-	return -1;
-}
-
-const char *route_action_name(int id)
-{
-	return id >= 0 && id < ROUTE_ACTIONS ? action_names[id] : NULL;
-}
 
 /* The key, then the credentials: nothing else is looked at for a stranger. */
 static int check_access(const struct route *rt, const struct access *access,
@@ -188,7 +166,7 @@ void route_request(const struct config *cfg, const struct access *access,
 		r2err_set(&err, 405, "MethodNotAllowed", "Method Not Allowed");
 		goto fail;
 	}
-	action = route_action_id(req->query.action);
+	action = action_id(req->query.action);
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		if (routes[i].method == req->method && (int)routes[i].action == action)
 			rt = &routes[i];

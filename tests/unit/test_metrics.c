@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
-#include "route.h"
+#include "action.h"
 
 static struct config cfg;
 static char dir[] = "/tmp/r2mpu-test-metrics-XXXXXX";
@@ -256,7 +256,7 @@ START_TEST(text_format)
 	ck_assert_int_eq(regcomp(&sample, "^r2mpu_[a-z_]+(\\{([a-z_]+=\"[^\"\\\\]*\",?)+\\})? "
 				 "[0-9]+(\\.[0-9]+)?$", REG_EXTENDED | REG_NOSUB), 0);
 	ck_assert_int_eq(metrics_open(&cfg, where, sizeof(where)), 0);
-	for (int a = -1; a < ROUTE_ACTIONS; a++)
+	for (int a = -1; a < ACTIONS; a++)
 		metrics_count_request(a, 200 + a, 1, 1);
 	for (int op = 0; op < METRICS_STORE_OPS; op++)
 		metrics_count_store((enum metrics_store_op)op, 1000u * (unsigned)op, "StoreTimeout");
