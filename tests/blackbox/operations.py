@@ -30,7 +30,7 @@ import threading
 import time
 
 from lib import BIN, api, servers
-from lib.checks import RESULTS, check, sanitizer_reports
+from lib.checks import check, sanitizer_reports, summary
 from lib.clients import CgiClient, request_head
 from lib.servers import Lighttpd, Nginx
 
@@ -517,9 +517,7 @@ def main():
                 check("%s ran to its end" % fn.__name__, False, e)
     finally:
         shutil.rmtree(sandbox, ignore_errors=True)
-    failed = RESULTS.count(False)
-    print("operations: %d passed, %d failed" % (len(RESULTS) - failed, failed))
-    return 1 if failed else 0
+    return summary("operations")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import threading
 import time
 
 from lib import BIN, api, fastcgi, servers
-from lib.checks import RESULTS, Logs, check, sanitizer_reports
+from lib.checks import Logs, check, sanitizer_reports, summary
 from lib.clients import Response, request_head
 
 PROCS = 2
@@ -335,8 +335,7 @@ def main():
             case_proxy_parameters(sandbox)
     finally:
         shutil.rmtree(sandbox, ignore_errors=True)
-    print("pace: %d passed, %d failed" % (RESULTS.count(True), RESULTS.count(False)))
-    return 0 if RESULTS and all(RESULTS) else 1
+    return summary("pace")
 
 
 if __name__ == "__main__":

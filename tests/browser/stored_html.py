@@ -35,7 +35,7 @@ import zlib
 
 from lib import BIN
 from lib.api import upload
-from lib.checks import RESULTS, check, sanitizer_reports
+from lib.checks import check, sanitizer_reports, summary
 from lib.chromium import browser
 from lib.servers import Lighttpd, free_port
 
@@ -264,8 +264,7 @@ def main():
             driver.quit()
         collector.close()
         shutil.rmtree(sandbox, ignore_errors=True)
-    print("stored_html: %d passed, %d failed" % (RESULTS.count(True), RESULTS.count(False)))
-    return 0 if all(RESULTS) else 1
+    return summary("stored_html")
 
 
 if __name__ == "__main__":

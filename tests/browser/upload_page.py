@@ -40,7 +40,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from lib import BIN, TOP
 from lib.api import MiB, data, mp_etag
-from lib.checks import RESULTS, check, sanitizer_reports
+from lib.checks import check, sanitizer_reports, summary
 from lib.chromium import browser
 from lib.servers import Lighttpd, write_tokens
 
@@ -343,8 +343,7 @@ def main():
         if driver is not None:
             driver.quit()
         shutil.rmtree(sandbox, ignore_errors=True)
-    print("browser: %d passed, %d failed" % (RESULTS.count(True), RESULTS.count(False)))
-    return 0 if all(RESULTS) else 1
+    return summary("browser")
 
 
 if __name__ == "__main__":

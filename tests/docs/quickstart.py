@@ -31,7 +31,7 @@ import tempfile
 
 import pages
 from lib import TOP, api, procs, servers
-from lib.checks import RESULTS, Logs, check, leftovers
+from lib.checks import RESULTS, Logs, check, leftovers, summary
 from lib.clients import HttpClient
 
 BLOCK_SECONDS = 120
@@ -233,9 +233,7 @@ def main():
             print("kept:", tmp)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    failed = RESULTS.count(False)
-    print("docs: %d passed, %d failed" % (len(RESULTS) - failed, failed))
-    return 1 if failed else 0
+    return summary("docs")
 
 
 if __name__ == "__main__":

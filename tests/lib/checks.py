@@ -73,6 +73,14 @@ def check(name, ok, detail=""):
     return ok
 
 
+def summary(suite):
+    """The suite's last line, "NAME: N passed, M failed", and its exit status:
+    0 when at least one check ran and none failed."""
+    failed = RESULTS.count(False)
+    print("%s: %d passed, %d failed" % (suite, len(RESULTS) - failed, failed))
+    return 0 if RESULTS and not failed else 1
+
+
 class Skip(Exception):
     """A case that its setting cannot express (raised by skip())."""
 

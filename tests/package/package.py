@@ -22,7 +22,7 @@ import tempfile
 
 from lib import BIN, TOP, servers
 from lib.api import data, expect, get, upload
-from lib.checks import RESULTS, check
+from lib.checks import check, summary
 from lib import fastcgi
 
 VERSION = open(os.path.join(TOP, "VERSION")).read().strip()
@@ -349,9 +349,7 @@ def main():
             check_deb(work)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    failed = RESULTS.count(False)
-    print("package: %d passed, %d failed" % (len(RESULTS) - failed, failed))
-    return 1 if failed else 0
+    return summary("package")
 
 
 if __name__ == "__main__":
