@@ -79,6 +79,22 @@ def health(c, env):
 
 
 @case
+def metrics(c, env):
+    """?action=metrics (open access here: this machine): Prometheus text on any
+    path, a request just answered counted, never cached; not for a POST."""
+    expect(c.request("GET", "/metrics/none?action=get"), 404)
+    for target in ("/?action=metrics", "/any/key?action=metrics"):
+        r = expect(c.request("GET", target), 200)
+        assert r.header("content-type") == "text/plain; version=0.0.4; charset=utf-8", r
+        assert r.header("cache-control") == "no-store", r
+        text = r.body.decode()
+        assert "# TYPE r2mpu_requests_total counter\n" in text, text[:300]
+        assert 'r2mpu_requests_total{action="get",status="404"} ' in text, text[:600]
+        assert 'r2mpu_store_latency_seconds_count{operation="get"} ' in text, text[:300]
+    expect(c.request("POST", "/?action=metrics", body=b""), 400, code="UnknownAction")
+
+
+@case
 def request_id(c, env):
     """X-Request-Id: a well-formed one comes back as sent; any other, or none, gets
     a new one (16 hex digits), different for each request."""
