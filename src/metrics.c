@@ -15,7 +15,6 @@
 
 #include "action.h"
 
-#define METRICS_MAGIC 0x3176636972746d32ULL   /* "2mtrcv1": this layout */
 #define ACTIONS_MAX 16                         /* action.h's, and "other" last */
 #define STATUS_FIRST 100
 #define STATUSES 500                           /* 100..599 */
@@ -58,15 +57,16 @@ struct metrics_shared {
 	uint64_t store_count[METRICS_STORE_OPS];
 	uint64_t store_usec[METRICS_STORE_OPS];
 	struct {
-		uint64_t pid;            /* 0: free; a dead pid's slot is taken over */
+		uint64_t pid;            /* 0: free; a dead process's slot is taken over */
+		uint64_t started;        /* its start time (/proc), so a reused pid is not it */
 		uint64_t parts;          /* in flight in that process */
 	} slots[SLOTS];
 };
 
 static struct metrics_shared *m;     /* NULL: not open, or R2MPU_METRICS=0 */
 static bool m_shared;                /* a file every process of the pool maps */
-static uint64_t *my_parts;           /* this process's slot, once it has one */
-static pid_t my_parts_pid;           /* ... claimed by this pid (a fork claims anew) */
+static uint64_t layout_magic;        /* layout_hash(), once */
+static size_t my_slot = SLOTS;       /* this process's slot while a part is in flight */
 
 static void add(uint64_t *counter, uint64_t n)
 {
@@ -78,21 +78,47 @@ static uint64_t get(const uint64_t *counter)
 	return __atomic_load_n(counter, __ATOMIC_RELAXED);
 }
 
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * The file's magic: a hash of everything its layout depends on (the names
+ * and order of actions, codes and operations, the buckets, the sizes), so a
+ * file another version laid out differently is refused, never misread.
+ */
+static uint64_t layout_hash(void)
+{
+	uint64_t h = 0xcbf29ce484222325ULL, sizes[] = { sizeof(struct metrics_shared), SLOTS,
+						       ACTIONS, STATUSES, CODES, BUCKETS };
+	int i;
+
+	for (i = 0; i < ACTIONS; i++)
+		h = fnv1a(h, action_name(i), strlen(action_name(i)) + 1);
+	for (i = 0; i < (int)CODES; i++)
+		h = fnv1a(h, store_codes[i], strlen(store_codes[i]) + 1);
+	for (i = 0; i < METRICS_STORE_OPS; i++)
+		h = fnv1a(h, op_names[i], strlen(op_names[i]) + 1);
+	h = fnv1a(h, bucket_usec, sizeof(bucket_usec));
+	h = fnv1a(h, sizes, sizeof(sizes));
+	return h | 1;     /* never 0: 0 is a new file's */
+}
+
 void metrics_default_path(const struct config *cfg, unsigned uid, char *out, size_t outlen)
 {
 	const char *const fields[] = { cfg->store, cfg->fs_root, cfg->s3_endpoint,
 				       cfg->r2_account_id, cfg->s3_bucket, cfg->mount };
 	uint64_t h = 0xcbf29ce484222325ULL;      /* FNV-1a: a name, not a secret */
 	size_t i;
-	const char *p;
 
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		for (p = fields[i]; ; p++) {     /* each field with its NUL */
-			h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-			if (*p == '\0')
-				break;
-		}
-	}
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		h = fnv1a(h, fields[i], strlen(fields[i]) + 1);   /* each with its NUL */
 	snprintf(out, outlen, "/dev/shm/r2mpu-metrics-v1-%u-%016" PRIx64, uid, h);
 }
 
@@ -114,14 +140,22 @@ static struct metrics_shared *map_file(const char *path, char *why, size_t whyle
 			 "can read", path);
 		goto out;
 	}
-	/* Allocated, not sparse: a full /dev/shm fails here, not as SIGBUS in a request. */
-	if (st.st_size == 0 && (errno = posix_fallocate(fd, 0, sizeof(*p))) != 0) {
-		snprintf(why, whylen, "cannot size %s: %s", path, strerror(errno));
-		goto out;
-	}
 	if (st.st_size != 0 && (uint64_t)st.st_size != sizeof(*p)) {
 		snprintf(why, whylen, "%s is %jd bytes, not this version's %zu: another "
 			 "r2mpu's? remove it", path, (intmax_t)st.st_size, sizeof(*p));
+		goto out;
+	}
+	/*
+	 * Allocated, not sparse: a full /dev/shm fails here, not as SIGBUS in a
+	 * request. (Done by every opener: it is no-op once done.) Then the size
+	 * again, as it must be now, and one name only.
+	 */
+	if ((errno = posix_fallocate(fd, 0, sizeof(*p))) != 0) {
+		snprintf(why, whylen, "cannot size %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != sizeof(*p) || st.st_nlink != 1) {
+		snprintf(why, whylen, "%s changed while it was opened, or has another name", path);
 		goto out;
 	}
 	p = mmap(NULL, sizeof(*p), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -130,9 +164,9 @@ static struct metrics_shared *map_file(const char *path, char *why, size_t whyle
 		p = NULL;
 		goto out;
 	}
-	if (!__atomic_compare_exchange_n(&p->magic, &expected, METRICS_MAGIC, false,
+	if (!__atomic_compare_exchange_n(&p->magic, &expected, layout_magic, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&
-	    expected != METRICS_MAGIC) {
+	    expected != layout_magic) {
 		snprintf(why, whylen, "%s is not r2mpu's metrics of this version: remove it",
 			 path);
 		munmap(p, sizeof(*p));
@@ -148,6 +182,8 @@ int metrics_open(const struct config *cfg, char *where, size_t wlen)
 	char path[CONFIG_STRING_MAX + 64], why[CONFIG_STRING_MAX + 160];
 
 	metrics_close();
+	if (layout_magic == 0)
+		layout_magic = layout_hash();
 	if (cfg->metrics_file[0] != '\0')
 		snprintf(path, sizeof(path), "%s", cfg->metrics_file);
 	else
@@ -163,7 +199,7 @@ int metrics_open(const struct config *cfg, char *where, size_t wlen)
 	if (m == MAP_FAILED)
 		m = NULL;
 	else
-		m->magic = METRICS_MAGIC;
+		m->magic = layout_magic;
 	m_shared = false;
 	snprintf(where, wlen, "this process's own (%s)", why);
 	return 1;
@@ -174,7 +210,7 @@ void metrics_close(void)
 	if (m != NULL)
 		munmap(m, sizeof(*m));
 	m = NULL;
-	my_parts = NULL;
+	my_slot = SLOTS;
 }
 
 void metrics_count_request(int action, int status, uint64_t bytes_in, uint64_t bytes_out)
@@ -207,48 +243,78 @@ void metrics_count_store(enum metrics_store_op op, uint64_t usec, const char *er
 	add(&m->store_errors[op][i], 1);
 }
 
-static bool alive(uint64_t pid)
+/* A process's start time, in clock ticks since boot (/proc/PID/stat, field 22); 0: unknown. */
+static uint64_t started_at(uint64_t pid)
 {
-	return pid > 0 && pid <= INT32_MAX && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+	char path[64], text[1024], *p;
+	unsigned long long t = 0;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%llu/stat", (unsigned long long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	text[n] = '\0';
+	p = strrchr(text, ')');           /* the name may hold spaces and parentheses */
+	for (field = 2; p != NULL && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p + 1, "%llu", &t) != 1)
+		return 0;
+	return t;
 }
 
-/* This process's slot: its own, a free one, or a dead process's. NULL when all are taken. */
-static uint64_t *claim_slot(void)
+/* Is the process that holds slot i alive, and the one that took it (not a reuse of its pid)? */
+static bool holder_alive(size_t i)
 {
-	uint64_t me = (uint64_t)getpid(), seen;
-	size_t i;
+	uint64_t pid = __atomic_load_n(&m->slots[i].pid, __ATOMIC_ACQUIRE);
+	uint64_t started = __atomic_load_n(&m->slots[i].started, __ATOMIC_ACQUIRE);
+	uint64_t now;
 
-	if (my_parts != NULL && my_parts_pid == (pid_t)me)
-		return my_parts;
-	for (i = 0; i < SLOTS; i++) {
-		seen = __atomic_load_n(&m->slots[i].pid, __ATOMIC_ACQUIRE);
-		if (seen == me ||
-		    ((seen == 0 || !alive(seen)) &&
-		     __atomic_compare_exchange_n(&m->slots[i].pid, &seen, me, false,
-						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))) {
-			__atomic_store_n(&m->slots[i].parts, 0, __ATOMIC_RELEASE);
-			my_parts = &m->slots[i].parts;
-			my_parts_pid = (pid_t)me;
-			return my_parts;
-		}
-	}
-	return NULL;
+	if (pid == 0 || pid > INT32_MAX || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
+		return false;
+	now = started_at(pid);
+	return started == 0 || now == 0 || now == started;
 }
 
 void metrics_part_begin(void)
 {
-	uint64_t *slot = m != NULL ? claim_slot() : NULL;
+	uint64_t me, seen;
+	size_t i;
 
-	if (slot != NULL)
-		add(slot, 1);
+	if (m == NULL)
+		return;
+	if (my_slot < SLOTS) {           /* a part already in flight here */
+		add(&m->slots[my_slot].parts, 1);
+		return;
+	}
+	me = (uint64_t)getpid();
+	for (i = 0; i < SLOTS; i++) {
+		seen = __atomic_load_n(&m->slots[i].pid, __ATOMIC_ACQUIRE);
+		if ((seen == 0 || !holder_alive(i)) &&
+		    __atomic_compare_exchange_n(&m->slots[i].pid, &seen, me, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&m->slots[i].started, started_at(me), __ATOMIC_RELEASE);
+			__atomic_store_n(&m->slots[i].parts, 1, __ATOMIC_RELEASE);
+			my_slot = i;
+			return;
+		}
+	}
+	/* Every slot held by a live process: this part goes uncounted. */
 }
 
 void metrics_part_end(void)
 {
-	uint64_t *slot = m != NULL ? claim_slot() : NULL;
-
-	if (slot != NULL && get(slot) > 0)
-		__atomic_fetch_sub(slot, 1, __ATOMIC_RELAXED);
+	if (m == NULL || my_slot >= SLOTS)
+		return;
+	if (__atomic_sub_fetch(&m->slots[my_slot].parts, 1, __ATOMIC_ACQ_REL) == 0) {
+		__atomic_store_n(&m->slots[my_slot].pid, 0, __ATOMIC_RELEASE);   /* free again */
+		my_slot = SLOTS;
+	}
 }
 
 static int appendf(struct buf *out, const char *fmt, ...) __attribute__((format(__printf__, 2, 3)));
@@ -333,13 +399,13 @@ static int render_store(struct buf *out)
 
 int metrics_render(struct buf *out)
 {
-	uint64_t parts = 0, pid;
+	uint64_t parts = 0;
 	size_t i;
 
 	if (m == NULL)
 		return -1;
 	for (i = 0; i < SLOTS; i++)
-		if ((pid = __atomic_load_n(&m->slots[i].pid, __ATOMIC_ACQUIRE)) != 0 && alive(pid))
+		if (__atomic_load_n(&m->slots[i].pid, __ATOMIC_ACQUIRE) != 0 && holder_alive(i))
 			parts += get(&m->slots[i].parts);
 	if (render_requests(out) < 0 || render_store(out) < 0)
 		return -1;
