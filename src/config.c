@@ -106,9 +106,9 @@ static const struct config_key keys[] = {
 	  "exit 0 allows it; another status refuses it with 403 and the first line of "
 	  "its output; no answer within R2MPU_HOOK_TIMEOUT, 503" },
 	{ "R2MPU_HOOK_COMPLETE", KEY_STRING, FIELD(hook_complete), "",
-	  "an executable started after each successful mpu-complete (`PATH complete`, "
-	  "the key, size, ETag and credential in R2MPU_ variables); nobody waits for it, "
-	  "and its failure is only logged" },
+	  "an executable run after each successful mpu-complete, once the answer is out "
+	  "(`PATH complete`, the key, size, ETag and credential in R2MPU_ variables); "
+	  "the client does not wait for it, and its failure is only logged" },
 	{ "R2MPU_HOOK_TIMEOUT", KEY_DURATION, FIELD(hook_timeout), "10",
 	  "a hook still running after this long is killed, with what it started (s/m)" },
 	{ "R2MPU_INLINE_TYPES", KEY_STRING, FIELD(inline_types), "",

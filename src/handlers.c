@@ -12,7 +12,6 @@
 #include <json-c/json.h>
 
 #include "complete_body.h"
-#include "conn.h"
 #include "http.h"
 #include "uri.h"
 #include "hooks.h"
@@ -236,6 +235,29 @@ int handle_upload_part(struct handler_ctx *ctx, struct r2err *err)
 	return 0;
 }
 
+/*
+ * R2MPU_HOOK_COMPLETE: its variables now, while the request's are at hand;
+ * it runs once the answer is out (handlers_after_request), so it neither
+ * delays nor changes the answer. Without memory for it, it is logged and
+ * skipped: the object is stored either way.
+ */
+static void plan_complete_hook(struct handler_ctx *ctx, const char *etag)
+{
+	struct hook_env *env = calloc(1, sizeof(*env));
+
+	if (env == NULL || hook_env_request(ctx, "complete", env) < 0 ||
+	    hook_env_add(env, "R2MPU_UPLOAD_ID", ctx->req->query.upload_id,
+			 strlen(ctx->req->query.upload_id), true) < 0 ||
+	    hook_env_add(env, "R2MPU_ETAG", etag, strlen(etag), false) < 0) {
+		log_error("the complete hook: out of memory; not run");
+		if (env != NULL)
+			hook_env_free(env);
+		free(env);
+		return;
+	}
+	ctx->req->complete_hook = env;
+}
+
 static int size_begin(void *ctx, enum get_outcome outcome, const struct object_info *info,
 		      uint64_t first, uint64_t length)
 {
@@ -244,38 +266,38 @@ static int size_begin(void *ctx, enum get_outcome outcome, const struct object_i
 	return 0;
 }
 
-/*
- * R2MPU_HOOK_COMPLETE, after the answer: started, not waited for; what it
- * does or fails to do never changes the stored object or the answer. The
- * size is the object's as the store now says (a HEAD), not the parts' sum
- * a client claimed.
- */
-static void start_complete_hook(struct handler_ctx *ctx, const char *etag)
+void handlers_after_request(const struct config *cfg, struct store *store, struct request *req,
+			    bool can_log)
 {
-	struct hook_env env = { 0 };
 	uint64_t size = 0;
 	struct object_sink sink = { size_begin, NULL, &size };
 	struct get_request head = { .head = true };
 	struct r2err err;
-	char why[256], size_text[24];
+	char size_text[24], message[HOOK_MESSAGE_MAX + 1], why[256];
+	enum hook_outcome outcome;
 
-	if (ctx->store->ops->get(ctx->store->state, ctx->req->key, &head, &sink, &err) < 0) {
-		log_error("the complete hook: the object's size: %d %s: %s", err.status, err.code,
-			  err.message);
+	if (req->complete_hook == NULL)
+		return;
+	/* The size as the store has it now, not the parts' sum a client claimed. */
+	if (store->ops->get(store->state, req->key, &head, &sink, &err) < 0) {
+		if (can_log)
+			log_error("the complete hook: the object's size: %d %s: %s; not run",
+				  err.status, err.code, err.message);
 		return;
 	}
 	snprintf(size_text, sizeof(size_text), "%llu", (unsigned long long)size);
-	if (hook_env_request(ctx, "complete", &env) < 0 ||
-	    hook_env_add(&env, "R2MPU_UPLOAD_ID", ctx->req->query.upload_id,
-			 strlen(ctx->req->query.upload_id), true) < 0 ||
-	    hook_env_add(&env, "R2MPU_ETAG", etag, strlen(etag), false) < 0 ||
-	    hook_env_add(&env, "R2MPU_SIZE", size_text, strlen(size_text), false) < 0)
-		log_error("the complete hook: out of memory");
-	else if (hook_start(ctx->cfg->hook_complete, "complete", &env,
-			    (unsigned)ctx->cfg->hook_timeout, !conn_is_cgi(), why,
-			    sizeof(why)) < 0)
+	if (hook_env_add(req->complete_hook, "R2MPU_SIZE", size_text, strlen(size_text),
+			 false) < 0) {
+		if (can_log)
+			log_error("the complete hook: out of memory; not run");
+		return;
+	}
+	outcome = hook_run(cfg->hook_complete, "complete", req->complete_hook,
+			   (unsigned)cfg->hook_timeout, message, why, sizeof(why));
+	if (outcome == HOOK_REFUSED)
+		snprintf(why, sizeof(why), "the complete hook exited non-zero: %s", message);
+	if (outcome != HOOK_OK && can_log)
 		log_error("%s", why);
-	hook_env_free(&env);
 }
 
 int handle_complete(struct handler_ctx *ctx, struct r2err *err)
@@ -297,7 +319,7 @@ int handle_complete(struct handler_ctx *ctx, struct r2err *err)
 	send_empty(ctx->res, 200);
 	rc = 0;
 	if (ctx->cfg->hook_complete[0] != '\0')
-		start_complete_hook(ctx, etag);
+		plan_complete_hook(ctx, etag);
 out:
 	part_list_free(&parts);
 	free(text);

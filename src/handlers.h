@@ -35,6 +35,15 @@ int handle_health(struct handler_ctx *ctx, struct r2err *err);         /* health
 int handle_metrics(struct handler_ctx *ctx, struct r2err *err);        /* metrics */
 
 /*
+ * What a request leaves to do once its answer is out and the web server has
+ * it (conn_finish): the complete hook, run and waited for (at most
+ * R2MPU_HOOK_TIMEOUT), so a pool runs at most one per process. can_log:
+ * stderr is still the log (not under plain CGI, where it was let go).
+ */
+void handlers_after_request(const struct config *cfg, struct store *store, struct request *req,
+			    bool can_log);
+
+/*
  * Pure: mpu-list's page from the query: max-uploads (1..LIST_UPLOADS_MAX,
  * default LIST_UPLOADS_MAX), key-marker (a valid key) and upload-id-marker
  * (printable ASCII, only with a key-marker). Strings borrowed from q. 400

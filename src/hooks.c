@@ -91,99 +91,114 @@ static void close_from(int fd)
 }
 
 /*
- * In the child: become the hook. stdout is out_fd (-1: /dev/null), stderr
- * the log's or /dev/null. Never returns.
+ * In the child: become the hook. stdout is out_fd, stderr the log's; if
+ * exec fails, its errno goes down err_fd (close-on-exec: nothing when it
+ * works). Never returns.
  */
 static void become_hook(const char *path, const char *event, const struct hook_env *env,
-			int out_fd, bool keep_stderr)
+			int out_fd, int err_fd)
 {
 	char *argv[] = { (char *)path, (char *)event, NULL };
 	char *envp[HOOK_VARS_MAX + 2];
 	sigset_t none;
 	size_t i;
-	int null = open("/dev/null", O_RDWR);
-	int sig;
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int sig, e;
 
-	/* r2mpu blocks signals while serving and ignores SIGPIPE and SIGHUP: exec keeps both. */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/*
+	 * r2mpu's handlers, its ignored SIGPIPE and SIGHUP, and the signals it
+	 * blocks while serving would all outlive exec: the defaults first, then
+	 * nothing blocked, so no signal reaches r2mpu's handlers in between.
+	 */
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	setpgid(0, 0);
-	if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
-	    dup2(out_fd >= 0 ? out_fd : null, STDOUT_FILENO) < 0 ||
-	    (!keep_stderr && dup2(null, STDERR_FILENO) < 0))
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+	    dup2(err_fd, 3) < 0)
 		_exit(126);
 	/* Nothing else of r2mpu's: not the FastCGI socket, not the store's files. */
-	close_from(3);
+	close_from(4);
+	fcntl(3, F_SETFD, FD_CLOEXEC);
 	envp[0] = (char *)HOOK_PATH_ENV;
 	for (i = 0; i < env->n; i++)
 		envp[i + 1] = env->vars[i];
 	envp[i + 1] = NULL;
 	execve(path, argv, envp);
-	dprintf(STDERR_FILENO, "r2mpu: the %s hook %s cannot run: %s\n", event, path,
-		strerror(errno));
+	e = errno;
+	if (write(3, &e, sizeof(e)) < 0) {
+		/* nothing more to say: the parent sees no error and an exit of 127 */
+	}
 	_exit(127);
 }
 
-/* Wait for pid until deadline (ms), reading *out_fd's output into buf; -1 on timeout. */
+/*
+ * Wait until pid exits or the deadline (ms) passes, reading its output from
+ * out_fd into buf (the rest dropped). Then its process group is killed: on
+ * time, what it left running behind it; late, all of it. 0 with *status, -1
+ * on timeout, -2 when it cannot be waited for (SIGCHLD ignored: reaped
+ * unseen), so its verdict is unknown.
+ */
 static int wait_hook(pid_t pid, int out_fd, uint64_t deadline, char *buf, size_t cap,
 		     size_t *len, int *status)
 {
-	char drop[4096];
+	static char drop[4096];     /* output past the first HOOK_OUTPUT_MAX bytes */
+	bool open_out = true;
+	int rc = -1;
 	uint64_t t;
 	ssize_t n;
 
-	while (out_fd >= 0 && (t = now_ms()) < deadline) {
-		struct pollfd p = { .fd = out_fd, .events = POLLIN };
-		int left = (int)(deadline - t);
-
-		if (poll(&p, 1, left) < 0 && errno != EINTR)
-			break;
-		if (p.revents == 0)
-			continue;
-		if (*len < cap)
-			n = read(out_fd, buf + *len, cap - *len);
-		else
-			n = read(out_fd, drop, sizeof(drop));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;     /* EOF: it closed stdout (most likely it is exiting) */
-		if (*len < cap)
-			*len += (size_t)n;
-	}
 	for (;;) {
 		pid_t r = waitpid(pid, status, WNOHANG);
 
-		if (r == pid)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return 0;     /* not ours to wait for any more: nothing to kill */
-		if (now_ms() >= deadline)
+		if (r == pid) {
+			rc = 0;
 			break;
-		usleep(10000);
+		}
+		if (r < 0 && errno != EINTR) {
+			rc = -2;
+			break;
+		}
+		if ((t = now_ms()) >= deadline)
+			break;
+		/* Its output while it runs (a full pipe must not stall it); the exit every 20 ms. */
+		struct pollfd p = { .fd = open_out ? out_fd : -1, .events = POLLIN };
+		int slice = deadline - t < 20 ? (int)(deadline - t) : 20;
+
+		if (poll(&p, 1, slice) > 0 && open_out) {
+			n = read(out_fd, *len < cap ? buf + *len : drop,
+				 *len < cap ? cap - *len : sizeof(drop));
+			if (n > 0 && *len < cap)
+				*len += (size_t)n;
+			else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+				open_out = false;
+		}
 	}
-	kill(-pid, SIGKILL);      /* its process group: what it started too */
-	kill(pid, SIGKILL);
-	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-		continue;
-	return -1;
+	/* Its group: what it started, even after it exited (the pgid is held until reaped). */
+	kill(-pid, SIGKILL);
+	if (rc == -1) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+			continue;
+	}
+	return rc;
 }
 
-static enum hook_outcome verdict(const char *event, int rc, int status, unsigned timeout_s,
-				 char *why, size_t whylen)
+static enum hook_outcome verdict(const char *event, int rc, int status, int exec_errno,
+				 unsigned timeout_s, char *why, size_t whylen)
 {
-	if (rc < 0)
+	if (exec_errno != 0)
+		snprintf(why, whylen, "the %s hook cannot run: %s", event, strerror(exec_errno));
+	else if (rc == -1)
 		snprintf(why, whylen, "the %s hook did not finish within %u s (killed)", event,
 			 timeout_s);
+	else if (rc < 0)
+		snprintf(why, whylen, "the %s hook's exit status is lost (SIGCHLD ignored?)", event);
 	else if (WIFSIGNALED(status))
 		snprintf(why, whylen, "the %s hook died of signal %d", event, WTERMSIG(status));
-	else if (WIFEXITED(status) && (WEXITSTATUS(status) == 126 || WEXITSTATUS(status) == 127))
-		snprintf(why, whylen, "the %s hook could not run (exit %d)", event,
-			 WEXITSTATUS(status));
-	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+	else if (WEXITSTATUS(status) != 0)
 		return HOOK_REFUSED;
 	else
 		return HOOK_OK;
@@ -196,79 +211,40 @@ enum hook_outcome hook_run(const char *path, const char *event, const struct hoo
 {
 	static char out[HOOK_OUTPUT_MAX];
 	size_t len = 0;
-	int pipefd[2], status = 0, rc;
+	int outp[2], errp[2], status = 0, rc, exec_errno = 0;
 	uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
 	pid_t pid;
 
 	message[0] = '\0';
 	why[0] = '\0';
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+	if (pipe2(outp, O_CLOEXEC) < 0) {
 		snprintf(why, whylen, "the %s hook: no pipe: %s", event, strerror(errno));
+		return HOOK_FAILED;
+	}
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		snprintf(why, whylen, "the %s hook: no pipe: %s", event, strerror(errno));
+		close(outp[0]);
+		close(outp[1]);
 		return HOOK_FAILED;
 	}
 	pid = fork();
 	if (pid == 0)
-		become_hook(path, event, env, pipefd[1], true);
-	close(pipefd[1]);
+		become_hook(path, event, env, outp[1], errp[1]);
+	fcntl(outp[0], F_SETFL, fcntl(outp[0], F_GETFL) | O_NONBLOCK);
+	close(outp[1]);
+	close(errp[1]);
 	if (pid < 0) {
-		close(pipefd[0]);
 		snprintf(why, whylen, "the %s hook: cannot fork: %s", event, strerror(errno));
+		close(outp[0]);
+		close(errp[0]);
 		return HOOK_FAILED;
 	}
 	setpgid(pid, pid);        /* as the child does: whichever runs first */
-	rc = wait_hook(pid, pipefd[0], deadline, out, sizeof(out), &len, &status);
-	close(pipefd[0]);
+	rc = wait_hook(pid, outp[0], deadline, out, sizeof(out), &len, &status);
+	if (read(errp[0], &exec_errno, sizeof(exec_errno)) != (ssize_t)sizeof(exec_errno))
+		exec_errno = 0;
+	close(outp[0]);
+	close(errp[0]);
 	hook_message(out, len, message);
-	return verdict(event, rc, status, timeout_s, why, whylen);
-}
-
-int hook_start(const char *path, const char *event, const struct hook_env *env,
-	       unsigned timeout_s, bool log_stderr, char *why, size_t whylen)
-{
-	pid_t first = fork(), hook;
-	int status = 0, rc;
-	enum hook_outcome outcome;
-
-	if (first < 0) {
-		snprintf(why, whylen, "the %s hook: cannot fork: %s", event, strerror(errno));
-		return -1;
-	}
-	if (first == 0) {
-		/*
-		 * The first child forks the watcher and leaves at once, so the
-		 * watcher is nobody's child here: this process never waits for
-		 * it. The watcher lets go of the request: the response's
-		 * descriptors, the FastCGI socket.
-		 */
-		char reason[256];
-		int null = open("/dev/null", O_RDWR);
-
-		if (fork() != 0)
-			_exit(0);
-		setsid();
-		if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
-		    (!log_stderr && dup2(null, STDERR_FILENO) < 0))
-			_exit(1);
-		close_from(3);
-		hook = fork();
-		if (hook == 0)
-			become_hook(path, event, env, -1, log_stderr);
-		if (hook < 0)
-			_exit(1);
-		setpgid(hook, hook);
-		rc = wait_hook(hook, -1, now_ms() + (uint64_t)timeout_s * 1000, NULL, 0, NULL,
-			       &status);
-		outcome = verdict(event, rc, status, timeout_s, reason, sizeof(reason));
-		if (outcome == HOOK_OK)
-			_exit(0);
-		if (outcome == HOOK_REFUSED)
-			snprintf(reason, sizeof(reason), "the %s hook exited with %d", event,
-				 WEXITSTATUS(status));
-		if (log_stderr)
-			log_error("%s", reason);
-		_exit(1);
-	}
-	while (waitpid(first, &status, 0) < 0 && errno == EINTR)
-		continue;
-	return 0;
+	return verdict(event, rc, status, exec_errno, timeout_s, why, whylen);
 }

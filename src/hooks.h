@@ -9,9 +9,11 @@
 /*
  * A hook is an executable file (R2MPU_HOOK_CREATE, R2MPU_HOOK_COMPLETE) run
  * with no shell, as `PATH EVENT`, in its own process group, with stdin from
- * /dev/null, stderr the log's, no other descriptor of r2mpu's, no signal
- * blocked or ignored, and an environment of PATH and the R2MPU_ variables
- * the caller adds, nothing else of r2mpu's (no secret). A value that came
+ * /dev/null, stderr r2mpu's, no other descriptor of r2mpu's, no signal
+ * blocked, ignored or handled, and an environment of PATH and the R2MPU_
+ * variables the caller adds, nothing else of r2mpu's (no secret). r2mpu
+ * waits for it, at most a timeout; when it exits, what it left running in
+ * its process group is killed too. A value that came
  * from a client is percent-encoded (uri_encode: only A-Z a-z 0-9 - _ . ~ and
  * / stay as they are), so no byte of it can be a newline, a quote or a shell
  * character to a script that uses it carelessly.
@@ -38,7 +40,8 @@ void hook_env_free(struct hook_env *e);
 enum hook_outcome {
 	HOOK_OK,           /* exit status 0 */
 	HOOK_REFUSED,      /* another exit status: *message is the first line it printed */
-	HOOK_FAILED,       /* it could not run, died of a signal or outlived the timeout: *why */
+	HOOK_FAILED,       /* it could not be run, died of a signal, outlived the timeout,
+			    * or its status was lost (SIGCHLD ignored): *why */
 };
 
 /*
@@ -50,16 +53,6 @@ enum hook_outcome {
 enum hook_outcome hook_run(const char *path, const char *event, const struct hook_env *env,
 			   unsigned timeout_s, char message[HOOK_MESSAGE_MAX + 1],
 			   char *why, size_t whylen);
-
-/*
- * Start the hook and return at once: a watcher process of its own (not this
- * process's child once this returns) waits for it, kills it after
- * timeout_s, and logs a failure. log_stderr false (plain CGI, where the web
- * server may wait for the script's stderr to close): the watcher and the
- * hook write nothing to r2mpu's stderr. -1 when it cannot be started (why).
- */
-int hook_start(const char *path, const char *event, const struct hook_env *env,
-	       unsigned timeout_s, bool log_stderr, char *why, size_t whylen);
 
 /* Pure: a message a client may read, from a hook's output (see hook_run). */
 void hook_message(const char *out, size_t len, char message[HOOK_MESSAGE_MAX + 1]);

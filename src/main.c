@@ -13,6 +13,7 @@
 #include "config.h"
 #include "conn.h"
 #include "cors.h"
+#include "handlers.h"
 #include "request.h"
 #include "response.h"
 #include "route.h"
@@ -118,6 +119,8 @@ static void serve_one(const struct config *cfg, struct store *store)
 		.status = res.status, .bytes_in = req.body_read, .bytes_out = res.body_bytes,
 		.ms = ms_since(&t0), .credential = req.credential[0] ? req.credential : "none" });
 	conn_finish(request_body_unread(&req), DRAIN_MAX);
+	if (req.complete_hook != NULL)
+		handlers_after_request(cfg, store, &req, conn_let_go());
 	request_free(&req);
 	log_end_request();
 }
@@ -351,6 +354,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/*
+	 * A hook's exit status is its verdict: a SIGCHLD ignored by whoever
+	 * started r2mpu (it outlives exec) would have the kernel reap hooks unseen.
+	 */
+	signal(SIGCHLD, SIG_DFL);
 	/* The process environment; a request's parameters never reach it (conn.c). */
 	if (config_load(&cfg, process_getenv, errbuf, sizeof(errbuf)) < 0) {
 		log_error("configuration error: %s", errbuf);

@@ -2,6 +2,8 @@
 /* request.c: the request as data -- method, key, query, length and headers, copied from the environment */
 #include "request.h"
 
+#include "hooks.h"
+
 #include "conn.h"
 #include "http.h"
 
@@ -108,6 +110,9 @@ void request_free(struct request *r)
 	free(r->authorization);
 	free(r->host);
 	free(r->remote_addr);
+	if (r->complete_hook != NULL)
+		hook_env_free(r->complete_hook);
+	free(r->complete_hook);
 	free(r->content_md5);
 	free(r->origin);
 	free(r->cors_request_method);

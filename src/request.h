@@ -10,6 +10,8 @@
 #include "errors.h"
 #include "multipart.h"
 #include "stream.h"
+
+struct hook_env;
 #include "uri.h"
 
 enum method {
@@ -44,6 +46,8 @@ struct request {
 	uint64_t body_read;          /* bytes of the body read so far */
 	char credential[24];         /* who the access rules found it to be (for the log); "" none */
 	bool body_ended;             /* the connection said the body ended */
+	/* What is left to do once the answer is out (handlers_after_request); owned. */
+	struct hook_env *complete_hook;  /* R2MPU_HOOK_COMPLETE's variables, or NULL */
 };
 
 /*

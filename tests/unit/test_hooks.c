@@ -2,6 +2,7 @@
 /* test_hooks.c: unit tests for hooks.c -- the environment's escaping, the refusal's line, the verdicts and the timeout */
 #include "check_main.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,11 @@
 #include <unistd.h>
 
 #include "hooks.h"
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
 
 /* ---- the environment: client bytes percent-encoded, r2mpu's own text as is --- */
 
@@ -101,19 +107,30 @@ END_TEST
 static const struct run_row {
 	const char *script;       /* the hook's body, after #!/bin/sh */
 	enum hook_outcome outcome;
-	const char *message;      /* HOOK_REFUSED */
+	const char *message;      /* the first line it printed ("": not checked) */
 	const char *why;          /* a part of it, HOOK_FAILED */
+	bool hostile_parent;      /* r2mpu as a server leaves it: SIGTERM blocked, SIGPIPE
+				   * ignored, a handler for SIGUSR1, stdin a pipe with data */
+	bool sigchld_ignored;     /* whoever started r2mpu ignored SIGCHLD */
 } run_rows[] = {
-	{ "exit 0", HOOK_OK, "", NULL },
-	{ "echo no; exit 1", HOOK_REFUSED, "no", NULL },
-	{ "[ \"$1\" = create ] && [ \"$V\" = a%20b ] && [ -z \"$HOME\" ] || exit 9", HOOK_OK, "", NULL },
-	/* stdin is /dev/null, not r2mpu's; no descriptor of r2mpu's beyond 0-2 (3 is ls's own) */
-	{ "read x && exit 1; exit 0", HOOK_OK, "", NULL },
-	{ "exec ls -m /proc/self/fd", HOOK_OK, "0, 1, 2, 3", NULL },
-	{ "kill -9 $$", HOOK_FAILED, NULL, "died of signal 9" },
-	{ "sleep 30", HOOK_FAILED, NULL, "did not finish within 1 s" },
-	{ "exec 1>&-; sleep 30", HOOK_FAILED, NULL, "did not finish within 1 s" },
-	{ "yes | head -c 1000000; exit 5", HOOK_REFUSED, "y", NULL },
+	{ "exit 0", HOOK_OK, "", NULL, false, false },
+	{ "echo no; exit 1", HOOK_REFUSED, "no", NULL, false, false },
+	/* The hook's own 126 or 127 is its verdict; only an exec that fails is a failure. */
+	{ "echo gone; exit 127", HOOK_REFUSED, "gone", NULL, false, false },
+	{ "[ \"$1\" = create ] && [ \"$V\" = a%20b ] && [ -z \"$HOME\" ] || exit 9", HOOK_OK, "",
+	  NULL, false, false },
+	/* Nothing of r2mpu's: stdin /dev/null, no descriptor beyond 0-2 (3 is ls's own) */
+	{ "read x && exit 1; exit 0", HOOK_OK, "", NULL, true, false },
+	{ "exec ls -m /proc/self/fd", HOOK_OK, "0, 1, 2, 3", NULL, true, false },
+	/* ... no signal blocked, ignored or caught */
+	{ "grep -E '^Sig(Blk|Ign):' /proc/$$/status | tr -d '\\t' | tr '\\n' ' '", HOOK_OK,
+	  "SigBlk:0000000000000000 SigIgn:0000000000000000 ", NULL, true, false },
+	{ "kill -9 $$", HOOK_FAILED, "", "died of signal 9", false, false },
+	{ "sleep 30", HOOK_FAILED, "", "did not finish within 1 s", false, false },
+	{ "exec 1>&-; sleep 30", HOOK_FAILED, "", "did not finish within 1 s", false, false },
+	{ "yes | head -c 1000000; exit 5", HOOK_REFUSED, "y", NULL, false, false },
+	/* Exit status 1 with SIGCHLD ignored: lost, so never taken for a yes. */
+	{ "exit 1", HOOK_FAILED, "", "status is lost", false, true },
 };
 
 START_TEST(runs)
@@ -121,6 +138,9 @@ START_TEST(runs)
 	char dir[] = "/tmp/r2mpu-test-hooks-XXXXXX", path[64], message[HOOK_MESSAGE_MAX + 1];
 	char why[256];
 	struct hook_env env = { 0 };
+	const struct run_row *r = &run_rows[_i];
+	sigset_t block, saved;
+	int in[2], saved_in = dup(STDIN_FILENO);
 	FILE *f;
 	time_t t0;
 	enum hook_outcome o;
@@ -129,20 +149,96 @@ START_TEST(runs)
 	snprintf(path, sizeof(path), "%s/hook", dir);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
-	fprintf(f, "#!/bin/sh\n%s\n", run_rows[_i].script);
+	fprintf(f, "#!/bin/sh\n%s\n", r->script);
 	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_int_eq(chmod(path, 0700), 0);
 	ck_assert_int_eq(hook_env_add(&env, "V", "a b", 3, true), 0);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	if (r->hostile_parent) {
+		sigprocmask(SIG_BLOCK, &block, &saved);
+		signal(SIGPIPE, SIG_IGN);
+		signal(SIGUSR1, on_usr1);
+		ck_assert_int_eq(pipe(in), 0);
+		ck_assert_int_eq(write(in[1], "data\n", 5), 5);
+		close(in[1]);
+		dup2(in[0], STDIN_FILENO);
+		close(in[0]);
+	}
+	if (r->sigchld_ignored)
+		signal(SIGCHLD, SIG_IGN);
 	t0 = time(NULL);
 	o = hook_run(path, "create", &env, 1, message, why, sizeof(why));
-	ck_assert_msg(o == run_rows[_i].outcome, "row %d: outcome %d (%s)", _i, (int)o,
+	signal(SIGCHLD, SIG_DFL);
+	if (r->hostile_parent) {
+		sigprocmask(SIG_SETMASK, &saved, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGUSR1, SIG_DFL);
+		dup2(saved_in, STDIN_FILENO);
+	}
+	close(saved_in);
+	ck_assert_msg(o == r->outcome, "row %d: outcome %d (%s)", _i, (int)o,
 		      o == HOOK_FAILED ? why : message);
 	ck_assert_int_le(time(NULL) - t0, 3);
-	if (run_rows[_i].message != NULL && run_rows[_i].message[0] != '\0')
-		ck_assert_str_eq(message, run_rows[_i].message);
-	if (run_rows[_i].why != NULL)
-		ck_assert_msg(strstr(why, run_rows[_i].why) != NULL, "why: %s", why);
+	if (r->message[0] != '\0')
+		ck_assert_str_eq(message, r->message);
+	if (r->why != NULL)
+		ck_assert_msg(strstr(why, r->why) != NULL, "why: %s", why);
 	hook_env_free(&env);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/* Alive and not a zombie (an orphan killed waits for init to reap it). */
+static bool running(int pid)
+{
+	char path[64], text[512], *p;
+	FILE *f;
+	bool alive = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	if (fgets(text, sizeof(text), f) != NULL && (p = strrchr(text, ')')) != NULL)
+		alive = p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	fclose(f);
+	return alive;
+}
+
+/* What a hook leaves running is killed when it exits, and r2mpu does not wait for it. */
+START_TEST(leftovers_killed)
+{
+	char dir[] = "/tmp/r2mpu-test-hooks-XXXXXX", path[64], pidfile[64], message[HOOK_MESSAGE_MAX + 1];
+	char why[256];
+	struct hook_env env = { 0 };
+	struct timespec t0, t1;
+	FILE *f;
+	int pid = 0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/hook", dir);
+	snprintf(pidfile, sizeof(pidfile), "%s/pid", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	/* The background job keeps the hook's stdout open. */
+	fprintf(f, "#!/bin/sh\nsleep 30 &\necho $! > %s\nexit 0\n", pidfile);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(path, 0700), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(hook_run(path, "complete", &env, 5, message, why, sizeof(why)), HOOK_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_msg(t1.tv_sec - t0.tv_sec < 2, "waited %ld s for the hook's leftover",
+		      (long)(t1.tv_sec - t0.tv_sec));
+	f = fopen(pidfile, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%d", &pid), 1);
+	fclose(f);
+	for (int i = 0; i < 100 && running(pid); i++)
+		usleep(10000);
+	ck_assert_msg(!running(pid), "the hook's sleep %d still runs", pid);
+	unlink(pidfile);
 	unlink(path);
 	rmdir(dir);
 }
@@ -155,7 +251,7 @@ START_TEST(missing)
 
 	ck_assert_int_eq(hook_run("/nonexistent/hook", "create", &env, 1, message, why,
 				  sizeof(why)), HOOK_FAILED);
-	ck_assert_ptr_nonnull(strstr(why, "could not run"));
+	ck_assert_ptr_nonnull(strstr(why, "cannot run: No such file or directory"));
 }
 END_TEST
 
@@ -170,6 +266,7 @@ static Suite *hooks_suite(void)
 	tcase_add_loop_test(tc, messages, 0, NROWS(message_rows));
 	tcase_add_test(tc, message_bound);
 	tcase_add_loop_test(tc, runs, 0, NROWS(run_rows));
+	tcase_add_test(tc, leftovers_killed);
 	tcase_add_test(tc, missing);
 	suite_add_tcase(s, tc);
 	return s;
