@@ -274,7 +274,6 @@ void handlers_after_request(const struct config *cfg, struct store *store, struc
 	struct get_request head = { .head = true };
 	struct r2err err;
 	char size_text[24], message[HOOK_MESSAGE_MAX + 1], why[256];
-	enum hook_outcome outcome;
 
 	if (req->complete_hook == NULL)
 		return;
@@ -292,12 +291,15 @@ void handlers_after_request(const struct config *cfg, struct store *store, struc
 			log_error("the complete hook: out of memory; not run");
 		return;
 	}
-	outcome = hook_run(cfg->hook_complete, "complete", req->complete_hook,
-			   (unsigned)cfg->hook_timeout, message, why, sizeof(why));
-	if (outcome == HOOK_REFUSED)
-		snprintf(why, sizeof(why), "the complete hook exited non-zero: %s", message);
-	if (outcome != HOOK_OK && can_log)
-		log_error("%s", why);
+	if (can_log) {
+		if (hook_spawn(cfg->hook_complete, "complete", req->complete_hook,
+			       (unsigned)cfg->hook_timeout, why, sizeof(why)) < 0)
+			log_error("%s", why);
+		return;
+	}
+	/* Plain CGI: this process is the request's alone, and the server has let it go. */
+	(void)hook_run(cfg->hook_complete, "complete", req->complete_hook,
+		       (unsigned)cfg->hook_timeout, message, why, sizeof(why));
 }
 
 int handle_complete(struct handler_ctx *ctx, struct r2err *err)

@@ -36,9 +36,9 @@ int handle_metrics(struct handler_ctx *ctx, struct r2err *err);        /* metric
 
 /*
  * What a request leaves to do once its answer is out and the web server has
- * it (conn_finish): the complete hook, run and waited for (at most
- * R2MPU_HOOK_TIMEOUT), so a pool runs at most one per process. can_log:
- * stderr is still the log (not under plain CGI, where it was let go).
+ * it (conn_finish): the complete hook. can_log (FastCGI: stderr is still the
+ * log): started from a child (hook_spawn), at most one per process; else
+ * (plain CGI, stdio let go) run here, this process being the request's alone.
  */
 void handlers_after_request(const struct config *cfg, struct store *store, struct request *req,
 			    bool can_log);

@@ -248,3 +248,54 @@ enum hook_outcome hook_run(const char *path, const char *event, const struct hoo
 	hook_message(out, len, message);
 	return verdict(event, rc, status, exec_errno, timeout_s, why, whylen);
 }
+
+static pid_t watcher;     /* this process's child running a hook (hook_spawn), or 0 */
+
+void hook_reap(bool wait)
+{
+	pid_t r;
+
+	if (watcher <= 0)
+		return;
+	while ((r = waitpid(watcher, NULL, wait ? 0 : WNOHANG)) < 0 && errno == EINTR)
+		continue;
+	if (r != 0)
+		watcher = 0;     /* reaped, or not ours any more */
+}
+
+int hook_spawn(const char *path, const char *event, const struct hook_env *env,
+	       unsigned timeout_s, char *why, size_t whylen)
+{
+	char message[HOOK_MESSAGE_MAX + 1], reason[256];
+	pid_t pid;
+	int null, sig;
+
+	hook_reap(true);          /* one at a time: the one before may still run */
+	pid = fork();
+	if (pid < 0) {
+		snprintf(why, whylen, "the %s hook: cannot fork: %s", event, strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		watcher = pid;
+		return 0;
+	}
+	/*
+	 * The watcher: nothing of the request (the FastCGI socket at fd 0,
+	 * stdout), r2mpu's stop signals ignored (a stop of the pool must not
+	 * leave the hook unwatched: it ends within the timeout anyway).
+	 */
+	null = open("/dev/null", O_RDWR);
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0)
+		_exit(1);
+	close_from(3);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD)
+			signal(sig, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	if (hook_run(path, event, env, timeout_s, message, reason, sizeof(reason)) == HOOK_REFUSED)
+		log_error("the %s hook exited non-zero: %s", event, message);
+	else if (reason[0] != '\0')
+		log_error("%s", reason);
+	_exit(0);
+}

@@ -54,6 +54,19 @@ enum hook_outcome hook_run(const char *path, const char *event, const struct hoo
 			   unsigned timeout_s, char message[HOOK_MESSAGE_MAX + 1],
 			   char *why, size_t whylen);
 
+/*
+ * Run the hook from a child of this process and return at once (FastCGI,
+ * after the request is finished: the web server may send this process the
+ * next request right away). The child waits for the hook and logs what went
+ * wrong. One at a time per process: a call waits first for the hook before
+ * (at most its timeout), so a pool never runs more hooks than it has
+ * processes. -1 when it cannot fork (why).
+ */
+int hook_spawn(const char *path, const char *event, const struct hook_env *env,
+	       unsigned timeout_s, char *why, size_t whylen);
+/* Collect the last hook_spawn's child once it is done; wait: until it is. */
+void hook_reap(bool wait);
+
 /* Pure: a message a client may read, from a hook's output (see hook_run). */
 void hook_message(const char *out, size_t len, char message[HOOK_MESSAGE_MAX + 1]);
 

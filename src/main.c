@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "cors.h"
 #include "handlers.h"
+#include "hooks.h"
 #include "request.h"
 #include "response.h"
 #include "route.h"
@@ -100,6 +101,7 @@ static void serve_one(const struct config *cfg, struct store *store)
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	hook_reap(false);         /* a complete hook's child that is done (hooks.h) */
 	id = log_begin_request(conn_param("HTTP_X_REQUEST_ID"));
 	response_init(&res, method != NULL && strcmp(method, "HEAD") == 0);
 	response_header(&res, "X-Request-Id", id);

@@ -474,6 +474,12 @@ def hooks(sandbox):
         r, took, _ = upload_small(c, "slow/obj")
         check("complete hook: the complete does not wait for a hanging hook (%.2f s)" % took,
               r.status == 200 and took < 3, took)
+        # Both processes look idle to lighttpd now: neither may hold a request back.
+        t0 = time.time()
+        statuses = [api.get(c, "nothing/%d" % i).status for i in range(6)]
+        after = time.time() - t0
+        check("complete hook: requests right after it are not held up (%.2f s for 6)" % after,
+              statuses == [404] * 6 and after < 3, (statuses, after))
         ok = wait_file(os.path.join(hook_dir, "complete-hang.pid"))
         pid = int(open(os.path.join(hook_dir, "complete-hang.pid")).read()) if ok else 0
         deadline = time.time() + 10

@@ -244,6 +244,47 @@ START_TEST(leftovers_killed)
 }
 END_TEST
 
+/* Spawned hooks run one at a time per process: the second starts after the first ended. */
+START_TEST(spawned_one_at_a_time)
+{
+	char dir[] = "/tmp/r2mpu-test-hooks-XXXXXX", path[64], seen[80], why[256];
+	struct hook_env env = { 0 };
+	FILE *f;
+	char text[16] = "";
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/hook", dir);
+	snprintf(seen, sizeof(seen), "%s/seen", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	/* The first marks its end; the second says whether that end came before its start. */
+	fprintf(f, "#!/bin/sh\ncd %s\nif [ -e first ]; then [ -e first.done ] && echo after > seen "
+		"|| echo during > seen; else touch first; sleep 1; touch first.done; fi\n", dir);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(path, 0700), 0);
+	ck_assert_int_eq(hook_spawn(path, "complete", &env, 5, why, sizeof(why)), 0);
+	snprintf(seen, sizeof(seen), "%s/first", dir);
+	for (int i = 0; i < 200 && access(seen, F_OK) != 0; i++)   /* the first has begun */
+		usleep(10000);
+	snprintf(seen, sizeof(seen), "%s/seen", dir);
+	ck_assert_int_eq(hook_spawn(path, "complete", &env, 5, why, sizeof(why)), 0);
+	hook_reap(true);
+	f = fopen(seen, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(text, sizeof(text), f));
+	fclose(f);
+	ck_assert_str_eq(text, "after\n");
+	snprintf(seen, sizeof(seen), "%s/first", dir);
+	unlink(seen);
+	snprintf(seen, sizeof(seen), "%s/first.done", dir);
+	unlink(seen);
+	snprintf(seen, sizeof(seen), "%s/seen", dir);
+	unlink(seen);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(missing)
 {
 	char message[HOOK_MESSAGE_MAX + 1], why[256];
@@ -267,6 +308,7 @@ static Suite *hooks_suite(void)
 	tcase_add_test(tc, message_bound);
 	tcase_add_loop_test(tc, runs, 0, NROWS(run_rows));
 	tcase_add_test(tc, leftovers_killed);
+	tcase_add_test(tc, spawned_one_at_a_time);
 	tcase_add_test(tc, missing);
 	suite_add_tcase(s, tc);
 	return s;
