@@ -57,8 +57,8 @@ struct metrics_shared {
 	uint64_t store_count[METRICS_STORE_OPS];
 	uint64_t store_usec[METRICS_STORE_OPS];
 	struct {
-		uint64_t pid;            /* 0: free; a dead process's slot is taken over */
-		uint64_t started;        /* its start time (/proc), so a reused pid is not it */
+		uint64_t owner;          /* 0: free; else owner_of() the holder, one word so
+					  * that one compare-and-swap takes or frees it */
 		uint64_t parts;          /* in flight in that process */
 	} slots[SLOTS];
 };
@@ -244,14 +244,14 @@ void metrics_count_store(enum metrics_store_op op, uint64_t usec, const char *er
 }
 
 /* A process's start time, in clock ticks since boot (/proc/PID/stat, field 22); 0: unknown. */
-static uint64_t started_at(uint64_t pid)
+static uint64_t started_at(pid_t pid)
 {
 	char path[64], text[1024], *p;
 	unsigned long long t = 0;
 	ssize_t n;
 	int fd, field;
 
-	snprintf(path, sizeof(path), "/proc/%llu/stat", (unsigned long long)pid);
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -268,37 +268,57 @@ static uint64_t started_at(uint64_t pid)
 	return t;
 }
 
-/* Is the process that holds slot i alive, and the one that took it (not a reuse of its pid)? */
-static bool holder_alive(size_t i)
-{
-	uint64_t pid = __atomic_load_n(&m->slots[i].pid, __ATOMIC_ACQUIRE);
-	uint64_t started = __atomic_load_n(&m->slots[i].started, __ATOMIC_ACQUIRE);
-	uint64_t now;
+/*
+ * A slot's owner in one word: the pid (Linux's are below 2^22) and its
+ * start time (42 bits of clock ticks), so that a reused pid is not taken
+ * for the process that held the slot.
+ */
+#define PID_BITS 22
+#define PID_MASK ((1ULL << PID_BITS) - 1)
 
-	if (pid == 0 || pid > INT32_MAX || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
+static uint64_t owner_of(pid_t pid)
+{
+	return (started_at(pid) << PID_BITS) | ((uint64_t)pid & PID_MASK);
+}
+
+static bool owner_alive(uint64_t owner)
+{
+	pid_t pid = (pid_t)(owner & PID_MASK);
+	uint64_t started = owner >> PID_BITS, now;
+
+	if (owner == 0 || (kill(pid, 0) < 0 && errno != EPERM))
 		return false;
 	now = started_at(pid);
-	return started == 0 || now == 0 || now == started;
+	return started == 0 || now == 0 || ((now << PID_BITS) >> PID_BITS) == started;
 }
+
+static uint64_t my_owner;             /* owner_of(getpid()), for my_owner_pid */
+static pid_t my_owner_pid;
 
 void metrics_part_begin(void)
 {
-	uint64_t me, seen;
+	uint64_t seen;
+	pid_t me;
 	size_t i;
 
 	if (m == NULL)
 		return;
+	if (my_slot < SLOTS && my_owner_pid != getpid())
+		my_slot = SLOTS;         /* a fork's: the slot is its parent's */
 	if (my_slot < SLOTS) {           /* a part already in flight here */
 		add(&m->slots[my_slot].parts, 1);
 		return;
 	}
-	me = (uint64_t)getpid();
+	me = getpid();
+	if (my_owner_pid != me) {        /* first part here (or a fork's) */
+		my_owner = owner_of(me);
+		my_owner_pid = me;
+	}
 	for (i = 0; i < SLOTS; i++) {
-		seen = __atomic_load_n(&m->slots[i].pid, __ATOMIC_ACQUIRE);
-		if ((seen == 0 || !holder_alive(i)) &&
-		    __atomic_compare_exchange_n(&m->slots[i].pid, &seen, me, false,
+		seen = __atomic_load_n(&m->slots[i].owner, __ATOMIC_ACQUIRE);
+		if ((seen == 0 || !owner_alive(seen)) &&
+		    __atomic_compare_exchange_n(&m->slots[i].owner, &seen, my_owner, false,
 						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-			__atomic_store_n(&m->slots[i].started, started_at(me), __ATOMIC_RELEASE);
 			__atomic_store_n(&m->slots[i].parts, 1, __ATOMIC_RELEASE);
 			my_slot = i;
 			return;
@@ -309,10 +329,14 @@ void metrics_part_begin(void)
 
 void metrics_part_end(void)
 {
+	uint64_t mine = my_owner;
+
 	if (m == NULL || my_slot >= SLOTS)
 		return;
 	if (__atomic_sub_fetch(&m->slots[my_slot].parts, 1, __ATOMIC_ACQ_REL) == 0) {
-		__atomic_store_n(&m->slots[my_slot].pid, 0, __ATOMIC_RELEASE);   /* free again */
+		/* Free again; only if still ours (it is: nobody takes a live holder's slot). */
+		__atomic_compare_exchange_n(&m->slots[my_slot].owner, &mine, 0, false,
+					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 		my_slot = SLOTS;
 	}
 }
@@ -405,7 +429,7 @@ int metrics_render(struct buf *out)
 	if (m == NULL)
 		return -1;
 	for (i = 0; i < SLOTS; i++)
-		if (__atomic_load_n(&m->slots[i].pid, __ATOMIC_ACQUIRE) != 0 && holder_alive(i))
+		if (owner_alive(__atomic_load_n(&m->slots[i].owner, __ATOMIC_ACQUIRE)))
 			parts += get(&m->slots[i].parts);
 	if (render_requests(out) < 0 || render_store(out) < 0)
 		return -1;

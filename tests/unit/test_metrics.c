@@ -246,6 +246,67 @@ START_TEST(counts_and_text)
 }
 END_TEST
 
+/* r2mpu_parts_in_flight, as rendered now; -1 when there is no such line. */
+static long in_flight(void)
+{
+	static const char line[] = "\nr2mpu_parts_in_flight ";
+	struct buf text = { .max = 1 << 20 };
+	const char *at;
+	long n = -1;
+
+	ck_assert_int_eq(metrics_render(&text), 0);
+	at = strstr(text.data, line);
+	if (at != NULL)
+		n = strtol(at + strlen(line), NULL, 10);
+	buf_free(&text);
+	return n;
+}
+
+/*
+ * Eight processes take and free slots at once, thousands of times: each
+ * keeps its own slot (none is taken over from a live holder), so with one
+ * part each in flight the count is 8, and 0 once they end.
+ */
+START_TEST(slots_under_contention)
+{
+	char where[2048], byte;
+	int ready[2], go[2], status, i;
+	pid_t kids[8];
+
+	ck_assert_int_eq(metrics_open(&cfg, where, sizeof(where)), 0);
+	ck_assert_int_eq(pipe(ready), 0);
+	ck_assert_int_eq(pipe(go), 0);
+	for (i = 0; i < 8; i++) {
+		kids[i] = fork();
+		ck_assert_int_ge(kids[i], 0);
+		if (kids[i] == 0) {
+			close(go[1]);
+			for (int j = 0; j < 3000; j++) {
+				metrics_part_begin();
+				metrics_part_end();
+			}
+			metrics_part_begin();
+			if (write(ready[1], "r", 1) != 1 || read(go[0], &byte, 1) < 0)   /* EOF: go */
+				_exit(2);
+			metrics_part_end();
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	for (i = 0; i < 8; i++)
+		ck_assert_int_eq(read(ready[0], &byte, 1), 1);
+	ck_assert_int_eq(in_flight(), 8);
+	close(go[1]);                    /* every child reads EOF: go */
+	for (i = 0; i < 8; i++) {
+		ck_assert_int_eq(waitpid(kids[i], &status, 0), kids[i]);
+		ck_assert_int_eq(status, 0);
+	}
+	ck_assert_int_eq(in_flight(), 0);
+	close(ready[0]);
+	close(ready[1]);
+}
+END_TEST
+
 /* Every line is a comment or `name{labels} value`, as Prometheus parses them. */
 START_TEST(text_format)
 {
@@ -295,6 +356,7 @@ static Suite *metrics_suite(void)
 	tcase_add_loop_test(tc, which_files, 0, NROWS(file_rows));
 	tcase_add_test(tc, counts_and_text);
 	tcase_add_test(tc, text_format);
+	tcase_add_test(tc, slots_under_contention);
 	tcase_add_test(tc, closed_does_nothing);
 	suite_add_tcase(s, tc);
 	return s;
