@@ -701,18 +701,3 @@ void conn_finish(int64_t unread, uint64_t max_drain)
 	}
 	FCGX_Finish_r(&conn.req);
 }
-
-bool conn_let_go(void)
-{
-	int null;
-
-	if (!conn.cgi)
-		return true;
-	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (null >= 0) {
-		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
-		close(null);
-	}
-	return false;
-}

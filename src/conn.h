@@ -85,12 +85,5 @@ bool conn_too_slow(void);
  */
 void conn_finish(int64_t unread, uint64_t max_drain);
 
-/*
- * After conn_finish, before work that outlasts the request (a complete
- * hook): nothing of this process may keep the web server waiting. Under
- * plain CGI, whose server reads stdout and stderr to their end, both
- * become /dev/null: false, nothing more can be logged. FastCGI: true.
- */
-bool conn_let_go(void);
 
 #endif

@@ -237,18 +237,21 @@ int handle_upload_part(struct handler_ctx *ctx, struct r2err *err)
 
 /*
  * R2MPU_HOOK_COMPLETE: its variables now, while the request's are at hand;
- * it runs once the answer is out (handlers_after_request), so it neither
+ * it starts once the answer is out (handlers_after_request), so it neither
  * delays nor changes the answer. Without memory for it, it is logged and
  * skipped: the object is stored either way.
  */
-static void plan_complete_hook(struct handler_ctx *ctx, const char *etag)
+static void plan_complete_hook(struct handler_ctx *ctx, const char *etag, uint64_t size)
 {
 	struct hook_env *env = calloc(1, sizeof(*env));
+	char size_text[24];
 
+	snprintf(size_text, sizeof(size_text), "%llu", (unsigned long long)size);
 	if (env == NULL || hook_env_request(ctx, "complete", env) < 0 ||
 	    hook_env_add(env, "R2MPU_UPLOAD_ID", ctx->req->query.upload_id,
 			 strlen(ctx->req->query.upload_id), true) < 0 ||
-	    hook_env_add(env, "R2MPU_ETAG", etag, strlen(etag), false) < 0) {
+	    hook_env_add(env, "R2MPU_ETAG", etag, strlen(etag), false) < 0 ||
+	    hook_env_add(env, "R2MPU_SIZE", size_text, strlen(size_text), false) < 0) {
 		log_error("the complete hook: out of memory; not run");
 		if (env != NULL)
 			hook_env_free(env);
@@ -258,54 +261,21 @@ static void plan_complete_hook(struct handler_ctx *ctx, const char *etag)
 	ctx->req->complete_hook = env;
 }
 
-static int size_begin(void *ctx, enum get_outcome outcome, const struct object_info *info,
-		      uint64_t first, uint64_t length)
+void handlers_after_request(const struct config *cfg, struct request *req, bool can_log)
 {
-	(void)outcome, (void)first, (void)length;
-	*(uint64_t *)ctx = info->size;
-	return 0;
-}
+	char why[256];
 
-void handlers_after_request(const struct config *cfg, struct store *store, struct request *req,
-			    bool can_log)
-{
-	uint64_t size = 0;
-	struct object_sink sink = { size_begin, NULL, &size };
-	struct get_request head = { .head = true };
-	struct r2err err;
-	char size_text[24], message[HOOK_MESSAGE_MAX + 1], why[256];
-
-	if (req->complete_hook == NULL)
-		return;
-	/* The size as the store has it now, not the parts' sum a client claimed. */
-	if (store->ops->get(store->state, req->key, &head, &sink, &err) < 0) {
-		if (can_log)
-			log_error("the complete hook: the object's size: %d %s: %s; not run",
-				  err.status, err.code, err.message);
-		return;
-	}
-	snprintf(size_text, sizeof(size_text), "%llu", (unsigned long long)size);
-	if (hook_env_add(req->complete_hook, "R2MPU_SIZE", size_text, strlen(size_text),
-			 false) < 0) {
-		if (can_log)
-			log_error("the complete hook: out of memory; not run");
-		return;
-	}
-	if (can_log) {
-		if (hook_spawn(cfg->hook_complete, "complete", req->complete_hook,
-			       (unsigned)cfg->hook_timeout, why, sizeof(why)) < 0)
-			log_error("%s", why);
-		return;
-	}
-	/* Plain CGI: this process is the request's alone, and the server has let it go. */
-	(void)hook_run(cfg->hook_complete, "complete", req->complete_hook,
-		       (unsigned)cfg->hook_timeout, message, why, sizeof(why));
+	if (req->complete_hook != NULL &&
+	    hook_spawn(cfg->hook_complete, "complete", req->complete_hook,
+		       (unsigned)cfg->hook_timeout, can_log, why, sizeof(why)) < 0 && can_log)
+		log_error("%s", why);
 }
 
 int handle_complete(struct handler_ctx *ctx, struct r2err *err)
 {
 	struct part_list parts = { 0 };
 	char *text = NULL, etag[ETAG_MAX];
+	uint64_t size = 0;
 	size_t len;
 	int rc = -1;
 
@@ -315,13 +285,13 @@ int handle_complete(struct handler_ctx *ctx, struct r2err *err)
 		goto out;
 	parts.max_total = ctx->grant.max_size;
 	if (ctx->store->ops->complete(ctx->store->state, ctx->req->key,
-				      ctx->req->query.upload_id, &parts, etag, err) < 0)
+				      ctx->req->query.upload_id, &parts, etag, &size, err) < 0)
 		goto out;
 	response_headerf(ctx->res, "ETag", "\"%s\"", etag);
 	send_empty(ctx->res, 200);
 	rc = 0;
 	if (ctx->cfg->hook_complete[0] != '\0')
-		plan_complete_hook(ctx, etag);
+		plan_complete_hook(ctx, etag, size);
 out:
 	part_list_free(&parts);
 	free(text);

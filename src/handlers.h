@@ -36,12 +36,11 @@ int handle_metrics(struct handler_ctx *ctx, struct r2err *err);        /* metric
 
 /*
  * What a request leaves to do once its answer is out and the web server has
- * it (conn_finish): the complete hook. can_log (FastCGI: stderr is still the
- * log): started from a child (hook_spawn), at most one per process; else
- * (plain CGI, stdio let go) run here, this process being the request's alone.
+ * it (conn_finish): the complete hook, started (hook_spawn). can_log: the
+ * hook may keep r2mpu's stderr, the log (FastCGI; not plain CGI, whose
+ * server reads stderr to its end).
  */
-void handlers_after_request(const struct config *cfg, struct store *store, struct request *req,
-			    bool can_log);
+void handlers_after_request(const struct config *cfg, struct request *req, bool can_log);
 
 /*
  * Pure: mpu-list's page from the query: max-uploads (1..LIST_UPLOADS_MAX,

@@ -90,10 +90,21 @@ static void close_from(int fd)
 		close(fd);
 }
 
+/* In a child that is about to fail: say why down err_fd (the parent reads an errno), and go. */
+static void child_fails(int err_fd)
+{
+	int e = errno;
+
+	if (write(err_fd, &e, sizeof(e)) < 0) {
+		/* the parent then sees the 126 alone */
+	}
+	_exit(126);
+}
+
 /*
- * In the child: become the hook. stdout is out_fd, stderr the log's; if
- * exec fails, its errno goes down err_fd (close-on-exec: nothing when it
- * works). Never returns.
+ * In the child: become the hook. stdout is out_fd, stderr r2mpu's; if it
+ * cannot become the hook, the errno goes down err_fd (close-on-exec: nothing
+ * when exec works). Never returns.
  */
 static void become_hook(const char *path, const char *event, const struct hook_env *env,
 			int out_fd, int err_fd)
@@ -102,8 +113,7 @@ static void become_hook(const char *path, const char *event, const struct hook_e
 	char *envp[HOOK_VARS_MAX + 2];
 	sigset_t none;
 	size_t i;
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	int sig, e;
+	int null, sig;
 
 	/*
 	 * r2mpu's handlers, its ignored SIGPIPE and SIGHUP, and the signals it
@@ -116,49 +126,76 @@ static void become_hook(const char *path, const char *event, const struct hook_e
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setpgid(0, 0);
-	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
-	    dup2(err_fd, 3) < 0)
+	/* err_fd at 3 first: nothing below may land on it. */
+	if (dup2(err_fd, 3) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(126);
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+	    fcntl(STDIN_FILENO, F_SETFD, 0) < 0 || fcntl(STDOUT_FILENO, F_SETFD, 0) < 0)
+		child_fails(3);
 	/* Nothing else of r2mpu's: not the FastCGI socket, not the store's files. */
 	close_from(4);
-	fcntl(3, F_SETFD, FD_CLOEXEC);
 	envp[0] = (char *)HOOK_PATH_ENV;
 	for (i = 0; i < env->n; i++)
 		envp[i + 1] = env->vars[i];
 	envp[i + 1] = NULL;
 	execve(path, argv, envp);
-	e = errno;
-	if (write(3, &e, sizeof(e)) < 0) {
-		/* nothing more to say: the parent sees no error and an exit of 127 */
-	}
-	_exit(127);
+	child_fails(3);
+}
+
+/* Children left to reap later: watchers (hook_spawn), and a hook SIGKILL did not end. */
+#define CHILDREN_MAX 8
+static pid_t children[CHILDREN_MAX];
+
+static bool remember(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < CHILDREN_MAX; i++)
+		if (children[i] <= 0) {
+			children[i] = pid;
+			return true;
+		}
+	return false;
+}
+
+void hook_reap(void)
+{
+	size_t i;
+
+	for (i = 0; i < CHILDREN_MAX; i++)
+		if (children[i] > 0 && waitpid(children[i], NULL, WNOHANG) != 0)
+			children[i] = 0;     /* reaped, or not ours any more */
 }
 
 /*
  * Wait until pid exits or the deadline (ms) passes, reading its output from
- * out_fd into buf (the rest dropped). Then its process group is killed: on
- * time, what it left running behind it; late, all of it. 0 with *status, -1
- * on timeout, -2 when it cannot be waited for (SIGCHLD ignored: reaped
- * unseen), so its verdict is unknown.
+ * out_fd (-1: none) into buf (the rest dropped). Its process group is
+ * killed before it is reaped (so the group id cannot have been reused):
+ * on time, what it left running behind it; late, all of it. 0 with
+ * *status; -1 on timeout; -2 when it cannot be waited for (SIGCHLD
+ * ignored: reaped unseen), so its verdict is unknown.
  */
 static int wait_hook(pid_t pid, int out_fd, uint64_t deadline, char *buf, size_t cap,
 		     size_t *len, int *status)
 {
 	static char drop[4096];     /* output past the first HOOK_OUTPUT_MAX bytes */
-	bool open_out = true;
-	int rc = -1;
+	bool open_out = out_fd >= 0;
 	uint64_t t;
 	ssize_t n;
+	int rc = -1;
 
 	for (;;) {
-		pid_t r = waitpid(pid, status, WNOHANG);
+		siginfo_t info = { 0 };
 
-		if (r == pid) {
-			rc = 0;
+		if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -2;
 			break;
 		}
-		if (r < 0 && errno != EINTR) {
-			rc = -2;
+		if (info.si_pid == pid) {
+			rc = 0;      /* exited, not yet reaped */
 			break;
 		}
 		if ((t = now_ms()) >= deadline)
@@ -176,21 +213,28 @@ static int wait_hook(pid_t pid, int out_fd, uint64_t deadline, char *buf, size_t
 				open_out = false;
 		}
 	}
-	/* Its group: what it started, even after it exited (the pgid is held until reaped). */
+	if (rc == -2)
+		return rc;
 	kill(-pid, SIGKILL);
-	if (rc == -1) {
+	if (rc == -1)
 		kill(pid, SIGKILL);
-		while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-			continue;
+	/* Reaped at once, unless even SIGKILL cannot end it (stuck in the kernel): then later. */
+	deadline = now_ms() + 2000;
+	while (waitpid(pid, status, WNOHANG) == 0) {
+		if (now_ms() >= deadline) {
+			remember(pid);
+			return -1;
+		}
+		usleep(10000);
 	}
 	return rc;
 }
 
-static enum hook_outcome verdict(const char *event, int rc, int status, int exec_errno,
+static enum hook_outcome verdict(const char *event, int rc, int status, int child_errno,
 				 unsigned timeout_s, char *why, size_t whylen)
 {
-	if (exec_errno != 0)
-		snprintf(why, whylen, "the %s hook cannot run: %s", event, strerror(exec_errno));
+	if (child_errno != 0)
+		snprintf(why, whylen, "the %s hook cannot run: %s", event, strerror(child_errno));
 	else if (rc == -1)
 		snprintf(why, whylen, "the %s hook did not finish within %u s (killed)", event,
 			 timeout_s);
@@ -211,7 +255,7 @@ enum hook_outcome hook_run(const char *path, const char *event, const struct hoo
 {
 	static char out[HOOK_OUTPUT_MAX];
 	size_t len = 0;
-	int outp[2], errp[2], status = 0, rc, exec_errno = 0;
+	int outp[2], errp[2], status = 0, rc, child_errno = 0;
 	uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
 	pid_t pid;
 
@@ -241,61 +285,61 @@ enum hook_outcome hook_run(const char *path, const char *event, const struct hoo
 	}
 	setpgid(pid, pid);        /* as the child does: whichever runs first */
 	rc = wait_hook(pid, outp[0], deadline, out, sizeof(out), &len, &status);
-	if (read(errp[0], &exec_errno, sizeof(exec_errno)) != (ssize_t)sizeof(exec_errno))
-		exec_errno = 0;
+	if (read(errp[0], &child_errno, sizeof(child_errno)) != (ssize_t)sizeof(child_errno))
+		child_errno = 0;
 	close(outp[0]);
 	close(errp[0]);
 	hook_message(out, len, message);
-	return verdict(event, rc, status, exec_errno, timeout_s, why, whylen);
-}
-
-static pid_t watcher;     /* this process's child running a hook (hook_spawn), or 0 */
-
-void hook_reap(bool wait)
-{
-	pid_t r;
-
-	if (watcher <= 0)
-		return;
-	while ((r = waitpid(watcher, NULL, wait ? 0 : WNOHANG)) < 0 && errno == EINTR)
-		continue;
-	if (r != 0)
-		watcher = 0;     /* reaped, or not ours any more */
+	return verdict(event, rc, status, child_errno, timeout_s, why, whylen);
 }
 
 int hook_spawn(const char *path, const char *event, const struct hook_env *env,
-	       unsigned timeout_s, char *why, size_t whylen)
+	       unsigned timeout_s, bool can_log, char *why, size_t whylen)
 {
 	char message[HOOK_MESSAGE_MAX + 1], reason[256];
+	enum hook_outcome outcome;
 	pid_t pid;
 	int null, sig;
+	size_t i;
 
-	hook_reap(true);          /* one at a time: the one before may still run */
+	hook_reap();
+	for (i = 0; i < CHILDREN_MAX && children[i] > 0; i++)
+		continue;
+	if (i == CHILDREN_MAX) {
+		snprintf(why, whylen, "the %s hook was not run: %d of this process's hooks are still "
+			 "running", event, CHILDREN_MAX);
+		return -1;
+	}
 	pid = fork();
 	if (pid < 0) {
 		snprintf(why, whylen, "the %s hook: cannot fork: %s", event, strerror(errno));
 		return -1;
 	}
 	if (pid > 0) {
-		watcher = pid;
+		children[i] = pid;
 		return 0;
 	}
 	/*
-	 * The watcher: nothing of the request (the FastCGI socket at fd 0,
-	 * stdout), r2mpu's stop signals ignored (a stop of the pool must not
-	 * leave the hook unwatched: it ends within the timeout anyway).
+	 * The watcher: a session of its own (a web server that kills the CGI
+	 * script's group, or stops the pool, does not leave the hook unwatched:
+	 * it ends within its timeout anyway), nothing of the request (the
+	 * FastCGI socket at fd 0, stdout), r2mpu's signals ignored.
 	 */
+	setsid();
 	null = open("/dev/null", O_RDWR);
-	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0)
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
+	    (!can_log && dup2(null, STDERR_FILENO) < 0))
 		_exit(1);
 	close_from(3);
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD)
 			signal(sig, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
-	if (hook_run(path, event, env, timeout_s, message, reason, sizeof(reason)) == HOOK_REFUSED)
+	memset(children, 0, sizeof(children));    /* the serving process's, not this one's */
+	outcome = hook_run(path, event, env, timeout_s, message, reason, sizeof(reason));
+	if (outcome == HOOK_REFUSED)
 		log_error("the %s hook exited non-zero: %s", event, message);
-	else if (reason[0] != '\0')
+	else if (outcome == HOOK_FAILED)
 		log_error("%s", reason);
 	_exit(0);
 }

@@ -55,17 +55,17 @@ enum hook_outcome hook_run(const char *path, const char *event, const struct hoo
 			   char *why, size_t whylen);
 
 /*
- * Run the hook from a child of this process and return at once (FastCGI,
- * after the request is finished: the web server may send this process the
- * next request right away). The child waits for the hook and logs what went
- * wrong. One at a time per process: a call waits first for the hook before
- * (at most its timeout), so a pool never runs more hooks than it has
- * processes. -1 when it cannot fork (why).
+ * Start the hook from a child of this process (a watcher, in a session of
+ * its own) and return at once: the watcher waits for the hook, at most
+ * timeout_s, and logs what went wrong (can_log false: plain CGI, whose
+ * stderr the web server reads to its end, so it keeps none). Never waits:
+ * with CHILDREN_MAX (8) of this process's hooks still running, -1 and
+ * nothing is run (why); so a pool runs at most 8 per process.
  */
 int hook_spawn(const char *path, const char *event, const struct hook_env *env,
-	       unsigned timeout_s, char *why, size_t whylen);
-/* Collect the last hook_spawn's child once it is done; wait: until it is. */
-void hook_reap(bool wait);
+	       unsigned timeout_s, bool can_log, char *why, size_t whylen);
+/* Collect this process's watchers that are done (never waits). */
+void hook_reap(void);
 
 /* Pure: a message a client may read, from a hook's output (see hook_run). */
 void hook_message(const char *out, size_t len, char message[HOOK_MESSAGE_MAX + 1]);

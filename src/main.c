@@ -101,7 +101,7 @@ static void serve_one(const struct config *cfg, struct store *store)
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	hook_reap(false);         /* a complete hook's child that is done (hooks.h) */
+	hook_reap();              /* complete hooks' watchers that are done (hooks.h) */
 	id = log_begin_request(conn_param("HTTP_X_REQUEST_ID"));
 	response_init(&res, method != NULL && strcmp(method, "HEAD") == 0);
 	response_header(&res, "X-Request-Id", id);
@@ -122,7 +122,7 @@ static void serve_one(const struct config *cfg, struct store *store)
 		.ms = ms_since(&t0), .credential = req.credential[0] ? req.credential : "none" });
 	conn_finish(request_body_unread(&req), DRAIN_MAX);
 	if (req.complete_hook != NULL)
-		handlers_after_request(cfg, store, &req, conn_let_go());
+		handlers_after_request(cfg, &req, !conn_is_cgi());
 	request_free(&req);
 	log_end_request();
 }

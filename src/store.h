@@ -117,8 +117,9 @@ struct store_ops {
 			   int part_number, struct byte_source *body,
 			   const unsigned char *content_md5,
 			   char etag[ETAG_MAX], struct r2err *err);
+	/* *size: the object's, in bytes (the parts' sizes as the store has them). */
 	int (*complete)(void *st, const char *key, const char *upload_id,
-			const struct part_list *parts, char etag[ETAG_MAX],
+			const struct part_list *parts, char etag[ETAG_MAX], uint64_t *size,
 			struct r2err *err);
 	int (*abort)(void *st, const char *key, const char *upload_id,
 		     struct r2err *err);

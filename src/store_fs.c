@@ -801,7 +801,7 @@ static int object_write_header(int fd, const char *key, const char *etag, uint64
 }
 
 static int fs_complete(void *state, const char *key, const char *upload_id,
-		       const struct part_list *parts, char etag[ETAG_MAX],
+		       const struct part_list *parts, char etag[ETAG_MAX], uint64_t *size,
 		       struct r2err *err)
 {
 	struct fs_store *fs = state;
@@ -869,6 +869,7 @@ static int fs_complete(void *state, const char *key, const char *upload_id,
 	tmp[0] = '\0';
 	sync_dir(fs, dir);
 	upload_remove(fs, u.dir);
+	*size = total;
 	rc = 0;
 out:
 	tmp_discard(fs, fd, tmp);

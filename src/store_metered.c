@@ -56,13 +56,14 @@ static int m_upload_part(void *st, const char *key, const char *upload_id, int p
 }
 
 static int m_complete(void *st, const char *key, const char *upload_id,
-		      const struct part_list *parts, char etag[ETAG_MAX], struct r2err *err)
+		      const struct part_list *parts, char etag[ETAG_MAX], uint64_t *size,
+		      struct r2err *err)
 {
 	struct timespec t0 = now();
 
 	return done(METRICS_OP_COMPLETE, t0,
-		    INNER(st)->ops->complete(INNER(st)->state, key, upload_id, parts, etag, err),
-		    err);
+		    INNER(st)->ops->complete(INNER(st)->state, key, upload_id, parts, etag, size,
+					     err), err);
 }
 
 static int m_abort(void *st, const char *key, const char *upload_id, struct r2err *err)

@@ -578,7 +578,8 @@ out:
  * S3 implementation behind, and an unknown upload is a 404 everywhere.
  */
 static int check_parts(struct s3_store *s, const char *key, const char *upload_id,
-		       const struct part_list *parts, char expected[ETAG_MAX], struct r2err *err)
+		       const struct part_list *parts, char expected[ETAG_MAX], uint64_t *total,
+		       struct r2err *err)
 {
 	unsigned char (*md5s)[MD5_LEN] = NULL;
 	struct s3_part_set set;
@@ -587,6 +588,7 @@ static int check_parts(struct s3_store *s, const char *key, const char *upload_i
 	size_t i, j;
 	int rc = -1;
 
+	*total = 0;
 	if (list_parts(s, key, upload_id, &set, err) < 0)
 		return -1;
 	sizes = calloc(parts->count ? parts->count : 1, sizeof(*sizes));
@@ -611,6 +613,7 @@ static int check_parts(struct s3_store *s, const char *key, const char *upload_i
 			goto out;
 		}
 		sizes[i] = set.parts[j].size;
+		*total += sizes[i];
 		if (hex_decode(set.parts[j].etag, md5s[i], MD5_LEN) < 0)
 			all_md5 = false;     /* not an MD5: no expected ETag */
 	}
@@ -653,7 +656,8 @@ static void complete_content_type(struct s3_client_request *r)
 }
 
 static int s3_complete(void *st, const char *key, const char *upload_id,
-		       const struct part_list *parts, char etag[ETAG_MAX], struct r2err *err)
+		       const struct part_list *parts, char etag[ETAG_MAX], uint64_t *size,
+		       struct r2err *err)
 {
 	struct s3_store *s = st;
 	struct s3_client_request r = { .method = "POST", .key = key,
@@ -665,7 +669,8 @@ static int s3_complete(void *st, const char *key, const char *upload_id,
 	size_t len;
 	int rc = -1;
 
-	if (check_parts(s, key, upload_id, parts, expected, err) < 0)
+	/* The size is the listed parts': S3's Complete answer does not say it. */
+	if (check_parts(s, key, upload_id, parts, expected, size, err) < 0)
 		return -1;
 	if (parts->count == 0)
 		return complete_empty(s, key, upload_id, etag, err);

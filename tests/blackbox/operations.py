@@ -32,7 +32,7 @@ import time
 from lib import BIN, api, servers
 from lib.checks import check, sanitizer_reports, summary
 from lib.clients import CgiClient, request_head
-from lib.servers import Lighttpd, Nginx
+from lib.servers import Apache, Lighttpd, Nginx
 
 WRITER = "writer-0123456789abcdef"
 MONITOR = "monitor-0123456789abcde"     # m only, and scoped: metrics are the pool's anyway
@@ -474,6 +474,7 @@ def hooks(sandbox):
         r, took, _ = upload_small(c, "slow/obj")
         check("complete hook: the complete does not wait for a hanging hook (%.2f s)" % took,
               r.status == 200 and took < 3, took)
+        r, took, _ = upload_small(c, "slow/obj2")   # a second one, likely on the same process
         # Both processes look idle to lighttpd now: neither may hold a request back.
         t0 = time.time()
         statuses = [api.get(c, "nothing/%d" % i).status for i in range(6)]
@@ -536,6 +537,29 @@ def hooks_cgi(sandbox):
                        preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN))
     check("create hook, CGI: refused (403) also when SIGCHLD came ignored",
           r.stdout.startswith(b"Status: 403"), r.stdout[:80])
+    # Apache's mod_cgid: one socket is the script's stdin and stdout.
+    out = os.path.join(sandbox, "cgid-out")
+    os.makedirs(out)
+    os.chmod(out, 0o777)              # the hook, as www-data, writes its pid here
+    pidfile = os.path.join(out, "hook.pid")
+    slow = os.path.join(sandbox, "cgid-complete.sh")
+    with open(slow, "w") as f:
+        f.write("#!/bin/sh\necho $$ > %s\nsleep 60\n" % pidfile)
+    os.chmod(slow, 0o755)
+    settings = {"R2MPU_FS_ROOT": os.path.join(sandbox, "store-cgid"), "R2MPU_OPEN_ACCESS": "yes",
+                "R2MPU_HOOK_COMPLETE": slow, "R2MPU_HOOK_TIMEOUT": "4"}
+    log = os.path.join(sandbox, "cgid.log")
+    with Apache("cgi", settings, log, sandbox) as ac:
+        r, took, _ = upload_small(ac, "cgid/obj")
+        check("complete hook, Apache mod_cgid: answered without waiting for the hook (%.2f s)"
+              % took, r.status == 200 and took < 3, took)
+        ok = wait_file(pidfile)
+        pid = int(open(pidfile).read()) if ok else 0
+        deadline = time.time() + 15
+        while pid and os.path.exists("/proc/%d" % pid) and time.time() < deadline:
+            time.sleep(0.1)
+        check("complete hook, Apache mod_cgid: the hook killed at its timeout (4 s)",
+              pid and not os.path.exists("/proc/%d" % pid), pid)
 
 
 def main():
