@@ -275,7 +275,8 @@ def metrics_pool(sandbox):
     check("metrics: by default in /dev/shm, named for this user, store and mount",
           re.fullmatch(r"/dev/shm/r2mpu-metrics-v1-%d-[0-9a-f]{16}" % os.geteuid(), shm), shm)
     log = os.path.join(sandbox, "pool.log")
-    server = Lighttpd(dict(settings, R2MPU_CONFIG=""), log)
+    # "": r2mpu's own default (the suites' servers get a scratch file otherwise)
+    server = Lighttpd(dict(settings, R2MPU_CONFIG="", R2MPU_METRICS_FILE=""), log)
     try:
         with server as c:
             t = Tally(c)

@@ -27,3 +27,23 @@ TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # absolute: hostile.py runs it from another working directory.
 BIN = os.path.abspath(os.environ.get("R2MPU_TEST_BIN") or
                       os.path.join(TOP, "cgi-bin", "r2mpu.fcgi"))
+
+
+def scratch_metrics_file(directory=None):
+    """Where an r2mpu under test keeps its metrics (R2MPU_METRICS_FILE): in
+    `directory`, or in one directory of this process's that goes when it
+    exits; never r2mpu's default in /dev/shm, which a test run would fill
+    with a file for every store it makes (operations.py tests the default)."""
+    global _scratch
+    if directory is None:
+        if _scratch is None:
+            import atexit
+            import shutil
+            import tempfile
+            _scratch = tempfile.mkdtemp(prefix="r2mpu-test-metrics-")
+            atexit.register(shutil.rmtree, _scratch, True)
+        directory = _scratch
+    return os.path.join(directory, "r2mpu.metrics")
+
+
+_scratch = None

@@ -17,6 +17,7 @@ import subprocess
 import time
 import urllib.parse
 
+from lib import scratch_metrics_file
 from lib.checks import Logs
 
 
@@ -48,6 +49,7 @@ class CgiClient:
     def __init__(self, binary, env, wrapper=(), logfile=None):
         self.binary = binary
         self.env = dict(env)
+        self.env.setdefault("R2MPU_METRICS_FILE", scratch_metrics_file())
         self.wrapper = list(wrapper)   # e.g. valgrind and its options
         self.logfile = logfile         # each request's stderr is appended here
         if logfile:

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import time
 
-from lib import BIN, TOP, procs
+from lib import BIN, TOP, procs, scratch_metrics_file
 from lib.checks import Logs
 from lib.clients import HttpClient, PrefixedClient
 
@@ -133,7 +133,9 @@ class Lighttpd:
     with r2mpu's settings in its environment."""
 
     def __init__(self, settings, logfile):
-        self.settings = settings
+        self.settings = dict(settings)
+        self.settings.setdefault("R2MPU_METRICS_FILE",
+                                 scratch_metrics_file(os.path.dirname(logfile)))
         self.logfile = logfile
         self.proc = None
         self.port = None
@@ -255,6 +257,9 @@ class Apache(ServerProcesses):
     def __init__(self, variant, settings, logfile, workdir):
         self.variant = variant
         self.settings = dict(settings)
+        # In its state directory, which its www-data processes may write.
+        self.settings.setdefault("R2MPU_METRICS_FILE",
+                                 scratch_metrics_file(os.path.join(workdir, "apache-" + variant)))
         self.logfile = logfile
         self.state = os.path.join(workdir, "apache-" + variant)
         self.procs = []
@@ -339,6 +344,7 @@ class Nginx(ServerProcesses):
 
     def __init__(self, settings, logfile, workdir):
         self.settings = dict(settings)
+        self.settings.setdefault("R2MPU_METRICS_FILE", scratch_metrics_file(workdir))
         self.logfile = logfile
         self.state = os.path.join(workdir, "nginx")
         self.procs = []
