@@ -12,11 +12,11 @@
 #include <json-c/json.h>
 
 #include "complete_body.h"
-#include "http.h"
-#include "uri.h"
 #include "hooks.h"
+#include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "uri.h"
 
 /* The largest metadata create accepts must fit in an answer's headers. */
 _Static_assert(HTTP_META_MAX + 4096 <= RESPONSE_HEADERS_MAX, "metadata fits the headers");
