@@ -134,8 +134,7 @@ class Lighttpd:
 
     def __init__(self, settings, logfile):
         self.settings = dict(settings)
-        self.settings.setdefault("R2MPU_METRICS_FILE",
-                                 scratch_metrics_file(os.path.dirname(logfile)))
+        self.settings.setdefault("R2MPU_METRICS_FILE", scratch_metrics_file())
         self.logfile = logfile
         self.proc = None
         self.port = None
@@ -344,7 +343,7 @@ class Nginx(ServerProcesses):
 
     def __init__(self, settings, logfile, workdir):
         self.settings = dict(settings)
-        self.settings.setdefault("R2MPU_METRICS_FILE", scratch_metrics_file(workdir))
+        self.settings.setdefault("R2MPU_METRICS_FILE", scratch_metrics_file())
         self.logfile = logfile
         self.state = os.path.join(workdir, "nginx")
         self.procs = []
