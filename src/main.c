@@ -112,10 +112,15 @@ static void serve_one(const struct config *cfg, struct store *store)
 		send_error(&res, &err);
 	else
 		route_request(cfg, &access_rules, store, &req, &res);
-	/* The answer goes out before the connection decides what to do with an unread body. */
-	response_flush(&res);
+	/*
+	 * Counted before the answer's end goes out: a client that has its answer
+	 * and asks for the metrics next must find it counted, whichever
+	 * process serves the scrape.
+	 */
 	metrics_count_request(action_id(req.query.action), res.status, req.body_read,
 			      res.body_bytes);
+	/* The answer goes out before the connection decides what to do with an unread body. */
+	response_flush(&res);
 	log_request(&(struct log_request){
 		.method = method, .action = req.query.action, .key = req.key,
 		.status = res.status, .bytes_in = req.body_read, .bytes_out = res.body_bytes,
