@@ -21,6 +21,20 @@ static uint64_t ms(void)
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
+/* A new directory dir (a mkdtemp template) holding an executable dir/hook: #!/bin/sh, then body. */
+static void write_hook(char *dir, char path[64], const char *body)
+{
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, 64, "%s/hook", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\n%s\n", body);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(path, 0700), 0);
+}
+
 static void on_usr1(int sig)
 {
 	(void)sig;
@@ -151,17 +165,10 @@ START_TEST(runs)
 	const struct run_row *r = &run_rows[_i];
 	sigset_t block, saved;
 	int in[2], saved_in = dup(STDIN_FILENO);
-	FILE *f;
 	uint64_t t0;
 	enum hook_outcome o;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/hook", dir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "#!/bin/sh\n%s\n", r->script);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_int_eq(chmod(path, 0700), 0);
+	write_hook(dir, path, r->script);
 	ck_assert_int_eq(hook_env_add(&env, "V", "a b", 3, true), 0);
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
@@ -227,15 +234,9 @@ START_TEST(leftovers_killed)
 	FILE *f;
 	int pid = 0;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/hook", dir);
-	snprintf(pidfile, sizeof(pidfile), "%s/pid", dir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
 	/* The background job keeps the hook's stdout open. */
-	fprintf(f, "#!/bin/sh\nsleep 30 &\necho $! > %s\nexit 0\n", pidfile);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_int_eq(chmod(path, 0700), 0);
+	write_hook(dir, path, "sleep 30 &\necho $! > \"$(dirname \"$0\")/pid\"\nexit 0");
+	snprintf(pidfile, sizeof(pidfile), "%s/pid", dir);
 	took = ms();
 	ck_assert_int_eq(hook_run(path, "complete", &env, 20, message, why, sizeof(why)), HOOK_OK);
 	took = ms() - took;
@@ -260,17 +261,10 @@ START_TEST(spawned_beside)
 {
 	char dir[] = "/tmp/r2mpu-test-hooks-XXXXXX", path[64], mark[80], why[256];
 	struct hook_env env = { 0 };
-	FILE *f;
 	int i;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/hook", dir);
+	write_hook(dir, path, "sleep 2\ntouch \"$(dirname \"$0\")/done\"");
 	snprintf(mark, sizeof(mark), "%s/done", dir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "#!/bin/sh\nsleep 2\ntouch %s\n", mark);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_int_eq(chmod(path, 0700), 0);
 	for (i = 0; i < 8; i++)
 		ck_assert_int_eq(hook_spawn(path, "complete", &env, 30, true, why, sizeof(why)), 0);
 	/* Returned before any of them could end, and the ninth is refused, not waited for. */
