@@ -271,7 +271,8 @@ def metrics_pool(sandbox):
                                   "lighttpd")
     settings = {"R2MPU_FS_ROOT": root, "R2MPU_TOKENS_FILE": tokens, "R2MPU_PROCS": "4"}
     os.makedirs(root)
-    shm = default_metrics_file(dict(os.environ, **settings, R2MPU_CONFIG=""))
+    shm = default_metrics_file(dict(os.environ, **settings, R2MPU_CONFIG="",
+                                    R2MPU_METRICS_FILE=""))
     check("metrics: by default in /dev/shm, named for this user, store and mount",
           re.fullmatch(r"/dev/shm/r2mpu-metrics-v1-%d-[0-9a-f]{16}" % os.geteuid(), shm), shm)
     log = os.path.join(sandbox, "pool.log")

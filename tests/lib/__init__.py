@@ -47,3 +47,7 @@ def scratch_metrics_file(directory=None):
 
 
 _scratch = None
+
+# Every r2mpu a suite starts, by whatever way, inherits it (a suite that tests
+# the default sets R2MPU_METRICS_FILE="" itself).
+os.environ.setdefault("R2MPU_METRICS_FILE", scratch_metrics_file())
