@@ -249,10 +249,14 @@ fuzz-run-%:
 	@echo "== fuzz_$* for $(FUZZ_SECONDS) s"
 	@build-fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 		-artifact_prefix=build-fuzz/found/$*/ \
-		-print_final_stats=1 build-fuzz/corpus/$* tests/fuzz/corpus/$* 2>&1 | \
-		grep -E "^(stat::number_of_executed_units|==|SUMMARY|Done)" || true
+		-print_final_stats=1 build-fuzz/corpus/$* tests/fuzz/corpus/$* \
+		>build-fuzz/fuzz_$*.log 2>&1 || true
+	@grep -E "^(stat::number_of_executed_units|==|SUMMARY|Done)" build-fuzz/fuzz_$*.log || true
 	@test -z "$$(ls build-fuzz/found/$*/)" || \
-		{ echo "FAIL fuzz_$* found a crash: build-fuzz/found/$*/"; exit 1; }
+		{ grep -A40 -m1 -E "ERROR: (libFuzzer|AddressSanitizer)|runtime error" \
+			build-fuzz/fuzz_$*.log; \
+		  echo "FAIL fuzz_$* found a crash: build-fuzz/found/$*/ (log: build-fuzz/fuzz_$*.log)"; \
+		  exit 1; }
 
 # Static checks, quick enough for every change: cppcheck's warning, portability and
 # performance classes (its style class mostly guesses wrong on this code), and no

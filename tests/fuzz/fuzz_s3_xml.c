@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct s3_error_doc doc;
 	struct s3_part_set set = { 0 };
 	struct s3_upload_set uploads = { 0 };
-	const struct upload_page page = { NULL, NULL, 3 };   /* a cap of 3 uploads */
+	/* A marker, so the filter runs; the cut to page.max is the caller's (store_s3.c). */
+	const struct upload_page page = { "k", NULL, 3 };
 	char *text;
 	char id[S3_UPLOAD_ID_MAX], etag[ETAG_MAX];
 
@@ -36,9 +37,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)s3_xml_parse_list_parts(body, size, &set);   /* a second page appends */
 	s3_part_set_free(&set);
 	(void)s3_xml_parse_list_uploads(body, size, &uploads, &page);
-	(void)s3_xml_parse_list_uploads(body, size, &uploads, &page);   /* the cap across pages */
-	if (uploads.count > 3)
+	(void)s3_xml_parse_list_uploads(body, size, &uploads, &page);   /* appends */
+	if (uploads.count > uploads.cap)
 		abort();
+	for (size_t i = 0; i < uploads.count; i++)   /* whole entries, each past the marker */
+		if (uploads.uploads[i].key == NULL || uploads.uploads[i].upload_id == NULL ||
+		    uploads.uploads[i].key[0] == '\0' ||
+		    !upload_after_id_marker(&uploads.uploads[i], &page))
+			abort();
 	upload_list_free(uploads.uploads, uploads.count);
 	text = malloc(size + 1);
 	if (text != NULL) {
