@@ -25,7 +25,7 @@ APP       = $(CORE) main
 OBJS      = $(APP:%=$(BUILD)/%.o)
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
 
-UNIT      = test_mem test_log test_metrics test_hooks test_store test_standalone test_multipart test_uri test_http test_etag test_complete_body test_config test_handlers test_sigv4 test_s3_xml test_access test_cors test_conn
+UNIT      = test_mem test_log test_metrics test_hooks test_store test_standalone test_multipart test_uri test_http test_etag test_complete_body test_config test_handlers test_sigv4 test_s3_client test_s3_xml test_access test_cors test_conn
 UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 
 PORT     ?= 8080
@@ -47,7 +47,7 @@ DEB_TEST_PKGS = $(DEB_RUN_PKGS) $(shell cat tests/s3/deps.txt) check clang cppch
                 chromium chromium-driver python3-selenium gnuplot-nox debhelper lintian \
                 fakeroot groff-base systemd
 
-.PHONY: all deps lint run test unit unit-bins blackbox hostile access pace browser faults soak lifecycle operations seed s3 s3-radosgw valgrind valgrind-fs valgrind-moto valgrind-access asan bench fuzz man install uninstall deb deps-test package clean
+.PHONY: all deps lint run static test unit unit-bins blackbox hostile access pace browser faults soak lifecycle operations seed s3 s3-radosgw valgrind valgrind-fs valgrind-moto valgrind-access asan bench fuzz man install uninstall deb deps-test package clean
 
 all: $(BIN) $(MAN_PAGES)
 
@@ -107,6 +107,21 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	PORT=$(PORT) R2MPU_FS_ROOT=$${R2MPU_FS_ROOT:-$(CURDIR)/data} \
 		R2MPU_OPEN_ACCESS=$${R2MPU_OPEN_ACCESS:-yes} tests/lighttpd/serve.sh
+
+# The portable binary: the same program linked statically, for any x86-64 Linux with
+# nothing from the host but the kernel (doc/shared-hosting.md). OpenSSL, json-c and
+# libfcgi are Debian's static archives; libcurl and libxml2 are built by static/deps.sh
+# from Debian's source packages, with only what r2mpu uses. Stripped: it is what ships.
+STATIC_DIR = $(BUILD)/static
+STATIC_BIN = cgi-bin/r2mpu-static.fcgi
+STATIC_PKG_CONFIG = $(CURDIR)/$(STATIC_DIR)/prefix/lib/pkgconfig:$(shell pkg-config --variable pc_path pkg-config 2>/dev/null)
+static: $(STATIC_DIR)/prefix/.done
+	@PKG_CONFIG_LIBDIR=$(STATIC_PKG_CONFIG) $(MAKE) --no-print-directory \
+		BUILD=$(STATIC_DIR)/obj BIN=$(STATIC_BIN) LDFLAGS="-static -s $(LDFLAGS)" \
+		LDLIBS="-lfcgi $$(PKG_CONFIG_LIBDIR=$(STATIC_PKG_CONFIG) pkg-config --static --libs $(PKGS)) -ldl -pthread" \
+		$(STATIC_BIN)
+$(STATIC_DIR)/prefix/.done: static/deps.sh
+	static/deps.sh $(STATIC_DIR)
 
 # Each suite a stage: a line with its time and result, the failures summed up at the end.
 TEST_STAGES = unit package blackbox hostile access pace browser faults soak lifecycle operations seed s3 docs
@@ -332,4 +347,4 @@ deb:
 	@ls -l $(BUILD)/deb/*.deb
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz $(BIN)
+	rm -rf $(BUILD) build-asan build-fuzz $(BIN) $(STATIC_BIN)

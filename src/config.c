@@ -60,7 +60,8 @@ static const struct config_key keys[] = {
 	  "s3 store: a file holding the secret access key instead (systemd credentials); "
 	  "others must not be able to read it" },
 	{ "R2MPU_S3_CA_FILE", KEY_STRING, FIELD(s3_ca_file), "",
-	  "s3 store: CA bundle to verify the endpoint with (empty: the system's)" },
+	  "s3 store: CA bundle to verify the endpoint with (empty: the system's: libcurl's own, or "
+	  "the first found where Debian, RHEL, SUSE or Alpine keep it)" },
 	{ "R2MPU_S3_PROXY", KEY_STRING, FIELD(s3_proxy), "",
 	  "s3 store: proxy URL for the store's requests (empty: none; the environment's "
 	  "http_proxy and the like are never used)" },

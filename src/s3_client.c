@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -441,10 +442,40 @@ void s3_client_close(struct s3_client *cl)
 	curl_global_cleanup();
 }
 
+/* Where distributions keep the system's CA bundle, the most widespread first. */
+static const char *const ca_bundles[] = {
+	"/etc/ssl/certs/ca-certificates.crt",                /* Debian, Ubuntu, Alpine, Arch */
+	"/etc/pki/tls/certs/ca-bundle.crt",                  /* RHEL, CentOS, CloudLinux, Fedora */
+	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* RHEL 7 and later, by itself */
+	"/etc/ssl/ca-bundle.pem",                            /* SUSE */
+	"/etc/ssl/cert.pem",                                 /* Alpine, and the BSDs' place */
+};
+
+const char *s3_client_ca_bundle(const char *configured, bool built_in,
+				bool (*readable)(const char *path))
+{
+	size_t i;
+
+	if (configured[0] != '\0')
+		return configured;
+	if (built_in)
+		return "";
+	for (i = 0; i < sizeof(ca_bundles) / sizeof(ca_bundles[0]); i++)
+		if (readable(ca_bundles[i]))
+			return ca_bundles[i];
+	return NULL;
+}
+
+static bool readable_file(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
 int s3_client_open(const struct config *cfg, struct s3_client **out, char *errbuf, size_t errlen)
 {
+	const curl_version_info_data *curl_info;
 	struct s3_client *cl;
-	const char *host;
+	const char *host, *ca;
 
 	*out = NULL;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -471,7 +502,18 @@ int s3_client_open(const struct config *cfg, struct s3_client **out, char *errbu
 	snprintf(cl->secret_access_key, sizeof(cl->secret_access_key), "%s",
 		 cfg->s3_secret_access_key);
 	snprintf(cl->region, sizeof(cl->region), "%s", cfg->s3_region);
-	snprintf(cl->ca_file, sizeof(cl->ca_file), "%s", cfg->s3_ca_file);
+	curl_info = curl_version_info(CURLVERSION_NOW);
+	ca = s3_client_ca_bundle(cfg->s3_ca_file,
+				 curl_info->cainfo != NULL || curl_info->capath != NULL,
+				 readable_file);
+	if (ca == NULL && strncmp(cl->endpoint, "https:", 6) == 0) {
+		s3_client_close(cl);
+		snprintf(errbuf, errlen, "s3 store: no CA bundle to check %s with: none in the "
+			 "usual places (%s, ...); name one in R2MPU_S3_CA_FILE", cfg->s3_endpoint,
+			 ca_bundles[0]);
+		return -1;
+	}
+	snprintf(cl->ca_file, sizeof(cl->ca_file), "%s", ca != NULL ? ca : "");
 	snprintf(cl->proxy, sizeof(cl->proxy), "%s", cfg->s3_proxy);
 	cl->connect_timeout = (long)cfg->s3_connect_timeout;
 	cl->timeout = (long)cfg->s3_timeout;

@@ -37,6 +37,15 @@ struct s3_client;
  * 0 with *out set (the caller closes it), or -1 with the reason in errbuf.
  */
 int s3_client_open(const struct config *cfg, struct s3_client **out, char *errbuf, size_t errlen);
+/*
+ * Pure: the CA bundle that checks the store's certificate. R2MPU_S3_CA_FILE when
+ * set (`configured`); else "" when libcurl has a bundle of its own (`built_in`:
+ * Debian's libcurl does); else the first of the places Linux distributions keep
+ * theirs that `readable` accepts (the static binary has none built in, and runs
+ * on any of them); else NULL: none found.
+ */
+const char *s3_client_ca_bundle(const char *configured, bool built_in,
+				bool (*readable)(const char *path));
 /* Close the handle and wipe the secret; cl may be NULL. */
 void s3_client_close(struct s3_client *cl);
 
