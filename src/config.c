@@ -551,9 +551,27 @@ out:
 	return rc;
 }
 
-int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
-		char *errbuf, size_t errlen)
+bool config_file_beside(const char *program, char *out, size_t outlen)
 {
+	const char *slash = program != NULL ? strrchr(program, '/') : NULL;
+	int n;
+
+	if (slash == NULL)
+		return false;     /* found on PATH, or no name: no directory to look in */
+	n = snprintf(out, outlen, "%.*s/" CONFIG_BESIDE_NAME, (int)(slash - program), program);
+	return n > 0 && (size_t)n < outlen;
+}
+
+int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
+		const char *program, char *errbuf, size_t errlen)
+{
+	char beside[CONFIG_STRING_MAX];
+
+	/* Beside the program first: a copy dropped in a web folder with its own
+	 * settings is never given the machine's. */
+	if (getenv_fn("R2MPU_CONFIG") == NULL && config_file_beside(program, beside, sizeof(beside)) &&
+	    (access(beside, F_OK) == 0 || errno != ENOENT))
+		return config_load_from(cfg, getenv_fn, beside, errbuf, errlen);
 	return config_load_from(cfg, getenv_fn, CONFIG_DEFAULT_FILE, errbuf, errlen);
 }
 
@@ -592,7 +610,8 @@ int config_load_from(struct config *cfg, const char *(*getenv_fn)(const char *na
 
 /* The file, which is not a key of the table: it says where the others come from. */
 static const struct config_key_doc config_file_doc = {
-	"R2MPU_CONFIG", CONFIG_DEFAULT_FILE " if it exists",
+	"R2MPU_CONFIG", CONFIG_BESIDE_NAME " beside the program, else " CONFIG_DEFAULT_FILE
+	", if it exists",
 	"file of KEY=value lines read first (the environment wins); set and empty: none"
 };
 

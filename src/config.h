@@ -49,19 +49,30 @@ struct config {
 	uint64_t hook_timeout;               /* R2MPU_HOOK_TIMEOUT, seconds */
 };
 
-/* The settings file when R2MPU_CONFIG is not set (and the file exists). */
+/*
+ * The settings file when R2MPU_CONFIG is not set: r2mpu.conf in the program's
+ * directory (a copy dropped in a web folder: servers start CGI and FastCGI
+ * programs by their full path, where no environment of the user's reaches
+ * mod_fcgid), else the machine's; each only if it exists.
+ */
+#define CONFIG_BESIDE_NAME "r2mpu.conf"
 #define CONFIG_DEFAULT_FILE "/etc/r2mpu/r2mpu.conf"
+
+/* Pure: "DIR/r2mpu.conf" for a program started as "DIR/NAME"; false when the
+ * name has no directory (found on PATH) or the path does not fit. */
+bool config_file_beside(const char *program, char *out, size_t outlen);
 
 /*
  * Fill *cfg from the defaults, then the file named by R2MPU_CONFIG (unset:
- * CONFIG_DEFAULT_FILE if it exists; set and empty: none), then the
- * environment (which wins), then the secrets named by ..._FILE settings.
- * `getenv_fn` is getenv in the program and a table lookup in tests. On error,
- * a message naming the key (and the file's line) is written to errbuf and -1
- * returned. Secrets are never copied into errbuf.
+ * the one beside `program` (argv[0]), else CONFIG_DEFAULT_FILE, if it exists;
+ * set and empty: none), then the environment (which wins), then the secrets
+ * named by ..._FILE settings. `getenv_fn` is getenv in the program and a
+ * table lookup in tests. On error, a message naming the key (and the file's
+ * line) is written to errbuf and -1 returned. Secrets are never copied into
+ * errbuf.
  */
 int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
-		char *errbuf, size_t errlen);
+		const char *program, char *errbuf, size_t errlen);
 /* The same with another default file (tests), or none (NULL). */
 int config_load_from(struct config *cfg, const char *(*getenv_fn)(const char *name),
 		     const char *default_file, char *errbuf, size_t errlen);

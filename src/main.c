@@ -32,6 +32,8 @@
 static volatile sig_atomic_t stop_requested;
 /* The access rules, loaded once in main() before any request; read-only after. */
 static struct access access_rules;
+/* argv[0]: where the settings file beside the program is looked for (config_load). */
+static const char *program;
 
 static const char *process_getenv(const char *name)
 {
@@ -207,7 +209,7 @@ static int check_main(void)
 	struct config cfg;
 	char errbuf[512], line[CONFIG_STRING_MAX + 128], path[CONFIG_STRING_MAX + 64];
 
-	if (config_load(&cfg, process_getenv, errbuf, sizeof(errbuf)) < 0) {
+	if (config_load(&cfg, process_getenv, program, errbuf, sizeof(errbuf)) < 0) {
 		log_error("check: settings: %s", errbuf);
 		return 1;
 	}
@@ -280,7 +282,7 @@ static int reload_settings(struct config *cfg, char *errbuf, size_t errlen)
 	struct config fresh;
 	struct access next;
 
-	if (config_load(&fresh, process_getenv, errbuf, errlen) < 0 ||
+	if (config_load(&fresh, process_getenv, program, errbuf, errlen) < 0 ||
 	    standalone_mount_set(&fresh, errbuf, errlen) < 0 ||
 	    hooks_runnable(&fresh, errbuf, errlen) < 0)
 		return -1;
@@ -312,7 +314,7 @@ static int sign_main(int argc, char **argv)
 		sign_usage(print_line);
 		return 0;
 	}
-	if (config_load(&cfg, process_getenv, errbuf, sizeof(errbuf)) < 0 ||
+	if (config_load(&cfg, process_getenv, program, errbuf, sizeof(errbuf)) < 0 ||
 	    sign_command(&cfg, argc, argv, time(NULL), url, sizeof(url), errbuf,
 			 sizeof(errbuf)) < 0) {
 		log_error("%s", errbuf);
@@ -331,6 +333,7 @@ int main(int argc, char **argv)
 	char errbuf[512];
 	int i;
 
+	program = argv[0];
 	if (argc >= 2 && strcmp(argv[1], "sign") == 0)
 		return sign_main(argc - 2, argv + 2);
 	if (argc == 2 && strcmp(argv[1], "check") == 0)
@@ -367,7 +370,7 @@ int main(int argc, char **argv)
 	 */
 	signal(SIGCHLD, SIG_DFL);
 	/* The process environment; a request's parameters never reach it (conn.c). */
-	if (config_load(&cfg, process_getenv, errbuf, sizeof(errbuf)) < 0) {
+	if (config_load(&cfg, process_getenv, program, errbuf, sizeof(errbuf)) < 0) {
 		log_error("configuration error: %s", errbuf);
 		return 1;
 	}

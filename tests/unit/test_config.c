@@ -580,6 +580,76 @@ START_TEST(test_config_default_file)
 }
 END_TEST
 
+/* ---- the settings file beside the program ----------------------------- */
+
+static const struct beside_row {
+	const char *program;
+	const char *expected;   /* NULL: none */
+} beside_rows[] = {
+	{ "/home/alice/public_html/upload/r2mpu.fcgi", "/home/alice/public_html/upload/r2mpu.conf" },
+	{ "/r2mpu.fcgi", "/r2mpu.conf" },                   /* a chroot's top */
+	{ "./r2mpu-static.fcgi", "./r2mpu.conf" },          /* a shell in the folder */
+	{ "cgi-bin/r2mpu.fcgi", "cgi-bin/r2mpu.conf" },
+	{ "/usr/lib/cgi-bin/r2mpu.conf.d/x", "/usr/lib/cgi-bin/r2mpu.conf.d/r2mpu.conf" },
+	{ "r2mpu", NULL },                                  /* found on PATH: no directory */
+	{ "", NULL },
+	{ NULL, NULL },                                     /* no argv[0] at all */
+	{ ROOT_1023 "/r2mpu.fcgi", NULL },                  /* does not fit */
+};
+
+START_TEST(test_config_file_beside)
+{
+	const struct beside_row *r = &beside_rows[_i];
+	char out[CONFIG_STRING_MAX];
+	bool found;
+
+	memset(out, 'X', sizeof(out));
+	found = config_file_beside(r->program, out, sizeof(out));
+	if (r->expected == NULL)
+		ck_assert_msg(!found, "config_file_beside(\"%.40s\") = \"%.40s\", expected none",
+			      r->program ? r->program : "(null)", out);
+	else
+		ck_assert_msg(found && strcmp(out, r->expected) == 0,
+			      "config_file_beside(\"%s\") = %s \"%s\", expected \"%s\"", r->program,
+			      found ? "found" : "none", found ? out : "", r->expected);
+}
+END_TEST
+
+/* config_load: the file beside the program is read; R2MPU_CONFIG still wins over it. */
+START_TEST(test_config_load_beside)
+{
+	static const struct env_var none[] = { { NULL, NULL } };
+	char dir[] = "/tmp/r2mpu-beside-XXXXXX", program[64], conf[64], errbuf[256] = "";
+	char *other = write_temp_file("R2MPU_UPLOAD_TTL=2h\n");
+	const struct env_var named[] = { { "R2MPU_CONFIG", other }, { NULL, NULL } };
+	struct config cfg;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(program, sizeof(program), "%s/r2mpu.fcgi", dir);
+	snprintf(conf, sizeof(conf), "%s/r2mpu.conf", dir);
+	f = fopen(conf, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("R2MPU_UPLOAD_TTL=1h\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+
+	fake_env = none;
+	ck_assert_msg(config_load(&cfg, fake_getenv, program, errbuf, sizeof(errbuf)) == 0, "%s",
+		      errbuf);
+	ck_assert_int_eq(cfg.upload_ttl, 3600);
+	ck_assert_str_eq(cfg.file, conf);
+	fake_env = named;
+	ck_assert_msg(config_load(&cfg, fake_getenv, program, errbuf, sizeof(errbuf)) == 0, "%s",
+		      errbuf);
+	ck_assert_int_eq(cfg.upload_ttl, 7200);
+	fake_env = NULL;
+	unlink(conf);
+	rmdir(dir);
+	unlink(other);
+	free(other);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -597,6 +667,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_load_short_errbuf);
 	tcase_add_loop_test(tc, test_config_modes, 0, NROWS(mode_rows));
 	tcase_add_test(tc, test_config_default_file);
+	tcase_add_loop_test(tc, test_config_file_beside, 0, NROWS(beside_rows));
+	tcase_add_test(tc, test_config_load_beside);
 	suite_add_tcase(s, tc);
 	return s;
 }
