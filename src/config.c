@@ -15,13 +15,15 @@
 #include "multipart.h"
 
 
-enum key_type { KEY_STRING, KEY_SIZE, KEY_DURATION, KEY_BOOL };
+/* KEY_PATH: a string that names a file or directory; in a settings file, a relative
+ * one is taken from that file's directory, so a folder carries its own files. */
+enum key_type { KEY_STRING, KEY_PATH, KEY_SIZE, KEY_DURATION, KEY_BOOL };
 
 struct config_key {
 	const char *name;
 	enum key_type type;
 	size_t offset;
-	size_t size;             /* for KEY_STRING: the buffer's size */
+	size_t size;             /* for KEY_STRING and KEY_PATH: the buffer's size */
 	const char *def;         /* default, parsed like a user's value */
 	const char *help;
 	bool secret;             /* a file that sets it must not be readable by others */
@@ -32,7 +34,7 @@ struct config_key {
 static const struct config_key keys[] = {
 	{ "R2MPU_STORE", KEY_STRING, FIELD(store), "fs",
 	  "where objects live: fs (a local directory) or s3 (R2 or any S3 API)" },
-	{ "R2MPU_FS_ROOT", KEY_STRING, FIELD(fs_root), "/var/lib/r2mpu",
+	{ "R2MPU_FS_ROOT", KEY_PATH, FIELD(fs_root), "/var/lib/r2mpu",
 	  "fs store: directory holding objects, uploads and temporary files" },
 	{ "R2MPU_FS_FSYNC", KEY_BOOL, FIELD(fs_fsync), "1",
 	  "fs store: fsync parts and objects before answering (durability)" },
@@ -56,10 +58,10 @@ static const struct config_key keys[] = {
 	  "s3 store: access key id" },
 	{ "R2MPU_S3_SECRET_ACCESS_KEY", KEY_STRING, FIELD(s3_secret_access_key), "",
 	  "s3 store: secret access key (never printed or logged)", true },
-	{ "R2MPU_S3_SECRET_ACCESS_KEY_FILE", KEY_STRING, FIELD(s3_secret_access_key_file), "",
+	{ "R2MPU_S3_SECRET_ACCESS_KEY_FILE", KEY_PATH, FIELD(s3_secret_access_key_file), "",
 	  "s3 store: a file holding the secret access key instead (systemd credentials); "
 	  "others must not be able to read it" },
-	{ "R2MPU_S3_CA_FILE", KEY_STRING, FIELD(s3_ca_file), "",
+	{ "R2MPU_S3_CA_FILE", KEY_PATH, FIELD(s3_ca_file), "",
 	  "s3 store: CA bundle to verify the endpoint with (empty: the system's: libcurl's own, or "
 	  "the first found where Debian, RHEL, SUSE or Alpine keep it)" },
 	{ "R2MPU_S3_PROXY", KEY_STRING, FIELD(s3_proxy), "",
@@ -71,12 +73,12 @@ static const struct config_key keys[] = {
 	  "s3 store: a transfer with no progress for this long fails with 504" },
 	{ "R2MPU_OPEN_ACCESS", KEY_BOOL, FIELD(open_access), "0",
 	  "1: ANYONE who reaches the gateway may read, write and delete every key" },
-	{ "R2MPU_TOKENS_FILE", KEY_STRING, FIELD(tokens_file), "",
+	{ "R2MPU_TOKENS_FILE", KEY_PATH, FIELD(tokens_file), "",
 	  "file of bearer tokens, a line each: TOKEN RIGHTS PREFIX (* = all); RIGHTS are "
 	  "letters: r read, w write, d delete, m metrics" },
 	{ "R2MPU_SIGNING_SECRET", KEY_STRING, FIELD(signing_secret), "",
 	  "secret (32+ characters) for signed URLs; never printed or logged", true },
-	{ "R2MPU_SIGNING_SECRET_FILE", KEY_STRING, FIELD(signing_secret_file), "",
+	{ "R2MPU_SIGNING_SECRET_FILE", KEY_PATH, FIELD(signing_secret_file), "",
 	  "a file holding the signing secret instead (systemd credentials); others must "
 	  "not be able to read it" },
 	{ "R2MPU_CORS_ORIGINS", KEY_STRING, FIELD(cors_origins), "",
@@ -97,16 +99,16 @@ static const struct config_key keys[] = {
 	{ "R2MPU_METRICS", KEY_BOOL, FIELD(metrics), "1",
 	  "count requests, bytes and store calls for ?action=metrics (Prometheus), in a "
 	  "mapping the pool shares (0: off)" },
-	{ "R2MPU_METRICS_FILE", KEY_STRING, FIELD(metrics_file), "",
+	{ "R2MPU_METRICS_FILE", KEY_PATH, FIELD(metrics_file), "",
 	  "the file the pool's counters live in, a regular file of r2mpu's user only it "
 	  "can read (empty: /dev/shm/r2mpu-metrics-v1-UID-HASH, named after the store and "
 	  "mount)" },
-	{ "R2MPU_HOOK_CREATE", KEY_STRING, FIELD(hook_create), "",
+	{ "R2MPU_HOOK_CREATE", KEY_PATH, FIELD(hook_create), "",
 	  "an executable run before each mpu-create (no shell, `PATH create`, the key, "
 	  "credential and metadata in R2MPU_ variables, client bytes percent-encoded): "
 	  "exit 0 allows it; another status refuses it with 403 and the first line of "
 	  "its output; no answer within R2MPU_HOOK_TIMEOUT, 503" },
-	{ "R2MPU_HOOK_COMPLETE", KEY_STRING, FIELD(hook_complete), "",
+	{ "R2MPU_HOOK_COMPLETE", KEY_PATH, FIELD(hook_complete), "",
 	  "an executable run after each successful mpu-complete, once the answer is out "
 	  "(`PATH complete`, the key, size, ETag and credential in R2MPU_ variables); "
 	  "the client does not wait for it, and its failure is only logged" },
@@ -196,13 +198,26 @@ static const struct config_key *find_key(const char *name)
 	return NULL;
 }
 
+/* `file`: the settings file the value comes from, or NULL (a default, the environment). */
 static int set_key(struct config *cfg, const struct config_key *k, const char *value,
-		   const char *origin, char *errbuf, size_t errlen)
+		   const char *origin, const char *file, char *errbuf, size_t errlen)
 {
 	void *field = (char *)cfg + k->offset;
-	int rc = 0;
+	const char *slash;
+	int rc = 0, n;
 
+	slash = file != NULL ? strrchr(file, '/') : NULL;
+	if (k->type == KEY_PATH && value[0] != '\0' && value[0] != '/' && slash != NULL) {
+		n = snprintf(field, k->size, "%.*s/%s", (int)(slash - file), file, value);
+		if (n < 0 || (size_t)n >= k->size) {
+			snprintf(errbuf, errlen, "%s (%s): with the file's directory, longer than "
+				 "%zu bytes", k->name, origin, k->size - 1);
+			return -1;
+		}
+		return 0;
+	}
 	switch (k->type) {
+	case KEY_PATH:    /* absolute, or not from a file: as it is */
 	case KEY_STRING:
 		if (strlen(value) >= k->size) {
 			snprintf(errbuf, errlen, "%s (%s): longer than %zu bytes",
@@ -332,7 +347,7 @@ static int load_file(struct config *cfg, const char *path, char *errbuf, size_t 
 				 surprise);
 			goto out;
 		}
-		if (set_key(cfg, k, value, origin, errbuf, errlen) < 0)
+		if (set_key(cfg, k, value, origin, path, errbuf, errlen) < 0)
 			goto out;
 		if (k->secret && value[0] != '\0')
 			sets_secret = k->name;
@@ -583,7 +598,7 @@ int config_load_from(struct config *cfg, const char *(*getenv_fn)(const char *na
 
 	memset(cfg, 0, sizeof(*cfg));
 	for (i = 0; i < NKEYS; i++)
-		if (set_key(cfg, &keys[i], keys[i].def, "default", errbuf, errlen) < 0)
+		if (set_key(cfg, &keys[i], keys[i].def, "default", NULL, errbuf, errlen) < 0)
 			return -1;
 	file = getenv_fn("R2MPU_CONFIG");
 	/* Unset: the default file, unless there is none (ENOENT; any other reason
@@ -599,7 +614,7 @@ int config_load_from(struct config *cfg, const char *(*getenv_fn)(const char *na
 	for (i = 0; i < NKEYS; i++) {
 		const char *v = getenv_fn(keys[i].name);
 
-		if (v != NULL && set_key(cfg, &keys[i], v, "environment", errbuf, errlen) < 0)
+		if (v != NULL && set_key(cfg, &keys[i], v, "environment", NULL, errbuf, errlen) < 0)
 			return -1;
 	}
 	for (i = 0; i < sizeof(secret_files) / sizeof(secret_files[0]); i++)

@@ -619,7 +619,7 @@ END_TEST
 START_TEST(test_config_load_beside)
 {
 	static const struct env_var none[] = { { NULL, NULL } };
-	char dir[] = "/tmp/r2mpu-beside-XXXXXX", program[64], conf[64], errbuf[256] = "";
+	char dir[] = "/tmp/r2mpu-beside-XXXXXX", program[64], conf[64], path[64], errbuf[256] = "";
 	char *other = write_temp_file("R2MPU_UPLOAD_TTL=2h\n");
 	const struct env_var named[] = { { "R2MPU_CONFIG", other }, { NULL, NULL } };
 	struct config cfg;
@@ -630,7 +630,8 @@ START_TEST(test_config_load_beside)
 	snprintf(conf, sizeof(conf), "%s/r2mpu.conf", dir);
 	f = fopen(conf, "w");
 	ck_assert_ptr_nonnull(f);
-	fputs("R2MPU_UPLOAD_TTL=1h\n", f);
+	fputs("R2MPU_UPLOAD_TTL=1h\nR2MPU_FS_ROOT=data\nR2MPU_TOKENS_FILE=private/tokens\n"
+	      "R2MPU_S3_CA_FILE=/etc/ca.pem\nR2MPU_MOUNT=/up\n", f);
 	ck_assert_int_eq(fclose(f), 0);
 
 	fake_env = none;
@@ -638,6 +639,13 @@ START_TEST(test_config_load_beside)
 		      errbuf);
 	ck_assert_int_eq(cfg.upload_ttl, 3600);
 	ck_assert_str_eq(cfg.file, conf);
+	/* Paths in the file are the folder's: relative ones from the file's directory. */
+	snprintf(path, sizeof(path), "%s/data", dir);
+	ck_assert_str_eq(cfg.fs_root, path);
+	snprintf(path, sizeof(path), "%s/private/tokens", dir);
+	ck_assert_str_eq(cfg.tokens_file, path);
+	ck_assert_str_eq(cfg.s3_ca_file, "/etc/ca.pem");
+	ck_assert_str_eq(cfg.mount, "/up");   /* not a path of a file */
 	fake_env = named;
 	ck_assert_msg(config_load(&cfg, fake_getenv, program, errbuf, sizeof(errbuf)) == 0, "%s",
 		      errbuf);
