@@ -47,7 +47,7 @@ DEB_TEST_PKGS = $(DEB_RUN_PKGS) $(shell cat tests/s3/deps.txt) check clang cppch
                 chromium chromium-driver python3-selenium gnuplot-nox debhelper lintian \
                 fakeroot groff-base systemd
 
-.PHONY: all deps lint run static static-root test unit unit-bins blackbox hostile access pace browser faults soak lifecycle operations seed s3 s3-radosgw valgrind valgrind-fs valgrind-moto valgrind-access asan bench fuzz man install uninstall deb deps-test package clean
+.PHONY: all deps lint run static static-root shared-host test unit unit-bins blackbox hostile access pace browser faults soak lifecycle operations seed s3 s3-radosgw valgrind valgrind-fs valgrind-moto valgrind-access asan bench fuzz man install uninstall deb deps-test package clean
 
 all: $(BIN) $(MAN_PAGES)
 
@@ -130,8 +130,15 @@ $(STATIC_DIR)/prefix/.done: static/deps.sh
 static-root: static
 	$(PYTHON) tests/blackbox/static_root.py --store fs,moto --tls
 
+# apache-conf/shared-hosting/ and the static binary dropped, as doc/shared-hosting.md
+# says, on an Apache configured like a typical shared host (mod_cgid and mod_fcgid at
+# their defaults, AllowOverride All, nothing of r2mpu's): CGI, and mod_fcgid both
+# where it refuses every part and where the host raised FcgidMaxRequestLen.
+shared-host: static
+	$(PYTHON) tests/blackbox/shared_host.py
+
 # Each suite a stage: a line with its time and result, the failures summed up at the end.
-TEST_STAGES = unit package blackbox hostile access pace browser faults soak lifecycle operations seed static-root s3 docs
+TEST_STAGES = unit package blackbox hostile access pace browser faults soak lifecycle operations seed static-root shared-host s3 docs
 test: deps-test
 	@$(MAKE) --no-print-directory all unit-bins
 	@MAKE="$(MAKE)" tests/ci/stages.sh $(TEST_STAGES)

@@ -32,8 +32,28 @@
 static volatile sig_atomic_t stop_requested;
 /* The access rules, loaded once in main() before any request; read-only after. */
 static struct access access_rules;
-/* argv[0]: where the settings file beside the program is looked for (config_load). */
+/* The program's path, where the settings file beside it is looked for (config_load). */
 static const char *program;
+
+/*
+ * argv[0] when it has a directory; else the file the kernel ran: Apache
+ * starts CGI and mod_fcgid programs with their bare name in argv[0] (in
+ * their own directory), and a name found on PATH has none either. NULL when
+ * neither says (no /proc in a jail: then R2MPU_CONFIG names the file).
+ */
+static const char *program_path(const char *argv0)
+{
+	static char exe[CONFIG_STRING_MAX];
+	ssize_t n;
+
+	if (argv0 != NULL && strchr(argv0, '/') != NULL)
+		return argv0;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0 || (size_t)n >= sizeof(exe) - 1)
+		return NULL;
+	exe[n] = '\0';
+	return exe;
+}
 
 static const char *process_getenv(const char *name)
 {
@@ -333,7 +353,7 @@ int main(int argc, char **argv)
 	char errbuf[512];
 	int i;
 
-	program = argv[0];
+	program = program_path(argv[0]);
 	if (argc >= 2 && strcmp(argv[1], "sign") == 0)
 		return sign_main(argc - 2, argv + 2);
 	if (argc == 2 && strcmp(argv[1], "check") == 0)

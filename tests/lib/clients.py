@@ -177,6 +177,21 @@ class PrefixedClient:
         return self.inner.send_truncated(self.prefix + target, declared, sent)
 
 
+class BearerClient:
+    """The same requests, each with `Authorization: Bearer TOKEN` (unless a
+    request names its own)."""
+
+    def __init__(self, inner, token):
+        self.inner = inner
+        self.token = token
+        self.name = inner.name
+
+    def request(self, method, target, headers=None, *args, **kw):
+        h = {"Authorization": "Bearer " + self.token}
+        h.update(headers or {})
+        return self.inner.request(method, target, h, *args, **kw)
+
+
 def request_head(method, target, headers=None, host="127.0.0.1"):
     """An HTTP/1.1 request's head as bytes: the request line, Host, then
     `headers` ({name: value}) in their order, and the blank line."""
