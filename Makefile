@@ -47,7 +47,7 @@ DEB_TEST_PKGS = $(DEB_RUN_PKGS) $(shell cat tests/s3/deps.txt) check clang cppch
                 chromium chromium-driver python3-selenium gnuplot-nox debhelper lintian \
                 fakeroot groff-base systemd
 
-.PHONY: all deps lint run static static-root shared-host test unit unit-bins blackbox hostile access pace browser faults soak lifecycle operations seed s3 s3-radosgw valgrind valgrind-fs valgrind-moto valgrind-access asan bench fuzz man install uninstall deb deps-test package clean
+.PHONY: all deps lint run static static-root shared-host dist test unit unit-bins blackbox hostile access pace browser faults soak lifecycle operations seed s3 s3-radosgw valgrind valgrind-fs valgrind-moto valgrind-access asan bench fuzz man install uninstall deb deps-test package clean
 
 all: $(BIN) $(MAN_PAGES)
 
@@ -130,12 +130,34 @@ $(STATIC_DIR)/prefix/.done: static/deps.sh
 static-root: static
 	$(PYTHON) tests/blackbox/static_root.py --store fs,moto --tls
 
+# The release for a host that has nothing: the static binary as upload/r2mpu.fcgi with
+# apache-conf/shared-hosting/'s files beside it (copy the folder, edit two files),
+# the docs and man pages, and the Debian source versions it was built from.
+DIST_NAME = r2mpu-$(VERSION)-x86_64-linux
+DIST      = $(BUILD)/$(DIST_NAME).tar.gz
+dist: static $(MAN_PAGES)
+	rm -rf $(BUILD)/dist && mkdir -p $(BUILD)/dist/$(DIST_NAME)/upload \
+		$(BUILD)/dist/$(DIST_NAME)/doc $(BUILD)/dist/$(DIST_NAME)/man
+	$(INSTALL) -m 755 $(STATIC_BIN) $(BUILD)/dist/$(DIST_NAME)/upload/r2mpu.fcgi
+	$(INSTALL) -m 644 apache-conf/shared-hosting/.htaccess \
+		apache-conf/shared-hosting/htaccess-fcgid apache-conf/shared-hosting/r2mpu.conf \
+		apache-conf/shared-hosting/tokens $(BUILD)/dist/$(DIST_NAME)/upload/
+	$(INSTALL) -m 644 README.md LICENSE VERSION $(BUILD)/dist/$(DIST_NAME)/
+	$(INSTALL) -m 644 doc/*.md $(BUILD)/dist/$(DIST_NAME)/doc/
+	$(INSTALL) -m 644 $(MAN_PAGES) $(BUILD)/dist/$(DIST_NAME)/man/
+	$(INSTALL) -m 644 $(STATIC_DIR)/versions $(BUILD)/dist/$(DIST_NAME)/BUILT-FROM
+	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(DIST_EPOCH) \
+		-czf $(DIST) -C $(BUILD)/dist $(DIST_NAME)
+	@echo "dist: $(DIST)"
+# The tarball's dates: the last commit's, so the same sources give the same tarball.
+DIST_EPOCH = $(shell echo $${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || date -r VERSION +%s)})
+
 # apache-conf/shared-hosting/ and the static binary dropped, as doc/shared-hosting.md
 # says, on an Apache configured like a typical shared host (mod_cgid and mod_fcgid at
 # their defaults, AllowOverride All, nothing of r2mpu's): CGI, and mod_fcgid both
 # where it refuses every part and where the host raised FcgidMaxRequestLen.
-shared-host: static
-	$(PYTHON) tests/blackbox/shared_host.py
+shared-host: dist
+	$(PYTHON) tests/blackbox/shared_host.py --dist $(DIST)
 
 # Each suite a stage: a line with its time and result, the failures summed up at the end.
 TEST_STAGES = unit package blackbox hostile access pace browser faults soak lifecycle operations seed static-root shared-host s3 docs
@@ -304,9 +326,10 @@ lint: deps-test
 
 # r2mpu behind lighttpd vs straight to the same store (fs, moto, radosgw):
 # throughput, latency p50/p99, r2mpu's peak RSS; CSV and a PNG chart in build/bench.
-bench: deps-test $(BIN)
+bench: deps-test $(BIN) static
 	$(PYTHON) tests/bench/bench.py --stores fs,moto,radosgw --runs 3 --out build/bench
 	$(PYTHON) tests/bench/metrics_cost.py
+	$(PYTHON) tests/bench/static_memory.py --runs 3 --size-mib 1024
 
 # Installed where Debian puts a CGI/FastCGI program (lib/cgi-bin) and an admin command
 # (sbin: the same program), with the man pages and the example configs. DESTDIR and

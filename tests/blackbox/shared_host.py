@@ -13,14 +13,18 @@ here (as suexec does on such hosts).
     shared_host.py            the CGI .htaccess; the fcgid one on a host at mod_fcgid's
                               defaults (each part refused, as the docs say) and on a
                               host that raised FcgidMaxRequestLen (it works)
+    shared_host.py --dist T   the same from the release tarball T (`make dist`): its
+                              upload/ folder is what the user copies
 """
 
+import argparse
 import hashlib
 import os
 import pwd
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 
 from lib import TOP, servers
@@ -28,8 +32,11 @@ from lib.api import data, expect, md5, mp_etag
 from lib.checks import Logs, check, summary
 from lib.clients import BearerClient, HttpClient
 
+# What the user copies: the program and the folder's files (from a checkout, or from
+# the tarball's upload/ with --dist).
 STATIC_BIN = os.path.join(TOP, "cgi-bin", "r2mpu-static.fcgi")
 FOLDER = os.path.join(TOP, "apache-conf", "shared-hosting")
+FOLDER_FILES = {".htaccess", "htaccess-fcgid", "r2mpu.conf", "tokens"}
 TOKEN = "5b0e1c7a9d2f48e6a3c1b7d9e0f2a4c6b8d0e2f4a6c8b0d2"
 MIB = 1024 * 1024
 MODULES = ["mpm_event", "authz_core", "authz_host", "authn_core", "access_compat", "mime",
@@ -235,11 +242,35 @@ def fcgid_hosts(sandbox):
                   r.status in (403, 404) and TOKEN.encode() not in r.body, r.status)
 
 
+def unpack(tarball, sandbox):
+    """The release tarball, as a user unpacks it: its upload/ folder becomes FOLDER."""
+    global STATIC_BIN, FOLDER
+    with tarfile.open(tarball) as t:
+        t.extractall(os.path.join(sandbox, "dist"))   # our own tarball, just built
+    top = os.path.join(sandbox, "dist", os.path.basename(tarball)[:-len(".tar.gz")])
+    FOLDER = os.path.join(top, "upload")
+    STATIC_BIN = os.path.join(FOLDER, "r2mpu.fcgi")
+    found = set(os.listdir(FOLDER))
+    check("the tarball's upload/: the program and the folder's files, nothing else",
+          found == FOLDER_FILES | {"r2mpu.fcgi"}, sorted(found))
+    p = subprocess.run(["ldd", STATIC_BIN], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    check("the tarball's program is static", b"not a dynamic executable" in p.stdout, p.stdout)
+    check("the tarball has the docs, the man pages and what it was built from",
+          all(os.path.exists(os.path.join(top, f)) for f in
+              ("README.md", "LICENSE", "BUILT-FROM", "doc/shared-hosting.md", "man/r2mpu.8",
+               "man/r2mpu.conf.5")))
+
+
 def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dist", help="the release tarball (make dist) to take the folder from")
+    args = ap.parse_args()
+    sandbox = tempfile.mkdtemp(prefix="r2mpu-shared-")
+    if args.dist:
+        unpack(args.dist, sandbox)
     if not os.path.exists(STATIC_BIN):
         print("shared_host.py: %s is missing: make static" % STATIC_BIN)
         return 1
-    sandbox = tempfile.mkdtemp(prefix="r2mpu-shared-")
     try:
         cgi_host(sandbox)
         fcgid_hosts(sandbox)
