@@ -48,16 +48,7 @@ def host_config(state, docroot, port, log, extra=""):
     """A shared host's httpd.conf: the user's folder, every override allowed."""
     mods = "".join("LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n" % (m, m)
                    for m in MODULES)
-    return """ServerRoot %(state)s
-ServerName 127.0.0.1
-Listen 127.0.0.1:%(port)d
-PidFile %(state)s/httpd.pid
-DefaultRuntimeDir %(state)s
-ErrorLog %(log)s
-LogLevel warn
-User www-data
-Group www-data
-%(mods)s
+    return servers.apache_prologue(state, port, log) + """%(mods)s
 TypesConfig /etc/mime.types
 # Where mod_fcgid and mod_cgid keep their state: the only settings of theirs here.
 FcgidIPCDir %(state)s/fcgid
@@ -78,8 +69,7 @@ DocumentRoot %(docroot)s
 <FilesMatch "^\\.ht">
     Require all denied
 </FilesMatch>
-""" % {"state": state, "port": port, "log": log, "mods": mods, "docroot": docroot,
-       "extra": extra}
+""" % {"state": state, "mods": mods, "docroot": docroot, "extra": extra}
 
 
 class SharedHost:

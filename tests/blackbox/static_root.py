@@ -147,19 +147,7 @@ def tls_front(d, upstream_port, logfile):
     state = os.path.join(d, "nginx")
     os.makedirs(state)
     with open(os.path.join(state, "nginx.conf"), "w") as f:
-        f.write("""daemon off;
-worker_processes 1;
-pid %(s)s/nginx.pid;
-error_log %(log)s warn;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path %(s)s/body;
-    proxy_temp_path %(s)s/proxy;
-    fastcgi_temp_path %(s)s/fastcgi;
-    uwsgi_temp_path %(s)s/uwsgi;
-    scgi_temp_path %(s)s/scgi;
-    server {
+        f.write(servers.nginx_prologue(state, logfile, 1) + """    server {
         listen 127.0.0.1:%(port)d ssl;
         ssl_certificate %(d)s/store.pem;
         ssl_certificate_key %(d)s/store.key;
@@ -173,7 +161,7 @@ http {
         }
     }
 }
-""" % {"s": state, "d": d, "log": logfile, "port": port, "up": upstream_port})
+""" % {"d": d, "port": port, "up": upstream_port})
     proc = subprocess.Popen(["nginx", "-c", os.path.join(state, "nginx.conf"), "-p", state],
                             stderr=open(logfile, "ab"))
     try:

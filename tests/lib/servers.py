@@ -247,6 +247,38 @@ class ServerProcesses:
         self.stderr.close()
 
 
+def apache_prologue(state, port, log):
+    """The start of an httpd.conf of ours: its state, port and log; www-data's processes."""
+    return """ServerRoot %(state)s
+ServerName 127.0.0.1
+Listen 127.0.0.1:%(port)d
+PidFile %(state)s/httpd.pid
+DefaultRuntimeDir %(state)s
+ErrorLog %(log)s
+LogLevel warn
+User www-data
+Group www-data
+""" % {"state": state, "port": port, "log": log}
+
+
+def nginx_prologue(state, log, workers):
+    """The start of an nginx.conf of ours, up to the inside of `http {`: its state
+    (every temporary path in it) and log."""
+    return """daemon off;
+worker_processes %(workers)d;
+pid %(s)s/nginx.pid;
+error_log %(log)s warn;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path %(s)s/body;
+    fastcgi_temp_path %(s)s/fastcgi;
+    proxy_temp_path %(s)s/proxy;
+    uwsgi_temp_path %(s)s/uwsgi;
+    scgi_temp_path %(s)s/scgi;
+""" % {"s": state, "log": log, "workers": workers}
+
+
 class Apache(ServerProcesses):
     """Real Apache 2.4 running the shipped apache-conf/r2mpu-<variant>.conf at /r2mpu.
 
@@ -291,16 +323,7 @@ class Apache(ServerProcesses):
         mods = "".join("LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n" % (m, m)
                        for m in ["mpm_event", "authz_core"] + APACHE_MODULES[self.variant])
         with open(os.path.join(self.state, "httpd.conf"), "w") as f:
-            f.write("""ServerRoot %(state)s
-ServerName 127.0.0.1
-Listen 127.0.0.1:%(port)d
-PidFile %(state)s/httpd.pid
-DefaultRuntimeDir %(state)s
-ErrorLog %(log)s
-LogLevel warn
-User www-data
-Group www-data
-%(mods)s
+            f.write(apache_prologue(self.state, self.port, self.logfile) + """%(mods)s
 <IfModule fcgid_module>
     FcgidIPCDir %(state)s/fcgid
     FcgidProcessTableFile %(state)s/fcgid/shm
@@ -317,7 +340,7 @@ Define R2MPU_MAX_PART %(max_part)d
 <VirtualHost 127.0.0.1:%(port)d>
     Include %(top)s/apache-conf/r2mpu-%(variant)s.conf
 </VirtualHost>
-""" % {"state": self.state, "port": self.port, "log": self.logfile, "mods": mods,
+""" % {"state": self.state, "port": self.port, "mods": mods,
                 "top": TOP, "home": home, "conf": conf_file, "fcgi": self.fcgi_port,
                 "variant": self.variant, "max_part": self.max_part()})
         self.stderr = open(self.logfile, "ab")
@@ -359,24 +382,12 @@ class Nginx(ServerProcesses):
         # The snippet's "include fastcgi_params" is relative to the prefix.
         shutil.copy("/etc/nginx/fastcgi_params", self.state)
         with open(os.path.join(self.state, "nginx.conf"), "w") as f:
-            f.write("""daemon off;
-worker_processes 2;
-pid %(s)s/nginx.pid;
-error_log %(log)s warn;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path %(s)s/body;
-    fastcgi_temp_path %(s)s/fastcgi;
-    proxy_temp_path %(s)s/proxy;
-    uwsgi_temp_path %(s)s/uwsgi;
-    scgi_temp_path %(s)s/scgi;
-    server {
+            f.write(nginx_prologue(self.state, self.logfile, 2) + """    server {
         listen 127.0.0.1:%(port)d;
         include %(s)s/r2mpu.conf;
     }
 }
-""" % {"s": self.state, "log": self.logfile, "port": self.port})
+""" % {"s": self.state, "port": self.port})
         self.stderr = open(self.logfile, "ab")
         Logs.watch(self.logfile)
         env = dict(os.environ, R2MPU_MOUNT="/r2mpu")
