@@ -42,12 +42,14 @@ export PYTHONPATH := $(CURDIR)/tests$(if $(PYTHONPATH),:$(PYTHONPATH))
 # Chromium, valgrind, the linters, Debian's packaging tools).
 DEB_RUN_PKGS  = build-essential pkg-config libfcgi-dev libcurl4-openssl-dev libjson-c-dev \
                 libxml2-dev libssl-dev lighttpd
-DEB_TEST_PKGS = $(DEB_RUN_PKGS) $(shell cat tests/s3/deps.txt) check clang cppcheck pyflakes3 \
+# `make static`: the same, Debian's source packages unpacked (dpkg-dev), c-ares.
+DEB_STATIC_PKGS = $(DEB_RUN_PKGS) dpkg-dev libc-ares-dev
+DEB_TEST_PKGS = $(DEB_STATIC_PKGS) $(shell cat tests/s3/deps.txt) check clang cppcheck pyflakes3 \
                 valgrind apache2 libapache2-mod-fcgid nginx curl python3 python3-requests \
                 chromium chromium-driver python3-selenium gnuplot-nox debhelper lintian \
                 fakeroot groff-base systemd
 
-.PHONY: all deps lint run static static-root shared-host dist test unit unit-bins blackbox hostile access pace browser faults soak lifecycle operations seed s3 s3-radosgw valgrind valgrind-fs valgrind-moto valgrind-access asan bench fuzz man install uninstall deb deps-test package clean
+.PHONY: all deps deps-static lint run static static-root shared-host dist test unit unit-bins blackbox hostile access pace browser faults soak lifecycle operations seed s3 s3-radosgw valgrind valgrind-fs valgrind-moto valgrind-access asan bench fuzz man install uninstall deb deps-test package clean
 
 all: $(BIN) $(MAN_PAGES)
 
@@ -98,6 +100,8 @@ deps:
 	$(call apt_install,$(DEB_RUN_PKGS))
 deps-test:
 	$(call apt_install,$(DEB_TEST_PKGS))
+deps-static:
+	$(call apt_install,$(DEB_STATIC_PKGS))
 
 # The gateway on 127.0.0.1:$(PORT) behind real lighttpd, store in ./data, until Ctrl-C.
 # OPEN ACCESS: anyone who can reach 127.0.0.1:$(PORT) may read, write and delete
@@ -115,13 +119,17 @@ run: deps
 STATIC_DIR = $(BUILD)/static
 STATIC_BIN = cgi-bin/r2mpu-static.fcgi
 STATIC_PKG_CONFIG = $(CURDIR)/$(STATIC_DIR)/prefix/lib/pkgconfig:$(shell pkg-config --variable pc_path pkg-config 2>/dev/null)
-static: $(STATIC_DIR)/prefix/.done
+static: deps-static
+	@$(MAKE) --no-print-directory $(STATIC_DIR)/prefix/.done
 	@PKG_CONFIG_LIBDIR=$(STATIC_PKG_CONFIG) $(MAKE) --no-print-directory \
 		BUILD=$(STATIC_DIR)/obj BIN=$(STATIC_BIN) LDFLAGS="-static -s $(LDFLAGS)" \
 		LDLIBS="-lfcgi $$(PKG_CONFIG_LIBDIR=$(STATIC_PKG_CONFIG) pkg-config --static --libs $(PKGS)) -ldl -pthread" \
 		$(STATIC_BIN)
-$(STATIC_DIR)/prefix/.done: static/deps.sh
+# Again when the script or an installed package changed (deps.sh keeps what still
+# matches the installed versions); the binary is linked anew with what it built.
+$(STATIC_DIR)/prefix/.done: static/deps.sh $(wildcard /var/lib/dpkg/status)
 	static/deps.sh $(STATIC_DIR)
+	rm -f $(STATIC_BIN)
 
 # The static binary in an empty root, entered by chroot for each request: the case
 # list on the file store and on moto reached by a name only the root's /etc/hosts
@@ -140,14 +148,16 @@ dist: static $(MAN_PAGES)
 		$(BUILD)/dist/$(DIST_NAME)/doc $(BUILD)/dist/$(DIST_NAME)/man
 	$(INSTALL) -m 755 $(STATIC_BIN) $(BUILD)/dist/$(DIST_NAME)/upload/r2mpu.fcgi
 	$(INSTALL) -m 644 apache-conf/shared-hosting/.htaccess \
-		apache-conf/shared-hosting/htaccess-fcgid apache-conf/shared-hosting/r2mpu.conf \
+		apache-conf/shared-hosting/htaccess-fcgid $(BUILD)/dist/$(DIST_NAME)/upload/
+	$(INSTALL) -m 600 apache-conf/shared-hosting/r2mpu.conf \
 		apache-conf/shared-hosting/tokens $(BUILD)/dist/$(DIST_NAME)/upload/
 	$(INSTALL) -m 644 README.md LICENSE VERSION $(BUILD)/dist/$(DIST_NAME)/
 	$(INSTALL) -m 644 doc/*.md $(BUILD)/dist/$(DIST_NAME)/doc/
 	$(INSTALL) -m 644 $(MAN_PAGES) $(BUILD)/dist/$(DIST_NAME)/man/
 	$(INSTALL) -m 644 $(STATIC_DIR)/versions $(BUILD)/dist/$(DIST_NAME)/BUILT-FROM
+	find $(BUILD)/dist -type d -exec chmod 755 {} +
 	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(DIST_EPOCH) \
-		-czf $(DIST) -C $(BUILD)/dist $(DIST_NAME)
+		--mode=go-w -czf $(DIST) -C $(BUILD)/dist $(DIST_NAME)
 	@echo "dist: $(DIST)"
 # The tarball's dates: the last commit's, so the same sources give the same tarball.
 DIST_EPOCH = $(shell echo $${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || date -r VERSION +%s)})
@@ -304,6 +314,8 @@ fuzz-run-%:
 		-print_final_stats=1 build-fuzz/corpus/$* tests/fuzz/corpus/$* \
 		>build-fuzz/fuzz_$*.log 2>&1 || true
 	@grep -E "^(stat::number_of_executed_units|==|SUMMARY|Done)" build-fuzz/fuzz_$*.log || true
+	@grep -q "^Done [0-9]* runs" build-fuzz/fuzz_$*.log || test -n "$$(ls build-fuzz/found/$*/)" || \
+		{ tail -n 20 build-fuzz/fuzz_$*.log; echo "FAIL fuzz_$* did not run"; exit 1; }
 	@test -z "$$(ls build-fuzz/found/$*/)" || \
 		{ grep -A40 -m1 -E "ERROR: (libFuzzer|AddressSanitizer)|runtime error" \
 			build-fuzz/fuzz_$*.log; \

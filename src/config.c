@@ -577,21 +577,59 @@ bool config_file_beside(const char *program, char *out, size_t outlen)
 	return n > 0 && (size_t)n < outlen;
 }
 
-int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
-		const char *program, char *errbuf, size_t errlen)
+const char *config_beside_untrusted(const struct stat *file, const struct stat *dir, uid_t euid)
 {
-	char beside[CONFIG_STRING_MAX];
-
-	/* Beside the program first: a copy dropped in a web folder with its own
-	 * settings is never given the machine's. */
-	if (getenv_fn("R2MPU_CONFIG") == NULL && config_file_beside(program, beside, sizeof(beside)) &&
-	    (access(beside, F_OK) == 0 || errno != ENOENT))
-		return config_load_from(cfg, getenv_fn, beside, errbuf, errlen);
-	return config_load_from(cfg, getenv_fn, CONFIG_DEFAULT_FILE, errbuf, errlen);
+	if (!S_ISREG(file->st_mode))
+		return "it is not a regular file";
+	if (file->st_uid != euid && file->st_uid != 0)
+		return "another user owns it";
+	if (file->st_mode & (S_IWGRP | S_IWOTH))
+		return "its group or others may write it";
+	if (dir->st_uid != euid && dir->st_uid != 0)
+		return "another user owns its directory";
+	if (dir->st_mode & (S_IWGRP | S_IWOTH))
+		return "its group or others may write its directory (and so put one there)";
+	return NULL;
 }
 
-int config_load_from(struct config *cfg, const char *(*getenv_fn)(const char *name),
-		     const char *default_file, char *errbuf, size_t errlen)
+int config_default_file(const char *program, char *out, size_t outlen, char *errbuf,
+			size_t errlen)
+{
+	char dir[CONFIG_STRING_MAX];
+	struct stat file_st, dir_st;
+	const char *why;
+
+	/* Beside the program first: a copy dropped in a web folder with its own
+	 * settings is not given the machine's. Found by where the program is, not
+	 * named by anyone: trusted only as suexec trusts a program. */
+	if (!config_file_beside(program, out, outlen) || outlen > sizeof(dir))
+		goto machine;
+	if (stat(out, &file_st) < 0) {
+		if (errno == ENOENT)
+			goto machine;
+		snprintf(errbuf, errlen, "%s: %s", out, strerror(errno));
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s", out);
+	*strrchr(dir, '/') = '\0';
+	if (stat(dir[0] != '\0' ? dir : "/", &dir_st) < 0) {
+		snprintf(errbuf, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	why = config_beside_untrusted(&file_st, &dir_st, geteuid());
+	if (why != NULL) {
+		snprintf(errbuf, errlen, "%s, the settings beside the program, is not used: %s "
+			 "(only r2mpu's user or root may write it and its directory)", out, why);
+		return -1;
+	}
+	return 0;
+machine:
+	snprintf(out, outlen, "%s", CONFIG_DEFAULT_FILE);
+	return 0;
+}
+
+int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
+		const char *default_file, char *errbuf, size_t errlen)
 {
 	const char *file;
 	size_t i;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #define CONFIG_STRING_MAX 1024
 
@@ -51,9 +52,9 @@ struct config {
 
 /*
  * The settings file when R2MPU_CONFIG is not set: r2mpu.conf in the program's
- * directory (a copy dropped in a web folder: servers start CGI and FastCGI
- * programs by their full path, where no environment of the user's reaches
- * mod_fcgid), else the machine's; each only if it exists.
+ * directory (a copy dropped in a web folder: no environment of the user's
+ * reaches mod_fcgid, and suexec drops it), else the machine's; each only if
+ * it exists.
  */
 #define CONFIG_BESIDE_NAME "r2mpu.conf"
 #define CONFIG_DEFAULT_FILE "/etc/r2mpu/r2mpu.conf"
@@ -61,21 +62,34 @@ struct config {
 /* Pure: "DIR/r2mpu.conf" for a program started as "DIR/NAME"; false when the
  * name has no directory (found on PATH) or the path does not fit. */
 bool config_file_beside(const char *program, char *out, size_t outlen);
+/*
+ * Pure: why the file beside the program may not be trusted (a static string),
+ * or NULL. suexec's rule: a regular file; it and its directory owned by r2mpu's
+ * user (`euid`) or root, and neither writable by group or others. Otherwise
+ * whoever can write there could open access, or name a hook for r2mpu to run.
+ */
+const char *config_beside_untrusted(const struct stat *file, const struct stat *dir, uid_t euid);
+
+/*
+ * The settings file when R2MPU_CONFIG is not set: the one beside `program`
+ * (the program's path) if it exists, else CONFIG_DEFAULT_FILE, into out. -1,
+ * the reason in errbuf, when the file beside the program exists but cannot be
+ * trusted (config_beside_untrusted) or examined. Called once, at start-up, as
+ * the user r2mpu was started as: the choice then holds for every reload.
+ */
+int config_default_file(const char *program, char *out, size_t outlen, char *errbuf,
+			size_t errlen);
 
 /*
  * Fill *cfg from the defaults, then the file named by R2MPU_CONFIG (unset:
- * the one beside `program` (argv[0]), else CONFIG_DEFAULT_FILE, if it exists;
- * set and empty: none), then the environment (which wins), then the secrets
- * named by ..._FILE settings. `getenv_fn` is getenv in the program and a
- * table lookup in tests. On error, a message naming the key (and the file's
- * line) is written to errbuf and -1 returned. Secrets are never copied into
- * errbuf.
+ * `default_file` if it exists, or none when NULL; set and empty: none), then
+ * the environment (which wins), then the secrets named by ..._FILE settings.
+ * `getenv_fn` is getenv in the program and a table lookup in tests. On error,
+ * a message naming the key (and the file's line) is written to errbuf and -1
+ * returned. Secrets are never copied into errbuf.
  */
 int config_load(struct config *cfg, const char *(*getenv_fn)(const char *name),
-		const char *program, char *errbuf, size_t errlen);
-/* The same with another default file (tests), or none (NULL). */
-int config_load_from(struct config *cfg, const char *(*getenv_fn)(const char *name),
-		     const char *default_file, char *errbuf, size_t errlen);
+		const char *default_file, char *errbuf, size_t errlen);
 
 /*
  * The settings as documentation shows them: i = 0 is R2MPU_CONFIG (the file),

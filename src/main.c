@@ -32,27 +32,27 @@
 static volatile sig_atomic_t stop_requested;
 /* The access rules, loaded once in main() before any request; read-only after. */
 static struct access access_rules;
-/* The program's path, where the settings file beside it is looked for (config_load). */
-static const char *program;
+/* The settings file when R2MPU_CONFIG names none (config_default_file), chosen at start. */
+static char default_config[CONFIG_STRING_MAX];
 
 /*
- * argv[0] when it has a directory; else the file the kernel ran: Apache
- * starts CGI and mod_fcgid programs with their bare name in argv[0] (in
- * their own directory), and a name found on PATH has none either. NULL when
- * neither says (no /proc in a jail: then R2MPU_CONFIG names the file).
+ * The file the kernel ran, however it was named: Apache starts CGI and
+ * mod_fcgid programs with their bare name in argv[0], a shell with the path
+ * typed, and a symbolic link would put the two in different directories.
+ * Without /proc (a jail), argv[0] when it has a directory; else NULL (then
+ * R2MPU_CONFIG names the file, or the machine's is read).
  */
 static const char *program_path(const char *argv0)
 {
 	static char exe[CONFIG_STRING_MAX];
 	ssize_t n;
 
-	if (argv0 != NULL && strchr(argv0, '/') != NULL)
-		return argv0;
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0 || (size_t)n >= sizeof(exe) - 1)
-		return NULL;
-	exe[n] = '\0';
-	return exe;
+	if (n > 0 && (size_t)n < sizeof(exe) - 1) {
+		exe[n] = '\0';
+		return exe;
+	}
+	return argv0 != NULL && strchr(argv0, '/') != NULL ? argv0 : NULL;
 }
 
 static const char *process_getenv(const char *name)
@@ -229,7 +229,7 @@ static int check_main(void)
 	struct config cfg;
 	char errbuf[512], line[CONFIG_STRING_MAX + 128], path[CONFIG_STRING_MAX + 64];
 
-	if (config_load(&cfg, process_getenv, program, errbuf, sizeof(errbuf)) < 0) {
+	if (config_load(&cfg, process_getenv, default_config, errbuf, sizeof(errbuf)) < 0) {
 		log_error("check: settings: %s", errbuf);
 		return 1;
 	}
@@ -302,7 +302,7 @@ static int reload_settings(struct config *cfg, char *errbuf, size_t errlen)
 	struct config fresh;
 	struct access next;
 
-	if (config_load(&fresh, process_getenv, program, errbuf, errlen) < 0 ||
+	if (config_load(&fresh, process_getenv, default_config, errbuf, errlen) < 0 ||
 	    standalone_mount_set(&fresh, errbuf, errlen) < 0 ||
 	    hooks_runnable(&fresh, errbuf, errlen) < 0)
 		return -1;
@@ -334,7 +334,7 @@ static int sign_main(int argc, char **argv)
 		sign_usage(print_line);
 		return 0;
 	}
-	if (config_load(&cfg, process_getenv, program, errbuf, sizeof(errbuf)) < 0 ||
+	if (config_load(&cfg, process_getenv, default_config, errbuf, sizeof(errbuf)) < 0 ||
 	    sign_command(&cfg, argc, argv, time(NULL), url, sizeof(url), errbuf,
 			 sizeof(errbuf)) < 0) {
 		log_error("%s", errbuf);
@@ -353,7 +353,13 @@ int main(int argc, char **argv)
 	char errbuf[512];
 	int i;
 
-	program = program_path(argv[0]);
+	/* Before anything can drop privileges: a reload as another user finds the same file. */
+	if (getenv("R2MPU_CONFIG") == NULL &&
+	    config_default_file(program_path(argv[0]), default_config, sizeof(default_config),
+				errbuf, sizeof(errbuf)) < 0) {
+		log_error("configuration error: %s", errbuf);
+		return 1;
+	}
 	if (argc >= 2 && strcmp(argv[1], "sign") == 0)
 		return sign_main(argc - 2, argv + 2);
 	if (argc == 2 && strcmp(argv[1], "check") == 0)
@@ -390,7 +396,7 @@ int main(int argc, char **argv)
 	 */
 	signal(SIGCHLD, SIG_DFL);
 	/* The process environment; a request's parameters never reach it (conn.c). */
-	if (config_load(&cfg, process_getenv, program, errbuf, sizeof(errbuf)) < 0) {
+	if (config_load(&cfg, process_getenv, default_config, errbuf, sizeof(errbuf)) < 0) {
 		log_error("configuration error: %s", errbuf);
 		return 1;
 	}

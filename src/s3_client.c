@@ -362,8 +362,10 @@ int s3_client_perform(struct s3_client *cl, const struct s3_client_request *req,
 	SETOPT(CURLOPT_LOW_SPEED_TIME, cl->timeout);
 	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
 	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-	if (cl->ca_file[0] != '\0')
+	if (cl->ca_file[0] != '\0') {
 		SETOPT(CURLOPT_CAINFO, cl->ca_file);
+		SETOPT(CURLOPT_PROXY_CAINFO, cl->ca_file);   /* an https:// proxy's too */
+	}
 	/*
 	 * The proxy is r2mpu's setting or none ("" turns libcurl's reading of
 	 * http_proxy, ALL_PROXY and NO_PROXY from the environment off): the

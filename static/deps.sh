@@ -8,9 +8,11 @@
 # as they are. Its libcurl.a needs nghttp2, ssh2, psl, gssapi and ldap, of which Debian
 # ships no static archives, and its libxml2.a needs ICU (about 30 MB of tables). So these
 # two are built here, from the source packages of the very versions installed, with only
-# what r2mpu uses: libcurl with HTTP and HTTPS over OpenSSL and SigV4; libxml2's parser,
-# tree and writer, without ICU, iconv (a static glibc's iconv loads modules at run time),
-# zlib, lzma, HTTP or FTP.
+# what r2mpu uses: libcurl with HTTP and HTTPS over OpenSSL and SigV4, resolving names
+# with c-ares (Debian's libcares.a), which reads /etc/hosts and resolv.conf itself: a
+# static glibc's getaddrinfo would load the host's NSS modules, and with them another
+# glibc; libxml2's parser, tree and writer, without ICU, iconv (a static glibc's iconv
+# loads modules at run time too), zlib, lzma, HTTP or FTP.
 #
 # The sources come through apt from the mirror this machine already uses: a private apt
 # configuration under DIR/apt adds a deb-src line for each Debian suite the system lists,
@@ -33,39 +35,63 @@ curl_version=$(source_version libcurl4-openssl-dev)
 xml_version=$(source_version libxml2-dev)
 
 if [ -f "$prefix/.done" ] && [ "$(cat "$prefix/.done")" = "curl=$curl_version xml=$xml_version" ]; then
+	touch "$prefix/.done"   # checked: as new as what make compared it with
 	exit 0
 fi
 
 # One deb-src line per Debian suite the system lists, from deb822 .sources files and
-# one-line .list files alike (suites of other vendors, like nodesource's, are skipped).
-codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+# one-line .list files alike: Debian's own archives only, enabled, of this release. An
+# entry is Debian's when it is signed with Debian's archive keyring, or, naming no key,
+# is served from *.debian.org; other vendors' repositories that name the same codename
+# (Docker's, PostgreSQL's) are left out. A mirror elsewhere needs its Signed-By.
+codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/parts"
+debian_uri='^[a-z+]+://([^/ ]+\.)?debian\.org/'
+debian_key='debian-archive-keyring'
 {
 	for f in /etc/apt/sources.list.d/*.sources; do
 		[ -f "$f" ] || continue
-		awk -v codename="$codename" '
-			function flush(   n, i, s) {
-				n = split(suites, s, " ")
-				for (i = 1; i <= n; i++)
-					if (types ~ /(^| )deb( |$)/ && s[i] ~ "^" codename "(-[a-z]+)?$")
-						printf "deb-src %s%s %s %s\n", signed, uris, s[i], comps
-				types = uris = suites = comps = signed = ""
+		awk -v codename="$codename" -v debian_uri="$debian_uri" -v debian_key="$debian_key" '
+			function flush(   nu, ns, u, i, j, s, ours) {
+				nu = split(uris, u, " ")
+				ns = split(suites, s, " ")
+				if (types ~ /(^| )deb( |$)/ && tolower(enabled) != "no")
+					for (i = 1; i <= nu; i++)
+						for (j = 1; j <= ns; j++) {
+							ours = signed == "" ? u[i] ~ debian_uri : index(signed, debian_key) > 0
+							if (ours && s[j] ~ "^" codename "(-[a-z]+)?$")
+								printf "deb-src %s%s %s %s\n", signed, u[i], s[j], comps
+						}
+				types = uris = suites = comps = signed = enabled = ""
 			}
 			/^[ \t]*$/ { flush(); next }
 			/^#/ { next }
-			{ key = $1; sub(/:$/, "", key); $1 = ""; sub(/^ +/, "") }
-			key == "Types" { types = $0 }
-			key == "URIs" { uris = $0 }
-			key == "Suites" { suites = $0 }
-			key == "Components" { comps = $0 }
-			key == "Signed-By" && $0 ~ /^\// { signed = "[signed-by=" $0 "] " }
+			{ key = tolower($1); sub(/:$/, "", key); $1 = ""; sub(/^ +/, "") }
+			key == "types" { types = $0 }
+			key == "uris" { uris = $0 }
+			key == "suites" { suites = $0 }
+			key == "components" { comps = $0 }
+			key == "enabled" { enabled = $0 }
+			key == "signed-by" && $0 ~ /^\// { signed = "[signed-by=" $0 "] " }
 			END { flush() }
 		' "$f"
 	done
 	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
 		[ -f "$f" ] || continue
-		awk -v codename="$codename" '
-			$1 == "deb" && $0 ~ " " codename "(-[a-z]+)? " { $1 = "deb-src"; print }
+		awk -v codename="$codename" -v debian_uri="$debian_uri" -v debian_key="$debian_key" '
+			$1 == "deb" {
+				rest = $0
+				opts = ""
+				if (match(rest, /\[[^]]*\]/))
+					opts = substr(rest, RSTART, RLENGTH)
+				sub(/^deb[ \t]+(\[[^]]*\][ \t]+)?/, "", rest)   # the [options], if any
+				split(rest, w, /[ \t]+/)
+				ours = opts ~ /signed-by=/ ? index(opts, debian_key) > 0 : w[1] ~ debian_uri
+				if (ours && w[2] ~ "^" codename "(-[a-z]+)?$") {
+					sub(/^deb/, "deb-src")
+					print
+				}
+			}
 		' "$f"
 	done
 } | sort -u >"$apt_dir/sources.list"
@@ -86,14 +112,21 @@ apt_private update >"$dir/apt-update.log" 2>&1 || { cat "$dir/apt-update.log" >&
 
 rm -rf "$src_dir" "$prefix"
 mkdir -p "$src_dir" "$prefix"
-(cd "$src_dir" && apt_private source "curl=$curl_version" "libxml2=$xml_version") \
-	>"$dir/apt-source.log" 2>&1 || { cat "$dir/apt-source.log" >&2; exit 1; }
+if ! (cd "$src_dir" && apt_private source "curl=$curl_version" "libxml2=$xml_version") \
+	>"$dir/apt-source.log" 2>&1; then
+	cat "$dir/apt-source.log" >&2
+	echo "static/deps.sh: the sources of the installed curl $curl_version and libxml2" \
+		"$xml_version are not on the mirror (it keeps the newest): upgrade them" \
+		"(apt-get install --only-upgrade libcurl4-openssl-dev libxml2-dev) and run it again" >&2
+	exit 1
+fi
 
-# Debian's patches may touch configure.ac or Makefile.am; the generated files stay
-# newer than them, so make never asks for the autotools.
+# Debian's patches may touch configure.ac or Makefile.am: the generated files get one
+# time, newer than any of them, so make never asks for the autotools (not installed).
 settle() {
-	find "$1" \( -name configure -o -name Makefile.in -o -name aclocal.m4 -o -name config.h.in \) \
-		-exec touch {} +
+	touch "$1/.settled"
+	find "$1" \( -name configure -o -name Makefile.in -o -name aclocal.m4 -o -name config.h.in \
+		-o -name '*.m4' \) -exec touch -r "$1/.settled" {} +
 }
 
 curl_src=$(find "$src_dir" -maxdepth 1 -type d -name 'curl-*' | head -n1)
@@ -112,7 +145,7 @@ settle "$curl_src"
 		--disable-manual --disable-netrc --disable-alt-svc --disable-hsts \
 		--disable-cookies --disable-doh --disable-mime \
 		--disable-dateparse --disable-progress-meter --disable-websockets \
-		--enable-threaded-resolver --enable-ipv6
+		--enable-ares --disable-threaded-resolver --enable-ipv6
 	make -j"$jobs" -C lib
 	make -C lib install
 	make -C include install
@@ -135,8 +168,8 @@ settle "$xml_src"
 	make -C include install
 ) >"$dir/libxml2-build.log" 2>&1 || { tail -n 40 "$dir/libxml2-build.log" >&2; exit 1; }
 
-printf 'curl %s\nlibxml2 %s\nopenssl %s\njson-c %s\nlibfcgi %s\nglibc %s\n' \
+printf 'curl %s\nlibxml2 %s\nopenssl %s\njson-c %s\nlibfcgi %s\nc-ares %s\nglibc %s\n' \
 	"$curl_version" "$xml_version" "$(source_version libssl-dev)" \
 	"$(source_version libjson-c-dev)" "$(source_version libfcgi-dev)" \
-	"$(source_version libc6-dev)" >"$dir/versions"
+	"$(source_version libc-ares-dev)" "$(source_version libc6-dev)" >"$dir/versions"
 echo "curl=$curl_version xml=$xml_version" >"$prefix/.done"

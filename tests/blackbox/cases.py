@@ -737,6 +737,13 @@ def complete_races_abort(c, env):
             # .meta" in its log), the complete succeeding all the same.
             if env.store == "radosgw" and aborted.status == 204:
                 pass
+            elif env.store == "moto" and aborted.status == 204:
+                # moto's own race: its abort closes the parts' buffers under the
+                # running complete, which fails ("ValueError: I/O operation on closed
+                # file" in its log) after it has put the object in place with the
+                # parts' ETag. r2mpu, seeing that ETag and the upload gone, says 200;
+                # moto's object then cannot be read. R2 and S3 serialise the two.
+                continue
             else:
                 expect(aborted, 404, code="NoSuchUpload")
             assert get(c, key).body == b"".join(chunks)

@@ -9,9 +9,9 @@ cgi-bin/r2mpu-static.fcgi (`make static`) runs as CGI in an empty root, entered
 with chroot(8) for every request. The root holds only the program, its config
 (/etc/r2mpu.conf), /etc/hosts, a CA file where a --tls check puts one, the fs
 store's directory and /run for the metrics file: no shared library, no
-ld.so, no /proc, no /dev, no NSS configuration. S3 stores are reached by a host
-name that only the root's /etc/hosts knows, so name resolution in the static
-binary is tested too.
+ld.so, no /proc, no /dev, and an /etc/nsswitch.conf naming NSS modules that are
+nowhere. S3 stores are reached by a host name that only the root's /etc/hosts
+knows, so name resolution in the static binary is tested too.
 
 --tls puts real nginx, with a certificate of a CA made for the run, in front of
 moto, and asks for the store over HTTPS with the CA file in each place a
@@ -57,6 +57,11 @@ def make_root(parent, settings):
     shutil.copy(STATIC_BIN, os.path.join(root, "r2mpu.fcgi"))
     with open(os.path.join(root, "etc", "hosts"), "w") as f:
         f.write("127.0.0.1 localhost %s\n" % STORE_HOST)
+    # A host whose NSS names modules of its own (systemd-resolved, mDNS), as Ubuntu's
+    # and Fedora's do, none of them here: the static binary resolves with c-ares,
+    # which takes the order (files, then DNS) from this line and reads /etc/hosts.
+    with open(os.path.join(root, "etc", "nsswitch.conf"), "w") as f:
+        f.write("hosts: files mdns4_minimal [NOTFOUND=return] resolve [!UNAVAIL=return] dns\n")
     conf = os.path.join(root, "etc", "r2mpu.conf")
     fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)   # it holds the secret
     with os.fdopen(fd, "w") as f:
@@ -113,8 +118,8 @@ def run_store(store, sandbox, s3, only):
     if env.root:
         left = leftovers(env.root)
         check("no leftovers in the store [%s]" % label, not left, left)
-    extra = nothing_but(root) - {"r2mpu.fcgi", "etc/hosts", "etc/r2mpu.conf",
-                                 "run/r2mpu-metrics"}
+    extra = nothing_but(root) - {"r2mpu.fcgi", "etc/hosts", "etc/nsswitch.conf",
+                                 "etc/r2mpu.conf", "run/r2mpu-metrics"}
     check("the root held only the program, its config, /etc/hosts and the store [%s]" % label,
           not extra, sorted(extra))
 
@@ -279,9 +284,10 @@ def main():
         return 1
     p = subprocess.run(["ldd", STATIC_BIN], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     check("ldd: not a dynamic executable", b"not a dynamic executable" in p.stdout, p.stdout)
-    if os.geteuid() != 0:
-        print("static_root.py: chroot needs root")
-        return 1
+    if os.geteuid() != 0:   # as faults.py's full disk: said, and skipped
+        print("static_root.py: skipped: chroot needs root")
+        print("static_root: 0 passed, 0 failed, 1 skipped")
+        return 0
     sandbox = tempfile.mkdtemp(prefix="r2mpu-static-")
     try:
         with contextlib.ExitStack() as stack:

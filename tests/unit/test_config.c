@@ -336,7 +336,7 @@ START_TEST(test_config_load)
 	fake_env = r->env;
 	fake_config_path = path;
 	memset(&cfg, 0xa5, sizeof(cfg));
-	rc = config_load_from(&cfg, fake_getenv, NULL, errbuf, sizeof(errbuf));
+	rc = config_load(&cfg, fake_getenv, NULL, errbuf, sizeof(errbuf));
 	fake_env = NULL;
 	fake_config_path = NULL;
 	if (path != NULL) {
@@ -388,9 +388,9 @@ START_TEST(test_config_load_short_errbuf)
 	int rc_full, rc_small;
 
 	fake_env = env;
-	rc_full = config_load_from(&cfg, fake_getenv, NULL, full, sizeof(full));
+	rc_full = config_load(&cfg, fake_getenv, NULL, full, sizeof(full));
 	memset(small, 'Z', sizeof(small));
-	rc_small = config_load_from(&cfg, fake_getenv, NULL, small, sizeof(small));
+	rc_small = config_load(&cfg, fake_getenv, NULL, small, sizeof(small));
 	fake_env = NULL;
 
 	ck_assert_int_eq(rc_full, -1);
@@ -453,7 +453,7 @@ START_TEST(test_config_s3)
 	int rc;
 
 	fake_env = r->env;
-	rc = config_load_from(&cfg, fake_getenv, NULL, errbuf, sizeof(errbuf));
+	rc = config_load(&cfg, fake_getenv, NULL, errbuf, sizeof(errbuf));
 	fake_env = NULL;
 	if (r->endpoint != NULL) {
 		ck_assert_msg(rc == 0, "%s: %s", r->name, errbuf);
@@ -532,7 +532,7 @@ START_TEST(test_config_modes)
 	}
 	fake_env = env;
 	fake_config_path = path;
-	rc = config_load_from(&cfg, fake_getenv, NULL, errbuf, sizeof(errbuf));
+	rc = config_load(&cfg, fake_getenv, NULL, errbuf, sizeof(errbuf));
 	fake_env = NULL;
 	fake_config_path = NULL;
 	unlink(path);
@@ -566,13 +566,13 @@ START_TEST(test_config_default_file)
 	struct config cfg;
 
 	fake_env = none;
-	ck_assert_int_eq(config_load_from(&cfg, fake_getenv, path, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(config_load(&cfg, fake_getenv, path, errbuf, sizeof(errbuf)), 0);
 	ck_assert_int_eq(cfg.upload_ttl, 3600);
-	ck_assert_int_eq(config_load_from(&cfg, fake_getenv, "/nonexistent/r2mpu.conf", errbuf,
+	ck_assert_int_eq(config_load(&cfg, fake_getenv, "/nonexistent/r2mpu.conf", errbuf,
 					  sizeof(errbuf)), 0);
 	ck_assert_int_eq(cfg.upload_ttl, 604800);
 	fake_env = empty;
-	ck_assert_int_eq(config_load_from(&cfg, fake_getenv, path, errbuf, sizeof(errbuf)), 0);
+	ck_assert_int_eq(config_load(&cfg, fake_getenv, path, errbuf, sizeof(errbuf)), 0);
 	ck_assert_int_eq(cfg.upload_ttl, 604800);
 	fake_env = NULL;
 	unlink(path);
@@ -615,11 +615,50 @@ START_TEST(test_config_file_beside)
 }
 END_TEST
 
+/* Whose file beside the program is trusted: suexec's rule, as a table. */
+#define ME 1000
+static const struct trust_row {
+	const char *what;
+	mode_t file_mode, dir_mode;
+	uid_t file_uid, dir_uid;
+	bool trusted;
+} trust_rows[] = {
+	{ "mine, 600 in a 755 folder of mine", S_IFREG | 0600, S_IFDIR | 0755, ME, ME, true },
+	{ "root's, in root's folder", S_IFREG | 0644, S_IFDIR | 0755, 0, 0, true },
+	{ "mine, readable by all (no secret in it)", S_IFREG | 0644, S_IFDIR | 0711, ME, ME, true },
+	{ "another user's file", S_IFREG | 0600, S_IFDIR | 0755, 1001, ME, false },
+	{ "mine in another user's folder", S_IFREG | 0600, S_IFDIR | 0755, ME, 1001, false },
+	{ "group may write the file", S_IFREG | 0620, S_IFDIR | 0755, ME, ME, false },
+	{ "others may write the file", S_IFREG | 0602, S_IFDIR | 0755, ME, ME, false },
+	{ "a 777 upload folder", S_IFREG | 0600, S_IFDIR | 0777, ME, ME, false },
+	{ "a sticky /tmp-like folder", S_IFREG | 0600, S_IFDIR | 01777, ME, 0, false },
+	{ "a group-writable folder", S_IFREG | 0600, S_IFDIR | 0775, ME, ME, false },
+	{ "a directory named r2mpu.conf", S_IFDIR | 0700, S_IFDIR | 0755, ME, ME, false },
+	{ "a FIFO", S_IFIFO | 0600, S_IFDIR | 0755, ME, ME, false },
+};
+
+START_TEST(test_config_beside_trust)
+{
+	const struct trust_row *r = &trust_rows[_i];
+	struct stat file = { 0 }, dir = { 0 };
+	const char *why;
+
+	file.st_mode = r->file_mode;
+	file.st_uid = r->file_uid;
+	dir.st_mode = r->dir_mode;
+	dir.st_uid = r->dir_uid;
+	why = config_beside_untrusted(&file, &dir, ME);
+	ck_assert_msg((why == NULL) == r->trusted, "%s: %s", r->what,
+		      why ? why : "trusted, expected refused");
+}
+END_TEST
+
 /* config_load: the file beside the program is read; R2MPU_CONFIG still wins over it. */
 START_TEST(test_config_load_beside)
 {
 	static const struct env_var none[] = { { NULL, NULL } };
 	char dir[] = "/tmp/r2mpu-beside-XXXXXX", program[64], conf[64], path[64], errbuf[256] = "";
+	char chosen[CONFIG_STRING_MAX];
 	char *other = write_temp_file("R2MPU_UPLOAD_TTL=2h\n");
 	const struct env_var named[] = { { "R2MPU_CONFIG", other }, { NULL, NULL } };
 	struct config cfg;
@@ -635,7 +674,10 @@ START_TEST(test_config_load_beside)
 	ck_assert_int_eq(fclose(f), 0);
 
 	fake_env = none;
-	ck_assert_msg(config_load(&cfg, fake_getenv, program, errbuf, sizeof(errbuf)) == 0, "%s",
+	ck_assert_msg(config_default_file(program, chosen, sizeof(chosen), errbuf,
+					  sizeof(errbuf)) == 0, "%s", errbuf);
+	ck_assert_str_eq(chosen, conf);
+	ck_assert_msg(config_load(&cfg, fake_getenv, chosen, errbuf, sizeof(errbuf)) == 0, "%s",
 		      errbuf);
 	ck_assert_int_eq(cfg.upload_ttl, 3600);
 	ck_assert_str_eq(cfg.file, conf);
@@ -647,9 +689,19 @@ START_TEST(test_config_load_beside)
 	ck_assert_str_eq(cfg.s3_ca_file, "/etc/ca.pem");
 	ck_assert_str_eq(cfg.mount, "/up");   /* not a path of a file */
 	fake_env = named;
-	ck_assert_msg(config_load(&cfg, fake_getenv, program, errbuf, sizeof(errbuf)) == 0, "%s",
+	ck_assert_msg(config_load(&cfg, fake_getenv, chosen, errbuf, sizeof(errbuf)) == 0, "%s",
 		      errbuf);
 	ck_assert_int_eq(cfg.upload_ttl, 7200);
+	fake_env = none;
+	/* None beside the program: the machine's. */
+	ck_assert_int_eq(config_default_file("/nonexistent/r2mpu.fcgi", chosen, sizeof(chosen),
+					     errbuf, sizeof(errbuf)), 0);
+	ck_assert_str_eq(chosen, CONFIG_DEFAULT_FILE);
+	/* One others may write: refused, not read, and not passed over for /etc's. */
+	ck_assert_int_eq(chmod(conf, 0666), 0);
+	ck_assert_int_eq(config_default_file(program, chosen, sizeof(chosen), errbuf,
+					     sizeof(errbuf)), -1);
+	ck_assert_msg(strstr(errbuf, "others may write it") != NULL, "%s", errbuf);
 	fake_env = NULL;
 	unlink(conf);
 	rmdir(dir);
@@ -677,6 +729,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_default_file);
 	tcase_add_loop_test(tc, test_config_file_beside, 0, NROWS(beside_rows));
 	tcase_add_test(tc, test_config_load_beside);
+	tcase_add_loop_test(tc, test_config_beside_trust, 0, NROWS(trust_rows));
 	suite_add_tcase(s, tc);
 	return s;
 }
