@@ -34,7 +34,9 @@ source_version() {
 curl_version=$(source_version libcurl4-openssl-dev)
 xml_version=$(source_version libxml2-dev)
 
-if [ -f "$prefix/.done" ] && [ "$(cat "$prefix/.done")" = "curl=$curl_version xml=$xml_version" ]; then
+# What was built is kept while it matches: the versions, and this script (its options).
+built="curl=$curl_version xml=$xml_version script=$(sha256sum <"$0" | cut -c1-16)"
+if [ -f "$prefix/.done" ] && [ "$(cat "$prefix/.done")" = "$built" ]; then
 	touch "$prefix/.done"   # checked: as new as what make compared it with
 	exit 0
 fi
@@ -172,4 +174,4 @@ printf 'curl %s\nlibxml2 %s\nopenssl %s\njson-c %s\nlibfcgi %s\nc-ares %s\nglibc
 	"$curl_version" "$xml_version" "$(source_version libssl-dev)" \
 	"$(source_version libjson-c-dev)" "$(source_version libfcgi-dev)" \
 	"$(source_version libc-ares-dev)" "$(source_version libc6-dev)" >"$dir/versions"
-echo "curl=$curl_version xml=$xml_version" >"$prefix/.done"
+echo "$built" >"$prefix/.done"
