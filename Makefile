@@ -338,7 +338,13 @@ lint: deps-test
 
 # r2mpu behind lighttpd vs straight to the same store (fs, moto, radosgw):
 # throughput, latency p50/p99, r2mpu's peak RSS; CSV and a PNG chart in build/bench.
-bench: deps-test $(BIN) static
+# The ceiling make bench measures r2mpu against: a FastCGI app that answers the API
+# minimally and discards every body, served by the same lighttpd config.
+NOOP_BIN = $(BUILD)/bench/noop.fcgi
+$(NOOP_BIN): tests/bench/noop_fcgi.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lfcgi
+bench: deps-test $(BIN) static $(NOOP_BIN)
 	$(PYTHON) tests/bench/bench.py --stores fs,moto,radosgw --runs 3 --out build/bench
 	$(PYTHON) tests/bench/metrics_cost.py
 	$(PYTHON) tests/bench/static_memory.py --runs 3 --size-mib 1024

@@ -44,8 +44,15 @@ read from /proc while they live; the table shows the largest per scenario.
 Unless --no-big-part, one part of --size-mib alone through r2mpu checks the
 same goal for a single large part.
 
+The ceiling (file store only): the same lighttpd config serving
+build/bench/noop.fcgi (tests/bench/noop_fcgi.c: answers the API minimally and
+discards every body) takes a third turn in each alternation of the throughput
+runs and of the latency blocks. What the client, lighttpd and FastCGI cost
+with no store behind them: r2mpu's share of it ("of ceiling") is what r2mpu
+itself leaves on the table.
+
 Goals reported against: gateway/direct throughput >= 0.90; every r2mpu
-process under 16 MiB RSS.
+process under 16 MiB RSS; on the file store, gateway/ceiling >= 0.90.
 
 The binary served is a copy of cgi-bin/r2mpu.fcgi (or $R2MPU_TEST_BIN) taken
 at the start, so a rebuild during the run does not change what is measured.
@@ -58,6 +65,7 @@ latency.csv, summary.txt and throughput.png (gnuplot) in --out.
 
 import argparse
 import concurrent.futures
+import contextlib
 import csv
 import hashlib
 import json
@@ -149,6 +157,17 @@ class Gateway:
 
     def delete(self, key):
         curl("-X", "DELETE", self.base + key + "?action=delete")
+
+    def create_abort(self, key, n, workdir):
+        """n mpu-create, then their n mpu-abort, each batch on one connection."""
+        url = self.base + key
+        created = expect(curl_batch(["-X", "POST", "-H", "Content-Length: 0"],
+                                    [(url + "?action=mpu-create", None)] * n, workdir),
+                         (200,), "create")
+        ids = [json.loads(body)["uploadId"] for _, _, body in created]
+        expect(curl_batch(["-X", "DELETE"], [("%s?action=mpu-abort&uploadId=%s" % (url, q(u)),
+                                              None) for u in ids], workdir),
+               (204,), "abort")
 
     def latency(self, key, n, part, workdir):
         url = self.base + key
@@ -363,9 +382,12 @@ class ProcWatch:
         }
 
 
-def serve(work, store_settings, name, procs, max_part_mib):
+NOOP = os.path.join(TOP, "build", "bench", "noop.fcgi")   # make bench builds it
+
+
+def serve(work, store_settings, name, procs, max_part_mib, binary="r2mpu.fcgi"):
     settings = dict(store_settings,
-                    R2MPU_TEST_BIN=os.path.join(work, "r2mpu.fcgi"),
+                    R2MPU_TEST_BIN=os.path.join(work, binary),
                     R2MPU_OPEN_ACCESS="yes",
                     R2MPU_PROCS=str(procs),
                     R2MPU_MAX_PART_SIZE="%dM" % max(64, max_part_mib))
@@ -382,6 +404,24 @@ def split(whole, size_mib, part_mib, work):
                 out.write(f.read(part_mib * MiB))
             parts.append(p)
     return parts
+
+
+SMALL_CLIENTS = 8    # concurrent clients of the small-request run, and processes serving them
+SMALL_PAIRS = 100    # create+abort pairs each
+
+
+def small_requests(side, work, name):
+    """create+abort pairs per second: SMALL_CLIENTS clients at once, each sending
+    SMALL_PAIRS creates and then their aborts, each batch on one connection."""
+    dirs = []
+    for i in range(SMALL_CLIENTS):
+        dirs.append(os.path.join(work, "small-%s-%d" % (name, i)))
+        os.makedirs(dirs[-1], exist_ok=True)
+    t = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(SMALL_CLIENTS) as ex:
+        list(ex.map(lambda i: side.create_abort("bench/small-%d" % i, SMALL_PAIRS, dirs[i]),
+                    range(SMALL_CLIENTS)))
+    return SMALL_CLIENTS * SMALL_PAIRS / (time.monotonic() - t)
 
 
 def percentile(values, pct):
@@ -424,17 +464,26 @@ def bench_store(store, args, work, data, log):
         direct = S3Direct(s3)
         if store == "radosgw":
             cleanup = Radosgw(server.dir).collect
+    # The no-op app behind the same lighttpd config: the file store's ceiling.
+    with_ceiling = store == "fs" and os.path.exists(os.path.join(work, "noop.fcgi"))
     try:
         for label, part_mib, parallel in SCENARIOS:
             parts = data[part_mib]
             t0 = time.monotonic()
             web = serve(work, settings, "%s-%d" % (store, part_mib), parallel, part_mib)
-            with web as client:
+            with contextlib.ExitStack() as stack:
+                client = stack.enter_context(web)
                 watch = ProcWatch(web.proc.pid, web.binary)
                 sides = {"gateway": Gateway(client.port), "direct": direct}
-                times = {"gateway": [], "direct": []}
+                if with_ceiling:
+                    noop = stack.enter_context(serve(work, settings, "noop-%d" % part_mib,
+                                                     parallel, part_mib, "noop.fcgi"))
+                    sides["ceiling"] = Gateway(noop.port)
+                times = {name: [] for name in sides}
+                names = list(sides)
                 for run in range(args.runs):
-                    order = ("gateway", "direct") if run % 2 == 0 else ("direct", "gateway")
+                    # Each side first in turn: every one sees the same machine state.
+                    order = names[run % len(names):] + names[:run % len(names)]
                     for name in order:
                         key = "bench/%s-%d-%d.bin" % (name, part_mib, run)
                         t = time.monotonic()
@@ -446,30 +495,42 @@ def bench_store(store, args, work, data, log):
                                                          times[name][-1]))
                 procs = watch.finish()
             gw, dr = statistics.median(times["gateway"]), statistics.median(times["direct"])
+            ce = statistics.median(times["ceiling"]) if with_ceiling else None
             size = args.size_mib * MiB
             rows.append({
                 "store": store, "scenario": label, "part_mib": part_mib,
                 "parallel": parallel, "parts": len(parts), "runs": args.runs,
                 "gateway_mbps": size / gw / 1e6, "direct_mbps": size / dr / 1e6,
                 "ratio": dr / gw, "ratio_goal_met": dr / gw >= RATIO_GOAL,
+                "ceiling_mbps": size / ce / 1e6 if ce else None,
+                "of_ceiling": ce / gw if ce else None,
+                "ceiling_goal_met": ce / gw >= RATIO_GOAL if ce else None,
                 "max_rss_mib": procs["r2mpu_hwm_kib"] / 1024,
                 "rss_goal_met": procs["r2mpu_hwm_kib"] < RSS_GOAL_MIB * 1024,
                 "r2mpu_cpu_s_per_upload": procs["r2mpu_cpu_s"] / args.runs,
                 "lighttpd_cpu_s_per_upload": procs["lighttpd_cpu_s"] / args.runs,
                 "gateway_runs_s": " ".join("%.2f" % t for t in times["gateway"]),
                 "direct_runs_s": " ".join("%.2f" % t for t in times["direct"]),
+                "ceiling_runs_s": " ".join("%.2f" % t for t in times.get("ceiling", [])),
             })
             log("  %s %s: done in %.0f s" % (store, label, time.monotonic() - t0))
 
         # Latency: sequential requests, blocks alternating between the sides.
         t0 = time.monotonic()
-        with serve(work, settings, store + "-latency", 4, LATENCY_PART_MIB) as client:
+        with contextlib.ExitStack() as stack:
+            client = stack.enter_context(serve(work, settings, store + "-latency", SMALL_CLIENTS,
+                                               LATENCY_PART_MIB))
             sides = {"gateway": Gateway(client.port), "direct": direct}
+            if with_ceiling:
+                noop = stack.enter_context(serve(work, settings, "noop-latency", SMALL_CLIENTS,
+                                                 LATENCY_PART_MIB, "noop.fcgi"))
+                sides["ceiling"] = Gateway(noop.port)
             lat = {s: {"create": [], "uploadpart": [], "abort": []} for s in sides}
             left, block = args.latency_samples, 0
+            names = list(sides)
             while left > 0:
                 n = min(LATENCY_BLOCK, left)
-                order = ("gateway", "direct") if block % 2 == 0 else ("direct", "gateway")
+                order = names[block % len(names):] + names[:block % len(names)]
                 for name in order:
                     got = sides[name].latency("bench/latency-%s.bin" % name, n,
                                               data["latency"], work)
@@ -478,15 +539,26 @@ def bench_store(store, args, work, data, log):
                     cleanup()
                 left -= n
                 block += 1
+            # Small requests in bulk: create+abort pairs from SMALL_CLIENTS clients at once.
+            pairs = {}
+            for name in [k for k in ("gateway", "ceiling") if k in sides]:
+                pairs[name] = small_requests(sides[name], work, name)
         for op, label in (("create", "mpu-create"),
                           ("uploadpart", "uploadpart %d MiB" % LATENCY_PART_MIB),
                           ("abort", "mpu-abort")):
-            g, d = lat["gateway"][op], lat["direct"][op]
+            g, d, c = lat["gateway"][op], lat["direct"][op], lat.get("ceiling", {}).get(op)
             lat_rows.append({
                 "store": store, "op": label, "samples": len(g),
                 "gateway_p50_ms": percentile(g, 50) * 1e3, "gateway_p99_ms": percentile(g, 99) * 1e3,
                 "direct_p50_ms": percentile(d, 50) * 1e3, "direct_p99_ms": percentile(d, 99) * 1e3,
+                "ceiling_p50_ms": percentile(c, 50) * 1e3 if c else None,
+                "ceiling_p99_ms": percentile(c, 99) * 1e3 if c else None,
             })
+        lat_rows.append({
+            "store": store, "op": "create+abort pairs/s, %d clients" % SMALL_CLIENTS,
+            "samples": SMALL_CLIENTS * SMALL_PAIRS, "pairs_per_s": pairs["gateway"],
+            "ceiling_pairs_per_s": pairs.get("ceiling"),
+        })
         log("  %s latency: done in %.0f s" % (store, time.monotonic() - t0))
 
         if args.big_part:
@@ -534,28 +606,42 @@ def tables(rows, lat_rows, args, elapsed, load):
     out.append("median of %d runs each, alternating. Goals: gateway/direct >= %.2f, "
                "every r2mpu process < %d MiB RSS." % (args.runs, RATIO_GOAL, RSS_GOAL_MIB))
     out.append("")
-    head = "%-8s %-10s %6s %12s %12s %6s %7s %14s %7s" % (
+    head = "%-8s %-10s %6s %12s %12s %6s %7s %13s %10s %7s %14s %7s" % (
         "store", "scenario", "parts", "gateway MB/s", "direct MB/s", "ratio", ">=0.90",
-        "max r2mpu RSS", "<16MiB")
+        "ceiling MB/s", "of ceiling", ">=0.90", "max r2mpu RSS", "<16MiB")
     out.append(head)
     out.append("-" * len(head))
     for r in rows:
-        out.append("%-8s %-10s %6d %12.1f %12s %6s %7s %10.1f MiB %7s" % (
+        out.append("%-8s %-10s %6d %12.1f %12s %6s %7s %13s %10s %7s %10.1f MiB %7s" % (
             r["store"], r["scenario"], r["parts"], r["gateway_mbps"],
             fmt(r["direct_mbps"], "%.1f"), fmt(r["ratio"], "%.2f"),
-            yes_no(r["ratio_goal_met"]), r["max_rss_mib"], yes_no(r["rss_goal_met"])))
+            yes_no(r["ratio_goal_met"]), fmt(r["ceiling_mbps"], "%.1f"),
+            fmt(r["of_ceiling"], "%.2f"), yes_no(r["ceiling_goal_met"]), r["max_rss_mib"],
+            yes_no(r["rss_goal_met"])))
     out.append("")
     out.append("Latency of sequential requests, ms (%d of each op per side; one curl per "
                "block of %d, keep-alive):" % (args.latency_samples, LATENCY_BLOCK))
     out.append("")
-    head = "%-8s %-18s %12s %12s %12s %12s" % ("store", "operation", "gateway p50",
-                                               "direct p50", "gateway p99", "direct p99")
+    head = "%-8s %-18s %12s %12s %12s %12s %12s %12s" % (
+        "store", "operation", "gateway p50", "direct p50", "ceiling p50", "gateway p99",
+        "direct p99", "ceiling p99")
     out.append(head)
     out.append("-" * len(head))
+    pair_rows = [r for r in lat_rows if "pairs_per_s" in r]
     for r in lat_rows:
-        out.append("%-8s %-18s %12.1f %12.1f %12.1f %12.1f" % (
+        if "pairs_per_s" in r:
+            continue
+        out.append("%-8s %-18s %12.1f %12.1f %12s %12.1f %12.1f %12s" % (
             r["store"], r["op"], r["gateway_p50_ms"], r["direct_p50_ms"],
-            r["gateway_p99_ms"], r["direct_p99_ms"]))
+            fmt(r["ceiling_p50_ms"], "%.1f"), r["gateway_p99_ms"], r["direct_p99_ms"],
+            fmt(r["ceiling_p99_ms"], "%.1f")))
+    out.append("")
+    out.append("Small requests: mpu-create + mpu-abort pairs per second, %d clients at once, "
+               "%d pairs each:" % (SMALL_CLIENTS, SMALL_PAIRS))
+    out.append("")
+    for r in pair_rows:
+        out.append("%-8s gateway %8.0f pairs/s   ceiling %8s pairs/s" % (
+            r["store"], r["pairs_per_s"], fmt(r["ceiling_pairs_per_s"], "%.0f")))
     out.append("")
     out.append("Total run time: %.0f s; load average (1 min) at start %s, at end %s; "
                "%d cores" % (elapsed, load[0], load[1], os.cpu_count()))
@@ -566,7 +652,10 @@ def write_csv(path, rows):
     if not rows:
         return
     with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        names = []   # every row's fields, in the order they first appear
+        for r in rows:
+            names += [k for k in r if k not in names]
+        w = csv.DictWriter(f, fieldnames=names, restval="")
         w.writeheader()
         for r in rows:
             w.writerow({k: ("%.3f" % v if isinstance(v, float) else
@@ -642,6 +731,10 @@ def main():
     try:
         # The binary as it is now, whatever a rebuild does to cgi-bin meanwhile.
         shutil.copy2(BIN, os.path.join(work, "r2mpu.fcgi"))
+        if os.path.exists(NOOP):
+            shutil.copy2(NOOP, os.path.join(work, "noop.fcgi"))
+        else:
+            log("no ceiling: %s is missing (make bench builds it)" % NOOP)
         load = [open("/proc/loadavg").read().split()[0]]
         whole = os.path.join(work, "whole")
         with open(whole, "wb") as f:
