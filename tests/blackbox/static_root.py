@@ -3,6 +3,7 @@
 """tests/blackbox/static_root.py: the static binary needs nothing from the host, proven.
 
     static_root.py --store fs,moto,radosgw   the case list, each store in its own root
+                                              (each S3 server started for it)
     static_root.py --tls                      HTTPS to the store: the CA bundle found
 
 cgi-bin/r2mpu-static.fcgi (`make static`) runs as CGI in an empty root, entered
