@@ -602,7 +602,7 @@ int config_default_file(const char *program, char *out, size_t outlen, char *err
 	/* Beside the program first: a copy dropped in a web folder with its own
 	 * settings is not given the machine's. Found by where the program is, not
 	 * named by anyone: trusted only as suexec trusts a program. */
-	if (!config_file_beside(program, out, outlen) || outlen > sizeof(dir))
+	if (!config_file_beside(program, out, outlen))
 		goto machine;
 	if (stat(out, &file_st) < 0) {
 		if (errno == ENOENT)
@@ -610,8 +610,8 @@ int config_default_file(const char *program, char *out, size_t outlen, char *err
 		snprintf(errbuf, errlen, "%s: %s", out, strerror(errno));
 		return -1;
 	}
-	snprintf(dir, sizeof(dir), "%s", out);
-	*strrchr(dir, '/') = '\0';
+	/* Its directory: all of `out` before the slash config_file_beside put there. */
+	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(out, '/') - out), out);
 	if (stat(dir[0] != '\0' ? dir : "/", &dir_st) < 0) {
 		snprintf(errbuf, errlen, "%s: %s", dir, strerror(errno));
 		return -1;

@@ -194,6 +194,19 @@ def cgi_host(sandbox):
         r = c.request("POST", gateway + "/a/b?action=mpu-create", body=b"")
         check("the same key with its slash as it is: created", r.status == 200, r)
 
+        # A folder anyone may write (as some upload guides advise): another account
+        # could put its own r2mpu.conf there, so r2mpu does not start, and says why.
+        folder = os.path.join(host.docroot, "upload")
+        os.chmod(folder, 0o777)
+        Logs.mark()
+        r = c.request("POST", gateway + "/x?action=mpu-create", body=b"")
+        log = open(host.log, errors="replace").read()
+        os.chmod(folder, 0o755)
+        check("a folder others may write: the settings beside the program refused, a 500 "
+              "and the reason in Apache's log",
+              r.status == 500 and "is not used: its group or others may write its directory"
+              in log, (r.status, log[-500:]))
+
         data_dir = os.path.join(host.home, "r2mpu-data")
         check("the store is outside public_html, where r2mpu.conf's relative path says",
               os.path.isdir(os.path.join(data_dir, "objects")), data_dir)
