@@ -33,15 +33,6 @@ BUILDS = [("dynamic", os.path.join(TOP, "cgi-bin", "r2mpu.fcgi")),
 STATIC_GOAL_MIB = 8
 
 
-def cgi_env(settings, method, target, length):
-    path, _, query = target.partition("?")
-    e = dict(settings, GATEWAY_INTERFACE="CGI/1.1", SERVER_PROTOCOL="HTTP/1.1",
-             REQUEST_METHOD=method, REQUEST_URI=target, QUERY_STRING=query, SCRIPT_NAME="",
-             PATH_INFO=path, REMOTE_ADDR="127.0.0.1", HTTP_HOST="127.0.0.1",
-             CONTENT_LENGTH=str(length))
-    return e
-
-
 class Sampler(threading.Thread):
     """The largest VmHWM and RssAnon of a process, read every 20 ms until it exits."""
 
@@ -70,7 +61,8 @@ def one_part(binary, settings, size):
     chunk = os.urandom(MiB)
     t0 = time.monotonic()
     p = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL, env=cgi_env(settings, "PUT", target, size))
+                         stderr=subprocess.DEVNULL,
+                         env=c.environ("PUT", target, content_length=size))
     s = Sampler(p.pid)
     s.start()
     left = size

@@ -29,9 +29,9 @@ import tarfile
 import tempfile
 
 from lib import TOP, servers
-from lib.api import data, expect, md5, mp_etag
+from lib.api import data, expect, get, upload
 from lib.checks import Logs, check, summary
-from lib.clients import BearerClient, HttpClient
+from lib.clients import BearerClient, HttpClient, PrefixedClient
 
 # What the user copies: the program and the folder's files (from a checkout, or from
 # the tarball's upload/ with --dist).
@@ -140,23 +140,12 @@ def install(host, htaccess=".htaccess"):
 
 
 def big_upload(c, gateway, key, size, part):
-    """size bytes in parts of `part` with a bearer token; read back whole. True when
-    the object is byte-identical."""
+    """size bytes in parts of `part` through the gateway (c sends the token); read
+    back whole. True when the object is byte-identical."""
     body = data(size, 11)
-    chunks = [body[i:i + part] for i in range(0, size, part)]
-    r = expect(c.request("POST", gateway + "/" + key + "?action=mpu-create", body=b""), 200)
-    uid = r.json()["uploadId"]
-    parts = []
-    for n, chunk in enumerate(chunks, 1):
-        r = expect(c.request("PUT", "%s/%s?action=mpu-uploadpart&uploadId=%s&partNumber=%d"
-                             % (gateway, key, uid, n), body=chunk), 200)
-        parts.append({"partNumber": n, "etag": r.json()["etag"]})
-        assert r.json()["etag"] == md5(chunk), r
-    r = expect(c.request("POST", "%s/%s?action=mpu-complete&uploadId=%s" % (gateway, key, uid),
-                         headers={"Content-Type": "application/json"},
-                         body=('{"parts":%s}' % str(parts).replace("'", '"')).encode()), 200)
-    assert r.header("etag") == '"%s"' % mp_etag(chunks), r
-    r = expect(c.request("GET", "%s/%s?action=get" % (gateway, key)), 200)
+    at = PrefixedClient(c, gateway)
+    upload(at, key, [body[i:i + part] for i in range(0, size, part)])
+    r = expect(get(at, key), 200)
     return hashlib.sha256(r.body).digest() == hashlib.sha256(body).digest()
 
 

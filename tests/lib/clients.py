@@ -55,11 +55,9 @@ class CgiClient:
         if logfile:
             Logs.watch(logfile)
 
-    def request(self, method, target, headers=None, body=None,
-                content_length=None, env=None):
-        """target is the raw request-target ("/k%20y?action=get").
-        content_length overrides the real length (None: len(body), or unset
-        without a body); pass "absent" to send no CONTENT_LENGTH at all."""
+    def environ(self, method, target, headers=None, content_length=None, env=None):
+        """The CGI environment of one request (request() runs it; a benchmark that
+        streams the body itself starts the process with it)."""
         path, _, query = target.partition("?")
         # The peer a server would name: this machine, unless a case says otherwise.
         e = {"REMOTE_ADDR": "127.0.0.1"}
@@ -75,8 +73,6 @@ class CgiClient:
             # Servers give PATH_INFO decoded; NUL cannot be in the environment.
             "PATH_INFO": urllib.parse.unquote(path, errors="replace").replace("\0", ""),
         })
-        if content_length is None and body is not None:
-            content_length = len(body)
         if content_length is not None and content_length != "absent":
             e["CONTENT_LENGTH"] = str(content_length)
         for name, value in (headers or {}).items():
@@ -84,6 +80,16 @@ class CgiClient:
             e[key if key == "CONTENT_TYPE" else "HTTP_" + key] = value
         if env:
             e.update(env)
+        return e
+
+    def request(self, method, target, headers=None, body=None,
+                content_length=None, env=None):
+        """target is the raw request-target ("/k%20y?action=get").
+        content_length overrides the real length (None: len(body), or unset
+        without a body); pass "absent" to send no CONTENT_LENGTH at all."""
+        if content_length is None and body is not None:
+            content_length = len(body)
+        e = self.environ(method, target, headers, content_length, env)
         p = subprocess.run(self.wrapper + [self.binary], input=body or b"", env=e,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=600)
@@ -185,6 +191,7 @@ class BearerClient:
         self.inner = inner
         self.token = token
         self.name = inner.name
+        self.port = getattr(inner, "port", None)   # none for CgiClient
 
     def request(self, method, target, headers=None, *args, **kw):
         h = {"Authorization": "Bearer " + self.token}
