@@ -23,7 +23,13 @@
  * Layout under R2MPU_FS_ROOT (every name is made of hex digits we chose,
  * never of the key, so no key can reach outside the store):
  *
- *   objects/<h[0..2]>/<h>   one object: header + data; h = SHA-256(key) in hex
+ *   objects/<h[0..2]>/<h>   one object; h = SHA-256(key) in hex. A manifest
+ *                           (R2MPUOB2) naming its data directory, or, as
+ *                           written before manifests and where links are
+ *                           refused, header + data (R2MPUOB1)
+ *   data/<h[0..2]>/<h>.<d>/ the bytes of the object whose manifest names d:
+ *                           00000, 00001... are its parts' files, hard links
+ *                           of what the upload stored (header + data)
  *   uploads/<id>/meta       an upload in progress (JSON); also its lock
  *   uploads/<id>/part.NNNNN one uploaded part: header + data
  *   uploads/.sweep          when expired uploads were last removed
@@ -34,14 +40,24 @@
  * exclusive and unlink meta first, so whoever waited on the lock sees
  * st_nlink == 0 and answers NoSuchUpload. Objects and parts appear by
  * rename(), whole or not at all.
+ *
+ * A complete is O(1) in the object's size: it links the parts into a new
+ * data directory and publishes a manifest naming it in one rename. A data
+ * directory's lock is held shared by each GET reading it and exclusive by
+ * the complete making it until it is published; one that no manifest names
+ * any more is removed by whoever unnamed it, or, while a GET still reads
+ * it (or after a crash), by the sweep.
  */
 
-#define OBJ_MAGIC "R2MPUOB1"
+#define OBJ_MAGIC "R2MPUOB1"        /* an object: header + data */
+#define MANIFEST_MAGIC "R2MPUOB2"   /* an object: header + part sizes; data in data/ */
 #define PART_MAGIC "R2MPUPT1"
 #define MAGIC_LEN 8
 #define PART_HEADER_LEN (MAGIC_LEN + MD5_LEN + 8)
 #define OBJ_HEADER_MAX (64 * 1024)
 #define UPLOAD_ID_LEN 32
+#define DATA_ID_LEN 32
+#define DATA_PATH_MAX 128          /* "data/ab/<64 hex>.<32 hex>" */
 #define SWEEP_INTERVAL_MAX 3600        /* seconds between sweeps, at most */
 
 struct fs_store {
@@ -70,6 +86,19 @@ static void put_be64(unsigned char *p, uint64_t v)
 
 	for (i = 7; i >= 0; i--, v >>= 8)
 		p[i] = (unsigned char)(v & 0xff);
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static uint32_t get_be32(const unsigned char *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
 static uint64_t get_be64(const unsigned char *p)
@@ -138,14 +167,21 @@ static bool upload_expired(const struct fs_store *fs, int64_t created, time_t no
 	return age_at_least((time_t)created, now, fs->ttl);
 }
 
-static bool upload_id_valid(const char *id)
+/* len lowercase hex digits, as random_hex and sha256_hex write them. */
+static bool hex_digits(const char *s, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < UPLOAD_ID_LEN; i++)
-		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
-	return id[UPLOAD_ID_LEN] == '\0';
+	return true;
+}
+
+/* An upload's or a data directory's id: 32 hex digits (random_hex of 16 bytes). */
+static bool hex_id_valid(const char *id)
+{
+	return hex_digits(id, UPLOAD_ID_LEN) && id[UPLOAD_ID_LEN] == '\0';
 }
 
 static int random_hex(char *out, size_t nbytes)
@@ -158,27 +194,51 @@ static int random_hex(char *out, size_t nbytes)
 	return 0;
 }
 
-/* "objects/ab/abcd..." for a key: SHA-256, so names are fixed-size hex. */
-static int object_path(const char *key, char *dir, size_t dirlen, char *path, size_t pathlen)
+/* Where the object of a key lives; from the hex of SHA-256(key), so names are fixed-size hex. */
+struct object_name {
+	char hex[SHA256_HEX_LEN + 1];
+	char dir[16];            /* "objects/ab" */
+	char path[96];           /* "objects/ab/<hex>" */
+	char data_dir[16];       /* "data/ab", where its data directories are */
+};
+
+static void object_name_of_hex(const char *hex, struct object_name *n)
+{
+	memcpy(n->hex, hex, SHA256_HEX_LEN);
+	n->hex[SHA256_HEX_LEN] = '\0';
+	snprintf(n->dir, sizeof(n->dir), "objects/%.2s", n->hex);
+	snprintf(n->path, sizeof(n->path), "objects/%.2s/%s", n->hex, n->hex);
+	snprintf(n->data_dir, sizeof(n->data_dir), "data/%.2s", n->hex);
+}
+
+static int object_name(const char *key, struct object_name *n)
 {
 	char hex[SHA256_HEX_LEN + 1];
 
 	if (sha256_hex(key, strlen(key), hex) < 0)
 		return -1;
-	snprintf(dir, dirlen, "objects/%.2s", hex);
-	snprintf(path, pathlen, "objects/%.2s/%s", hex, hex);
+	object_name_of_hex(hex, n);
+	return 0;
+}
+
+/* A fresh name in tmp/ (64 bytes): "tmp/<kind>-<32 hex>". */
+static int tmp_name(const char *kind, char name[64], struct r2err *err)
+{
+	char rnd[33];
+
+	if (random_hex(rnd, 16) < 0)
+		return r2err_set(err, 500, "InternalError", "InternalError: no randomness");
+	snprintf(name, 64, "tmp/%s-%s", kind, rnd);
 	return 0;
 }
 
 /* A new file in tmp/ for writing; its name goes to name (64 bytes). */
 static int tmp_create(struct fs_store *fs, const char *kind, char name[64], struct r2err *err)
 {
-	char rnd[33];
 	int fd;
 
-	if (random_hex(rnd, 16) < 0)
-		return r2err_set(err, 500, "InternalError", "InternalError: no randomness");
-	snprintf(name, 64, "tmp/%s-%s", kind, rnd);
+	if (tmp_name(kind, name, err) < 0)
+		return -1;
 	fd = openat(fs->root_fd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return io_error(err, "create", name);
@@ -382,7 +442,7 @@ static int upload_open(struct fs_store *fs, const char *key, const char *id, int
 
 	u->fd = -1;
 	memset(&u->meta, 0, sizeof(u->meta));
-	if (!upload_id_valid(id))
+	if (!hex_id_valid(id))
 		return multipart_no_such_upload(err);
 	snprintf(u->dir, sizeof(u->dir), "uploads/%s", id);
 	snprintf(path, sizeof(path), "%s/meta", u->dir);
@@ -460,7 +520,7 @@ static void sweep_uploads(struct fs_store *fs, time_t now, uint64_t interval)
 		struct stat st;
 		int fd;
 
-		if (!upload_id_valid(de->d_name))
+		if (!hex_id_valid(de->d_name))
 			continue;
 		snprintf(dir, sizeof(dir), "uploads/%.32s", de->d_name);
 		snprintf(path, sizeof(path), "%s/meta", dir);
@@ -504,9 +564,11 @@ static void sweep_tmp(struct fs_store *fs, time_t now)
 		closedir(d);
 }
 
+static void sweep_data(struct fs_store *fs, time_t now, uint64_t interval);
+
 /*
  * Remove uploads older than the TTL, upload directories left without meta
- * by a crash, and stale temporary files. At most once per interval across
+ * by a crash, stale temporary files, and data directories no manifest names. At most once per interval across
  * all processes (uploads/.sweep's mtime, claimed with a non-blocking lock),
  * so it costs nothing on the request path most of the time.
  */
@@ -528,6 +590,7 @@ static void sweep_expired(struct fs_store *fs)
 	futimens(fd, NULL);
 	sweep_uploads(fs, now, interval);
 	sweep_tmp(fs, now);
+	sweep_data(fs, now, interval);
 out:
 	close(fd);
 }
@@ -769,9 +832,94 @@ static int check_parts(struct fs_store *fs, const struct upload *u,
 	return multipart_check_sizes(parts, sizes, err);
 }
 
-/* The object header: magic, 4-byte length, JSON. */
+/*
+ * An object file, either layout: R2MPUOB2, a manifest -- magic, 4-byte
+ * length, JSON (key, etag, size, http, data, parts), then each part's size
+ * as 8 bytes -- whose bytes are the part files of its data directory; or
+ * R2MPUOB1, written before manifests and where links are refused -- magic,
+ * 4-byte length, JSON, then the bytes themselves.
+ */
+struct object_file {
+	json_object *hdr;            /* owned; info.meta points into it */
+	struct object_info info;
+	off_t data_off;              /* R2MPUOB1: where the bytes begin */
+	char data[DATA_ID_LEN + 1];  /* R2MPUOB2: its data directory's id; "" for R2MPUOB1 */
+	uint64_t *sizes;             /* R2MPUOB2: each part's size, nparts of them; owned */
+	size_t nparts;
+};
+
+static void object_file_free(struct object_file *o)
+{
+	json_object_put(o->hdr);
+	free(o->sizes);
+	memset(o, 0, sizeof(*o));
+}
+
+/* The one reader of an object file: 0, or -1 with errno EIO when it is not whole. */
+static int object_file_read(int fd, struct object_file *o)
+{
+	unsigned char prefix[MAGIC_LEN + 4];
+	const char *etag, *data;
+	int64_t size, nparts;
+	uint64_t sum = 0;
+	struct stat st;
+	bool manifest;
+	size_t i;
+
+	memset(o, 0, sizeof(*o));
+	if (pread_all(fd, prefix, sizeof(prefix), 0) < 0 || fstat(fd, &st) < 0)
+		goto bad;
+	manifest = memcmp(prefix, MANIFEST_MAGIC, MAGIC_LEN) == 0;
+	if (!manifest && memcmp(prefix, OBJ_MAGIC, MAGIC_LEN) != 0)
+		goto bad;
+	o->data_off = (off_t)sizeof(prefix) + (off_t)get_be32(prefix + MAGIC_LEN);
+	o->hdr = json_read_fd(fd, sizeof(prefix), (size_t)(o->data_off - (off_t)sizeof(prefix)));
+	etag = o->hdr ? json_str(o->hdr, "etag") : NULL;
+	size = o->hdr ? json_int(o->hdr, "size") : -1;
+	if (etag == NULL || strlen(etag) >= ETAG_MAX || size < 0)
+		goto bad;
+	o->info.size = (uint64_t)size;
+	memcpy(o->info.etag, etag, strlen(etag) + 1);
+	o->info.last_modified = st.st_mtime;
+	meta_from_json(o->hdr, &o->info.meta);
+	if (!manifest) {
+		if (st.st_size < o->data_off || (uint64_t)(st.st_size - o->data_off) != o->info.size)
+			goto bad;
+		return 0;
+	}
+	data = json_str(o->hdr, "data");
+	nparts = json_int(o->hdr, "parts");
+	if (data == NULL || !hex_id_valid(data) || nparts < 1 || nparts > PART_NUMBER_MAX ||
+	    (uint64_t)st.st_size != (uint64_t)o->data_off + (uint64_t)nparts * 8)
+		goto bad;
+	memcpy(o->data, data, DATA_ID_LEN + 1);
+	o->nparts = (size_t)nparts;
+	o->sizes = malloc(o->nparts * 8);
+	if (o->sizes == NULL || pread_all(fd, o->sizes, o->nparts * 8, o->data_off) < 0)
+		goto bad;
+	for (i = 0; i < o->nparts; i++) {
+		uint64_t v = get_be64((const unsigned char *)o->sizes + 8 * i);
+
+		if (v > UINT64_MAX - sum)
+			goto bad;
+		o->sizes[i] = v;     /* in place: each 8 bytes are read before they are written */
+		sum += v;
+	}
+	if (sum != o->info.size)
+		goto bad;
+	return 0;
+bad:
+	object_file_free(o);
+	errno = EIO;
+	return -1;
+}
+
+/*
+ * The header of an object file: R2MPUOB2 with its data directory's id and
+ * part count when data_id is given, else R2MPUOB1.
+ */
 static int object_write_header(int fd, const char *key, const char *etag, uint64_t size,
-			       const struct http_meta *meta)
+			       const struct http_meta *meta, const char *data_id, size_t nparts)
 {
 	json_object *o = json_object_new_object();
 	unsigned char prefix[MAGIC_LEN + 4];
@@ -785,19 +933,232 @@ static int object_write_header(int fd, const char *key, const char *etag, uint64
 	json_object_object_add(o, "etag", json_object_new_string(etag));
 	json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
 	json_object_object_add(o, "http", meta_to_json(meta));
+	if (data_id != NULL) {
+		json_object_object_add(o, "data", json_object_new_string(data_id));
+		json_object_object_add(o, "parts", json_object_new_int64((int64_t)nparts));
+	}
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	len = text ? strlen(text) : 0;
 	if (len > 0 && len <= OBJ_HEADER_MAX) {
-		memcpy(prefix, OBJ_MAGIC, MAGIC_LEN);
-		prefix[MAGIC_LEN] = (unsigned char)(len >> 24);
-		prefix[MAGIC_LEN + 1] = (unsigned char)(len >> 16);
-		prefix[MAGIC_LEN + 2] = (unsigned char)(len >> 8);
-		prefix[MAGIC_LEN + 3] = (unsigned char)len;
+		memcpy(prefix, data_id != NULL ? MANIFEST_MAGIC : OBJ_MAGIC, MAGIC_LEN);
+		put_be32(prefix + MAGIC_LEN, (uint32_t)len);
 		if (write_all(fd, prefix, sizeof(prefix)) == 0 && write_all(fd, text, len) == 0)
 			rc = 0;
 	}
 	json_object_put(o);
 	return rc;
+}
+
+/* The data directory `id` of object n: "data/ab/<h>.<id>". */
+static void data_path(const struct object_name *n, const char *id, char path[DATA_PATH_MAX])
+{
+	snprintf(path, DATA_PATH_MAX, "%s/%s.%s", n->data_dir, n->hex, id);
+}
+
+/* The id of the data directory n's object names now: "" for none (no object, R2MPUOB1). */
+static int object_data_id(struct fs_store *fs, const struct object_name *n,
+			  char id[DATA_ID_LEN + 1])
+{
+	struct object_file o;
+	int fd = openat(fs->root_fd, n->path, O_RDONLY | O_CLOEXEC), rc;
+
+	id[0] = '\0';
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	rc = object_file_read(fd, &o);
+	close(fd);
+	if (rc == 0)
+		memcpy(id, o.data, sizeof(o.data));
+	object_file_free(&o);
+	return rc;
+}
+
+/* Remove a data directory whose open fd we hold locked exclusively: its files, then itself. */
+static void data_remove_locked(struct fs_store *fs, const char *path, int dfd)
+{
+	DIR *d = fdopendir(dup(dfd));
+	struct dirent *de;
+
+	while (d != NULL && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	if (d != NULL)
+		closedir(d);
+	if (unlinkat(fs->root_fd, path, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		log_error("fs store: cannot remove %s: %s", path, strerror(errno));
+}
+
+/*
+ * Remove data directory `id` of object n, unless a GET is reading it or a
+ * complete is publishing it (either holds its lock: the sweep comes back),
+ * or, with `unless_named`, n's manifest names it -- read under the lock, so
+ * a complete that publishes it just before is seen.
+ */
+static void data_remove(struct fs_store *fs, const struct object_name *n, const char *id,
+			bool unless_named)
+{
+	char path[DATA_PATH_MAX], named[DATA_ID_LEN + 1];
+	int dfd;
+
+	data_path(n, id, path);
+	dfd = dir_fd(fs, path);
+	if (dfd < 0)
+		return;
+	if (flock(dfd, LOCK_EX | LOCK_NB) == 0 &&
+	    (!unless_named || (object_data_id(fs, n, named) == 0 && strcmp(named, id) != 0)))
+		data_remove_locked(fs, path, dfd);
+	close(dfd);
+}
+
+/* An object file taken out of objects/ (to tmp/): gone, and the data it named with it. */
+static void object_discard(struct fs_store *fs, const struct object_name *n, const char *tmp)
+{
+	struct object_file o;
+	int fd = openat(fs->root_fd, tmp, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (object_file_read(fd, &o) < 0)
+			log_error("fs store: the object taken from %s was not whole", n->path);
+		else if (o.data[0] != '\0')
+			data_remove(fs, n, o.data, false);
+		object_file_free(&o);
+		close(fd);
+	}
+	unlinkat(fs->root_fd, tmp, 0);
+}
+
+/*
+ * Put object file `tmp` in the place of n's object, atomically, and discard
+ * the object it replaced. renameat2(RENAME_EXCHANGE) hands back exactly the
+ * file it replaced, so when completes of one key race, each replaced data
+ * directory is discarded once; a file system that cannot exchange gets a
+ * plain rename, and what it replaced is left to the sweep.
+ */
+static int object_publish(struct fs_store *fs, const struct object_name *n, char tmp[64],
+			  struct r2err *err)
+{
+	bool exchanged = false;
+	int tries;
+
+	if (mkdirat(fs->root_fd, n->dir, 0700) < 0 && errno != EEXIST)
+		return io_error(err, "mkdir", n->dir);
+	for (tries = 0;; tries++) {
+		if (renameat2(fs->root_fd, tmp, fs->root_fd, n->path, RENAME_EXCHANGE) == 0) {
+			exchanged = true;
+			break;
+		}
+		if (errno == ENOENT &&
+		    renameat2(fs->root_fd, tmp, fs->root_fd, n->path, RENAME_NOREPLACE) == 0)
+			break;
+		if (errno == EEXIST && tries < 8)
+			continue;      /* one appeared since: exchange with it */
+		if ((errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) &&
+		    renameat(fs->root_fd, tmp, fs->root_fd, n->path) == 0)
+			break;
+		return io_error(err, "rename", tmp);
+	}
+	/* Durable before the replaced object's data goes: never a manifest without its data. */
+	sync_dir(fs, n->dir);
+	if (exchanged)
+		object_discard(fs, n, tmp);
+	tmp[0] = '\0';
+	return 0;
+}
+
+/*
+ * Hard-link the listed parts into a new data directory, as 00000, 00001...:
+ * O(1) per part, and the upload keeps its own links until the object is
+ * published, so a complete cut short can be sent again. 0 with *dfd the
+ * directory, locked so that the sweep leaves it alone until it is published;
+ * 1 when this file system refuses links (nothing made); -1 on error.
+ */
+static int data_link_parts(struct fs_store *fs, const struct upload *u,
+			   const struct part_list *parts, const struct object_name *n,
+			   char id[DATA_ID_LEN + 1], int *dfd, struct r2err *err)
+{
+	char path[DATA_PATH_MAX], from[96], to[24];
+	size_t i;
+
+	*dfd = -1;
+	if (random_hex(id, DATA_ID_LEN / 2) < 0)
+		return r2err_set(err, 500, "InternalError", "InternalError: no randomness");
+	data_path(n, id, path);
+	if ((mkdirat(fs->root_fd, n->data_dir, 0700) < 0 && errno != EEXIST) ||
+	    mkdirat(fs->root_fd, path, 0700) < 0)
+		return io_error(err, "mkdir", path);
+	*dfd = dir_fd(fs, path);
+	if (*dfd < 0 || flock(*dfd, LOCK_EX) < 0) {
+		io_error(err, "open", path);
+		goto fail;
+	}
+	for (i = 0; i < parts->count; i++) {
+		snprintf(from, sizeof(from), "%s/part.%05d", u->dir, parts->parts[i].number);
+		snprintf(to, sizeof(to), "%05zu", i);
+		if (linkat(fs->root_fd, from, *dfd, to, 0) == 0)
+			continue;
+		if (errno == EPERM || errno == EOPNOTSUPP || errno == EMLINK || errno == EXDEV) {
+			log_info("fs store: %s: %s; completing by copying", from, strerror(errno));
+			data_remove_locked(fs, path, *dfd);
+			close(*dfd);
+			*dfd = -1;
+			return 1;
+		}
+		io_error(err, "link", from);
+		goto fail;
+	}
+	if (fs->fsync && fsync(*dfd) < 0) {
+		io_error(err, "fsync", path);
+		goto fail;
+	}
+	sync_dir(fs, n->data_dir);
+	return 0;
+fail:
+	if (*dfd >= 0) {
+		data_remove_locked(fs, path, *dfd);
+		close(*dfd);
+		*dfd = -1;
+	} else {
+		unlinkat(fs->root_fd, path, AT_REMOVEDIR);
+	}
+	return -1;
+}
+
+/* The manifest of data directory `id` after its header: each part's size, 8 bytes. */
+static int manifest_write_sizes(int fd, const uint64_t *sizes, size_t count)
+{
+	unsigned char *table = malloc(count * 8);
+	size_t i;
+	int rc;
+
+	if (table == NULL)
+		return -1;
+	for (i = 0; i < count; i++)
+		put_be64(table + 8 * i, sizes[i]);
+	rc = write_all(fd, table, count * 8);
+	free(table);
+	return rc;
+}
+
+/* R2MPUOB1: the parts' bytes copied one after another, where links are refused. */
+static int object_write_copy(struct fs_store *fs, int fd, const struct upload *u,
+			     const struct part_list *parts, const uint64_t *sizes)
+{
+	char path[96];
+	size_t i;
+
+	for (i = 0; i < parts->count; i++) {
+		int pfd, rc;
+
+		snprintf(path, sizeof(path), "%s/part.%05d", u->dir, parts->parts[i].number);
+		pfd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
+		if (pfd < 0)
+			return -1;
+		rc = copy_range(fs, pfd, PART_HEADER_LEN, fd, sizes[i]);
+		close(pfd);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int fs_complete(void *state, const char *key, const char *upload_id,
@@ -806,11 +1167,11 @@ static int fs_complete(void *state, const char *key, const char *upload_id,
 {
 	struct fs_store *fs = state;
 	struct upload u;
+	struct object_name n;
 	unsigned char (*md5s)[MD5_LEN] = NULL;
 	uint64_t *sizes = NULL, total;
-	char tmp[64] = "", dir[32], path[96];
-	size_t i;
-	int fd = -1, rc = -1;
+	char tmp[64] = "", id[DATA_ID_LEN + 1] = "", data[DATA_PATH_MAX];
+	int fd = -1, dfd = -1, linked, rc = -1;
 
 	if (upload_open(fs, key, upload_id, LOCK_EX, &u, err) < 0)
 		return -1;
@@ -826,53 +1187,41 @@ static int fs_complete(void *state, const char *key, const char *upload_id,
 		r2err_out_of_memory(err);
 		goto out;
 	}
+	if (object_name(key, &n) < 0) {
+		r2err_set(err, 500, "InternalError", "InternalError: hashing failed");
+		goto out;
+	}
+	/* No parts, an empty object: R2MPUOB1 holds it with no data directory. */
+	linked = parts->count == 0 ? 1 : data_link_parts(fs, &u, parts, &n, id, &dfd, err);
+	if (linked < 0)
+		goto out;
 	if ((fd = tmp_create(fs, "object", tmp, err)) < 0) {
 		tmp[0] = '\0';
 		goto out;
 	}
 	errno = EIO;     /* object_write_header can fail without setting errno */
-	if (object_write_header(fd, key, etag, total, &u.meta.http) < 0) {
+	if (object_write_header(fd, key, etag, total, &u.meta.http,
+				linked == 0 ? id : NULL, parts->count) < 0 ||
+	    (linked == 0 ? manifest_write_sizes(fd, sizes, parts->count)
+			 : object_write_copy(fs, fd, &u, parts, sizes)) < 0) {
 		io_error(err, "write", tmp);
 		goto out;
 	}
-	for (i = 0; i < parts->count; i++) {
-		int pfd;
-
-		snprintf(path, sizeof(path), "%s/part.%05d", u.dir, parts->parts[i].number);
-		pfd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
-		if (pfd < 0) {
-			io_error(err, "open", path);
-			goto out;
-		}
-		rc = copy_range(fs, pfd, PART_HEADER_LEN, fd, sizes[i]);
-		close(pfd);
-		if (rc < 0) {
-			io_error(err, "copy", path);
-			goto out;
-		}
-		rc = -1;
-	}
-	if (sync_file(fs, fd, tmp, err) < 0)
+	if (sync_file(fs, fd, tmp, err) < 0 || object_publish(fs, &n, tmp, err) < 0)
 		goto out;
-	if (object_path(key, dir, sizeof(dir), path, sizeof(path)) < 0) {
-		r2err_set(err, 500, "InternalError", "InternalError: hashing failed");
-		goto out;
-	}
-	if (mkdirat(fs->root_fd, dir, 0700) < 0 && errno != EEXIST) {
-		io_error(err, "mkdir", dir);
-		goto out;
-	}
-	if (renameat(fs->root_fd, tmp, fs->root_fd, path) < 0) {
-		io_error(err, "rename", tmp);
-		goto out;
-	}
-	tmp[0] = '\0';
-	sync_dir(fs, dir);
+	id[0] = '\0';           /* published: the object's now */
 	upload_remove(fs, u.dir);
 	*size = total;
 	rc = 0;
 out:
 	tmp_discard(fs, fd, tmp);
+	if (dfd >= 0) {
+		if (id[0] != '\0') {
+			data_path(&n, id, data);
+			data_remove_locked(fs, data, dfd);
+		}
+		close(dfd);         /* lets the sweep and readers at it */
+	}
 	free(sizes);
 	free(md5s);
 	upload_close(&u);
@@ -893,103 +1242,241 @@ static int fs_abort(void *state, const char *key, const char *upload_id, struct 
 
 /* ---- objects ------------------------------------------------------------ */
 
+/* Send `length` bytes from `first` of an R2MPUOB1 object; what is cut short is logged. */
+static void object_stream_copy(struct fs_store *fs, int fd, const struct object_file *o,
+			       uint64_t first, uint64_t length, struct object_sink *sink,
+			       const char *path)
+{
+	uint64_t done = 0;
+
+	while (done < length) {
+		size_t want = length - done < STREAM_CHUNK ? (size_t)(length - done) : STREAM_CHUNK;
+
+		if (pread_all(fd, fs->chunk, want, o->data_off + (off_t)(first + done)) < 0) {
+			/* Headers are out: all we can do is log and cut the answer short. */
+			log_error("fs store: read %s: %s", path, strerror(errno));
+			return;
+		}
+		if (sink->write(sink->ctx, fs->chunk, want) < 0)
+			return;
+		done += want;
+	}
+}
+
+/* The same across the part files of a manifest's data directory (dfd, locked shared). */
+static void object_stream_parts(struct fs_store *fs, int dfd, const struct object_file *o,
+				uint64_t first, uint64_t length, struct object_sink *sink,
+				const char *path)
+{
+	uint64_t base = 0;
+	size_t i = 0;
+
+	while (i < o->nparts && base + o->sizes[i] <= first)
+		base += o->sizes[i++];
+	for (; length > 0 && i < o->nparts; base += o->sizes[i++]) {
+		uint64_t off = first - base, n = o->sizes[i] - off;
+		char name[24];
+		struct stat st;
+		int pfd;
+
+		if (n > length)
+			n = length;
+		snprintf(name, sizeof(name), "%05zu", i);
+		pfd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+		if (pfd < 0 || fstat(pfd, &st) < 0 ||
+		    (uint64_t)st.st_size != PART_HEADER_LEN + o->sizes[i]) {
+			log_error("fs store: %s/%s is missing or not whole", path, name);
+			if (pfd >= 0)
+				close(pfd);
+			return;
+		}
+		while (n > 0) {
+			size_t want = n < STREAM_CHUNK ? (size_t)n : STREAM_CHUNK;
+
+			if (pread_all(pfd, fs->chunk, want, (off_t)(PART_HEADER_LEN + off)) < 0) {
+				log_error("fs store: read %s/%s: %s", path, name, strerror(errno));
+				close(pfd);
+				return;
+			}
+			if (sink->write(sink->ctx, fs->chunk, want) < 0) {
+				close(pfd);
+				return;
+			}
+			off += want;
+			n -= want;
+			first += want;
+			length -= want;
+		}
+		close(pfd);
+	}
+}
+
+/* What a GET or HEAD with these conditions and range answers, and which bytes. */
+static enum get_outcome get_decide(const struct get_request *req, const struct object_info *info,
+				   uint64_t *first, uint64_t *length)
+{
+	enum get_outcome outcome = http_preconditions(req->if_match, req->if_none_match, info->etag);
+
+	*first = 0;
+	*length = info->size;
+	if (outcome != GET_WHOLE || !http_if_range_allows(req->if_range, info->etag))
+		return outcome;
+	switch (http_range_parse(req->range, info->size, first, length)) {
+	case RANGE_OK:
+		return GET_RANGE;
+	case RANGE_UNSATISFIABLE:
+		return GET_RANGE_NOT_SATISFIABLE;
+	case RANGE_NONE:
+		break;
+	}
+	return outcome;
+}
+
+/* How often a GET reads the object again when it was replaced under it, before 503. */
+#define GET_ATTEMPTS 8
+
 static int fs_get(void *state, const char *key, const struct get_request *req,
 		  struct object_sink *sink, struct r2err *err)
 {
 	struct fs_store *fs = state;
-	unsigned char prefix[MAGIC_LEN + 4];
-	struct object_info info;
-	json_object *hdr = NULL;
-	char dir[32], path[96];
-	const char *etag;
-	uint64_t first = 0, length, done = 0;
-	size_t hlen;
-	off_t data_off;
-	struct stat st;
+	struct object_name n;
+	struct object_file o;
+	char data[DATA_PATH_MAX];
+	uint64_t first, length;
 	enum get_outcome outcome;
-	int fd, rc = -1;
+	struct stat st, now;
+	int attempt, fd = -1, dfd = -1, rc = -1;
 
-	if (object_path(key, dir, sizeof(dir), path, sizeof(path)) < 0)
+	memset(&o, 0, sizeof(o));
+	if (object_name(key, &n) < 0)
 		return r2err_set(err, 500, "InternalError", "InternalError: hashing failed");
-	fd = openat(fs->root_fd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return r2err_set(err, 404, "NoSuchKey", "Object Not Found");
-		return io_error(err, "open", path);
-	}
-	if (pread_all(fd, prefix, sizeof(prefix), 0) < 0 ||
-	    memcmp(prefix, OBJ_MAGIC, MAGIC_LEN) != 0 || fstat(fd, &st) < 0) {
-		errno = EIO;
-		io_error(err, "read header of", path);
-		goto out;
-	}
-	hlen = ((size_t)prefix[8] << 24) | ((size_t)prefix[9] << 16) |
-	       ((size_t)prefix[10] << 8) | prefix[11];
-	hdr = json_read_fd(fd, sizeof(prefix), hlen);
-	etag = hdr ? json_str(hdr, "etag") : NULL;
-	data_off = (off_t)(sizeof(prefix) + hlen);
-	if (etag == NULL || strlen(etag) >= ETAG_MAX || json_int(hdr, "size") < 0 ||
-	    (uint64_t)json_int(hdr, "size") != (uint64_t)(st.st_size - data_off)) {
-		errno = EIO;
-		io_error(err, "parse header of", path);
-		goto out;
-	}
-	memset(&info, 0, sizeof(info));
-	info.size = (uint64_t)json_int(hdr, "size");
-	memcpy(info.etag, etag, strlen(etag) + 1);
-	info.last_modified = st.st_mtime;
-	meta_from_json(hdr, &info.meta);
-
-	length = info.size;
-	outcome = http_preconditions(req->if_match, req->if_none_match, info.etag);
-	if (outcome == GET_WHOLE) {
-		if (http_if_range_allows(req->if_range, info.etag)) {
-			switch (http_range_parse(req->range, info.size, &first, &length)) {
-			case RANGE_OK:
-				outcome = GET_RANGE;
-				break;
-			case RANGE_UNSATISFIABLE:
-				outcome = GET_RANGE_NOT_SATISFIABLE;
-				break;
-			case RANGE_NONE:
-				break;
-			}
+	for (attempt = 0; attempt < GET_ATTEMPTS; attempt++) {
+		fd = openat(fs->root_fd, n.path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				return r2err_set(err, 404, "NoSuchKey", "Object Not Found");
+			return io_error(err, "open", n.path);
 		}
-	}
-	if (sink->begin(sink->ctx, outcome, &info, first, length) < 0 ||
-	    req->head || (outcome != GET_WHOLE && outcome != GET_RANGE)) {
-		rc = 0;
-		goto out;
-	}
-	while (done < length) {
-		size_t want = length - done < STREAM_CHUNK ? (size_t)(length - done) : STREAM_CHUNK;
-
-		if (pread_all(fd, fs->chunk, want, data_off + (off_t)(first + done)) < 0) {
-			/* Headers are out: all we can do is log and cut the answer short. */
-			log_error("fs store: read %s: %s", path, strerror(errno));
-			break;
+		if (object_file_read(fd, &o) < 0 || fstat(fd, &st) < 0) {
+			io_error(err, "read", n.path);
+			goto out;
 		}
-		if (sink->write(sink->ctx, fs->chunk, want) < 0)
+		outcome = get_decide(req, &o.info, &first, &length);
+		if (req->head || (outcome != GET_WHOLE && outcome != GET_RANGE) || o.data[0] == '\0')
 			break;
-		done += want;
+		/*
+		 * The data directory, locked shared for the whole answer: a replace
+		 * or delete leaves it to the sweep meanwhile. One removed before we
+		 * got here is gone (or empty, nlink 0): the object was replaced, so
+		 * read it again; a manifest still in place without it is corrupt.
+		 */
+		data_path(&n, o.data, data);
+		dfd = dir_fd(fs, data);
+		if (dfd >= 0) {
+			while (flock(dfd, LOCK_SH) < 0 && errno == EINTR)
+				;
+			if (fstat(dfd, &now) == 0 && now.st_nlink > 0)
+				break;
+		} else if (errno != ENOENT) {
+			io_error(err, "open", data);
+			goto out;
+		}
+		if (fstatat(fs->root_fd, n.path, &now, 0) == 0 && now.st_ino == st.st_ino &&
+		    now.st_dev == st.st_dev) {
+			errno = EIO;
+			io_error(err, "find the data of", n.path);
+			goto out;
+		}
+		if (dfd >= 0)
+			close(dfd);
+		dfd = -1;
+		close(fd);
+		fd = -1;
+		object_file_free(&o);
+	}
+	if (attempt == GET_ATTEMPTS) {
+		r2err_set(err, 503, "StoreBusy",
+			  "Service Unavailable: the object was replaced while being read; retry");
+		goto out;
 	}
 	rc = 0;
+	if (sink->begin(sink->ctx, outcome, &o.info, first, length) < 0 ||
+	    req->head || (outcome != GET_WHOLE && outcome != GET_RANGE))
+		goto out;
+	if (dfd >= 0)
+		object_stream_parts(fs, dfd, &o, first, length, sink, data);
+	else
+		object_stream_copy(fs, fd, &o, first, length, sink, n.path);
 out:
-	json_object_put(hdr);
-	close(fd);
+	object_file_free(&o);
+	if (dfd >= 0)
+		close(dfd);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 
+/* Taken out of objects/ by a rename first, so that exactly what was deleted is discarded. */
 static int fs_delete(void *state, const char *key, struct r2err *err)
 {
 	struct fs_store *fs = state;
-	char dir[32], path[96];
+	struct object_name n;
+	char gone[64];
 
-	if (object_path(key, dir, sizeof(dir), path, sizeof(path)) < 0)
+	if (object_name(key, &n) < 0)
 		return r2err_set(err, 500, "InternalError", "InternalError: hashing failed");
-	if (unlinkat(fs->root_fd, path, 0) < 0 && errno != ENOENT)
-		return io_error(err, "unlink", path);
+	if (tmp_name("gone", gone, err) < 0)
+		return -1;
+	if (renameat(fs->root_fd, n.path, fs->root_fd, gone) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		return io_error(err, "rename", n.path);
+	}
+	sync_dir(fs, n.dir);
+	object_discard(fs, &n, gone);
 	return 0;
+}
+
+/*
+ * The sweep's walk of data/: directories an interval old that no manifest
+ * names -- left by a crash mid-complete, or by a replace or delete while a
+ * GET was reading them. data_remove() decides under the directory's lock.
+ */
+static void sweep_data(struct fs_store *fs, time_t now, uint64_t interval)
+{
+	DIR *top = dir_open(fs, "data");
+	struct dirent *b;
+
+	while (top != NULL && (b = readdir(top)) != NULL) {
+		char bucket[16];
+		struct dirent *de;
+		DIR *d;
+
+		if (strlen(b->d_name) != 2 || !hex_digits(b->d_name, 2))
+			continue;
+		snprintf(bucket, sizeof(bucket), "data/%.2s", b->d_name);
+		d = dir_open(fs, bucket);
+		while (d != NULL && (de = readdir(d)) != NULL) {
+			const char *name = de->d_name;
+			struct object_name n;
+			struct stat st;
+
+			/* "<64 hex>.<32 hex>", in the bucket of its first two digits */
+			if (!hex_digits(name, SHA256_HEX_LEN) || name[SHA256_HEX_LEN] != '.' ||
+			    !hex_id_valid(name + SHA256_HEX_LEN + 1) ||
+			    memcmp(name, b->d_name, 2) != 0)
+				continue;
+			if (fstatat(dirfd(d), name, &st, 0) < 0 ||
+			    !age_at_least(st.st_mtime, now, interval))
+				continue;
+			object_name_of_hex(name, &n);
+			data_remove(fs, &n, name + SHA256_HEX_LEN + 1, true);
+		}
+		if (d != NULL)
+			closedir(d);
+	}
+	if (top != NULL)
+		closedir(top);
 }
 
 /* ---- listing ------------------------------------------------------------ */
@@ -1098,7 +1585,7 @@ static int fs_list_uploads(void *state, const char *prefix, const struct upload_
 		return io_error(err, "open", "uploads");
 	/* The marker's start time places it among its key's uploads. */
 	if (page->key_marker != NULL && page->upload_id_marker != NULL &&
-	    upload_id_valid(page->upload_id_marker)) {
+	    hex_id_valid(page->upload_id_marker)) {
 		struct upload_meta m;
 
 		if (upload_meta_load(fs, page->upload_id_marker, &m) == 0 &&
@@ -1113,7 +1600,7 @@ static int fs_list_uploads(void *state, const char *prefix, const struct upload_
 	while ((de = readdir(d)) != NULL) {
 		struct upload_meta m;
 
-		if (!upload_id_valid(de->d_name))
+		if (!hex_id_valid(de->d_name))
 			continue;
 		/* Passed over: gone (finished meanwhile), corrupt, expired, not on this page. */
 		if (upload_meta_load(fs, de->d_name, &m) < 0 ||
@@ -1218,7 +1705,7 @@ static const struct store_ops fs_ops = {
 
 int store_fs_open(const struct config *cfg, struct store *out, char *errbuf, size_t errlen)
 {
-	static const char *const subdirs[] = { "objects", "uploads", "tmp" };
+	static const char *const subdirs[] = { "objects", "data", "uploads", "tmp" };
 	struct fs_store *fs;
 	size_t i;
 
@@ -1254,6 +1741,7 @@ int store_fs_open(const struct config *cfg, struct store *out, char *errbuf, siz
 		}
 	}
 	if (faccessat(fs->root_fd, "tmp", W_OK, AT_EACCESS) < 0 ||
+	    faccessat(fs->root_fd, "data", W_OK, AT_EACCESS) < 0 ||
 	    faccessat(fs->root_fd, "uploads", W_OK, AT_EACCESS) < 0) {
 		snprintf(errbuf, errlen, "R2MPU_FS_ROOT: %s is not writable by this user",
 			 cfg->fs_root);
