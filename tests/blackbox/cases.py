@@ -516,6 +516,25 @@ def ranges(c, env):
 
 
 @case
+def ranges_across_parts(c, env):
+    """A multipart object's ranges at and across its parts' edges (the fs store
+    reads them from the parts' own files)."""
+    key = "range/parts"
+    parts = [data(5 * MiB, 24), data(5 * MiB, 25), data(3, 26)]
+    body = b"".join(parts)
+    upload(c, key, parts)
+    b1, b2, size = len(parts[0]), len(parts[0]) + len(parts[1]), len(body)
+    for first, last in ((b1 - 1, b1 - 1), (b1, b1), (b1 - 2, b1 + 1), (b2 - 1, b2),
+                        (b1 - 5, b2 + 1), (0, size - 1), (b2, size - 1), (size - 1, size - 1)):
+        r = expect(get(c, key, {"Range": "bytes=%d-%d" % (first, last)}), 206,
+                   body=body[first:last + 1])
+        assert r.header("content-range") == "bytes %d-%d/%d" % (first, last, size), r.headers
+    expect(get(c, key, {"Range": "bytes=-5"}), 206, body=body[-5:])
+    expect(get(c, key, {"Range": "bytes=%d-" % (b1 + 7)}), 206, body=body[b1 + 7:])
+    assert expect(get(c, key), 200).body == body
+
+
+@case
 def conditional_get(c, env):
     key = "cond/k"
     upload(c, key, [b"conditional"])

@@ -45,7 +45,7 @@ import xml.etree.ElementTree as ET
 
 from lib import BIN as BUILT, TOP, api, servers
 from lib.api import MiB, complete, create, data, expect, get, md5, part_target, put_part
-from lib.checks import RESULTS, Logs, check, leftovers, sanitizer_reports
+from lib.checks import RESULTS, Logs, check, fs_data_dirs, fs_object, leftovers, sanitizer_reports
 from lib.clients import CgiClient, Response, read_until_closed, request_head
 
 # main() runs a copy of the build under test (lib.BIN), so that a rebuild
@@ -677,7 +677,8 @@ def free_bytes(root):
 
 
 def disk_full(c, root, label):
-    """An 8 MiB tmpfs: parts, a create and a complete that do not fit."""
+    """An 8 MiB tmpfs: a part and a create that do not fit, a complete that needs
+    no room for a copy, and one on a disk with no room at all."""
     three = [data(3 * MiB, 80 + i) for i in range(3)]
 
     def setup():
@@ -718,28 +719,228 @@ def disk_full(c, root, label):
          % label,
          create_on_full_disk)
 
-    def complete_too_big():
+    def complete_needs_no_copy():
         before = free_bytes(root)
-        gateway_error(complete(c, "full/obj", uid, [p1]), 507, "InsufficientStorage")
-        assert not leftovers(root), "left behind: %r" % leftovers(root)
-        assert free_bytes(root) >= before, "space not given back"
-        expect(get(c, "full/obj"), 404, code="NoSuchKey")
-        assert os.path.exists(os.path.join(root, "uploads", uid, "part.00001")), \
-            "the upload lost its part"
-    test("disk full %s: a complete that does not fit -> 507, no object" % label,
-         complete_too_big)
-
-    def after_freeing():
-        expect(c.request("DELETE", "/full/other?action=delete"), 204)
         r = expect(complete(c, "full/obj", uid, [p1]), 200)
         assert r.header("etag") == '"%s"' % api.mp_etag([three[1]])
         assert expect(get(c, "full/obj"), 200).body == three[1], "read-back differs"
-        expect(c.request("DELETE", "/full/obj?action=delete"), 204)
-        api.upload(c, "full/next", [three[2]])
-        assert get(c, "full/next").body == three[2], "read-back differs"
+        assert free_bytes(root) >= before - 64 * 1024, "the complete took %d bytes" % (
+            before - free_bytes(root))
         assert not leftovers(root), "left behind: %r" % leftovers(root)
-    test("disk full %s: space freed, the same upload completes and the next one works" % label,
+    test("disk full %s: a complete with no room for a copy of its object -> 200 (none is made)"
+         % label, complete_needs_no_copy)
+
+    def complete_on_full_disk():
+        key = "full/last"
+        last = create(c, key)
+        small = put_part(c, key, last, 1, b"x" * 1000)
+        filler = os.path.join(root, "filler")
+        with open(filler, "wb", buffering=0) as f:
+            with contextlib.suppress(OSError):
+                while True:
+                    f.write(b"\0" * 4096)
+        try:
+            gateway_error(complete(c, key, last, [small]), 507, "InsufficientStorage")
+            assert not leftovers(root), "left behind: %r" % leftovers(root)
+            expect(get(c, key), 404, code="NoSuchKey")
+            assert os.path.exists(os.path.join(root, "uploads", last, "part.00001")), \
+                "the upload lost its part"
+        finally:
+            os.unlink(filler)
+        expect(complete(c, key, last, [small]), 200)
+        assert expect(get(c, key), 200).body == b"x" * 1000
+    test("disk full %s: a complete on a full disk -> 507, no object, the upload kept; "
+         "it completes once there is room" % label, complete_on_full_disk)
+
+    def after_freeing():
+        for key in ("full/other", "full/obj", "full/last"):
+            expect(c.request("DELETE", "/%s?action=delete" % key), 204)
+        six = data(6 * MiB, 90)     # of 8: a complete that copied would need 12
+        api.upload(c, "full/next", [six])
+        assert get(c, "full/next").body == six, "read-back differs"
+        assert not leftovers(root), "left behind: %r" % leftovers(root)
+    test("disk full %s: space freed, a 6 MiB object completes on the 8 MiB disk" % label,
          after_freeing)
+
+
+# ---- the fs store's complete killed, and its layouts ----------------------------------------
+
+def build_crash_at(sandbox):
+    """tests/blackbox/crash_at.c, built for this run (an LD_PRELOAD fixture)."""
+    out = os.path.join(sandbox, "crash_at.so")
+    subprocess.run(["cc", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror", "-o", out,
+                    os.path.join(TOP, "tests", "blackbox", "crash_at.c"), "-ldl"], check=True)
+    return out
+
+
+def cgi_run(c, method, target, body, env):
+    """One CGI request with extra environment, its process's end left to the caller
+    (CgiClient.request asserts an exit status of 0; a killed one has none)."""
+    e = c.environ(method, target, {"Content-Type": "application/json"}, len(body), env)
+    # The fixture loads before a sanitizer build's runtime: tell it that is meant.
+    e["ASAN_OPTIONS"] = ":".join(filter(None, (e.get("ASAN_OPTIONS"), "verify_asan_link_order=0")))
+    return subprocess.run(c.wrapper + [c.binary], input=body, env=e, capture_output=True,
+                          timeout=300)
+
+
+def store_aged(root, seconds):
+    """Every file and directory of the fs store made `seconds` older (the uploads'
+    own start times, inside their meta, are kept): what a crash left is then as old
+    as it would be by the next sweep, which the next mpu-create runs."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            st = os.lstat(p)
+            os.utime(p, (st.st_atime - seconds, st.st_mtime - seconds), follow_symlinks=False)
+
+
+def swept(c, root):
+    """Run the sweep over a store aged past every limit (30 days > the 7-day TTL)."""
+    store_aged(root, 30 * 86400)
+    uid = create(c, "sweep/trigger")
+    expect(c.request("DELETE", "/sweep/trigger?action=mpu-abort&uploadId=" + uid), 204)
+
+
+def fs_complete_killed(sandbox):
+    """SIGKILL at every point where a complete changes the store, one point a run:
+    the key reads as the object it replaces or the new one, whole, never torn; the
+    complete sent again finishes it (or finds it finished); the sweep leaves nothing."""
+    shim = build_crash_at(sandbox)
+    root = os.path.join(sandbox, "store-crash")
+    c = cgi_client(dict(BASE, R2MPU_FS_ROOT=root), os.path.join(sandbox, "cgi-crash.log"), "cgi")
+    key = "crash/obj"
+    old = [data(5 * MiB, 31), data(1000, 32)]
+    new = [data(5 * MiB, 33), data(3 * MiB + 7, 34)]
+    whole = {b"".join(old): api.mp_etag(old), b"".join(new): api.mp_etag(new)}
+
+    def killed_complete(env):
+        api.upload(c, key, old)
+        uid = create(c, key)
+        parts = [put_part(c, key, uid, i + 1, b) for i, b in enumerate(new)]
+        body = json.dumps({"parts": parts}).encode()
+        return uid, parts, cgi_run(c, "POST", api.complete_target(key, uid), body,
+                                   dict(env, LD_PRELOAD=shim))
+
+    points_log = os.path.join(sandbox, "crash-points.log")
+    _, _, p = killed_complete({"R2MPU_CRASH_LOG": points_log})
+    assert p.returncode == 0 and p.stdout.startswith(b"Status: 200"), p
+    points = open(points_log).read().split("\n")[:-1]
+    assert any(x.endswith(" linkat") for x in points) and \
+        any(x.endswith(" renameat2") for x in points), "not the O(1) complete: %r" % points
+    read_old = read_new = 0
+    for n in range(1, len(points) + 1):
+        uid, parts, p = killed_complete({"R2MPU_CRASH_AT": str(n)})
+        assert p.returncode == -signal.SIGKILL, "point %s: not killed: %r" % (points[n - 1], p)
+        g = expect(get(c, key), 200)
+        assert g.body in whole, "point %s: torn object of %d bytes" % (points[n - 1], len(g.body))
+        assert g.header("etag") == '"%s"' % whole[g.body], "point %s: %s for other bytes" % (
+            points[n - 1], g.header("etag"))
+        if g.body == b"".join(new):
+            read_new += 1
+        else:
+            read_old += 1
+        again = complete(c, key, uid, parts)
+        assert again.status == 200 or (again.status == 404 and g.body == b"".join(new)), \
+            "point %s: the complete sent again: %r" % (points[n - 1], again)
+        assert expect(get(c, key), 200).body == b"".join(new), "point %s: not the new object"
+        swept(c, root)
+        assert not leftovers(root), "point %s left %r" % (points[n - 1], leftovers(root))
+        assert len(fs_data_dirs(root)) == 1, fs_data_dirs(root)
+        assert not [u for u in os.listdir(os.path.join(root, "uploads")) if u != ".sweep"]
+    note("complete killed at each of its %d points: %d read the object it replaces, %d the new "
+         "one" % (len(points), read_old, read_new))
+    assert read_old and read_new, "the points never cross the publication"
+
+
+def fs_layouts(sandbox):
+    """R2MPUOB1 objects (written before manifests, or where links are refused) read,
+    replace and are replaced; a GET reading an object keeps its data while the object
+    is replaced and deleted under it; the sweep removes that data afterwards."""
+    shim = build_crash_at(sandbox)
+    root = os.path.join(sandbox, "store-layouts")
+    c = cgi_client(dict(BASE, R2MPU_FS_ROOT=root), os.path.join(sandbox, "cgi-layouts.log"), "cgi")
+    parts = [data(5 * MiB, 41), data(5 * MiB, 42), data(11, 43)]
+    body = b"".join(parts)
+
+    def reads_as(key, content, etag):
+        g = expect(get(c, key), 200, body=content)
+        assert g.header("etag") == '"%s"' % etag, g.headers
+        b1 = len(parts[0])
+        for first, last in ((b1 - 3, b1 + 2), (b1, b1), (b1 - 1, len(content) - 1), (0, 0),
+                            (2 * b1 - 1, 2 * b1 + 5)):
+            expect(get(c, key, {"Range": "bytes=%d-%d" % (first, last)}), 206,
+                   body=content[first:last + 1])
+        expect(get(c, key, {"Range": "bytes=-13"}), 206, body=content[-13:])
+        h = expect(get(c, key, method="HEAD"), 200, body=b"")
+        assert h.header("content-length") == str(len(content)), h.headers
+
+    def written_before_manifests():
+        key = "layout/v1"
+        h = hashlib.sha256(key.encode()).hexdigest()
+        header = json.dumps({"key": key, "etag": api.mp_etag(parts), "size": len(body),
+                             "http": {"Content-Type": "text/plain"}}).encode()
+        os.makedirs(os.path.join(root, "objects", h[:2]), exist_ok=True)
+        with open(os.path.join(root, "objects", h[:2], h), "wb") as f:
+            f.write(b"R2MPUOB1" + len(header).to_bytes(4, "big") + header + body)
+        reads_as(key, body, api.mp_etag(parts))
+        assert get(c, key).header("content-type") == "text/plain"
+        other = [data(5 * MiB, 44), data(9, 45)]
+        api.upload(c, key, other)
+        assert fs_object(root, key)[0] == b"R2MPUOB2"
+        assert expect(get(c, key), 200).body == b"".join(other)
+        expect(c.request("DELETE", "/layout/v1?action=delete"), 204)
+        expect(get(c, key), 404, code="NoSuchKey")
+        assert not leftovers(root) and not fs_data_dirs(root), leftovers(root)
+    test("fs layouts: an object in the layout before manifests reads, ranges and is replaced",
+         written_before_manifests)
+
+    def links_refused():
+        key = "layout/nolinks"
+        uid = create(c, key)
+        listed = [put_part(c, key, uid, i + 1, b) for i, b in enumerate(parts)]
+        p = cgi_run(c, "POST", api.complete_target(key, uid),
+                    json.dumps({"parts": listed}).encode(),
+                    {"LD_PRELOAD": shim, "R2MPU_REFUSE_LINKS": "1"})
+        assert p.returncode == 0 and p.stdout.startswith(b"Status: 200"), p
+        assert fs_object(root, key)[0] == b"R2MPUOB1", fs_object(root, key)
+        reads_as(key, body, api.mp_etag(parts))
+        api.upload(c, key, parts)
+        assert fs_object(root, key)[0] == b"R2MPUOB2"
+        reads_as(key, body, api.mp_etag(parts))
+        expect(c.request("DELETE", "/layout/nolinks?action=delete"), 204)
+        assert not leftovers(root) and not fs_data_dirs(root), leftovers(root)
+    test("fs layouts: where links are refused the complete copies (R2MPUOB1), and it reads",
+         links_refused)
+
+    def read_while_replaced():
+        key = "layout/busy"
+        api.upload(c, key, parts)
+        held = fs_data_dirs(root)
+        e = c.environ("GET", api.path(key) + "?action=get")
+        # Nobody reads its answer yet: it stops on a full pipe, its data locked.
+        reader = subprocess.Popen([c.binary], env=e, stdout=subprocess.PIPE, bufsize=0,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            # Its first byte comes after it has locked the data it reads.
+            first = reader.stdout.read(1)
+            other = [data(5 * MiB, 46), data(5, 47)]
+            api.upload(c, key, other)
+            assert set(held) < set(fs_data_dirs(root)), "data removed under a GET: %r, %r" % (
+                held, fs_data_dirs(root))
+            expect(c.request("DELETE", "/layout/busy?action=delete"), 204)
+            swept(c, root)
+            assert fs_data_dirs(root) == held, "%r, not %r" % (fs_data_dirs(root), held)
+            out = first + reader.communicate(timeout=60)[0]
+        finally:
+            if reader.poll() is None:
+                reader.kill()
+                reader.wait()
+        r = CgiClient.parse(out)
+        assert r.status == 200 and r.body == body, "the GET got %r" % r
+        swept(c, root)
+        assert not leftovers(root) and not fs_data_dirs(root), leftovers(root)
+    test("fs layouts: a GET reads its object whole while it is replaced and deleted; the sweep "
+         "removes its data after", read_while_replaced)
 
 
 def mount_tmpfs(path, size):
@@ -816,6 +1017,11 @@ def fs_part(sandbox):
             subprocess.run(["umount", "-l", root])
 
 
+def fs_crash(sandbox):
+    test("fs: a complete killed at each point it changes the store", fs_complete_killed, sandbox)
+    fs_layouts(sandbox)
+
+
 def main():
     global BIN
     if not os.access(BUILT, os.X_OK):
@@ -827,7 +1033,7 @@ def main():
         os.makedirs(os.path.join(sandbox, "bin"))
         BIN = os.path.join(sandbox, "bin", "r2mpu.fcgi")
         shutil.copy2(BUILT, BIN)
-        for part in (fs_part, s3_part):
+        for part in (fs_part, fs_crash, s3_part):
             try:
                 part(sandbox)
             except Exception:

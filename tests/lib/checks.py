@@ -8,6 +8,8 @@ Either way a failure is followed by what each server and store log gained
 since the last success (Logs), so CI's output tells the server's side too.
 """
 
+import hashlib
+import json
 import os
 import traceback
 
@@ -126,12 +128,42 @@ def sanitizer_reports(logfile):
     return [line for line in text.splitlines() if any(m in line for m in SANITIZER_MARKS)]
 
 
+def fs_object(root, key):
+    """The fs store's object file of key, as (magic, header) -- b"R2MPUOB2" for a
+    manifest whose header names its data directory, b"R2MPUOB1" for header + data --
+    or None when there is none."""
+    h = hashlib.sha256(key.encode()).hexdigest()
+    return fs_object_file(os.path.join(root, "objects", h[:2], h))
+
+
+def fs_object_file(path):
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            return head[:8], json.loads(f.read(int.from_bytes(head[8:12], "big")))
+    except FileNotFoundError:
+        return None
+
+
+def fs_data_dirs(root):
+    """Every data directory of the fs store, as "data/ab/<hash>.<id>"."""
+    top = os.path.join(root, "data")
+    return sorted(os.path.join("data", b, d) for b in os.listdir(top)
+                  for d in os.listdir(os.path.join(top, b))) if os.path.isdir(top) else []
+
+
 def leftovers(root):
     """What the fs store at root holds that must not outlive the requests that
-    made it: files in tmp/, upload directories without their meta."""
+    made it: files in tmp/, upload directories without their meta, data
+    directories no object's manifest names."""
     found = [os.path.join("tmp", f) for f in os.listdir(os.path.join(root, "tmp"))]
     for uid in os.listdir(os.path.join(root, "uploads")):
         d = os.path.join(root, "uploads", uid)
         if os.path.isdir(d) and not os.path.exists(os.path.join(d, "meta")):
             found.append(os.path.join("uploads", uid) + " (no meta)")
+    for d in fs_data_dirs(root):
+        h, _, data_id = os.path.basename(d).partition(".")
+        obj = fs_object_file(os.path.join(root, "objects", h[:2], h))
+        if obj is None or obj[0] != b"R2MPUOB2" or obj[1].get("data") != data_id:
+            found.append(d + " (named by no manifest)")
     return found
