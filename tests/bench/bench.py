@@ -23,9 +23,10 @@ What "direct" means:
                  each part is written (256 KiB at a time, as r2mpu's buffer) to
                  its own file in a directory on the same filesystem, and
                  fsync()ed, with the same number of parts in parallel; then
-                 the parts are concatenated into the object with
-                 copy_file_range(), the object fsync()ed and renamed into
-                 place, and the part files removed. That is the same I/O, with
+                 the parts are hard-linked into a data directory, which is
+                 fsync()ed, and a small manifest is written, fsync()ed and
+                 renamed into place, and the upload's directory removed. That
+                 is the same I/O, with
                  the same durability, as the fs store's uploadpart and
                  complete (R2MPU_FS_FSYNC=1, the default), without HTTP,
                  lighttpd, FastCGI or the MD5 r2mpu computes for the ETag. The
@@ -152,8 +153,12 @@ class Gateway:
             return json.loads(out)
         with concurrent.futures.ThreadPoolExecutor(parallel) as ex:
             done = list(ex.map(one, range(len(parts))))
-        curl("-X", "POST", "--data-binary", json.dumps({"parts": done}),
-             url + "?action=mpu-complete&uploadId=" + q(uid))
+        t = time.monotonic()
+        out = curl("-X", "POST", "--data-binary", json.dumps({"parts": done}),
+                   url + "?action=mpu-complete&uploadId=" + q(uid))
+        if out:
+            raise RuntimeError("mpu-complete: %r" % out[:300])
+        return time.monotonic() - t    # the complete's own time
 
     def delete(self, key):
         curl("-X", "DELETE", self.base + key + "?action=delete")
@@ -277,7 +282,7 @@ class FsDirect:
 
     def __init__(self, root):
         self.root = root
-        for d in ("uploads", "objects"):
+        for d in ("uploads", "objects", "data"):
             os.makedirs(os.path.join(root, d), exist_ok=True)
 
     def obj(self, key):
@@ -291,29 +296,31 @@ class FsDirect:
         with concurrent.futures.ThreadPoolExecutor(parallel) as ex:
             list(ex.map(one, range(len(parts))))
         fsync_dir(up)
-        tmp = os.path.join(self.root, "objects", ".tmp-" + os.path.basename(up))
-        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # The complete: the parts linked into a data directory, a manifest renamed into place.
+        base = os.path.basename(up)
+        data = os.path.join(self.root, "data", base)
+        os.mkdir(data)
+        for i in range(len(parts)):
+            os.link(os.path.join(up, "part.%05d" % (i + 1)), os.path.join(data, "%05d" % i))
+        fsync_dir(data)
+        fsync_dir(os.path.join(self.root, "data"))
+        tmp = os.path.join(self.root, "objects", ".tmp-" + base)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            for i in range(len(parts)):
-                src = os.open(os.path.join(up, "part.%05d" % (i + 1)), os.O_RDONLY)
-                try:
-                    left = os.fstat(src).st_size
-                    while left > 0:
-                        n = os.copy_file_range(src, out, left)
-                        if n <= 0:
-                            raise OSError("copy_file_range returned %d" % n)
-                        left -= n
-                finally:
-                    os.close(src)
-            os.fsync(out)
+            os.write(fd, json.dumps({"key": key, "data": base,
+                                     "sizes": [os.path.getsize(p) for p in parts]}).encode())
+            os.fsync(fd)
         finally:
-            os.close(out)
+            os.close(fd)
         os.rename(tmp, self.obj(key))
         fsync_dir(os.path.join(self.root, "objects"))
         shutil.rmtree(up)
 
     def delete(self, key):
+        with open(self.obj(key)) as f:
+            data = json.load(f)["data"]
         os.unlink(self.obj(key))
+        shutil.rmtree(os.path.join(self.root, "data", data))
 
     def latency(self, key, n, part, workdir):
         times = {"create": [], "uploadpart": [], "abort": []}
@@ -443,6 +450,32 @@ class Radosgw:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+COMPLETE_RUNS = 7    # completes timed for each object size
+
+
+def complete_by_size(work, settings, args, data, log):
+    """The file store's complete alone, for a 16 MiB object (one part) and one of
+    --size-mib (64 MiB parts): COMPLETE_RUNS each, alternating, medians. The
+    goal: the large one's at most twice the small one's (it copies nothing)."""
+    sizes = [("16 MiB", data["complete16"]), ("%d MiB" % args.size_mib, data[64])]
+    times = {label: [] for label, _ in sizes}
+    with serve(work, settings, "fs-complete", 4, 64) as client:
+        gateway = Gateway(client.port)
+        for run in range(COMPLETE_RUNS):
+            for label, parts in sizes[run % 2:] + sizes[:run % 2]:
+                key = "bench/complete-%d.bin" % run
+                times[label].append(gateway.upload(key, parts, 4))
+                gateway.delete(key)
+    small, big = (statistics.median(times[label]) for label, _ in sizes)
+    log("  fs complete: %s %.1f ms, %s %.1f ms" % (sizes[0][0], small * 1e3, sizes[1][0],
+                                                   big * 1e3))
+    return [{"store": "fs", "op": "mpu-complete, %s object (%d parts)" % (label, len(parts)),
+             "samples": COMPLETE_RUNS, "complete_p50_ms": statistics.median(times[label]) * 1e3,
+             "complete_runs_ms": " ".join("%.1f" % (t * 1e3) for t in times[label]),
+             "of_small": statistics.median(times[label]) / small}
+            for label, parts in sizes]
+
+
 def bench_store(store, args, work, data, log):
     """Every measurement for one store: rows for the throughput and latency tables."""
     rows, lat_rows = [], []
@@ -514,6 +547,9 @@ def bench_store(store, args, work, data, log):
                 "ceiling_runs_s": " ".join("%.2f" % t for t in times.get("ceiling", [])),
             })
             log("  %s %s: done in %.0f s" % (store, label, time.monotonic() - t0))
+
+        if store == "fs":
+            lat_rows += complete_by_size(work, settings, args, data, log)
 
         # Latency: sequential requests, blocks alternating between the sides.
         t0 = time.monotonic()
@@ -628,8 +664,9 @@ def tables(rows, lat_rows, args, elapsed, load):
     out.append(head)
     out.append("-" * len(head))
     pair_rows = [r for r in lat_rows if "pairs_per_s" in r]
+    complete_rows = [r for r in lat_rows if "complete_p50_ms" in r]
     for r in lat_rows:
-        if "pairs_per_s" in r:
+        if "pairs_per_s" in r or "complete_p50_ms" in r:
             continue
         out.append("%-8s %-18s %12.1f %12.1f %12s %12.1f %12.1f %12s" % (
             r["store"], r["op"], r["gateway_p50_ms"], r["direct_p50_ms"],
@@ -642,6 +679,14 @@ def tables(rows, lat_rows, args, elapsed, load):
     for r in pair_rows:
         out.append("%-8s gateway %8.0f pairs/s   ceiling %8s pairs/s" % (
             r["store"], r["pairs_per_s"], fmt(r["ceiling_pairs_per_s"], "%.0f")))
+    if complete_rows:
+        out.append("")
+        out.append("The file store's mpu-complete alone, by object size (median of %d; goal: "
+                   "the largest at most 2x the 16 MiB one's):" % COMPLETE_RUNS)
+        out.append("")
+        for r in complete_rows:
+            out.append("%-8s %-36s %8.1f ms  %5.2fx" % (r["store"], r["op"], r["complete_p50_ms"],
+                                                        r["of_small"]))
     out.append("")
     out.append("Total run time: %.0f s; load average (1 min) at start %s, at end %s; "
                "%d cores" % (elapsed, load[0], load[1], os.cpu_count()))
@@ -740,7 +785,8 @@ def main():
         with open(whole, "wb") as f:
             for _ in range(args.size_mib):
                 f.write(os.urandom(MiB))
-        data = {"whole": whole, "latency": os.path.join(work, "latency-part")}
+        data = {"whole": whole, "latency": os.path.join(work, "latency-part"),
+                "complete16": split(whole, 16, 16, work)}
         for _, part_mib, _ in SCENARIOS:
             data[part_mib] = split(whole, args.size_mib, part_mib, work)
         with open(data["latency"], "wb") as f:
