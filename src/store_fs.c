@@ -221,13 +221,13 @@ static int object_name(const char *key, struct object_name *n)
 	return 0;
 }
 
-/* A fresh name in tmp/ (64 bytes): "tmp/<kind>-<32 hex>". */
-static int tmp_name(const char *kind, char name[64], struct r2err *err)
+/* A fresh name in tmp/ (64 bytes): "tmp/<kind>-<32 hex>"; -1 when there is no randomness. */
+static int tmp_name(const char *kind, char name[64])
 {
 	char rnd[33];
 
 	if (random_hex(rnd, 16) < 0)
-		return r2err_set(err, 500, "InternalError", "InternalError: no randomness");
+		return -1;
 	snprintf(name, 64, "tmp/%s-%s", kind, rnd);
 	return 0;
 }
@@ -237,8 +237,8 @@ static int tmp_create(struct fs_store *fs, const char *kind, char name[64], stru
 {
 	int fd;
 
-	if (tmp_name(kind, name, err) < 0)
-		return -1;
+	if (tmp_name(kind, name) < 0)
+		return r2err_set(err, 500, "InternalError", "InternalError: no randomness");
 	fd = openat(fs->root_fd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return io_error(err, "create", name);
@@ -283,17 +283,50 @@ static DIR *dir_open(const struct fs_store *fs, const char *dir)
 	return d;
 }
 
-static void sync_dir(struct fs_store *fs, const char *dir)
+/* A directory's entries made durable (with R2MPU_FS_FSYNC): -1 with errno when they may not be. */
+static int sync_dir(struct fs_store *fs, const char *dir)
 {
-	int fd;
+	int fd, rc, e;
 
 	if (!fs->fsync)
-		return;
+		return 0;
 	fd = dir_fd(fs, dir);
-	if (fd >= 0) {
-		fsync(fd);
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+/* A bucket (objects/ab, data/ab) made when missing; a new one made durable in its parent. */
+static int bucket_make(struct fs_store *fs, const char *bucket, const char *parent)
+{
+	if (mkdirat(fs->root_fd, bucket, 0700) == 0)
+		return sync_dir(fs, parent);
+	return errno == EEXIST ? 0 : -1;
+}
+
+/*
+ * Empty and remove directory `name` (under the root), whose open fd we hold
+ * locked exclusively.
+ */
+static void dir_remove(struct fs_store *fs, const char *name, int dfd)
+{
+	int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (d == NULL && fd >= 0)
 		close(fd);
-	}
+	while (d != NULL && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	if (d != NULL)
+		closedir(d);
+	if (unlinkat(fs->root_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		log_error("fs store: cannot remove %s: %s", name, strerror(errno));
 }
 
 /* Read a small JSON file (at most OBJ_HEADER_MAX bytes) from an open fd at offset. */
@@ -547,18 +580,31 @@ static void sweep_uploads(struct fs_store *fs, time_t now, uint64_t interval)
 		closedir(d);
 }
 
-/* The sweep's walk of tmp/: files a TTL old, left by a crash mid-write. */
+/* The sweep's walk of tmp/: files a TTL old, left by a crash mid-write, and tombstones. */
 static void sweep_tmp(struct fs_store *fs, time_t now)
 {
 	DIR *d = dir_open(fs, "tmp");
 	struct dirent *de;
 
 	while (d != NULL && (de = readdir(d)) != NULL) {
+		char name[300];
 		struct stat st;
+		int fd;
 
-		if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
-		    age_at_least(st.st_mtime, now, fs->ttl))
-			unlinkat(dirfd(d), de->d_name, 0);
+		if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, 0) < 0)
+			continue;
+		if (!S_ISDIR(st.st_mode)) {
+			if (age_at_least(st.st_mtime, now, fs->ttl))
+				unlinkat(dirfd(d), de->d_name, 0);
+			continue;
+		}
+		/* A data directory's tombstone, its removal cut short: no path names it. */
+		snprintf(name, sizeof(name), "tmp/%s", de->d_name);
+		fd = dir_fd(fs, name);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			dir_remove(fs, name, fd);
+		if (fd >= 0)
+			close(fd);
 	}
 	if (d != NULL)
 		closedir(d);
@@ -737,7 +783,7 @@ static int fs_upload_part(void *state, const char *key, const char *upload_id,
 		goto out;
 	}
 	tmp[0] = '\0';
-	sync_dir(fs, u.dir);
+	(void)sync_dir(fs, u.dir);  /* lost on a power cut, it is sent again: InvalidPart says so */
 	etag_from_md5(digest, etag);
 	rc = 0;
 out:
@@ -973,19 +1019,22 @@ static int object_data_id(struct fs_store *fs, const struct object_name *n,
 	return rc;
 }
 
-/* Remove a data directory whose open fd we hold locked exclusively: its files, then itself. */
+/*
+ * Remove a data directory whose open fd we hold locked exclusively. It is
+ * renamed to a tombstone in tmp/ first, so that at once no path names it: a
+ * GET that locks it after us sees it gone, never half emptied. A crash
+ * midway leaves the tombstone to the sweep.
+ */
 static void data_remove_locked(struct fs_store *fs, const char *path, int dfd)
 {
-	DIR *d = fdopendir(dup(dfd));
-	struct dirent *de;
+	char dead[64];
 
-	while (d != NULL && (de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			unlinkat(dirfd(d), de->d_name, 0);
-	if (d != NULL)
-		closedir(d);
-	if (unlinkat(fs->root_fd, path, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		log_error("fs store: cannot remove %s: %s", path, strerror(errno));
+	if (tmp_name("dead", dead) < 0 || renameat(fs->root_fd, path, fs->root_fd, dead) < 0) {
+		if (errno != ENOENT)
+			log_error("fs store: cannot remove %s: %s", path, strerror(errno));
+		return;
+	}
+	dir_remove(fs, dead, dfd);
 }
 
 /*
@@ -1032,15 +1081,16 @@ static void object_discard(struct fs_store *fs, const struct object_name *n, con
  * the object it replaced. renameat2(RENAME_EXCHANGE) hands back exactly the
  * file it replaced, so when completes of one key race, each replaced data
  * directory is discarded once; a file system that cannot exchange gets a
- * plain rename, and what it replaced is left to the sweep.
+ * plain rename, and the data named before it is removed unless named again.
  */
 static int object_publish(struct fs_store *fs, const struct object_name *n, char tmp[64],
 			  struct r2err *err)
 {
+	char replaced[DATA_ID_LEN + 1] = "";
 	bool exchanged = false;
 	int tries;
 
-	if (mkdirat(fs->root_fd, n->dir, 0700) < 0 && errno != EEXIST)
+	if (bucket_make(fs, n->dir, "objects") < 0)
 		return io_error(err, "mkdir", n->dir);
 	for (tries = 0;; tries++) {
 		if (renameat2(fs->root_fd, tmp, fs->root_fd, n->path, RENAME_EXCHANGE) == 0) {
@@ -1052,15 +1102,27 @@ static int object_publish(struct fs_store *fs, const struct object_name *n, char
 			break;
 		if (errno == EEXIST && tries < 8)
 			continue;      /* one appeared since: exchange with it */
+		/* No exchange here: what is replaced is read first, and checked again after. */
 		if ((errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) &&
+		    object_data_id(fs, n, replaced) >= 0 &&
 		    renameat(fs->root_fd, tmp, fs->root_fd, n->path) == 0)
 			break;
 		return io_error(err, "rename", tmp);
 	}
-	/* Durable before the replaced object's data goes: never a manifest without its data. */
-	sync_dir(fs, n->dir);
-	if (exchanged)
+	/*
+	 * Durable before the replaced object's data goes: never a manifest
+	 * without its data. When that cannot be known, the data is left to
+	 * the sweep.
+	 */
+	if (sync_dir(fs, n->dir) < 0) {
+		log_error("fs store: sync %s: %s", n->dir, strerror(errno));
+		if (exchanged)
+			unlinkat(fs->root_fd, tmp, 0);
+	} else if (exchanged) {
 		object_discard(fs, n, tmp);
+	} else if (replaced[0] != '\0') {
+		data_remove(fs, n, replaced, true);
+	}
 	tmp[0] = '\0';
 	return 0;
 }
@@ -1083,13 +1145,25 @@ static int data_link_parts(struct fs_store *fs, const struct upload *u,
 	if (random_hex(id, DATA_ID_LEN / 2) < 0)
 		return r2err_set(err, 500, "InternalError", "InternalError: no randomness");
 	data_path(n, id, path);
-	if ((mkdirat(fs->root_fd, n->data_dir, 0700) < 0 && errno != EEXIST) ||
-	    mkdirat(fs->root_fd, path, 0700) < 0)
+	if (bucket_make(fs, n->data_dir, "data") < 0 || mkdirat(fs->root_fd, path, 0700) < 0) {
+		if (errno == EMLINK)          /* a bucket full of directories: copy */
+			return 1;
 		return io_error(err, "mkdir", path);
+	}
 	*dfd = dir_fd(fs, path);
-	if (*dfd < 0 || flock(*dfd, LOCK_EX) < 0) {
+	if (*dfd < 0) {
 		io_error(err, "open", path);
 		goto fail;
+	}
+	while (flock(*dfd, LOCK_EX) < 0) {
+		if (errno == EINTR)
+			continue;
+		/* Directories that cannot be locked (NFS): GETs could not lock them either. */
+		log_info("fs store: lock %s: %s; completing by copying", path, strerror(errno));
+		close(*dfd);
+		*dfd = -1;
+		unlinkat(fs->root_fd, path, AT_REMOVEDIR);
+		return 1;
 	}
 	for (i = 0; i < parts->count; i++) {
 		snprintf(from, sizeof(from), "%s/part.%05d", u->dir, parts->parts[i].number);
@@ -1106,11 +1180,10 @@ static int data_link_parts(struct fs_store *fs, const struct upload *u,
 		io_error(err, "link", from);
 		goto fail;
 	}
-	if (fs->fsync && fsync(*dfd) < 0) {
+	if ((fs->fsync && fsync(*dfd) < 0) || sync_dir(fs, n->data_dir) < 0) {
 		io_error(err, "fsync", path);
 		goto fail;
 	}
-	sync_dir(fs, n->data_dir);
 	return 0;
 fail:
 	if (*dfd >= 0) {
@@ -1367,15 +1440,23 @@ static int fs_get(void *state, const char *key, const struct get_request *req,
 		/*
 		 * The data directory, locked shared for the whole answer: a replace
 		 * or delete leaves it to the sweep meanwhile. One removed before we
-		 * got here is gone (or empty, nlink 0): the object was replaced, so
-		 * read it again; a manifest still in place without it is corrupt.
+		 * got here is gone, or a tombstone: the object was replaced, so read
+		 * it again; a manifest still in place without it is corrupt.
 		 */
 		data_path(&n, o.data, data);
 		dfd = dir_fd(fs, data);
 		if (dfd >= 0) {
-			while (flock(dfd, LOCK_SH) < 0 && errno == EINTR)
-				;
-			if (fstat(dfd, &now) == 0 && now.st_nlink > 0)
+			struct stat named;
+
+			while (flock(dfd, LOCK_SH) < 0) {
+				if (errno != EINTR) {
+					io_error(err, "lock", data);
+					goto out;
+				}
+			}
+			/* Still the directory its path names, not a tombstone. */
+			if (fstat(dfd, &now) == 0 && fstatat(fs->root_fd, data, &named, 0) == 0 &&
+			    named.st_ino == now.st_ino && named.st_dev == now.st_dev)
 				break;
 		} else if (errno != ENOENT) {
 			io_error(err, "open", data);
@@ -1425,14 +1506,19 @@ static int fs_delete(void *state, const char *key, struct r2err *err)
 
 	if (object_name(key, &n) < 0)
 		return r2err_set(err, 500, "InternalError", "InternalError: hashing failed");
-	if (tmp_name("gone", gone, err) < 0)
-		return -1;
+	if (tmp_name("gone", gone) < 0)
+		return r2err_set(err, 500, "InternalError", "InternalError: no randomness");
 	if (renameat(fs->root_fd, n.path, fs->root_fd, gone) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
 		return io_error(err, "rename", n.path);
 	}
-	sync_dir(fs, n.dir);
+	if (sync_dir(fs, n.dir) < 0) {
+		/* A power cut could bring the object back: its data stays, for the sweep. */
+		log_error("fs store: sync %s: %s", n.dir, strerror(errno));
+		unlinkat(fs->root_fd, gone, 0);
+		return 0;
+	}
 	object_discard(fs, &n, gone);
 	return 0;
 }
@@ -1458,6 +1544,7 @@ static void sweep_data(struct fs_store *fs, time_t now, uint64_t interval)
 		d = dir_open(fs, bucket);
 		while (d != NULL && (de = readdir(d)) != NULL) {
 			const char *name = de->d_name;
+			char named[DATA_ID_LEN + 1];
 			struct object_name n;
 			struct stat st;
 
@@ -1470,6 +1557,10 @@ static void sweep_data(struct fs_store *fs, time_t now, uint64_t interval)
 			    !age_at_least(st.st_mtime, now, interval))
 				continue;
 			object_name_of_hex(name, &n);
+			/* Named (nearly always): one small read, no lock. */
+			if (object_data_id(fs, &n, named) == 0 &&
+			    strcmp(named, name + SHA256_HEX_LEN + 1) == 0)
+				continue;
 			data_remove(fs, &n, name + SHA256_HEX_LEN + 1, true);
 		}
 		if (d != NULL)

@@ -5,12 +5,16 @@
  * point, counted from 1 in the order the process makes them:
  *
  *   R2MPU_CRASH_LOG=FILE   appends "N name" for each point (a dry run lists them)
- *   R2MPU_CRASH_AT=N       SIGKILL just before point N -- as sudden as power
- *                          failing there, nothing of the call is done
+ *   R2MPU_CRASH_AT=N       SIGKILL just before point N: nothing of that call
+ *                          is done, nothing after it runs
  *   R2MPU_REFUSE_LINKS=1   linkat fails with EPERM, as on a file system
  *                          without hard links
+ *   R2MPU_REFUSE_EXCHANGE=1  renameat2 with RENAME_EXCHANGE fails with EINVAL,
+ *                          as on a file system that cannot exchange
  *
  * Calls libc makes inside itself are not seen; the store's own calls are.
+ * A killed process leaves the page cache in place, so this tests that every
+ * step leaves the store consistent, not that the fsyncs make it durable.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -27,6 +31,7 @@ static long points;
 static long kill_at = -1;
 static int log_fd = -1;
 static int refuse_links;
+static int refuse_exchange;
 
 __attribute__((constructor)) static void crash_at_init(void)
 {
@@ -37,6 +42,7 @@ __attribute__((constructor)) static void crash_at_init(void)
 	if (log != NULL)
 		log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	refuse_links = getenv("R2MPU_REFUSE_LINKS") != NULL;
+	refuse_exchange = getenv("R2MPU_REFUSE_EXCHANGE") != NULL;
 }
 
 static void point(const char *name)
@@ -109,6 +115,10 @@ int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpa
 	      unsigned int flags)
 {
 	point("renameat2");
+	if (refuse_exchange && (flags & RENAME_EXCHANGE)) {
+		errno = EINVAL;
+		return -1;
+	}
 	return NEXT(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags);
 }
 

@@ -842,7 +842,8 @@ def fs_complete_killed(sandbox):
         again = complete(c, key, uid, parts)
         assert again.status == 200 or (again.status == 404 and g.body == b"".join(new)), \
             "point %s: the complete sent again: %r" % (points[n - 1], again)
-        assert expect(get(c, key), 200).body == b"".join(new), "point %s: not the new object"
+        assert expect(get(c, key), 200).body == b"".join(new), \
+            "point %s: not the new object" % points[n - 1]
         swept(c, root)
         assert not leftovers(root), "point %s left %r" % (points[n - 1], leftovers(root))
         assert len(fs_data_dirs(root)) == 1, fs_data_dirs(root)
@@ -850,6 +851,27 @@ def fs_complete_killed(sandbox):
     note("complete killed at each of its %d points: %d read the object it replaces, %d the new "
          "one" % (len(points), read_old, read_new))
     assert read_old and read_new, "the points never cross the publication"
+
+    # A delete killed at each of its points: the object whole or gone, and nothing left.
+    os.unlink(points_log)
+    p = cgi_run(c, "DELETE", api.path(key) + "?action=delete", b"",
+                {"LD_PRELOAD": shim, "R2MPU_CRASH_LOG": points_log})
+    assert p.returncode == 0 and p.stdout.startswith(b"Status: 204"), p
+    points = open(points_log).read().split("\n")[:-1]
+    for n in range(1, len(points) + 1):
+        api.upload(c, key, new)
+        p = cgi_run(c, "DELETE", api.path(key) + "?action=delete", b"",
+                    {"LD_PRELOAD": shim, "R2MPU_CRASH_AT": str(n)})
+        assert p.returncode == -signal.SIGKILL, "delete point %s: not killed: %r" % (
+            points[n - 1], p)
+        g = get(c, key)
+        assert g.status == 404 or (g.status == 200 and g.body == b"".join(new)), \
+            "delete point %s: %r" % (points[n - 1], g)
+        expect(c.request("DELETE", api.path(key) + "?action=delete"), 204)
+        swept(c, root)
+        assert not leftovers(root) and not fs_data_dirs(root), "delete point %s left %r" % (
+            points[n - 1], leftovers(root) or fs_data_dirs(root))
+    note("delete killed at each of its %d points: whole or gone, nothing left" % len(points))
 
 
 def fs_layouts(sandbox):
@@ -896,6 +918,8 @@ def fs_layouts(sandbox):
 
     def links_refused():
         key = "layout/nolinks"
+        api.upload(c, key, parts[:1])      # a manifest, with its data, for the copy to replace
+        assert fs_object(root, key)[0] == b"R2MPUOB2" and fs_data_dirs(root)
         uid = create(c, key)
         listed = [put_part(c, key, uid, i + 1, b) for i, b in enumerate(parts)]
         p = cgi_run(c, "POST", api.complete_target(key, uid),
@@ -903,6 +927,8 @@ def fs_layouts(sandbox):
                     {"LD_PRELOAD": shim, "R2MPU_REFUSE_LINKS": "1"})
         assert p.returncode == 0 and p.stdout.startswith(b"Status: 200"), p
         assert fs_object(root, key)[0] == b"R2MPUOB1", fs_object(root, key)
+        assert not fs_data_dirs(root), "the replaced manifest's data is left: %r" % (
+            fs_data_dirs(root))
         reads_as(key, body, api.mp_etag(parts))
         api.upload(c, key, parts)
         assert fs_object(root, key)[0] == b"R2MPUOB2"
@@ -912,35 +938,59 @@ def fs_layouts(sandbox):
     test("fs layouts: where links are refused the complete copies (R2MPUOB1), and it reads",
          links_refused)
 
+    def stalled_get(key):
+        """A GET of key whose answer nobody reads yet: it stops on a full pipe,
+        holding its object's data locked. Its first byte comes after the lock."""
+        reader = subprocess.Popen([c.binary], env=c.environ("GET", api.path(key) + "?action=get"),
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+        return reader, reader.stdout.read(1)
+
     def read_while_replaced():
         key = "layout/busy"
+        other = [data(5 * MiB, 46), data(5, 47)]
         api.upload(c, key, parts)
-        held = fs_data_dirs(root)
-        e = c.environ("GET", api.path(key) + "?action=get")
-        # Nobody reads its answer yet: it stops on a full pipe, its data locked.
-        reader = subprocess.Popen([c.binary], env=e, stdout=subprocess.PIPE, bufsize=0,
-                                  stderr=subprocess.DEVNULL)
+        first_data = fs_data_dirs(root)
+        readers = []
         try:
-            # Its first byte comes after it has locked the data it reads.
-            first = reader.stdout.read(1)
-            other = [data(5 * MiB, 46), data(5, 47)]
-            api.upload(c, key, other)
-            assert set(held) < set(fs_data_dirs(root)), "data removed under a GET: %r, %r" % (
-                held, fs_data_dirs(root))
-            expect(c.request("DELETE", "/layout/busy?action=delete"), 204)
+            readers.append(stalled_get(key) + (body,))
+            api.upload(c, key, other)                  # replaced under the first GET
+            second_data = sorted(set(fs_data_dirs(root)) - set(first_data))
+            assert set(first_data) <= set(fs_data_dirs(root)), "data removed under a GET"
+            readers.append(stalled_get(key) + (b"".join(other),))
+            expect(c.request("DELETE", "/layout/busy?action=delete"), 204)  # under the second
+            expect(get(c, key), 404, code="NoSuchKey")
             swept(c, root)
-            assert fs_data_dirs(root) == held, "%r, not %r" % (fs_data_dirs(root), held)
-            out = first + reader.communicate(timeout=60)[0]
+            assert fs_data_dirs(root) == sorted(first_data + second_data), (
+                "%r, not %r" % (fs_data_dirs(root), first_data + second_data))
+            for reader, first, expected in readers:
+                r = CgiClient.parse(first + reader.communicate(timeout=60)[0])
+                assert r.status == 200 and r.body == expected, "a GET got %r" % r
         finally:
-            if reader.poll() is None:
-                reader.kill()
-                reader.wait()
-        r = CgiClient.parse(out)
-        assert r.status == 200 and r.body == body, "the GET got %r" % r
+            for reader, _, _ in readers:
+                if reader.poll() is None:
+                    reader.kill()
+                    reader.wait()
         swept(c, root)
         assert not leftovers(root) and not fs_data_dirs(root), leftovers(root)
-    test("fs layouts: a GET reads its object whole while it is replaced and deleted; the sweep "
-         "removes its data after", read_while_replaced)
+    test("fs layouts: GETs read their objects whole while one is replaced and the next deleted; "
+         "the sweep removes their data after", read_while_replaced)
+
+    def no_exchange():
+        key = "layout/noexchange"
+        api.upload(c, key, parts[:1])
+        uid = create(c, key)
+        listed = [put_part(c, key, uid, i + 1, b) for i, b in enumerate(parts)]
+        p = cgi_run(c, "POST", api.complete_target(key, uid),
+                    json.dumps({"parts": listed}).encode(),
+                    {"LD_PRELOAD": shim, "R2MPU_REFUSE_EXCHANGE": "1"})
+        assert p.returncode == 0 and p.stdout.startswith(b"Status: 200"), p
+        reads_as(key, body, api.mp_etag(parts))
+        assert len(fs_data_dirs(root)) == 1 and not leftovers(root), (
+            fs_data_dirs(root), leftovers(root))
+        expect(c.request("DELETE", "/layout/noexchange?action=delete"), 204)
+        assert not fs_data_dirs(root)
+    test("fs layouts: where renames cannot exchange, the replaced object's data goes all the same",
+         no_exchange)
 
 
 def mount_tmpfs(path, size):
