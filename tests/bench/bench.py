@@ -386,6 +386,8 @@ class ProcWatch:
             "r2mpu_hwm_kib": max((v[1] for v in r2), default=0),
             "r2mpu_cpu_s": sum(v[2] for v in r2),
             "lighttpd_cpu_s": sum(v[2] for v in self.seen.values() if v[3] == "lighttpd"),
+            "lighttpd_hwm_kib": max((v[1] for v in self.seen.values() if v[3] == "lighttpd"),
+                                    default=0),
         }
 
 
@@ -476,6 +478,62 @@ def complete_by_size(work, settings, args, data, log):
             for label, parts in sizes]
 
 
+# How lighttpd hands request bodies to r2mpu, each a variant of the shipped config
+# (lighttpd-conf/), measured side by side: (label, lines appended to lighttpd.conf).
+BODY_MODES = [
+    ("stream-request-body 1, spool on disk (shipped)", ""),
+    ("stream-request-body 2", "server.stream-request-body := 2\n"),
+    ("stream-request-body 1, spool on tmpfs", 'server.upload-dirs := ( "/dev/shm" )\n'),
+]
+
+
+def body_mode_conf(work, i, extra):
+    """A copy of lighttpd-conf/ with `extra` appended to its lighttpd.conf."""
+    d = os.path.join(work, "lighttpd-conf-%d" % i)
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.copytree(os.path.join(TOP, "lighttpd-conf"), d)
+    with open(os.path.join(d, "lighttpd.conf"), "a") as f:
+        f.write(extra)
+    return os.path.join(d, "lighttpd.conf")
+
+
+def body_modes(work, settings, args, data, log):
+    """Each scenario through lighttpd in each BODY_MODES variant, --runs times,
+    alternating, medians; lighttpd's own CPU and peak RSS beside the throughput."""
+    rows = []
+    for label, part_mib, parallel in SCENARIOS:
+        times = {m: [] for m, _ in BODY_MODES}
+        cpu = {m: 0.0 for m, _ in BODY_MODES}
+        rss = {m: 0 for m, _ in BODY_MODES}
+        with contextlib.ExitStack() as stack:
+            sides = {}
+            for i, (mode, extra) in enumerate(BODY_MODES):
+                web = serve(work, dict(settings, R2MPU_LIGHTTPD_CONF=body_mode_conf(work, i, extra)),
+                            "fs-body-%d-%d" % (i, part_mib), parallel, part_mib)
+                client = stack.enter_context(web)
+                sides[mode] = (Gateway(client.port), ProcWatch(web.proc.pid, web.binary))
+            names = list(sides)
+            for run in range(args.runs):
+                for mode in names[run % len(names):] + names[:run % len(names)]:
+                    key = "bench/body-%d-%d.bin" % (part_mib, run)
+                    t = time.monotonic()
+                    sides[mode][0].upload(key, data[part_mib], parallel)
+                    times[mode].append(time.monotonic() - t)
+                    sides[mode][0].delete(key)
+            for mode, (_, watch) in sides.items():
+                procs = watch.finish()
+                cpu[mode] = procs["lighttpd_cpu_s"] / args.runs
+                rss[mode] = procs.get("lighttpd_hwm_kib", 0)
+        for mode, _ in BODY_MODES:
+            rows.append({"store": "fs", "op": "body mode", "scenario": label, "mode": mode,
+                         "runs": args.runs,
+                         "mbps": args.size_mib * MiB / statistics.median(times[mode]) / 1e6,
+                         "lighttpd_cpu_s_per_upload": cpu[mode],
+                         "lighttpd_hwm_mib": rss[mode] / 1024})
+            log("  fs %s, %s: %.1f MB/s" % (label, mode, rows[-1]["mbps"]))
+    return rows
+
+
 def bench_store(store, args, work, data, log):
     """Every measurement for one store: rows for the throughput and latency tables."""
     rows, lat_rows = [], []
@@ -550,6 +608,7 @@ def bench_store(store, args, work, data, log):
 
         if store == "fs":
             lat_rows += complete_by_size(work, settings, args, data, log)
+            lat_rows += body_modes(work, settings, args, data, log)
 
         # Latency: sequential requests, blocks alternating between the sides.
         t0 = time.monotonic()
@@ -665,8 +724,9 @@ def tables(rows, lat_rows, args, elapsed, load):
     out.append("-" * len(head))
     pair_rows = [r for r in lat_rows if "pairs_per_s" in r]
     complete_rows = [r for r in lat_rows if "complete_p50_ms" in r]
+    mode_rows = [r for r in lat_rows if r.get("op") == "body mode"]
     for r in lat_rows:
-        if "pairs_per_s" in r or "complete_p50_ms" in r:
+        if "pairs_per_s" in r or "complete_p50_ms" in r or r.get("op") == "body mode":
             continue
         out.append("%-8s %-18s %12.1f %12.1f %12s %12.1f %12.1f %12s" % (
             r["store"], r["op"], r["gateway_p50_ms"], r["direct_p50_ms"],
@@ -687,6 +747,15 @@ def tables(rows, lat_rows, args, elapsed, load):
         for r in complete_rows:
             out.append("%-8s %-36s %8.1f ms  %5.2fx" % (r["store"], r["op"], r["complete_p50_ms"],
                                                         r["of_small"]))
+    if mode_rows:
+        out.append("")
+        out.append("How lighttpd hands bodies to r2mpu (fs store; median of %d, alternating):"
+                   % args.runs)
+        out.append("")
+        for r in mode_rows:
+            out.append("%-10s %-48s %8.1f MB/s  lighttpd %5.2f CPU-s/upload, peak RSS %6.1f MiB"
+                       % (r["scenario"], r["mode"], r["mbps"], r["lighttpd_cpu_s_per_upload"],
+                          r["lighttpd_hwm_mib"]))
     out.append("")
     out.append("Total run time: %.0f s; load average (1 min) at start %s, at end %s; "
                "%d cores" % (elapsed, load[0], load[1], os.cpu_count()))

@@ -39,7 +39,8 @@ case "${R2MPU_OPEN_ACCESS:-}" in 1|[Tt]rue|[Yy]es|[Oo]n)
 esac
 # Not exec: the trap must run after lighttpd exits. lighttpd -D stops on
 # SIGINT/SIGTERM and stops its r2mpu processes, which finish their request.
-lighttpd -D -f "$top/lighttpd-conf/lighttpd.conf" &
+# R2MPU_LIGHTTPD_CONF: another lighttpd.conf (a benchmark's variant of the shipped one).
+lighttpd -D -f "${R2MPU_LIGHTTPD_CONF:-$top/lighttpd-conf/lighttpd.conf}" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid; rm -rf "$state"; exit 0' INT TERM
 wait $pid
