@@ -916,16 +916,20 @@ def fs_layouts(sandbox):
     test("fs layouts: an object in the layout before manifests reads, ranges and is replaced",
          written_before_manifests)
 
-    def links_refused():
-        key = "layout/nolinks"
-        api.upload(c, key, parts[:1])      # a manifest, with its data, for the copy to replace
+    def replaced_with(key, env):
+        """A manifest object at key, with its data, replaced by `parts` completed
+        with the fixture in `env`."""
+        api.upload(c, key, parts[:1])
         assert fs_object(root, key)[0] == b"R2MPUOB2" and fs_data_dirs(root)
         uid = create(c, key)
         listed = [put_part(c, key, uid, i + 1, b) for i, b in enumerate(parts)]
         p = cgi_run(c, "POST", api.complete_target(key, uid),
-                    json.dumps({"parts": listed}).encode(),
-                    {"LD_PRELOAD": shim, "R2MPU_REFUSE_LINKS": "1"})
+                    json.dumps({"parts": listed}).encode(), dict(env, LD_PRELOAD=shim))
         assert p.returncode == 0 and p.stdout.startswith(b"Status: 200"), p
+
+    def links_refused():
+        key = "layout/nolinks"
+        replaced_with(key, {"R2MPU_REFUSE_LINKS": "1"})
         assert fs_object(root, key)[0] == b"R2MPUOB1", fs_object(root, key)
         assert not fs_data_dirs(root), "the replaced manifest's data is left: %r" % (
             fs_data_dirs(root))
@@ -977,13 +981,7 @@ def fs_layouts(sandbox):
 
     def no_exchange():
         key = "layout/noexchange"
-        api.upload(c, key, parts[:1])
-        uid = create(c, key)
-        listed = [put_part(c, key, uid, i + 1, b) for i, b in enumerate(parts)]
-        p = cgi_run(c, "POST", api.complete_target(key, uid),
-                    json.dumps({"parts": listed}).encode(),
-                    {"LD_PRELOAD": shim, "R2MPU_REFUSE_EXCHANGE": "1"})
-        assert p.returncode == 0 and p.stdout.startswith(b"Status: 200"), p
+        replaced_with(key, {"R2MPU_REFUSE_EXCHANGE": "1"})
         reads_as(key, body, api.mp_etag(parts))
         assert len(fs_data_dirs(root)) == 1 and not leftovers(root), (
             fs_data_dirs(root), leftovers(root))
