@@ -344,7 +344,16 @@ NOOP_BIN = $(BUILD)/bench/noop.fcgi
 $(NOOP_BIN): tests/bench/noop_fcgi.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lfcgi
-bench: deps-test $(BIN) static $(NOOP_BIN)
+# The peer users would pick instead: @tus/server and @tus/file-store from npm (the
+# versions the issue measured), into build/tus; without npm bench.py says it skips them.
+TUS_DIR = build/tus
+$(TUS_DIR)/.done:
+	@mkdir -p $(TUS_DIR)
+	@if command -v npm >/dev/null; then \
+		cd $(TUS_DIR) && npm install --no-audit --no-fund --silent \
+			@tus/server@2.4.5 @tus/file-store@2.1.1 && touch .done; \
+	else echo "bench: npm is missing: the tus peer will be skipped"; fi
+bench: deps-test $(BIN) static $(NOOP_BIN) $(TUS_DIR)/.done
 	$(PYTHON) tests/bench/bench.py --stores fs,moto,radosgw --runs 3 --out build/bench
 	$(PYTHON) tests/bench/metrics_cost.py
 	$(PYTHON) tests/bench/static_memory.py --runs 3 --size-mib 1024

@@ -83,7 +83,7 @@ import time
 import urllib.parse
 
 from lib import BIN, TOP, procs
-from lib.servers import Lighttpd, S3Server
+from lib.servers import Lighttpd, S3Server, free_port, wait_for_port
 MiB = 1024 * 1024
 CHUNK = 256 * 1024           # r2mpu's STREAM_CHUNK
 RATIO_GOAL = 0.90
@@ -349,13 +349,16 @@ class FsDirect:
 
 class ProcWatch:
     """Peak RSS and CPU time of the processes below one lighttpd, read from /proc
-    every 0.2 s while they live (the last reading of each process counts)."""
+    every 0.2 s while they live (the last reading of each process counts). CPU is
+    counted from the first reading, so a server's start-up (node's JIT) is not."""
 
     def __init__(self, root_pid, binary):
         self.root = root_pid
         self.bin = os.path.realpath(binary)
-        self.seen = {}          # pid -> (is r2mpu, VmHWM KiB, CPU seconds)
+        self.seen = {}          # pid -> (is r2mpu, VmHWM KiB, CPU seconds since first seen)
+        self.first = {}         # pid -> CPU seconds when first seen
         self.stop = threading.Event()
+        self.poll()             # the baseline: CPU before the measured work
         self.thread = threading.Thread(target=self.loop, daemon=True)
         self.thread.start()
 
@@ -370,7 +373,8 @@ class ProcWatch:
                 cpu = (int(fields[11]) + int(fields[12])) / tick
             except (OSError, ValueError):
                 continue
-            self.seen[pid] = (exe == self.bin, hwm, cpu, os.path.basename(exe))
+            self.first.setdefault(pid, cpu)
+            self.seen[pid] = (exe == self.bin, hwm, cpu - self.first[pid], os.path.basename(exe))
 
     def loop(self):
         while not self.stop.wait(0.2):
@@ -388,6 +392,8 @@ class ProcWatch:
             "lighttpd_cpu_s": sum(v[2] for v in self.seen.values() if v[3] == "lighttpd"),
             "lighttpd_hwm_kib": max((v[1] for v in self.seen.values() if v[3] == "lighttpd"),
                                     default=0),
+            "node_cpu_s": sum(v[2] for v in self.seen.values() if v[3] == "node"),
+            "node_hwm_kib": max((v[1] for v in self.seen.values() if v[3] == "node"), default=0),
         }
 
 
@@ -534,6 +540,114 @@ def body_modes(work, settings, args, data, log):
     return rows
 
 
+TUS_DIR = os.path.join(TOP, "build", "tus")         # make bench installs @tus/* there
+PEER_PARALLEL = 8
+
+
+class Tus:
+    """curl -> @tus/server + @tus/file-store (tests/bench/tus_server.mjs): an upload
+    of the parts is one tus upload (POST its length, then one PATCH per part, in
+    order); "in parallel" is PEER_PARALLEL uploads of consecutive parts at once
+    (@tus/file-store has no concatenation, so no one file is written in parallel)."""
+
+    def __init__(self, port):
+        self.base = "http://127.0.0.1:%d/files/" % port
+        self.head = ["-H", "Tus-Resumable: 1.0.0"]
+
+    def one(self, parts):
+        size = sum(os.path.getsize(p) for p in parts)
+        out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-D", "-", "-X", "POST",
+                              "-H", "Upload-Length: %d" % size, "-H", "Content-Length: 0"]
+                             + self.head + [self.base], capture_output=True, text=True,
+                             check=True).stdout
+        where = re.search(r"(?im)^location: *(\S+)", out)
+        if not where:
+            raise RuntimeError("tus create: %r" % out[:300])
+        url, offset = urllib.parse.urljoin(self.base, where.group(1)), 0
+        for p in parts:
+            status = curl("-o", "/dev/null", "-w", "%{http_code}", "-X", "PATCH", "-T", p,
+                          "-H", "Upload-Offset: %d" % offset,
+                          "-H", "Content-Type: application/offset+octet-stream", *self.head, url)
+            if status.strip() != b"204":
+                raise RuntimeError("tus PATCH at %d: %s" % (offset, status))
+            offset += os.path.getsize(p)
+
+    def upload(self, key, parts, parallel):
+        if parallel == 1:
+            return self.one(parts)
+        n = math.ceil(len(parts) / parallel)
+        with concurrent.futures.ThreadPoolExecutor(parallel) as ex:
+            list(ex.map(self.one, [parts[i:i + n] for i in range(0, len(parts), n)]))
+
+    def delete(self, key):
+        pass                   # the whole store directory goes at the end
+
+
+@contextlib.contextmanager
+def tus_server(work):
+    store = os.path.join(work, "tus-store")
+    os.makedirs(store)
+    shutil.copy2(os.path.join(TOP, "tests", "bench", "tus_server.mjs"), TUS_DIR)
+    port = free_port()
+    # node as a child of a shell, so that ProcWatch (which watches descendants) sees it
+    proc = subprocess.Popen(["/bin/sh", "-c", 'node "$0"; :', os.path.join(TUS_DIR, "tus_server.mjs")],
+                            env=dict(os.environ, PORT=str(port), TUS_DIR=store))
+    try:
+        wait_for_port(port, proc)
+        yield proc, Tus(port)
+    finally:
+        for pid in procs.descendants(proc.pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, 15)
+        proc.wait()
+        shutil.rmtree(store, ignore_errors=True)
+
+
+def peer(work, settings, args, data, log):
+    """r2mpu (lighttpd, the file store, fsync on and off) against @tus/server +
+    @tus/file-store on the same disk, the same parts of 10 MiB, the same curl:
+    one at a time, then PEER_PARALLEL at a time; --runs each, alternating, medians.
+    Server CPU: lighttpd + r2mpu, or node; memory: r2mpu's or node's peak RSS."""
+    if not os.path.exists(os.path.join(TUS_DIR, "node_modules", "@tus", "file-store")):
+        log("peer: skipped: @tus/server is not in %s (make bench installs it with npm)" % TUS_DIR)
+        return []
+    parts = data[10]
+    rows = []
+    for parallel in (1, PEER_PARALLEL):
+        with contextlib.ExitStack() as stack:
+            sides = {}
+            for name, fsync in (("r2mpu", "1"), ("r2mpu, fsync off", "0")):
+                web = serve(work, dict(settings, R2MPU_FS_FSYNC=fsync,
+                                       R2MPU_FS_ROOT=os.path.join(work, "peer-" + fsync)),
+                            "peer-%s-%d" % (fsync, parallel), parallel, 10)
+                client = stack.enter_context(web)
+                sides[name] = (Gateway(client.port), ProcWatch(web.proc.pid, web.binary))
+            proc, tus = stack.enter_context(tus_server(work))
+            sides["tus"] = (tus, ProcWatch(proc.pid, "/nonexistent"))
+            times = {name: [] for name in sides}
+            names = list(sides)
+            for run in range(args.runs):
+                for name in names[run % len(names):] + names[:run % len(names)]:
+                    key = "bench/peer-%d-%d.bin" % (parallel, run)
+                    t = time.monotonic()
+                    sides[name][0].upload(key, parts, parallel)
+                    times[name].append(time.monotonic() - t)
+                    sides[name][0].delete(key)
+            gib = args.size_mib / 1024 * args.runs
+            for name, (_, watch) in sides.items():
+                p = watch.finish()
+                cpu = p["node_cpu_s"] if name == "tus" else p["r2mpu_cpu_s"] + p["lighttpd_cpu_s"]
+                hwm = p["node_hwm_kib"] if name == "tus" else p["r2mpu_hwm_kib"]
+                rows.append({"store": "fs", "op": "peer", "server": name, "parallel": parallel,
+                             "runs": args.runs,
+                             "mbps": args.size_mib * MiB / statistics.median(times[name]) / 1e6,
+                             "cpu_s_per_gib": cpu / gib, "peak_rss_mib": hwm / 1024,
+                             "runs_s": " ".join("%.2f" % t for t in times[name])})
+                log("  peer %s, %d at a time: %.1f MB/s, %.2f CPU-s/GiB" % (
+                    name, parallel, rows[-1]["mbps"], rows[-1]["cpu_s_per_gib"]))
+    return rows
+
+
 def bench_store(store, args, work, data, log):
     """Every measurement for one store: rows for the throughput and latency tables."""
     rows, lat_rows = [], []
@@ -609,6 +723,7 @@ def bench_store(store, args, work, data, log):
         if store == "fs":
             lat_rows += complete_by_size(work, settings, args, data, log)
             lat_rows += body_modes(work, settings, args, data, log)
+            lat_rows += peer(work, settings, args, data, log)
 
         # Latency: sequential requests, blocks alternating between the sides.
         t0 = time.monotonic()
@@ -725,8 +840,9 @@ def tables(rows, lat_rows, args, elapsed, load):
     pair_rows = [r for r in lat_rows if "pairs_per_s" in r]
     complete_rows = [r for r in lat_rows if "complete_p50_ms" in r]
     mode_rows = [r for r in lat_rows if r.get("op") == "body mode"]
+    peer_rows = [r for r in lat_rows if r.get("op") == "peer"]
     for r in lat_rows:
-        if "pairs_per_s" in r or "complete_p50_ms" in r or r.get("op") == "body mode":
+        if "pairs_per_s" in r or "complete_p50_ms" in r or r.get("op") in ("body mode", "peer"):
             continue
         out.append("%-8s %-18s %12.1f %12.1f %12s %12.1f %12.1f %12s" % (
             r["store"], r["op"], r["gateway_p50_ms"], r["direct_p50_ms"],
@@ -756,6 +872,15 @@ def tables(rows, lat_rows, args, elapsed, load):
             out.append("%-10s %-48s %8.1f MB/s  lighttpd %5.2f CPU-s/upload, peak RSS %6.1f MiB"
                        % (r["scenario"], r["mode"], r["mbps"], r["lighttpd_cpu_s_per_upload"],
                           r["lighttpd_hwm_mib"]))
+    if peer_rows:
+        out.append("")
+        out.append("Against the peer: @tus/server + @tus/file-store on the same disk, 10 MiB "
+                   "requests (median of %d, alternating; tus never fsyncs):" % args.runs)
+        out.append("")
+        for r in peer_rows:
+            out.append("%-18s %d at a time %8.1f MB/s  server %5.2f CPU-s/GiB  peak RSS %6.1f MiB"
+                       % (r["server"], r["parallel"], r["mbps"], r["cpu_s_per_gib"],
+                          r["peak_rss_mib"]))
     out.append("")
     out.append("Total run time: %.0f s; load average (1 min) at start %s, at end %s; "
                "%d cores" % (elapsed, load[0], load[1], os.cpu_count()))
