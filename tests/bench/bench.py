@@ -4,10 +4,12 @@
 
     bench.py [--stores fs,moto,radosgw] [--runs 3] [--size-mib 1024]
              [--latency-samples 200] [--out build/bench] [--no-big-part]
+             [--baseline-bin OTHER_BUILD]
 
-For each store, one upload of --size-mib (1 GiB) in two scenarios:
+For each store, one upload of --size-mib (1 GiB) in three scenarios:
   10 MiB parts, 25 at a time   what the seed client (mpuscript.py) does
   64 MiB parts, 4 at a time
+  10 MiB parts, one at a time  where each part's own latency (its fsync) shows
 each --runs times through r2mpu and --runs times straight to the store,
 alternating (gateway first on even runs, direct first on odd ones), and the
 medians compared. The gateway is curl -> lighttpd (the shipped config, with as
@@ -52,6 +54,15 @@ runs and of the latency blocks. What the client, lighttpd and FastCGI cost
 with no store behind them: r2mpu's share of it ("of ceiling") is what r2mpu
 itself leaves on the table.
 
+With --baseline-bin, another build of r2mpu takes a turn too, on the file store,
+behind its own lighttpd: an A/B of a change, measured side by side.
+
+The file store also gets: its mpu-complete alone for a 16 MiB and a --size-mib
+object (the goal: the large one at most twice the small one); the shipped
+lighttpd config against variants of how lighttpd hands bodies to r2mpu; and the
+peer users would pick, @tus/server + @tus/file-store (build/tus, from npm),
+beside r2mpu with fsync on and off, one request at a time and 8 at a time.
+
 Goals reported against: gateway/direct throughput >= 0.90; every r2mpu
 process under 16 MiB RSS; on the file store, gateway/ceiling >= 0.90.
 
@@ -89,7 +100,7 @@ CHUNK = 256 * 1024           # r2mpu's STREAM_CHUNK
 RATIO_GOAL = 0.90
 RSS_GOAL_MIB = 16
 # (label, part MiB, parts in flight)
-SCENARIOS = [("10MiB x25", 10, 25), ("64MiB x4", 64, 4)]
+SCENARIOS = [("10MiB x25", 10, 25), ("64MiB x4", 64, 4), ("10MiB x1", 10, 1)]
 LATENCY_PART_MIB = 5
 LATENCY_BLOCK = 50
 MARK = "@@r2mpu-bench"
@@ -684,6 +695,11 @@ def bench_store(store, args, work, data, log):
                     noop = stack.enter_context(serve(work, settings, "noop-%d" % part_mib,
                                                      parallel, part_mib, "noop.fcgi"))
                     sides["ceiling"] = Gateway(noop.port)
+                if args.baseline_bin:
+                    base = stack.enter_context(serve(work, dict(settings, R2MPU_FS_ROOT=os.path.join(
+                        store_dir, "baseline")), "baseline-%d" % part_mib, parallel, part_mib,
+                        "baseline.fcgi"))
+                    sides["baseline"] = Gateway(base.port)
                 times = {name: [] for name in sides}
                 names = list(sides)
                 for run in range(args.runs):
@@ -718,6 +734,9 @@ def bench_store(store, args, work, data, log):
                 "direct_runs_s": " ".join("%.2f" % t for t in times["direct"]),
                 "ceiling_runs_s": " ".join("%.2f" % t for t in times.get("ceiling", [])),
             })
+            if "baseline" in times:
+                rows[-1]["baseline_mbps"] = size / statistics.median(times["baseline"]) / 1e6
+                rows[-1]["baseline_runs_s"] = " ".join("%.2f" % t for t in times["baseline"])
             log("  %s %s: done in %.0f s" % (store, label, time.monotonic() - t0))
 
         if store == "fs":
@@ -828,6 +847,11 @@ def tables(rows, lat_rows, args, elapsed, load):
             yes_no(r["ratio_goal_met"]), fmt(r["ceiling_mbps"], "%.1f"),
             fmt(r["of_ceiling"], "%.2f"), yes_no(r["ceiling_goal_met"]), r["max_rss_mib"],
             yes_no(r["rss_goal_met"])))
+    for r in rows:
+        if "baseline_mbps" in r:
+            out.append("%-8s %-10s baseline build (--baseline-bin): %.1f MB/s; this build %.1f "
+                       "(%.2fx)" % (r["store"], r["scenario"], r["baseline_mbps"], r["gateway_mbps"],
+                                   r["gateway_mbps"] / r["baseline_mbps"]))
     out.append("")
     out.append("Latency of sequential requests, ms (%d of each op per side; one curl per "
                "block of %d, keep-alive):" % (args.latency_samples, LATENCY_BLOCK))
@@ -940,6 +964,8 @@ plot '%(dat)s' using 2:xtic(1) title 'through r2mpu' lc rgb '#3b6ea8', \\
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--stores", default="fs,moto,radosgw")
+    ap.add_argument("--baseline-bin", help="another build of r2mpu, measured beside this one "
+                    "in the same alternation (an A/B of a change)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--size-mib", type=int, default=1024)
     ap.add_argument("--latency-samples", type=int, default=200)
@@ -970,6 +996,8 @@ def main():
     try:
         # The binary as it is now, whatever a rebuild does to cgi-bin meanwhile.
         shutil.copy2(BIN, os.path.join(work, "r2mpu.fcgi"))
+        if args.baseline_bin:
+            shutil.copy2(args.baseline_bin, os.path.join(work, "baseline.fcgi"))
         if os.path.exists(NOOP):
             shutil.copy2(NOOP, os.path.join(work, "noop.fcgi"))
         else:
