@@ -474,25 +474,33 @@ COMPLETE_RUNS = 7    # completes timed for each object size
 
 def complete_by_size(work, settings, args, data, log):
     """The file store's complete alone, for a 16 MiB object (one part) and one of
-    --size-mib (64 MiB parts): COMPLETE_RUNS each, alternating, medians. The
-    goal: the large one's at most twice the small one's (it copies nothing)."""
+    --size-mib (64 MiB parts): COMPLETE_RUNS each, alternating, medians (and the
+    same for --baseline-bin). The goal: the large one's at most twice the small
+    one's (it copies nothing)."""
     sizes = [("16 MiB", data["complete16"]), ("%d MiB" % args.size_mib, data[64])]
-    times = {label: [] for label, _ in sizes}
-    with serve(work, settings, "fs-complete", 4, 64) as client:
-        gateway = Gateway(client.port)
-        for run in range(COMPLETE_RUNS):
-            for label, parts in sizes[run % 2:] + sizes[:run % 2]:
-                key = "bench/complete-%d.bin" % run
-                times[label].append(gateway.upload(key, parts, 4))
-                gateway.delete(key)
-    small, big = (statistics.median(times[label]) for label, _ in sizes)
-    log("  fs complete: %s %.1f ms, %s %.1f ms" % (sizes[0][0], small * 1e3, sizes[1][0],
-                                                   big * 1e3))
-    return [{"store": "fs", "op": "mpu-complete, %s object (%d parts)" % (label, len(parts)),
-             "samples": COMPLETE_RUNS, "complete_p50_ms": statistics.median(times[label]) * 1e3,
-             "complete_runs_ms": " ".join("%.1f" % (t * 1e3) for t in times[label]),
-             "of_small": statistics.median(times[label]) / small}
-            for label, parts in sizes]
+    builds = [("r2mpu.fcgi", "")] + ([("baseline.fcgi", "baseline build, ")]
+                                     if args.baseline_bin else [])
+    rows = []
+    for binary, who in builds:
+        times = {label: [] for label, _ in sizes}
+        with serve(work, dict(settings, R2MPU_FS_ROOT=os.path.join(work, "complete-" + binary)),
+                   "fs-complete-" + binary, 4, 64, binary) as client:
+            gateway = Gateway(client.port)
+            for run in range(COMPLETE_RUNS):
+                for label, parts in sizes[run % 2:] + sizes[:run % 2]:
+                    key = "bench/complete-%d.bin" % run
+                    times[label].append(gateway.upload(key, parts, 4))
+                    gateway.delete(key)
+        small = statistics.median(times[sizes[0][0]])
+        for label, parts in sizes:
+            med = statistics.median(times[label])
+            rows.append({"store": "fs", "op": "mpu-complete, %s%s object (%d parts)" % (
+                             who, label, len(parts)),
+                         "samples": COMPLETE_RUNS, "complete_p50_ms": med * 1e3,
+                         "complete_runs_ms": " ".join("%.1f" % (t * 1e3) for t in times[label]),
+                         "of_small": med / small})
+            log("  fs %scomplete of %s: %.1f ms" % (who, label, med * 1e3))
+    return rows
 
 
 # How lighttpd hands request bodies to r2mpu, each a variant of the shipped config
