@@ -506,9 +506,10 @@ def complete_by_size(work, settings, args, data, log):
 # How lighttpd hands request bodies to r2mpu, each a variant of the shipped config
 # (lighttpd-conf/), measured side by side: (label, lines appended to lighttpd.conf).
 BODY_MODES = [
-    ("stream-request-body 1, spool on disk (shipped)", ""),
+    ("stream-request-body 1, spool on tmpfs (shipped)", ""),
+    ("stream-request-body 1, spool on disk",
+     'server.upload-dirs := ( var.r2mpu_state + "/spool" )\n'),
     ("stream-request-body 2", "server.stream-request-body := 2\n"),
-    ("stream-request-body 1, spool on tmpfs", 'server.upload-dirs := ( "/dev/shm" )\n'),
 ]
 
 

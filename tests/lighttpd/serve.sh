@@ -14,7 +14,13 @@ bin="${R2MPU_TEST_BIN:-$top/cgi-bin/r2mpu.fcgi}"
 
 state=$(mktemp -d "${TMPDIR:-/tmp}/r2mpu-lighttpd.XXXXXX")
 mkdir -p "$state/htdocs" "$state/spool"
-trap 'rm -rf "$state"' EXIT
+# lighttpd's temp files of bodies r2mpu has not read yet: in memory, in a directory of
+# our own on tmpfs, where there is one (lighttpd-conf/lighttpd.conf says why).
+spool="$state/spool"
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    spool=$(mktemp -d /dev/shm/r2mpu-spool.XXXXXX)
+fi
+trap 'rm -rf "$state" "$spool"' EXIT
 
 export PORT="${PORT:-8080}"
 export R2MPU_BIND="${R2MPU_BIND:-127.0.0.1}"
@@ -22,6 +28,7 @@ export R2MPU_PROCS="${R2MPU_PROCS:-4}"
 export R2MPU_FS_ROOT="${R2MPU_FS_ROOT:-$PWD/data}"
 export R2MPU_BIN="$bin"
 export R2MPU_STATE="$state"
+export R2MPU_SPOOL="$spool"
 export R2MPU_EXAMPLES="$top/examples"
 # lighttpd's error log (and r2mpu's stderr): the terminal unless told otherwise.
 export R2MPU_ERRORLOG="${R2MPU_ERRORLOG:-/dev/stderr}"
@@ -42,5 +49,5 @@ esac
 # R2MPU_LIGHTTPD_CONF: another lighttpd.conf (a benchmark's variant of the shipped one).
 lighttpd -D -f "${R2MPU_LIGHTTPD_CONF:-$top/lighttpd-conf/lighttpd.conf}" &
 pid=$!
-trap 'kill -TERM $pid 2>/dev/null; wait $pid; rm -rf "$state"; exit 0' INT TERM
+trap 'kill -TERM $pid 2>/dev/null; wait $pid; rm -rf "$state" "$spool"; exit 0' INT TERM
 wait $pid
