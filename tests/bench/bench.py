@@ -11,7 +11,8 @@ For each store, one upload of --size-mib (1 GiB) in three scenarios:
   64 MiB parts, 4 at a time
   10 MiB parts, one at a time  where each part's own latency (its fsync) shows
 each --runs times through r2mpu and --runs times straight to the store,
-alternating (gateway first on even runs, direct first on odd ones), and the
+alternating (each side first in turn; with four sides and 3 runs the turns
+are uneven, so an A/B with --baseline-bin is indicative), and the
 medians compared. The gateway is curl -> lighttpd (the shipped config, with as
 many r2mpu processes as parts in flight) -> r2mpu -> the store. Every upload is
 create, the parts in parallel (one curl each), complete; the object is deleted
@@ -91,6 +92,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import urllib.parse
 
 from lib import BIN, TOP, procs
@@ -368,6 +370,7 @@ class ProcWatch:
         self.bin = os.path.realpath(binary)
         self.seen = {}          # pid -> (is r2mpu, VmHWM KiB, CPU seconds since first seen)
         self.first = {}         # pid -> CPU seconds when first seen
+        self.pss_peak = 0       # KiB: the most the processes held at once, shared pages split
         self.stop = threading.Event()
         self.poll()             # the baseline: CPU before the measured work
         self.thread = threading.Thread(target=self.loop, daemon=True)
@@ -375,6 +378,7 @@ class ProcWatch:
 
     def poll(self):
         tick = os.sysconf("SC_CLK_TCK")
+        pss = 0
         for pid in procs.descendants(self.root):
             try:
                 exe = os.readlink("/proc/%d/exe" % pid)
@@ -386,6 +390,12 @@ class ProcWatch:
                 continue
             self.first.setdefault(pid, cpu)
             self.seen[pid] = (exe == self.bin, hwm, cpu - self.first[pid], os.path.basename(exe))
+            try:
+                with open("/proc/%d/smaps_rollup" % pid) as f:
+                    pss += next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+            except (OSError, StopIteration, ValueError):
+                pass
+        self.pss_peak = max(self.pss_peak, pss)
 
     def loop(self):
         while not self.stop.wait(0.2):
@@ -403,6 +413,7 @@ class ProcWatch:
             "lighttpd_cpu_s": sum(v[2] for v in self.seen.values() if v[3] == "lighttpd"),
             "lighttpd_hwm_kib": max((v[1] for v in self.seen.values() if v[3] == "lighttpd"),
                                     default=0),
+            "pss_peak_kib": self.pss_peak,
             "node_cpu_s": sum(v[2] for v in self.seen.values() if v[3] == "node"),
             "node_hwm_kib": max((v[1] for v in self.seen.values() if v[3] == "node"), default=0),
         }
@@ -508,7 +519,7 @@ def complete_by_size(work, settings, args, data, log):
 BODY_MODES = [
     ("stream-request-body 1, spool on tmpfs (shipped)", ""),
     ("stream-request-body 1, spool on disk",
-     'server.upload-dirs := ( var.r2mpu_state + "/spool" )\n'),
+     'server.upload-dirs := ( env.R2MPU_BENCH_DISK_SPOOL )\n'),
     ("stream-request-body 2", "server.stream-request-body := 2\n"),
 ]
 
@@ -526,6 +537,18 @@ def body_mode_conf(work, i, extra):
 def body_modes(work, settings, args, data, log):
     """Each scenario through lighttpd in each BODY_MODES variant, --runs times,
     alternating, medians; lighttpd's own CPU and peak RSS beside the throughput."""
+    rows = []
+    # On disk for sure: under build/, not TMPDIR (tmpfs on some systems).
+    disk_spool = tempfile.mkdtemp(prefix="bench-spool-", dir=os.path.join(TOP, "build"))
+    os.environ["R2MPU_BENCH_DISK_SPOOL"] = disk_spool
+    try:
+        rows = body_modes_run(work, settings, args, data, log)
+    finally:
+        shutil.rmtree(disk_spool, ignore_errors=True)
+    return rows
+
+
+def body_modes_run(work, settings, args, data, log):
     rows = []
     for label, part_mib, parallel in SCENARIOS:
         times = {m: [] for m, _ in BODY_MODES}
@@ -546,6 +569,7 @@ def body_modes(work, settings, args, data, log):
                     sides[mode][0].upload(key, data[part_mib], parallel)
                     times[mode].append(time.monotonic() - t)
                     sides[mode][0].delete(key)
+                    os.sync()
             for mode, (_, watch) in sides.items():
                 procs = watch.finish()
                 cpu[mode] = procs["lighttpd_cpu_s"] / args.runs
@@ -573,6 +597,7 @@ class Tus:
     def __init__(self, port):
         self.base = "http://127.0.0.1:%d/files/" % port
         self.head = ["-H", "Tus-Resumable: 1.0.0"]
+        self.made = []          # the uploads' URLs, for delete()
 
     def one(self, parts):
         size = sum(os.path.getsize(p) for p in parts)
@@ -584,6 +609,7 @@ class Tus:
         if not where:
             raise RuntimeError("tus create: %r" % out[:300])
         url, offset = urllib.parse.urljoin(self.base, where.group(1)), 0
+        self.made.append(url)
         for p in parts:
             status = curl("-o", "/dev/null", "-w", "%{http_code}", "-X", "PATCH", "-T", p,
                           "-H", "Upload-Offset: %d" % offset,
@@ -600,7 +626,10 @@ class Tus:
             list(ex.map(self.one, [parts[i:i + n] for i in range(0, len(parts), n)]))
 
     def delete(self, key):
-        pass                   # the whole store directory goes at the end
+        """Every upload made since the last delete (tus's termination extension)."""
+        for url in self.made:
+            curl("-o", "/dev/null", "-X", "DELETE", *self.head, url)
+        self.made = []
 
 
 @contextlib.contextmanager
@@ -631,6 +660,9 @@ def peer(work, settings, args, data, log):
     if not os.path.exists(os.path.join(TUS_DIR, "node_modules", "@tus", "file-store")):
         log("peer: skipped: @tus/server is not in %s (make bench installs it with npm)" % TUS_DIR)
         return []
+    if not shutil.which("node"):
+        log("peer: skipped: no node")
+        return []
     parts = data[10]
     rows = []
     for parallel in (1, PEER_PARALLEL):
@@ -653,15 +685,18 @@ def peer(work, settings, args, data, log):
                     sides[name][0].upload(key, parts, parallel)
                     times[name].append(time.monotonic() - t)
                     sides[name][0].delete(key)
+                    os.sync()    # tus never syncs: its dirty pages are not the next side's
             gib = args.size_mib / 1024 * args.runs
             for name, (_, watch) in sides.items():
                 p = watch.finish()
                 cpu = p["node_cpu_s"] if name == "tus" else p["r2mpu_cpu_s"] + p["lighttpd_cpu_s"]
-                hwm = p["node_hwm_kib"] if name == "tus" else p["r2mpu_hwm_kib"]
+                # The whole server's memory at its peak: node, or lighttpd and all its
+                # r2mpu processes, with shared pages split between them (PSS).
+                hwm = p["pss_peak_kib"]
                 rows.append({"store": "fs", "op": "peer", "server": name, "parallel": parallel,
                              "runs": args.runs,
                              "mbps": args.size_mib * MiB / statistics.median(times[name]) / 1e6,
-                             "cpu_s_per_gib": cpu / gib, "peak_rss_mib": hwm / 1024,
+                             "cpu_s_per_gib": cpu / gib, "peak_pss_mib": hwm / 1024,
                              "runs_s": " ".join("%.2f" % t for t in times[name])})
                 log("  peer %s, %d at a time: %.1f MB/s, %.2f CPU-s/GiB" % (
                     name, parallel, rows[-1]["mbps"], rows[-1]["cpu_s_per_gib"]))
@@ -692,7 +727,7 @@ def bench_store(store, args, work, data, log):
     # The no-op app behind the same lighttpd config: the file store's ceiling.
     with_ceiling = store == "fs" and os.path.exists(os.path.join(work, "noop.fcgi"))
     try:
-        for label, part_mib, parallel in SCENARIOS:
+        for label, part_mib, parallel in (SCENARIOS if "throughput" in args.sections else []):
             parts = data[part_mib]
             t0 = time.monotonic()
             web = serve(work, settings, "%s-%d" % (store, part_mib), parallel, part_mib)
@@ -704,7 +739,7 @@ def bench_store(store, args, work, data, log):
                     noop = stack.enter_context(serve(work, settings, "noop-%d" % part_mib,
                                                      parallel, part_mib, "noop.fcgi"))
                     sides["ceiling"] = Gateway(noop.port)
-                if args.baseline_bin:
+                if args.baseline_bin and store == "fs":
                     base = stack.enter_context(serve(work, dict(settings, R2MPU_FS_ROOT=os.path.join(
                         store_dir, "baseline")), "baseline-%d" % part_mib, parallel, part_mib,
                         "baseline.fcgi"))
@@ -749,55 +784,61 @@ def bench_store(store, args, work, data, log):
             log("  %s %s: done in %.0f s" % (store, label, time.monotonic() - t0))
 
         if store == "fs":
-            lat_rows += complete_by_size(work, settings, args, data, log)
-            lat_rows += body_modes(work, settings, args, data, log)
-            lat_rows += peer(work, settings, args, data, log)
+            for section, fn in (("complete", complete_by_size), ("body", body_modes),
+                                ("peer", peer)):
+                if section not in args.sections:
+                    continue
+                try:
+                    lat_rows += fn(work, settings, args, data, log)
+                except Exception:     # the rest of the run's numbers are kept
+                    log("%s: failed, skipped:\n%s" % (section, traceback.format_exc()))
 
-        # Latency: sequential requests, blocks alternating between the sides.
-        t0 = time.monotonic()
-        with contextlib.ExitStack() as stack:
-            client = stack.enter_context(serve(work, settings, store + "-latency", SMALL_CLIENTS,
-                                               LATENCY_PART_MIB))
-            sides = {"gateway": Gateway(client.port), "direct": direct}
-            if with_ceiling:
-                noop = stack.enter_context(serve(work, settings, "noop-latency", SMALL_CLIENTS,
-                                                 LATENCY_PART_MIB, "noop.fcgi"))
-                sides["ceiling"] = Gateway(noop.port)
-            lat = {s: {"create": [], "uploadpart": [], "abort": []} for s in sides}
-            left, block = args.latency_samples, 0
-            names = list(sides)
-            while left > 0:
-                n = min(LATENCY_BLOCK, left)
-                order = names[block % len(names):] + names[:block % len(names)]
-                for name in order:
-                    got = sides[name].latency("bench/latency-%s.bin" % name, n,
-                                              data["latency"], work)
-                    for op, ts in got.items():
-                        lat[name][op].extend(ts)
-                    cleanup()
-                left -= n
-                block += 1
-            # Small requests in bulk: create+abort pairs from SMALL_CLIENTS clients at once.
-            pairs = {}
-            for name in [k for k in ("gateway", "ceiling") if k in sides]:
-                pairs[name] = small_requests(sides[name], work, name)
-        for op, label in (("create", "mpu-create"),
-                          ("uploadpart", "uploadpart %d MiB" % LATENCY_PART_MIB),
-                          ("abort", "mpu-abort")):
-            g, d, c = lat["gateway"][op], lat["direct"][op], lat.get("ceiling", {}).get(op)
+        if "latency" in args.sections:
+            # Latency: sequential requests, blocks alternating between the sides.
+            t0 = time.monotonic()
+            with contextlib.ExitStack() as stack:
+                client = stack.enter_context(serve(work, settings, store + "-latency", SMALL_CLIENTS,
+                                                   LATENCY_PART_MIB))
+                sides = {"gateway": Gateway(client.port), "direct": direct}
+                if with_ceiling:
+                    noop = stack.enter_context(serve(work, settings, "noop-latency", SMALL_CLIENTS,
+                                                     LATENCY_PART_MIB, "noop.fcgi"))
+                    sides["ceiling"] = Gateway(noop.port)
+                lat = {s: {"create": [], "uploadpart": [], "abort": []} for s in sides}
+                left, block = args.latency_samples, 0
+                names = list(sides)
+                while left > 0:
+                    n = min(LATENCY_BLOCK, left)
+                    order = names[block % len(names):] + names[:block % len(names)]
+                    for name in order:
+                        got = sides[name].latency("bench/latency-%s.bin" % name, n,
+                                                  data["latency"], work)
+                        for op, ts in got.items():
+                            lat[name][op].extend(ts)
+                        cleanup()
+                    left -= n
+                    block += 1
+                # Small requests in bulk: create+abort pairs from SMALL_CLIENTS clients at once.
+                pairs = {}
+                for name in [k for k in ("gateway", "ceiling") if k in sides]:
+                    pairs[name] = small_requests(sides[name], work, name)
+            for op, label in (("create", "mpu-create"),
+                              ("uploadpart", "uploadpart %d MiB" % LATENCY_PART_MIB),
+                              ("abort", "mpu-abort")):
+                g, d, c = lat["gateway"][op], lat["direct"][op], lat.get("ceiling", {}).get(op)
+                lat_rows.append({
+                    "store": store, "op": label, "samples": len(g),
+                    "gateway_p50_ms": percentile(g, 50) * 1e3, "gateway_p99_ms": percentile(g, 99) * 1e3,
+                    "direct_p50_ms": percentile(d, 50) * 1e3, "direct_p99_ms": percentile(d, 99) * 1e3,
+                    "ceiling_p50_ms": percentile(c, 50) * 1e3 if c else None,
+                    "ceiling_p99_ms": percentile(c, 99) * 1e3 if c else None,
+                })
             lat_rows.append({
-                "store": store, "op": label, "samples": len(g),
-                "gateway_p50_ms": percentile(g, 50) * 1e3, "gateway_p99_ms": percentile(g, 99) * 1e3,
-                "direct_p50_ms": percentile(d, 50) * 1e3, "direct_p99_ms": percentile(d, 99) * 1e3,
-                "ceiling_p50_ms": percentile(c, 50) * 1e3 if c else None,
-                "ceiling_p99_ms": percentile(c, 99) * 1e3 if c else None,
+                "store": store, "op": "create+abort pairs/s, %d clients" % SMALL_CLIENTS,
+                "samples": SMALL_CLIENTS * SMALL_PAIRS, "pairs_per_s": pairs["gateway"],
+                "ceiling_pairs_per_s": pairs.get("ceiling"),
             })
-        lat_rows.append({
-            "store": store, "op": "create+abort pairs/s, %d clients" % SMALL_CLIENTS,
-            "samples": SMALL_CLIENTS * SMALL_PAIRS, "pairs_per_s": pairs["gateway"],
-            "ceiling_pairs_per_s": pairs.get("ceiling"),
-        })
-        log("  %s latency: done in %.0f s" % (store, time.monotonic() - t0))
+            log("  %s latency: done in %.0f s" % (store, time.monotonic() - t0))
 
         if args.big_part:
             # One part of the whole size alone, for the RSS of a large streaming part.
@@ -853,8 +894,8 @@ def tables(rows, lat_rows, args, elapsed, load):
         out.append("%-8s %-10s %6d %12.1f %12s %6s %7s %13s %10s %7s %10.1f MiB %7s" % (
             r["store"], r["scenario"], r["parts"], r["gateway_mbps"],
             fmt(r["direct_mbps"], "%.1f"), fmt(r["ratio"], "%.2f"),
-            yes_no(r["ratio_goal_met"]), fmt(r["ceiling_mbps"], "%.1f"),
-            fmt(r["of_ceiling"], "%.2f"), yes_no(r["ceiling_goal_met"]), r["max_rss_mib"],
+            yes_no(r["ratio_goal_met"]), fmt(r.get("ceiling_mbps"), "%.1f"),
+            fmt(r.get("of_ceiling"), "%.2f"), yes_no(r.get("ceiling_goal_met")), r["max_rss_mib"],
             yes_no(r["rss_goal_met"])))
     for r in rows:
         if "baseline_mbps" in r:
@@ -911,9 +952,9 @@ def tables(rows, lat_rows, args, elapsed, load):
                    "requests (median of %d, alternating; tus never fsyncs):" % args.runs)
         out.append("")
         for r in peer_rows:
-            out.append("%-18s %d at a time %8.1f MB/s  server %5.2f CPU-s/GiB  peak RSS %6.1f MiB"
+            out.append("%-18s %d at a time %8.1f MB/s  server %5.2f CPU-s/GiB  server's peak PSS %6.1f MiB"
                        % (r["server"], r["parallel"], r["mbps"], r["cpu_s_per_gib"],
-                          r["peak_rss_mib"]))
+                          r["peak_pss_mib"]))
     out.append("")
     out.append("Total run time: %.0f s; load average (1 min) at start %s, at end %s; "
                "%d cores" % (elapsed, load[0], load[1], os.cpu_count()))
@@ -973,6 +1014,9 @@ plot '%(dat)s' using 2:xtic(1) title 'through r2mpu' lc rgb '#3b6ea8', \\
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--stores", default="fs,moto,radosgw")
+    ap.add_argument("--sections", default="throughput,latency,complete,body,peer",
+                    type=lambda v: set(v.split(",")),
+                    help="what to measure (the last three on the file store only)")
     ap.add_argument("--baseline-bin", help="another build of r2mpu, measured beside this one "
                     "in the same alternation (an A/B of a change)")
     ap.add_argument("--runs", type=int, default=3)
@@ -1036,7 +1080,8 @@ def main():
         f.write(text)
     write_csv(os.path.join(args.out, "throughput.csv"), rows)
     write_csv(os.path.join(args.out, "latency.csv"), lat_rows)
-    chart(rows, args, args.out)
+    if any(r.get("direct_mbps") for r in rows):    # not without the throughput runs
+        chart(rows, args, args.out)
     print("Written: %s/{throughput.csv,latency.csv,summary.txt,throughput.png}" % args.out)
     return 0
 

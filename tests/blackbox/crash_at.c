@@ -89,6 +89,18 @@ int fsync(int fd)
 	return NEXT(fsync)(fd);
 }
 
+int fdatasync(int fd)
+{
+	point("fdatasync");
+	return NEXT(fdatasync)(fd);
+}
+
+int sync_file_range(int fd, off_t off, off_t len, unsigned int flags)
+{
+	point("sync_file_range");
+	return NEXT(sync_file_range)(fd, off, len, flags);
+}
+
 int mkdirat(int dirfd, const char *path, mode_t mode)
 {
 	point("mkdirat");

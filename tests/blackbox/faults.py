@@ -721,6 +721,7 @@ def disk_full(c, root, label):
 
     def complete_needs_no_copy():
         before = free_bytes(root)
+        assert before < len(three[1]), "the premise: no room for a copy (%d free)" % before
         r = expect(complete(c, "full/obj", uid, [p1]), 200)
         assert r.header("etag") == '"%s"' % api.mp_etag([three[1]])
         assert expect(get(c, "full/obj"), 200).body == three[1], "read-back differs"
@@ -801,12 +802,14 @@ def swept(c, root):
     expect(c.request("DELETE", "/sweep/trigger?action=mpu-abort&uploadId=" + uid), 204)
 
 
-def fs_complete_killed(sandbox):
+def fs_complete_killed(sandbox, how, fixture_env):
     """SIGKILL at every point where a complete changes the store, one point a run:
     the key reads as the object it replaces or the new one, whole, never torn; the
-    complete sent again finishes it (or finds it finished); the sweep leaves nothing."""
+    complete sent again finishes it (or finds it finished); the sweep leaves nothing.
+    fixture_env takes the store down its other paths: links refused (a copy),
+    renames that cannot exchange."""
     shim = build_crash_at(sandbox)
-    root = os.path.join(sandbox, "store-crash")
+    root = os.path.join(sandbox, "store-crash-" + how.replace(" ", "-"))
     c = cgi_client(dict(BASE, R2MPU_FS_ROOT=root), os.path.join(sandbox, "cgi-crash.log"), "cgi")
     key = "crash/obj"
     old = [data(5 * MiB, 31), data(1000, 32)]
@@ -819,14 +822,16 @@ def fs_complete_killed(sandbox):
         parts = [put_part(c, key, uid, i + 1, b) for i, b in enumerate(new)]
         body = json.dumps({"parts": parts}).encode()
         return uid, parts, cgi_run(c, "POST", api.complete_target(key, uid), body,
-                                   dict(env, LD_PRELOAD=shim))
+                                   dict(env, LD_PRELOAD=shim, **fixture_env))
 
-    points_log = os.path.join(sandbox, "crash-points.log")
+    points_log = os.path.join(sandbox, "crash-points-%s.log" % how.replace(" ", "-"))
     _, _, p = killed_complete({"R2MPU_CRASH_LOG": points_log})
     assert p.returncode == 0 and p.stdout.startswith(b"Status: 200"), p
     points = open(points_log).read().split("\n")[:-1]
     assert any(x.endswith(" linkat") for x in points) and \
         any(x.endswith(" renameat2") for x in points), "not the O(1) complete: %r" % points
+    # Data directories a whole store holds: the object's, unless it was copied.
+    data_dirs = 0 if "R2MPU_REFUSE_LINKS" in fixture_env else 1
     read_old = read_new = 0
     for n in range(1, len(points) + 1):
         uid, parts, p = killed_complete({"R2MPU_CRASH_AT": str(n)})
@@ -839,19 +844,24 @@ def fs_complete_killed(sandbox):
             read_new += 1
         else:
             read_old += 1
-        again = complete(c, key, uid, parts)
+        # Sent again down the same path (the fixture's, without the kill).
+        again = CgiClient.parse(cgi_run(c, "POST", api.complete_target(key, uid),
+                                        json.dumps({"parts": parts}).encode(),
+                                        dict(LD_PRELOAD=shim, **fixture_env)).stdout)
         assert again.status == 200 or (again.status == 404 and g.body == b"".join(new)), \
             "point %s: the complete sent again: %r" % (points[n - 1], again)
         assert expect(get(c, key), 200).body == b"".join(new), \
             "point %s: not the new object" % points[n - 1]
         swept(c, root)
         assert not leftovers(root), "point %s left %r" % (points[n - 1], leftovers(root))
-        assert len(fs_data_dirs(root)) == 1, fs_data_dirs(root)
+        assert len(fs_data_dirs(root)) == data_dirs, fs_data_dirs(root)
         assert not [u for u in os.listdir(os.path.join(root, "uploads")) if u != ".sweep"]
-    note("complete killed at each of its %d points: %d read the object it replaces, %d the new "
-         "one" % (len(points), read_old, read_new))
+    note("complete (%s) killed at each of its %d points: %d read the object it replaces, %d the "
+         "new one" % (how, len(points), read_old, read_new))
     assert read_old and read_new, "the points never cross the publication"
 
+    if fixture_env:
+        return
     # A delete killed at each of its points: the object whole or gone, and nothing left.
     os.unlink(points_log)
     p = cgi_run(c, "DELETE", api.path(key) + "?action=delete", b"",
@@ -880,7 +890,8 @@ def fs_layouts(sandbox):
     is replaced and deleted under it; the sweep removes that data afterwards."""
     shim = build_crash_at(sandbox)
     root = os.path.join(sandbox, "store-layouts")
-    c = cgi_client(dict(BASE, R2MPU_FS_ROOT=root), os.path.join(sandbox, "cgi-layouts.log"), "cgi")
+    log_path = os.path.join(sandbox, "cgi-layouts.log")
+    c = cgi_client(dict(BASE, R2MPU_FS_ROOT=root), log_path, "cgi")
     parts = [data(5 * MiB, 41), data(5 * MiB, 42), data(11, 43)]
     body = b"".join(parts)
 
@@ -945,8 +956,9 @@ def fs_layouts(sandbox):
     def stalled_get(key):
         """A GET of key whose answer nobody reads yet: it stops on a full pipe,
         holding its object's data locked. Its first byte comes after the lock."""
-        reader = subprocess.Popen([c.binary], env=c.environ("GET", api.path(key) + "?action=get"),
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+        with open(log_path, "ab") as log:       # a sanitizer's report too
+            reader = subprocess.Popen([c.binary], env=c.environ("GET", api.path(key) + "?action=get"),
+                                      stdout=subprocess.PIPE, stderr=log, bufsize=0)
         return reader, reader.stdout.read(1)
 
     def read_while_replaced():
@@ -969,6 +981,7 @@ def fs_layouts(sandbox):
             for reader, first, expected in readers:
                 r = CgiClient.parse(first + reader.communicate(timeout=60)[0])
                 assert r.status == 200 and r.body == expected, "a GET got %r" % r
+                assert reader.returncode == 0, "a GET exited %d" % reader.returncode
         finally:
             for reader, _, _ in readers:
                 if reader.poll() is None:
@@ -1066,7 +1079,10 @@ def fs_part(sandbox):
 
 
 def fs_crash(sandbox):
-    test("fs: a complete killed at each point it changes the store", fs_complete_killed, sandbox)
+    for how, env in (("linking", {}), ("copying", {"R2MPU_REFUSE_LINKS": "1"}),
+                     ("without exchange", {"R2MPU_REFUSE_EXCHANGE": "1"})):
+        test("fs: a complete (%s) killed at each point it changes the store" % how,
+             fs_complete_killed, sandbox, how, env)
     fs_layouts(sandbox)
 
 

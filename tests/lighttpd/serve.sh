@@ -13,14 +13,14 @@ bin="${R2MPU_TEST_BIN:-$top/cgi-bin/r2mpu.fcgi}"
 [ -x "$bin" ] || { echo "serve.sh: build first (make)" >&2; exit 1; }
 
 state=$(mktemp -d "${TMPDIR:-/tmp}/r2mpu-lighttpd.XXXXXX")
+spool="$state/spool"
+trap 'rm -rf "$state" "$spool"' EXIT
 mkdir -p "$state/htdocs" "$state/spool"
 # lighttpd's temp files of bodies r2mpu has not read yet: in memory, in a directory of
 # our own on tmpfs, where there is one (lighttpd-conf/lighttpd.conf says why).
-spool="$state/spool"
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then
-    spool=$(mktemp -d /dev/shm/r2mpu-spool.XXXXXX)
+    spool=$(mktemp -d /dev/shm/r2mpu-spool.XXXXXX) || spool="$state/spool"
 fi
-trap 'rm -rf "$state" "$spool"' EXIT
 
 export PORT="${PORT:-8080}"
 export R2MPU_BIND="${R2MPU_BIND:-127.0.0.1}"
