@@ -54,7 +54,7 @@ import time
 import traceback
 
 from lib import BIN, api, procs
-from lib.checks import RESULTS, check, sanitizer_reports
+from lib.checks import RESULTS, check, leftovers, sanitizer_reports
 from lib.clients import Response
 from lib.servers import Lighttpd, S3Server
 
@@ -238,11 +238,11 @@ def unexpected_log_lines(log, store_500s=0, store_error_502s=0):
 # ---- what the store holds ---------------------------------------------------------------
 
 def fs_leftovers(root):
-    """tmp/ must be empty and uploads/ hold nothing but its .sweep stamp."""
-    left = [os.path.join("tmp", f) for f in os.listdir(os.path.join(root, "tmp"))]
-    left += [os.path.join("uploads", f) for f in os.listdir(os.path.join(root, "uploads"))
-             if f != ".sweep"]
-    return left
+    """tmp/ must be empty, uploads/ hold nothing but its .sweep stamp, and every
+    data directory be named by its object's manifest (lib.checks.leftovers)."""
+    left = [os.path.join("uploads", f) for f in os.listdir(os.path.join(root, "uploads"))
+            if f != ".sweep"]
+    return left + leftovers(root)
 
 
 def s3_uploads_in_progress(s3, prefix):
