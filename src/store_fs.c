@@ -1124,11 +1124,16 @@ static int object_publish(struct fs_store *fs, const struct object_name *n, char
 			break;
 		if (errno == EEXIST && tries < 8)
 			continue;      /* one appeared since: exchange with it */
-		/* No exchange here: what is replaced is read first, and checked again after. */
-		if ((errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) &&
-		    object_data_id(fs, n, replaced) >= 0 &&
-		    renameat(fs->root_fd, tmp, fs->root_fd, n->path) == 0)
-			break;
+		if (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) {
+			/*
+			 * No exchange here: what is replaced is read first, and
+			 * checked again after (one that cannot be read is left
+			 * to the sweep).
+			 */
+			(void)object_data_id(fs, n, replaced);
+			if (renameat(fs->root_fd, tmp, fs->root_fd, n->path) == 0)
+				break;
+		}
 		return io_error(err, "rename", tmp);
 	}
 	/*
