@@ -329,8 +329,8 @@ static int bucket_make(struct fs_store *fs, const char *bucket, const char *pare
 }
 
 /*
- * Empty and remove directory `name` (under the root), whose open fd we hold
- * locked exclusively.
+ * Empty and remove directory `name` (under the root), open as dfd; the caller
+ * keeps others out (a data directory's lock, an upload's meta lock).
  */
 static void dir_remove(struct fs_store *fs, const char *name, int dfd)
 {
@@ -535,20 +535,15 @@ fail:
 static void upload_remove(struct fs_store *fs, const char *dir)
 {
 	char path[128];
-	DIR *d;
-	struct dirent *de;
+	int dfd;
 
 	snprintf(path, sizeof(path), "%s/meta", dir);
 	unlinkat(fs->root_fd, path, 0);
-	d = dir_open(fs, dir);
-	if (d == NULL)
+	dfd = dir_fd(fs, dir);
+	if (dfd < 0)
 		return;
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			unlinkat(dirfd(d), de->d_name, 0);
-	closedir(d);
-	if (unlinkat(fs->root_fd, dir, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		log_error("fs store: cannot remove %s: %s", dir, strerror(errno));
+	dir_remove(fs, dir, dfd);
+	close(dfd);
 }
 
 /*
