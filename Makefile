@@ -17,7 +17,7 @@ ALL_CFLAGS = -std=c11 $(WARNINGS) $(CFLAGS)
 LDLIBS   += -lfcgi $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 BIN       = cgi-bin/r2mpu.fcgi
-MAN_PAGES = $(BUILD)/man/r2mpu.8 $(BUILD)/man/r2mpu.conf.5
+MAN_PAGES = $(BUILD)/man/r2mpu.8 $(BUILD)/man/r2mpu.conf.5 $(BUILD)/man/r2mpu-client.1
 BUILD     = build
 # Everything but main(): the unit tests link it and call the pure functions.
 CORE      = errors log action metrics hooks mem digest multipart uri http etag complete_body config access cors sign sigv4 s3_xml s3_client store store_fs store_s3 store_open store_metered handlers conn request response route standalone
@@ -25,7 +25,14 @@ APP       = $(CORE) main
 OBJS      = $(APP:%=$(BUILD)/%.o)
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
 
-UNIT      = test_mem test_log test_metrics test_hooks test_store test_standalone test_multipart test_uri test_http test_etag test_complete_body test_config test_handlers test_sigv4 test_s3_client test_s3_xml test_access test_cors test_conn
+# r2mpu-client (client/): the other side of the API. It shares with the gateway only the
+# digests and R2's ETag rule; everything but its main() is linked into its unit test.
+CLIENT        = report transfer outcome plan target upload download doctor manage
+CLIENT_BIN    = $(BUILD)/r2mpu-client
+CLIENT_OBJS   = $(CLIENT:%=$(BUILD)/client/%.o) $(BUILD)/digest.o $(BUILD)/etag.o
+CLIENT_LDLIBS = -pthread $(shell pkg-config --libs json-c libcrypto libcurl 2>/dev/null)
+
+UNIT      = test_client test_mem test_log test_metrics test_hooks test_store test_standalone test_multipart test_uri test_http test_etag test_complete_body test_config test_handlers test_sigv4 test_s3_client test_s3_xml test_access test_cors test_conn
 UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 
 PORT     ?= 8080
@@ -51,7 +58,7 @@ DEB_TEST_PKGS = $(DEB_STATIC_PKGS) $(shell cat tests/s3/deps.txt) check clang cp
 
 .PHONY: all deps deps-static lint run static static-root shared-host dist test unit unit-bins blackbox hostile access pace browser faults soak lifecycle operations seed s3 s3-radosgw valgrind valgrind-fs valgrind-moto valgrind-access asan bench fuzz man install uninstall deb deps-test package clean
 
-all: $(BIN) $(MAN_PAGES)
+all: $(BIN) $(CLIENT_BIN) $(MAN_PAGES)
 
 $(BIN): $(OBJS)
 	@mkdir -p $(@D)
@@ -68,6 +75,22 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check_main.h $(CORE_OBJS) $(wildcard
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -Isrc $(shell pkg-config --cflags check) \
 		-o $@ $< $(CORE_OBJS) $(LDLIBS) $(shell pkg-config --libs check)
+
+$(CLIENT_BIN): $(BUILD)/client/main.o $(CLIENT_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CLIENT_LDLIBS)
+
+$(BUILD)/client/%.o: client/%.c $(wildcard client/*.h) src/digest.h src/etag.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) -pthread -c -o $@ $<
+
+$(BUILD)/client/main.o: ALL_CPPFLAGS += -DR2MPU_VERSION='"$(VERSION)"'
+$(BUILD)/client/main.o: VERSION
+
+$(BUILD)/tests/test_client: tests/unit/test_client.c tests/unit/check_main.h $(CLIENT_OBJS) \
+		$(wildcard client/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -Isrc -Iclient $(shell pkg-config --cflags check) \
+		-o $@ $< $(CLIENT_OBJS) $(CLIENT_LDLIBS) $(shell pkg-config --libs check)
 
 # The man pages, their settings filled in from config.c's table (what --help prints)
 # by man/mkman, a build tool. The date is the last commit's (SOURCE_DATE_EPOCH first:
@@ -331,7 +354,7 @@ lint: deps-test
 	cppcheck --enable=warning,portability,performance --std=c11 -D_GNU_SOURCE \
 		-DR2MPU_VERSION='"$(VERSION)"' \
 		--inline-suppr --suppress=missingIncludeSystem --error-exitcode=1 --quiet -I src \
-		src/ man/ tests/unit/ tests/fuzz/
+		src/ client/ man/ tests/unit/ tests/fuzz/
 	$(PYTHON) tests/ci/include_cycles.py src
 	pyflakes3 tests/
 	tests/ci/spdx.sh
@@ -369,6 +392,7 @@ bench: deps-test $(BIN) static $(NOOP_BIN) $(TUS_DIR)/.done
 PREFIX      ?= $(or $(prefix),/usr/local)
 exec_prefix ?= $(PREFIX)
 sbindir     ?= $(exec_prefix)/sbin
+bindir      ?= $(exec_prefix)/bin
 cgibindir   ?= $(exec_prefix)/lib/cgi-bin
 datarootdir ?= $(PREFIX)/share
 mandir      ?= $(datarootdir)/man
@@ -380,15 +404,18 @@ EXAMPLES     = examples/r2mpu.conf examples/upload.html lighttpd-conf/lighttpd.c
                apache-conf/r2mpu-fcgid.conf apache-conf/r2mpu-proxy-fcgi.conf
 EXAMPLE_DIRS = $(sort $(filter-out ./,$(dir $(EXAMPLES:examples/%=%))))
 INSTALLED    = $(cgibindir)/r2mpu.fcgi $(sbindir)/r2mpu $(mandir)/man8/r2mpu.8 \
-               $(mandir)/man5/r2mpu.conf.5 $(addprefix $(docdir)/examples/,$(EXAMPLES:examples/%=%))
+               $(mandir)/man5/r2mpu.conf.5 $(bindir)/r2mpu-client $(mandir)/man1/r2mpu-client.1 $(addprefix $(docdir)/examples/,$(EXAMPLES:examples/%=%))
 
 install: all
-	$(INSTALL) -d $(DESTDIR)$(cgibindir) $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man8 \
-		$(DESTDIR)$(mandir)/man5 $(EXAMPLE_DIRS:%=$(DESTDIR)$(docdir)/examples/%)
+	$(INSTALL) -d $(DESTDIR)$(cgibindir) $(DESTDIR)$(sbindir) $(DESTDIR)$(bindir) \
+		$(DESTDIR)$(mandir)/man8 $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man1 \
+		$(EXAMPLE_DIRS:%=$(DESTDIR)$(docdir)/examples/%)
 	$(INSTALL) -m 755 $(BIN) $(DESTDIR)$(cgibindir)/r2mpu.fcgi
 	ln -sfr $(DESTDIR)$(cgibindir)/r2mpu.fcgi $(DESTDIR)$(sbindir)/r2mpu
 	$(INSTALL) -m 644 $(BUILD)/man/r2mpu.8 $(DESTDIR)$(mandir)/man8/r2mpu.8
 	$(INSTALL) -m 644 $(BUILD)/man/r2mpu.conf.5 $(DESTDIR)$(mandir)/man5/r2mpu.conf.5
+	$(INSTALL) -m 755 $(CLIENT_BIN) $(DESTDIR)$(bindir)/r2mpu-client
+	$(INSTALL) -m 644 $(BUILD)/man/r2mpu-client.1 $(DESTDIR)$(mandir)/man1/r2mpu-client.1
 	@set -e; for f in $(EXAMPLES); do \
 		echo "$(INSTALL) -m 644 $$f $(DESTDIR)$(docdir)/examples/$${f#examples/}"; \
 		$(INSTALL) -m 644 $$f $(DESTDIR)$(docdir)/examples/$${f#examples/}; \
