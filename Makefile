@@ -56,7 +56,7 @@ DEB_TEST_PKGS = $(DEB_STATIC_PKGS) $(shell cat tests/s3/deps.txt) check clang cp
                 chromium chromium-driver python3-selenium gnuplot-nox debhelper lintian \
                 fakeroot groff-base systemd
 
-.PHONY: all deps deps-static lint run static static-root shared-host dist test unit unit-bins blackbox hostile access pace browser faults soak lifecycle operations seed s3 s3-radosgw valgrind valgrind-fs valgrind-moto valgrind-access asan bench fuzz man install uninstall deb deps-test package clean
+.PHONY: all deps deps-static lint run static static-root shared-host dist test unit unit-bins blackbox hostile access pace browser faults soak lifecycle operations seed client s3 s3-radosgw valgrind valgrind-fs valgrind-moto valgrind-access asan bench fuzz man install uninstall deb deps-test package clean
 
 all: $(BIN) $(CLIENT_BIN) $(MAN_PAGES)
 
@@ -194,7 +194,7 @@ shared-host: dist
 	$(PYTHON) tests/blackbox/shared_host.py --dist $(DIST)
 
 # Each suite a stage: a line with its time and result, the failures summed up at the end.
-TEST_STAGES = unit package blackbox hostile access pace browser faults soak lifecycle operations seed static-root shared-host s3 docs
+TEST_STAGES = unit package blackbox hostile access pace browser faults soak lifecycle operations seed client static-root shared-host s3 docs
 test: deps-test
 	@$(MAKE) --no-print-directory all unit-bins
 	@MAKE="$(MAKE)" tests/ci/stages.sh $(TEST_STAGES)
@@ -258,6 +258,12 @@ lifecycle: $(BIN)
 # What an operator watches and plugs in: metrics through lighttpd's pool, and hooks.
 operations: $(BIN)
 	$(PYTHON) tests/blackbox/operations.py
+
+# r2mpu-client against a real gateway through a fault injector (resume after SIGKILL,
+# retries, no retry on 4xx, signed URLs, downloads), and its check against Apache and
+# nginx set up wrongly on purpose.
+client: $(BIN) $(CLIENT_BIN)
+	$(PYTHON) tests/client/client.py
 
 seed: $(BIN)
 	@set -e; for s in $(SERVERS); do $(PYTHON) tests/blackbox/seed_client.py --server $$s; done

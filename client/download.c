@@ -404,7 +404,7 @@ int cmd_download(const struct client_opts *o, char **args, int nargs)
 		json_object_object_add(j, "file", json_object_new_string(d.path));
 		json_object_object_add(j, "etag", json_object_new_string(d.etag));
 		json_object_object_add(j, "size", json_object_new_int64((int64_t)d.size));
-		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(j);
 	} else if (rc == EXIT_DONE && !o->quiet) {
 		printf("downloaded %s: ETag %s, %" PRIu64 " bytes\n", d.path, d.etag, d.size);

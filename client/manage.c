@@ -62,7 +62,7 @@ int cmd_list(const struct client_opts *o, char **args, int nargs)
 		goto out;
 	}
 	if (o->json) {
-		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		goto out;
 	}
 	for (size_t i = 0; i < json_object_array_length(list); i++) {

@@ -465,6 +465,7 @@ static void drop_all(struct engine *e)
 
 int engine_run(struct engine *e, int (*pump)(void *arg), void *arg)
 {
+	e->stopped = 0;   /* a stop ends one run; the next (an abort after a failure) goes */
 	for (;;) {
 		long long now = now_ms();
 		int timeout = POLL_MAX_MS, more, still;

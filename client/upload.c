@@ -636,9 +636,11 @@ static int complete_upload(struct upload *u, const char *want, char *etag, size_
 		x.local_error = ENOMEM;
 	if (run_one(u->e, &x) == OUTCOME_OK) {
 		snprintf(etag, etaglen, "%s", x.etag);
-	} else if (x.attempts > 1 && x.status == 404 && !client_interrupted &&
+	} else if (x.status == 404 && !client_interrupted &&
 		   object_etag(u, etag, etaglen) == 0 && etag_equal(etag, want)) {
-		/* An earlier attempt completed it and its answer was lost on the way. */
+		/* An earlier attempt completed it and its answer was lost on the way (libcurl
+		 * itself sends a request again when a kept connection turned out dead). The
+		 * object's ETag is the MD5 of these parts' MD5s: it is this file. */
 		say_verbose(u->o, "the complete was retried: the object is there already");
 	} else {
 		rc = say_failed(&x, "completing the upload");
@@ -704,6 +706,7 @@ static void print_plan(const struct upload *u, int json)
 
 static void print_result(const struct upload *u, int rc, const char *etag, long long ms)
 {
+	char secs[32];
 	json_object *j;
 
 	if (!u->o->json) {
@@ -727,8 +730,10 @@ static void print_result(const struct upload *u, int rc, const char *etag, long 
 	json_object_object_add(j, "partsSent", json_object_new_int64(u->sent));
 	json_object_object_add(j, "partsReused", json_object_new_int64(u->reused));
 	json_object_object_add(j, "resumed", json_object_new_boolean(u->resumed));
-	json_object_object_add(j, "seconds", json_object_new_double((double)ms / 1000));
-	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	snprintf(secs, sizeof(secs), "%.3f", (double)ms / 1000);
+	json_object_object_add(j, "seconds", json_object_new_double_s((double)ms / 1000, secs));
+	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(j);
 }
 

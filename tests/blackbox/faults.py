@@ -45,13 +45,13 @@ import xml.etree.ElementTree as ET
 
 from lib import BIN as BUILT, TOP, api, servers
 from lib.api import MiB, complete, create, data, expect, get, md5, part_target, put_part
+from lib.proxy import FaultyProxy
 from lib.checks import RESULTS, Logs, check, fs_data_dirs, fs_object, leftovers, sanitizer_reports
 from lib.clients import CgiClient, Response, read_until_closed, request_head
 
 # main() runs a copy of the build under test (lib.BIN), so that a rebuild
 # during the run cannot swap the binary under the processes.
 BIN = BUILT
-PROXY = os.path.join(TOP, "tests", "s3", "faulty_proxy.py")
 TIMEOUT = 2          # R2MPU_S3_TIMEOUT for the stalls, seconds
 LOGS = []            # every file r2mpu's stderr went to: scanned for sanitizer reports
 BASE = {"R2MPU_OPEN_ACCESS": "yes"}
@@ -152,50 +152,6 @@ def chunks_of(body, size=256 * 1024):
 
 
 # ---- the fault injector and the store behind it --------------------------------------------
-
-class FaultyProxy:
-    """tests/s3/faulty_proxy.py in a process of its own, told what to do over HTTP."""
-
-    def __init__(self, upstream, log):
-        self.upstream = upstream
-        self.logfile = log
-
-    def __enter__(self):
-        self.port, self.control = servers.free_port(), servers.free_port()
-        self.err = open(self.logfile, "ab")
-        self.proc = subprocess.Popen([sys.executable, PROXY, "--upstream", self.upstream,
-                                      "--listen", str(self.port), "--control", str(self.control)],
-                                     stderr=self.err)
-        servers.wait_for_port(self.port, self.proc)
-        servers.wait_for_port(self.control, self.proc)
-        return self
-
-    def __exit__(self, *exc):
-        self.proc.kill()
-        self.proc.wait()
-        self.err.close()
-
-    def _call(self, method, path, payload=None):
-        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.control, path),
-                                     data=payload, method=method)
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.read()
-
-    def fault(self, **rule):
-        self._call("PUT", "/fault", json.dumps(rule).encode())
-
-    def clear(self):
-        self._call("DELETE", "/fault")
-
-    def log(self):
-        return json.loads(self._call("GET", "/log"))
-
-    def forget(self):
-        self._call("DELETE", "/log")
-
-    def hits(self, op):
-        return [e for e in self.log() if e["op"] == op and e["fault"]]
-
 
 def store_parts(s3, key, uid):
     """ListParts asked of moto itself (signed by curl): {number: (size, etag)},

@@ -283,10 +283,13 @@ class Apache(ServerProcesses):
     """Real Apache 2.4 running the shipped apache-conf/r2mpu-<variant>.conf at /r2mpu.
 
     r2mpu's settings go in a KEY=value file (R2MPU_CONF), as the configs
-    recommend. proxy-fcgi also starts a standalone r2mpu (--listen)."""
+    recommend. proxy-fcgi also starts a standalone r2mpu (--listen). edit, when
+    given, rewrites the shipped config's text first: a server set up wrongly, on
+    purpose (r2mpu-client's check names what is wrong)."""
 
-    def __init__(self, variant, settings, logfile, workdir):
+    def __init__(self, variant, settings, logfile, workdir, edit=None):
         self.variant = variant
+        self.edit = edit
         self.settings = dict(settings)
         # In its state directory, which its www-data processes may write.
         self.settings.setdefault("R2MPU_METRICS_FILE",
@@ -322,6 +325,12 @@ class Apache(ServerProcesses):
         self.fcgi_port = free_port()
         mods = "".join("LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n" % (m, m)
                        for m in ["mpm_event", "authz_core"] + APACHE_MODULES[self.variant])
+        site = os.path.join(TOP, "apache-conf", "r2mpu-%s.conf" % self.variant)
+        if self.edit:
+            text = self.edit(open(site).read())
+            site = os.path.join(self.state, "site.conf")
+            with open(site, "w") as f:
+                f.write(text)
         with open(os.path.join(self.state, "httpd.conf"), "w") as f:
             f.write(apache_prologue(self.state, self.port, self.logfile) + """%(mods)s
 <IfModule fcgid_module>
@@ -338,11 +347,11 @@ Define R2MPU_MAX_PART %(max_part)d
 # Inside a <VirtualHost>, as the configs ask (a server-level AllowEncodedSlashes
 # would not reach one): the way Debian's sites-available/ serves them.
 <VirtualHost 127.0.0.1:%(port)d>
-    Include %(top)s/apache-conf/r2mpu-%(variant)s.conf
+    Include %(site)s
 </VirtualHost>
 """ % {"state": self.state, "port": self.port, "mods": mods,
-                "top": TOP, "home": home, "conf": conf_file, "fcgi": self.fcgi_port,
-                "variant": self.variant, "max_part": self.max_part()})
+                "site": site, "home": home, "conf": conf_file, "fcgi": self.fcgi_port,
+                "max_part": self.max_part()})
         self.stderr = open(self.logfile, "ab")
         Logs.watch(self.logfile)
         if self.variant == "proxy-fcgi":
@@ -362,9 +371,11 @@ Define R2MPU_MAX_PART %(max_part)d
 
 
 class Nginx(ServerProcesses):
-    """Real nginx with the shipped nginx-conf/r2mpu.conf, before a standalone r2mpu."""
+    """Real nginx with the shipped nginx-conf/r2mpu.conf, before a standalone r2mpu
+    (edit: as for Apache)."""
 
-    def __init__(self, settings, logfile, workdir):
+    def __init__(self, settings, logfile, workdir, edit=None):
+        self.edit = edit
         self.settings = dict(settings)
         self.settings.setdefault("R2MPU_METRICS_FILE", scratch_metrics_file())
         self.logfile = logfile
@@ -377,6 +388,8 @@ class Nginx(ServerProcesses):
         self.fcgi_port = free_port()
         snippet = open(os.path.join(TOP, "nginx-conf", "r2mpu.conf")).read()
         snippet = snippet.replace("127.0.0.1:9000;", "127.0.0.1:%d;" % self.fcgi_port)
+        if self.edit:
+            snippet = self.edit(snippet)
         with open(os.path.join(self.state, "r2mpu.conf"), "w") as f:
             f.write(snippet)
         # The snippet's "include fastcgi_params" is relative to the prefix.

@@ -18,8 +18,9 @@ The control port (loopback HTTP) takes:
     DELETE /log     forget the log
 
 A rule:
-    op       which S3 call it applies to (see classify()): create, listparts,
-             uploadpart, complete, abort, get, head, delete, putobject, or any
+    op       which call it applies to (see classify()): S3's create, listparts,
+             uploadpart, complete, abort, get, head, delete, putobject; r2mpu's
+             own actions by name (mpu-create, mpu-uploadpart, ...); or any
     action   error     answer `status` with an S3 <Error> document (code, message)
              garbage   answer `status` with `body` as it is (not XML, cut XML...)
              stall     never answer; the connection is held until the client
@@ -35,6 +36,9 @@ A rule:
              (the store acts on it), then fault the answer; default false:
              the store never sees the request (its body is read and dropped)
     times    how many requests the rule hits; -1 (default) until cleared
+    skip     how many matching requests pass untouched before the rule hits
+    headers  for error and garbage: more header lines for the answer ({name: value}), e.g.
+             r2mpu's X-R2mpu-Error when the proxy stands before r2mpu itself
 """
 
 import argparse
@@ -57,6 +61,8 @@ def classify(method, target):
     """The S3 call a request is, from its method and query."""
     path, _, query = target.partition("?")
     q = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+    if "action" in q:             # r2mpu's API: the proxy stands before the gateway
+        return q["action"]
     if method == "POST" and "uploads" in q:
         return "create"
     if "uploadId" in q:
@@ -183,6 +189,9 @@ class Proxy:
         with self.lock:
             for r in self.rules:
                 if r.get("op", "any") in (op, "any") and r.get("times", -1) != 0:
+                    if r.get("skip", 0) > 0:
+                        r["skip"] -= 1
+                        return None
                     if r.get("times", -1) > 0:
                         r["times"] -= 1
                     return dict(r)
@@ -208,10 +217,12 @@ def error_doc(code, message):
             % (code, message)).encode()
 
 
-def answer(status, body, content_type="application/xml"):
+def answer(status, body, content_type="application/xml", headers=None):
+    extra = "".join("%s: %s\r\n" % kv for kv in (headers or {}).items())
     return (("HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n"
-             "x-amz-request-id: faulty-proxy\r\n\r\n")
-            % (status, REASONS.get(status, "Status"), content_type, len(body))).encode() + body
+             "x-amz-request-id: faulty-proxy\r\n%s\r\n")
+            % (status, REASONS.get(status, "Status"), content_type, len(body),
+               extra)).encode() + body
 
 
 class Conn:
@@ -266,11 +277,13 @@ class Conn:
             if action == "error":
                 self.sock.sendall(answer(rule.get("status", 500), error_doc(
                     rule.get("code", "InternalError"),
-                    rule.get("message", "We encountered an internal error. Please try again."))))
+                    rule.get("message", "We encountered an internal error. Please try again.")),
+                    headers=rule.get("headers")))
                 return True
             if action == "garbage":
                 self.sock.sendall(answer(rule.get("status", 200), rule.get("body", "").encode(),
-                                         rule.get("content_type", "application/xml")))
+                                         rule.get("content_type", "application/xml"),
+                                         headers=rule.get("headers")))
                 return True
             if action == "stall":
                 self.hold()
