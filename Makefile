@@ -386,10 +386,11 @@ $(TUS_DIR)/.done:
 			@tus/server@2.4.5 @tus/file-store@2.1.1 && touch .done || \
 		  echo "bench: npm install failed: the tus peer will be skipped"; }; \
 	fi
-bench: deps-test $(BIN) static $(NOOP_BIN) $(TUS_DIR)/.done
+bench: deps-test $(BIN) $(CLIENT_BIN) static $(NOOP_BIN) $(TUS_DIR)/.done
 	$(PYTHON) tests/bench/bench.py --stores fs,moto,radosgw --runs 3 --out build/bench
 	$(PYTHON) tests/bench/metrics_cost.py
 	$(PYTHON) tests/bench/static_memory.py --runs 3 --size-mib 1024
+	$(PYTHON) tests/bench/client_bench.py --runs 3 --size-mib 256
 
 # Installed where Debian puts a CGI/FastCGI program (lib/cgi-bin) and an admin command
 # (sbin: the same program), with the man pages and the example configs. DESTDIR and

@@ -63,6 +63,7 @@ struct upload {
 	uint64_t bytes_done;
 	uint32_t sent, reused;
 	int failed;                    /* an exit code, once a request failed for good */
+	int transient;                 /* ... after its retries, on what might pass later */
 	struct progress bar;
 };
 
@@ -266,8 +267,11 @@ static void part_sent(struct xfer *x)
 	etag_from_md5(p->md5, hex);
 	snprintf(doing, sizeof(doing), "sending part %" PRIu32, s->part + 1);
 	if (outcome_of(x->curl_code, x->status, x->error_code) != OUTCOME_OK || x->local_error) {
-		if (!u->failed)
+		if (!u->failed) {
 			u->failed = say_failed(x, doing);
+			u->transient = !x->local_error && outcome_of(x->curl_code, x->status,
+								     x->error_code) == OUTCOME_RETRY;
+		}
 		engine_stop(u->e);
 	} else if (!etag_equal(x->etag, hex)) {
 		/* The gateway checked Content-MD5; an etag for other bytes is a broken peer. */
@@ -644,6 +648,8 @@ static int complete_upload(struct upload *u, const char *want, char *etag, size_
 		say_verbose(u->o, "the complete was retried: the object is there already");
 	} else {
 		rc = say_failed(&x, "completing the upload");
+		u->transient = !x.local_error &&
+			       outcome_of(x.curl_code, x.status, x.error_code) == OUTCOME_RETRY;
 	}
 	xfer_release(&x);
 	free(body);
@@ -891,6 +897,10 @@ int cmd_upload(const struct client_opts *o, char **args, int nargs)
 			    u.sent + u.reused, u.nparts);
 		else if (o->keep)
 			say("upload %s of %s kept (--keep)", u.upload_id, u.key);
+		else if (u.transient && !u.stream)
+			/* The gateway or the network failing is no reason to lose the parts. */
+			say("upload %s of %s kept: run the same command again to resume it when "
+			    "the gateway answers", u.upload_id, u.key);
 		else
 			abort_upload(&u);
 	}

@@ -42,6 +42,7 @@ from lib import BIN, TOP
 from lib.api import MiB, data, mp_etag
 from lib.checks import check, sanitizer_reports, summary
 from lib.chromium import browser
+from lib.proxy import FaultyProxy
 from lib.servers import Lighttpd, write_tokens
 
 SECRET = "browser-test-secret-0123456789abcdef"
@@ -168,6 +169,48 @@ def object_sha256(http, key):
     return r.status, hashlib.sha256(r.body).hexdigest()
 
 
+def flaky(driver, pages, px, http, file_path, want_etag, want_sha):
+    """The page's retries (503 StoreBusy, hang-ups) and its abort on a refusal."""
+    pages.publish("flaky.html", "http://127.0.0.1:%d" % px.port)
+    page = "http://localhost:%d/_r2mpu/flaky.html" % pages.port
+    cors = {"Access-Control-Allow-Origin": "http://localhost:%d" % pages.port,
+            "Access-Control-Expose-Headers": "ETag, X-R2mpu-Error"}
+    busy = dict(cors, **{"X-R2mpu-Error": "StoreBusy"})
+    px.faults({"op": "mpu-uploadpart", "method": "PUT", "action": "garbage", "status": 503,
+               "times": 2, "body": "Service Unavailable: the store is busy",
+               "content_type": "text/plain", "headers": busy},
+              {"op": "mpu-uploadpart", "method": "PUT", "action": "cut", "times": 1},
+              {"op": "mpu-create", "method": "POST", "action": "garbage", "status": 500,
+               "times": 1, "body": "oops", "content_type": "text/plain", "headers": cors})
+    key = "uploads/flaky.bin"
+    result, log = run_page(driver, page, file_path, token=TOKEN_UPLOADS, key=key)
+    faulted = [e["op"] for e in px.log() if e["fault"]]
+    check("a path that fails 4 requests (500 on create, two 503 StoreBusy, a hang-up): the "
+          "page retries them and completes", result.get("etag") == want_etag and
+          len(faulted) == 4 and log.count("again in") >= 3, (result, faulted, log))
+    check("... the object reads back byte for byte", object_sha256(http, key) == (200, want_sha))
+    progress = driver.find_element(By.ID, "progress").text
+    check("... the page shows bytes and rate", progress.startswith("23.0 MiB of 23.0 MiB (100%)")
+          and "MiB/s" in progress, progress)
+
+    px.faults({"op": "mpu-uploadpart", "method": "PUT", "action": "garbage", "status": 403,
+               "skip": 1, "times": 1, "body": "Forbidden: this token may not write there",
+               "content_type": "text/plain",
+               "headers": dict(cors, **{"X-R2mpu-Error": "AccessDenied"})})
+    px.forget()
+    key = "uploads/refused.bin"
+    result, log = run_page(driver, page, file_path, token=TOKEN_UPLOADS, key=key)
+    r = http.request("GET", "/uploads/?action=mpu-list",
+                     headers={"Authorization": "Bearer " + TOKEN_ADMIN})
+    left = [u for u in r.json().get("uploads", []) if u["key"] == key] if r.status == 200 else None
+    check("a 403 on a part: no retry, the upload fails with the gateway's message and is "
+          "aborted", "may not write there" in result.get("error", "") and
+          "aborted" in log and "again in" not in log and left == [] and
+          len([e for e in px.log() if e["op"] == "mpu-abort" and e["method"] == "DELETE"]) == 1,
+          (result, log, left))
+    px.clear()
+
+
 def main():
     sandbox = tempfile.mkdtemp(prefix="r2mpu-browser-")
     os.chmod(sandbox, 0o755)
@@ -253,6 +296,12 @@ def main():
                   (result, log))
             check("resume: the object reads back byte for byte",
                   object_sha256(http, key) == (200, want_sha))
+
+            # A path that fails on purpose (tests/s3/faulty_proxy.py between the page
+            # and the gateway): answers a page can read carry CORS headers, as r2mpu's do.
+            with FaultyProxy("127.0.0.1:%d" % http.port,
+                             os.path.join(sandbox, "proxy.log")) as px:
+                flaky(driver, pages, px, http, file_path, want_etag, want_sha)
 
             # The same page from an origin the gateway does not allow: the preflight
             # is refused, the browser sends nothing, nothing is created.

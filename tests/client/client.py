@@ -278,6 +278,12 @@ def retries(s):
           len(part_numbers(hits)) >= 3 and max(part_numbers(hits).count(n)
                                                for n in part_numbers(hits)) == 3, text(p))
     s.px.clear()
+    kept = s.pending("retry/spent") or []
+    check("... the upload kept, to resume (a failing gateway is no reason to lose parts)",
+          len(kept) == 1 and b"run the same command again" in p.stderr, (kept, text(p)))
+    p = run(["upload", "--part-size", "5M", f, s.url + "retry/spent"])
+    check("... and run again, it completes", p.returncode == 0 and
+          s.stored("retry/spent") == body and s.pending("retry/spent") == [], text(p))
     s.px.forget()
 
 

@@ -36,6 +36,8 @@ A rule:
              (the store acts on it), then fault the answer; default false:
              the store never sees the request (its body is read and dropped)
     times    how many requests the rule hits; -1 (default) until cleared
+    method   only requests of this method (a browser's OPTIONS preflight shares the
+             query of the request it asks for)
     skip     how many matching requests pass untouched before the rule hits
     headers  for error and garbage: more header lines for the answer ({name: value}), e.g.
              r2mpu's X-R2mpu-Error when the proxy stands before r2mpu itself
@@ -184,11 +186,12 @@ class Proxy:
             self.rules = []
             self.release.set()
 
-    def take(self, op):
+    def take(self, op, method):
         """The rule that hits this request, if any (counting it down)."""
         with self.lock:
             for r in self.rules:
-                if r.get("op", "any") in (op, "any") and r.get("times", -1) != 0:
+                if r.get("op", "any") in (op, "any") and r.get("times", -1) != 0 and \
+                        r.get("method", method) == method:
                     if r.get("skip", 0) > 0:
                         r["skip"] -= 1
                         return None
@@ -263,7 +266,7 @@ class Conn:
         (method, target, _), headers = parse_head(head)
         length = int(headers.get("content-length", "0") or 0)
         op = classify(method, target)
-        rule = self.proxy.take(op)
+        rule = self.proxy.take(op, method)
         action = rule["action"] if rule else None
         entry = {"op": op, "method": method, "target": target, "length": length,
                  "fault": action, "received": 0, "forwarded": 0, "status": None,
