@@ -54,7 +54,7 @@ DEB_STATIC_PKGS = $(DEB_RUN_PKGS) dpkg-dev libc-ares-dev
 DEB_TEST_PKGS = $(DEB_STATIC_PKGS) $(shell cat tests/s3/deps.txt) check clang cppcheck pyflakes3 \
                 valgrind apache2 libapache2-mod-fcgid nginx curl python3 python3-requests \
                 chromium chromium-driver python3-selenium gnuplot-nox debhelper lintian \
-                fakeroot groff-base systemd
+                fakeroot groff-base systemd time
 
 .PHONY: all deps deps-static lint run static static-root shared-host dist test unit unit-bins blackbox hostile access pace browser faults soak lifecycle operations seed client s3 s3-radosgw valgrind valgrind-fs valgrind-moto valgrind-access asan bench fuzz man install uninstall deb deps-test package clean
 
