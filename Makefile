@@ -310,8 +310,10 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 asan: deps-test
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/r2mpu.fcgi \
 		CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
-		build-asan/r2mpu.fcgi $(UNIT:%=build-asan/tests/%)
+		build-asan/r2mpu.fcgi build-asan/r2mpu-client $(UNIT:%=build-asan/tests/%)
 	@rc=0; for t in $(UNIT:%=build-asan/tests/%); do echo "== $$t"; CK_FORK=no $$t || rc=1; done; exit $$rc
+	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi R2MPU_CLIENT=$(CURDIR)/build-asan/r2mpu-client \
+		$(PYTHON) tests/client/client.py
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/run.py --mode cgi,lighttpd
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/run.py --mode cgi,lighttpd --store moto
 	R2MPU_TEST_BIN=$(CURDIR)/build-asan/r2mpu.fcgi $(PYTHON) tests/blackbox/lifecycle.py
