@@ -29,7 +29,8 @@ VERSION = open(os.path.join(TOP, "VERSION")).read().strip()
 MAN8 = os.path.join(TOP, "build", "man", "r2mpu.8")
 MAN5 = os.path.join(TOP, "build", "man", "r2mpu.conf.5")
 # What `make install` puts under DESTDIR with PREFIX=/usr (the Debian package's too).
-INSTALLED = [
+CLIENT_INSTALLED = ["usr/bin/r2mpu-client", "usr/share/man/man1/r2mpu-client.1"]
+INSTALLED = CLIENT_INSTALLED + [
     "usr/lib/cgi-bin/r2mpu.fcgi", "usr/sbin/r2mpu",
     "usr/share/man/man8/r2mpu.8", "usr/share/man/man5/r2mpu.conf.5",
 ] + ["usr/share/doc/r2mpu/examples/" + f for f in (
@@ -166,7 +167,8 @@ def check_install():
         r = make("install", "DESTDIR=" + d, "PREFIX=/usr")
         check("make install DESTDIR PREFIX=/usr", r.returncode == 0, r.stderr)
         got = files_under(d)
-        check("make install: exactly the binary, its sbin name, two man pages and the examples",
+        check("make install: exactly the binary, its sbin name, the client, three man pages "
+              "and the examples",
               got == sorted(INSTALLED), "extra: %s; missing: %s" % (
                   sorted(set(got) - set(INSTALLED)), sorted(set(INSTALLED) - set(got))))
         sbin = os.path.join(d, "usr/sbin/r2mpu")
@@ -187,13 +189,39 @@ def unpack(deb, root):
     assert r.returncode == 0, r.stderr
 
 
+def check_client_deb(work, deb):
+    """The client's own package: the program and its man page, nothing of the server."""
+    lint = run(["lintian", "--pedantic", "-I", deb])
+    tags = [l for l in lint.stdout.splitlines() if re.match(r"^[EWIPX]: ", l)]
+    print("lintian (client):\n" + "\n".join("  " + t for t in tags))
+    check("lintian (client): no error", not any(t.startswith("E: ") for t in tags), tags)
+    root = os.path.join(work, "client-root")
+    unpack(deb, root)
+    got = files_under(root)
+    want = sorted(["usr/bin/r2mpu-client", "usr/share/man/man1/r2mpu-client.1.gz",
+                   "usr/share/doc/r2mpu-client/changelog.gz",
+                   "usr/share/doc/r2mpu-client/copyright"])
+    check("deb (client): its files", got == want, "extra: %s; missing: %s" % (
+        sorted(set(got) - set(want)), sorted(set(want) - set(got))))
+    p = run([os.path.join(root, "usr/bin/r2mpu-client"), "--version"])
+    check("deb (client): --version says %s" % VERSION,
+          p.returncode == 0 and p.stdout.strip() == "r2mpu-client " + VERSION, p.stdout + p.stderr)
+    page = run(["sh", "-c", "zcat '%s' | groff -man -Tutf8 -ww -z" %
+                os.path.join(root, "usr/share/man/man1/r2mpu-client.1.gz")])
+    check("deb (client): r2mpu-client.1 renders without a warning",
+          page.returncode == 0 and page.stderr.strip() == "", page.stderr)
+
+
 def check_deb(work):
     r = make("deb")
-    debs = [f for f in os.listdir(os.path.join(TOP, "build", "deb"))
-            if re.match(r"r2mpu_.*_amd64\.deb$", f)] if r.returncode == 0 else []
+    debs = sorted(f for f in os.listdir(os.path.join(TOP, "build", "deb"))
+                  if re.match(r"r2mpu(-client)?_.*_amd64\.deb$", f)) if r.returncode == 0 else []
     name = "r2mpu_%s_amd64.deb" % VERSION
-    if not check("make deb builds %s" % name, debs == [name], r.stdout[-3000:] + r.stderr[-3000:]):
+    client_name = "r2mpu-client_%s_amd64.deb" % VERSION
+    if not check("make deb builds %s and %s" % (name, client_name),
+                 debs == [client_name, name], r.stdout[-3000:] + r.stderr[-3000:]):
         return
+    check_client_deb(work, os.path.join(TOP, "build", "deb", client_name))
     deb = os.path.join(TOP, "build", "deb", name)
     lint = run(["lintian", "--pedantic", "-I", deb])
     tags = [l for l in lint.stdout.splitlines() if re.match(r"^[EWIPX]: ", l)]
@@ -202,7 +230,7 @@ def check_deb(work):
     root = os.path.join(work, "root")
     unpack(deb, root)
     got = files_under(root)
-    want = INSTALLED + ["etc/r2mpu/r2mpu.conf", "lib/systemd/system/r2mpu.service",
+    want = [f for f in INSTALLED if f not in CLIENT_INSTALLED] + ["etc/r2mpu/r2mpu.conf", "lib/systemd/system/r2mpu.service",
                         "lib/systemd/system/r2mpu.socket", "usr/lib/sysusers.d/r2mpu.conf",
                         "usr/share/doc/r2mpu/changelog.gz", "usr/share/doc/r2mpu/copyright"]
     want = [w + ".gz" if w.startswith("usr/share/man/") else w for w in want]
