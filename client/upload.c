@@ -261,10 +261,13 @@ static void part_sent(struct xfer *x)
 {
 	struct slot *s = x->arg;
 	struct upload *u = s->u;
-	struct part *p = &u->parts[s->part];
+	struct part *p;
 	char hex[ETAG_MAX], doing[64];
 
-	etag_from_md5(p->md5, hex);
+	/* The reader may grow parts (a pipe) at any time: only under the lock. */
+	pthread_mutex_lock(&u->lock);
+	etag_from_md5(u->parts[s->part].md5, hex);
+	pthread_mutex_unlock(&u->lock);
 	snprintf(doing, sizeof(doing), "sending part %" PRIu32, s->part + 1);
 	if (outcome_of(x->curl_code, x->status, x->error_code) != OUTCOME_OK || x->local_error) {
 		if (!u->failed) {
@@ -282,6 +285,7 @@ static void part_sent(struct xfer *x)
 		engine_stop(u->e);
 	} else {
 		pthread_mutex_lock(&u->lock);
+		p = &u->parts[s->part];
 		p->state = PART_DONE;
 		u->bytes_done += p->len;
 		u->sent++;
