@@ -32,7 +32,7 @@ CLIENT_BIN    = $(BUILD)/r2mpu-client
 CLIENT_OBJS   = $(CLIENT:%=$(BUILD)/client/%.o) $(BUILD)/digest.o $(BUILD)/etag.o
 CLIENT_LDLIBS = -pthread $(shell pkg-config --libs json-c libcrypto libcurl 2>/dev/null)
 
-UNIT      = test_client test_mem test_log test_metrics test_hooks test_store test_standalone test_multipart test_uri test_http test_etag test_complete_body test_config test_handlers test_sigv4 test_s3_client test_s3_xml test_access test_cors test_conn
+UNIT      = test_client test_mem test_log test_metrics test_hooks test_store test_store_s3 test_standalone test_multipart test_uri test_http test_etag test_complete_body test_config test_handlers test_sigv4 test_s3_client test_s3_xml test_access test_cors test_conn
 UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 
 PORT     ?= 8080

@@ -71,6 +71,10 @@ static const struct config_key keys[] = {
 	  "s3 store: connecting to the store gives up after this (s/m/h/d)" },
 	{ "R2MPU_S3_TIMEOUT", KEY_DURATION, FIELD(s3_timeout), "60",
 	  "s3 store: a transfer with no progress for this long fails with 504" },
+	{ "R2MPU_S3_CHECKS_MD5", KEY_BOOL, FIELD(s3_checks_md5), "1",
+	  "s3 store: the store refuses a part that does not match its Content-MD5 (R2, S3, "
+	  "radosgw and MinIO do), so a part that carries one is passed on without r2mpu "
+	  "hashing it; 0 for a store that ignores it (moto): r2mpu then hashes every part" },
 	{ "R2MPU_OPEN_ACCESS", KEY_BOOL, FIELD(open_access), "0",
 	  "1: ANYONE who reaches the gateway may read, write and delete every key" },
 	{ "R2MPU_TOKENS_FILE", KEY_PATH, FIELD(tokens_file), "",

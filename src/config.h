@@ -29,6 +29,7 @@ struct config {
 	char s3_ca_file[CONFIG_STRING_MAX];  /* R2MPU_S3_CA_FILE: extra CA bundle, optional */
 	uint64_t s3_connect_timeout;         /* R2MPU_S3_CONNECT_TIMEOUT, seconds */
 	uint64_t s3_timeout;                 /* R2MPU_S3_TIMEOUT: seconds without progress */
+	bool s3_checks_md5;                  /* R2MPU_S3_CHECKS_MD5: the store verifies Content-MD5 */
 	/* Who may do what (access.h) and from which web pages (cors.h). */
 	bool open_access;                    /* R2MPU_OPEN_ACCESS: no credentials needed */
 	char tokens_file[CONFIG_STRING_MAX]; /* R2MPU_TOKENS_FILE */

@@ -25,7 +25,7 @@
  *   upload_answer_error         moto: NoSuchUpload as a 500
  *   upload_exists               moto: a ListParts beside an UploadPart corrupts the part
  *   gone_means_no_such_upload   radosgw, moto: a 500 (or a hang-up) for an upload gone meanwhile
- *   part_digest_check           moto: Content-MD5 ignored
+ *   part_digest_check           moto: Content-MD5 ignored (R2MPU_S3_CHECKS_MD5=0)
  *   part_etag_not_ours          AWS: SSE-KMS parts' ETags are not their MD5
  *   abort_settle                radosgw, moto: an abort inside a complete is a 500
  *   etag_or_head                radosgw: an empty <ETag> in the Complete answer
@@ -60,6 +60,8 @@ struct known_upload {
 
 struct s3_store {
 	struct s3_client *client;      /* owned: the connection and its settings */
+	bool checks_md5;               /* R2MPU_S3_CHECKS_MD5 */
+	bool https;                    /* the endpoint's scheme */
 	struct known_upload known[KNOWN_UPLOADS];
 	size_t known_next;             /* the slot to reuse next, round robin */
 };
@@ -307,12 +309,20 @@ static int gone_means_no_such_upload(struct s3_store *s, const char *key,
 
 /* ---- parts ------------------------------------------------------------------- */
 
-/* A part's MD5, taken as it streams to the server. */
+enum part_guard store_s3_part_guard(bool content_md5, bool store_checks_md5, bool https)
+{
+	if (content_md5)
+		return store_checks_md5 ? PART_GUARD_STORE_CHECKS_MD5 : PART_GUARD_R2MPU_MD5;
+	return https ? PART_GUARD_TLS : PART_GUARD_R2MPU_MD5;
+}
+
+/* What a part's send_filter knows: its MD5, where r2mpu takes it as it streams. */
 struct part_digest {
+	bool hash;                         /* PART_GUARD_R2MPU_MD5: take the MD5 */
 	struct md5 md5;
 	const unsigned char *expect;       /* the client's Content-MD5, or NULL */
-	unsigned char sum[MD5_LEN];        /* of every byte sent, once done */
-	bool done;
+	unsigned char sum[MD5_LEN];        /* of every byte sent, once done and hashed */
+	bool done;                         /* the last byte went out */
 };
 
 /*
@@ -326,11 +336,14 @@ static int part_digest_check(void *ctx, const char *data, size_t len, bool last,
 {
 	struct part_digest *d = ctx;
 
-	md5_update(&d->md5, data, len);
+	if (d->hash)
+		md5_update(&d->md5, data, len);
 	if (!last)
 		return 0;
-	md5_final(&d->md5, d->sum);
 	d->done = true;
+	if (!d->hash)
+		return 0;
+	md5_final(&d->md5, d->sum);
 	if (d->expect != NULL && memcmp(d->sum, d->expect, MD5_LEN) != 0)
 		return multipart_bad_digest(err);
 	return 0;
@@ -338,8 +351,8 @@ static int part_digest_check(void *ctx, const char *data, size_t len, bool last,
 
 /*
  * A part's ETag is the MD5 of its bytes (R2, S3): one that is an MD5 but
- * not of what r2mpu sent means the part was changed on the way. AWS gives
- * SSE-KMS parts ETags that are not their MD5: those are not judged.
+ * not the one expected means the store has other bytes. AWS gives SSE-KMS
+ * parts ETags that are not their MD5: those are not judged.
  */
 static bool part_etag_not_ours(const struct s3_client_answer *a, const char ours[ETAG_MAX])
 {
@@ -349,12 +362,28 @@ static bool part_etag_not_ours(const struct s3_client_answer *a, const char ours
 	       hex_decode(a->etag, theirs, MD5_LEN) == 0 && !etag_equal(a->etag, ours);
 }
 
+/*
+ * The store kept a part that does not match the client's Content-MD5: it
+ * does not check Content-MD5 (moto), or the bytes changed after r2mpu. The
+ * part is refused as R2 would; the store keeps it, under an ETag the client
+ * never gets. -1.
+ */
+static int part_store_ignored_md5(const char *upload_id, int part_number, const char *theirs,
+				  const char *ours, struct r2err *err)
+{
+	log_error("s3 store: part %d of %s: the store kept it with ETag %s, not the client's "
+		  "Content-MD5 %s; if the store ignores Content-MD5, set R2MPU_S3_CHECKS_MD5=0",
+		  part_number, upload_id, theirs, ours);
+	return multipart_bad_digest(err);
+}
+
 static int s3_upload_part(void *st, const char *key, const char *upload_id, int part_number,
 			  struct byte_source *body, const unsigned char *content_md5,
 			  char etag[ETAG_MAX], struct r2err *err)
 {
 	struct s3_store *s = st;
-	struct part_digest digest = { .expect = content_md5 };
+	enum part_guard guard = store_s3_part_guard(content_md5 != NULL, s->checks_md5, s->https);
+	struct part_digest digest = { .hash = guard == PART_GUARD_R2MPU_MD5, .expect = content_md5 };
 	struct s3_client_request r = { .method = "PUT", .key = key, .nparams = 2,
 				       .payload_hash = SIGV4_UNSIGNED_PAYLOAD, .source = body,
 				       .send_filter = part_digest_check, .ctx = &digest };
@@ -368,7 +397,7 @@ static int s3_upload_part(void *st, const char *key, const char *upload_id, int 
 			return -1;
 		upload_remember(s, key, upload_id);
 	}
-	if (md5_init(&digest.md5) < 0)
+	if (digest.hash && md5_init(&digest.md5) < 0)
 		return r2err_out_of_memory(err);
 	snprintf(number, sizeof(number), "%d", part_number);
 	r.params[0] = (struct sigv4_param){ "partNumber", number };
@@ -394,15 +423,28 @@ static int s3_upload_part(void *st, const char *key, const char *upload_id, int 
 		answer_not_understood(err, "UploadPart answered 200 before the part was sent");
 		goto out;
 	}
-	etag_from_md5(digest.sum, ours);
-	/* Never hand out an etag for bytes nobody sent. */
-	if (part_etag_not_ours(&a, ours)) {
-		log_error("s3 store: part %d of %s: the store's ETag %s is not the MD5 %s of "
-			  "the bytes sent", part_number, upload_id, a.etag, ours);
-		r2err_set(err, 502, "StoreDigestMismatch", "Bad Gateway: the store received "
-			  "other bytes than were sent (its ETag is not their MD5); upload the "
-			  "part again");
-		goto out;
+	switch (guard) {
+	case PART_GUARD_STORE_CHECKS_MD5:
+		etag_from_md5(content_md5, ours);
+		if (part_etag_not_ours(&a, ours)) {
+			part_store_ignored_md5(upload_id, part_number, a.etag, ours, err);
+			goto out;
+		}
+		break;
+	case PART_GUARD_TLS:
+		break;
+	case PART_GUARD_R2MPU_MD5:
+		etag_from_md5(digest.sum, ours);
+		/* Never hand out an etag for bytes nobody sent. */
+		if (part_etag_not_ours(&a, ours)) {
+			log_error("s3 store: part %d of %s: the store's ETag %s is not the MD5 %s of "
+				  "the bytes sent", part_number, upload_id, a.etag, ours);
+			r2err_set(err, 502, "StoreDigestMismatch", "Bad Gateway: the store received "
+				  "other bytes than were sent (its ETag is not their MD5); upload the "
+				  "part again");
+			goto out;
+		}
+		break;
 	}
 	memcpy(etag, a.etag, ETAG_MAX);
 	rc = 0;
@@ -1132,6 +1174,8 @@ int store_s3_open(const struct config *cfg, struct store *out, char *errbuf, siz
 		free(s);
 		return -1;
 	}
+	s->checks_md5 = cfg->s3_checks_md5;
+	s->https = strncmp(cfg->s3_endpoint, "https://", 8) == 0;
 	out->ops = &s3_ops;
 	out->state = s;
 	return 0;

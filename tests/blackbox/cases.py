@@ -1053,6 +1053,32 @@ def content_md5_is_checked(c, env):
 
 
 @case
+def content_md5_left_to_the_store(c, env):
+    if not env.cgi or env.store != "moto":
+        skip("R2MPU_S3_CHECKS_MD5=1 over moto, set per request: CGI mode on moto only "
+             "(radosgw, which checks Content-MD5, runs every case with it)")
+    # Told, wrongly, that moto checks Content-MD5, r2mpu passes the client's on and
+    # hashes nothing; a part that does not match is still refused, by the store's ETag.
+    told = {"R2MPU_S3_CHECKS_MD5": "1"}
+    key = "integrity/md5-store"
+    body = data(300 * 1024, 52)
+    bad = bytearray(body)
+    bad[7] ^= 0x01
+    uid = create(c, key)
+    r = expect(c.request("PUT", part_target(key, uid, 1), body=body, env=told,
+                         headers={"Content-MD5": content_md5(body)}), 200)
+    assert r.json() == {"partNumber": 1, "etag": md5(body)}, r
+    expect(c.request("PUT", part_target(key, uid, 2), body=bytes(bad), env=told,
+                     headers={"Content-MD5": content_md5(body)}), 400, code="BadDigest")
+    # moto keeps the refused part (R2 and radosgw would not): under an ETag the
+    # client was never given, and a complete with the one it expected is refused.
+    expect(complete(c, key, uid, [{"partNumber": 1, "etag": md5(body)},
+                                  {"partNumber": 2, "etag": md5(body)}]), 400, code="InvalidPart")
+    expect(complete(c, key, uid, [{"partNumber": 1, "etag": md5(body)}]), 200)
+    assert expect(get(c, key), 200).body == body
+
+
+@case
 def uploads_expire(c, env):
     if not env.cgi or env.store != "fs":
         skip("the fs store's TTL, set per request: CGI mode only (S3 stores expire uploads themselves)")

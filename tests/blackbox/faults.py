@@ -291,38 +291,40 @@ def s3_part_faults(c, px, s3, label):
 
 
 def s3_part_corrupted_on_the_way(c, px, s3, label):
-    """A byte of the part changes between r2mpu and the store. Without
-    Content-MD5 the store's ETag (the MD5 of what it got) is not the MD5 of
-    what r2mpu sent: 502, never that etag. With it, a store that checks
-    Content-MD5 (R2, radosgw) answers 400 BadDigest; moto does not check it,
-    and r2mpu's own check of the store's ETag still gives 502."""
+    """A byte of the part changes between r2mpu and the store (moto, which
+    ignores Content-MD5, told so: R2MPU_S3_CHECKS_MD5=0). r2mpu's MD5 of what
+    it sent is not the store's ETag (the MD5 of what it got): 502, never that
+    etag, with or without the client's Content-MD5. Told that the store checks
+    Content-MD5 (CGI only, per request), r2mpu hashes nothing and compares the
+    store's ETag with the client's digest: 400 BadDigest, as R2 or radosgw,
+    which do check it, would answer themselves."""
     import base64
     body = data(300 * 1024, 77)
-    for with_md5 in (False, True):
-        key = "faults/%s/flipped-%d" % (label, with_md5)
+    digest = {"Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode()}
+    variants = [("", None, None, 502, "StoreDigestMismatch"),
+                (" (Content-MD5)", digest, None, 502, "StoreDigestMismatch")]
+    if label == "cgi":
+        variants.append((" (Content-MD5, the store said to check it)", digest,
+                         {"R2MPU_S3_CHECKS_MD5": "1"}, 400, "BadDigest"))
+    for i, (what, headers, env, status, code) in enumerate(variants):
+        key = "faults/%s/flipped-%d" % (label, i)
 
         def one():
             uid = create(c, key)
-            headers = {"Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode()} \
-                if with_md5 else None
             px.forget()
             px.fault(op="uploadpart", action="flip", after=123456)
             try:
-                r = c.request("PUT", part_target(key, uid, 1), body=body, headers=headers)
+                r = c.request("PUT", part_target(key, uid, 1), body=body, headers=headers, env=env)
             finally:
                 px.clear()
             assert any(e.get("flipped") for e in px.log()), "no byte was flipped: %r" % px.log()
-            if with_md5 and r.status == 400:
-                expect(r, 400, code="BadDigest")
-            else:
-                expect(r, 502, code="StoreDigestMismatch")
+            expect(r, status, code=code)
             assert md5(body).encode() not in r.body and r.header("etag") is None, r
             # Sent again, untouched, it is stored and reads back whole.
             p = put_part(c, key, uid, 1, body)
             expect(complete(c, key, uid, [p]), 200)
             assert expect(get(c, key), 200).body == body, "read-back differs"
-        test("s3 %s: a part corrupted on its way to the store%s" % (
-            label, " (Content-MD5)" if with_md5 else ""), one)
+        test("s3 %s: a part corrupted on its way to the store%s" % (label, what), one)
 
 
 def s3_complete_faults(c, px, s3, label):

@@ -121,6 +121,7 @@ EOF
         "http://127.0.0.1:$port/$BUCKET?list-type=2") || die "signature check request failed"
     [ "$code" = 403 ] || die "moto accepted a wrong secret (HTTP $code): authentication is off"
 
+    # moto ignores Content-MD5: r2mpu is told so, as its users are told to.
     cat > "$dir/env.tmp" <<EOF
 R2MPU_STORE=s3
 R2MPU_S3_ENDPOINT=http://127.0.0.1:$port
@@ -128,6 +129,7 @@ R2MPU_S3_BUCKET=$BUCKET
 R2MPU_S3_REGION=$REGION
 R2MPU_S3_ACCESS_KEY_ID=$ak
 R2MPU_S3_SECRET_ACCESS_KEY=$sk
+R2MPU_S3_CHECKS_MD5=0
 EOF
     mv "$dir/env.tmp" "$dir/env"
     trap - EXIT
