@@ -55,8 +55,11 @@ runs and of the latency blocks. What the client, lighttpd and FastCGI cost
 with no store behind them: r2mpu's share of it ("of ceiling") is what r2mpu
 itself leaves on the table.
 
-With --baseline-bin, another build of r2mpu takes a turn too, on the file store,
-behind its own lighttpd: an A/B of a change, measured side by side.
+With --baseline-bin, another build of r2mpu takes a turn too, behind its own
+lighttpd: an A/B of a change, measured side by side, with each build's CPU.
+
+Every part goes with its Content-MD5 (taken before anything is timed), on every
+side, as r2mpu-client sends it: a store that checks it does so in both cases.
 
 The file store also gets: its mpu-complete alone for a 16 MiB and a --size-mib
 object (the goal: the large one at most twice the small one); the shipped
@@ -77,6 +80,7 @@ latency.csv, summary.txt and throughput.png (gnuplot) in --out.
 """
 
 import argparse
+import base64
 import concurrent.futures
 import contextlib
 import csv
@@ -161,8 +165,8 @@ class Gateway:
                               url + "?action=mpu-create"))["uploadId"]
 
         def one(i):
-            out = curl("-T", parts[i], "%s?action=mpu-uploadpart&uploadId=%s&partNumber=%d"
-                       % (url, q(uid), i + 1))
+            out = curl("-H", "Content-MD5: " + content_md5_of(parts[i]), "-T", parts[i],
+                       "%s?action=mpu-uploadpart&uploadId=%s&partNumber=%d" % (url, q(uid), i + 1))
             return json.loads(out)
         with concurrent.futures.ThreadPoolExecutor(parallel) as ex:
             done = list(ex.map(one, range(len(parts))))
@@ -225,6 +229,7 @@ class S3Direct:
         def one(i):
             out = subprocess.run(["curl", "-sS", "--fail", "-D", "-", "-o", "/dev/null",
                                   *self.auth, *self.UNSIGNED, "-T", parts[i],
+                                  "-H", "Content-MD5: " + content_md5_of(parts[i]),
                                   "%s?partNumber=%d&uploadId=%s" % (url, i + 1, q(uid))],
                                  capture_output=True, text=True, timeout=900)
             m = re.search(r"(?i)^etag:\s*(\S+)", out.stdout, re.M)
@@ -431,6 +436,20 @@ def serve(work, store_settings, name, procs, max_part_mib, binary="r2mpu.fcgi"):
     return Lighttpd(settings, os.path.join(work, "lighttpd-%s.log" % name))
 
 
+CONTENT_MD5 = {}    # part file -> the Content-MD5 every side sends with it
+
+
+def content_md5_of(path):
+    """The part's Content-MD5, taken once, before anything is timed."""
+    if path not in CONTENT_MD5:
+        h = hashlib.md5()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(MiB), b""):
+                h.update(chunk)
+        CONTENT_MD5[path] = base64.b64encode(h.digest()).decode()
+    return CONTENT_MD5[path]
+
+
 def split(whole, size_mib, part_mib, work):
     """Part files of part_mib (the last one smaller) cut from the whole file."""
     parts = []
@@ -440,6 +459,7 @@ def split(whole, size_mib, part_mib, work):
             with open(p, "wb") as out:
                 out.write(f.read(part_mib * MiB))
             parts.append(p)
+            content_md5_of(p)
     return parts
 
 
@@ -739,10 +759,12 @@ def bench_store(store, args, work, data, log):
                     noop = stack.enter_context(serve(work, settings, "noop-%d" % part_mib,
                                                      parallel, part_mib, "noop.fcgi"))
                     sides["ceiling"] = Gateway(noop.port)
-                if args.baseline_bin and store == "fs":
-                    base = stack.enter_context(serve(work, dict(settings, R2MPU_FS_ROOT=os.path.join(
+                if args.baseline_bin:
+                    base_web = serve(work, dict(settings, R2MPU_FS_ROOT=os.path.join(
                         store_dir, "baseline")), "baseline-%d" % part_mib, parallel, part_mib,
-                        "baseline.fcgi"))
+                        "baseline.fcgi")
+                    base = stack.enter_context(base_web)
+                    base_watch = ProcWatch(base_web.proc.pid, base_web.binary)
                     sides["baseline"] = Gateway(base.port)
                 times = {name: [] for name in sides}
                 names = list(sides)
@@ -759,6 +781,7 @@ def bench_store(store, args, work, data, log):
                         log("  %s %s run %d %s: %.2f s" % (store, label, run + 1, name,
                                                          times[name][-1]))
                 procs = watch.finish()
+                base_procs = base_watch.finish() if "baseline" in sides else None
             gw, dr = statistics.median(times["gateway"]), statistics.median(times["direct"])
             ce = statistics.median(times["ceiling"]) if with_ceiling else None
             size = args.size_mib * MiB
@@ -781,6 +804,7 @@ def bench_store(store, args, work, data, log):
             if "baseline" in times:
                 rows[-1]["baseline_mbps"] = size / statistics.median(times["baseline"]) / 1e6
                 rows[-1]["baseline_runs_s"] = " ".join("%.2f" % t for t in times["baseline"])
+                rows[-1]["baseline_r2mpu_cpu_s_per_upload"] = base_procs["r2mpu_cpu_s"] / args.runs
             log("  %s %s: done in %.0f s" % (store, label, time.monotonic() - t0))
 
         if store == "fs":
@@ -902,6 +926,19 @@ def tables(rows, lat_rows, args, elapsed, load):
             out.append("%-8s %-10s baseline build (--baseline-bin): %.1f MB/s; this build %.1f "
                        "(%.2fx)" % (r["store"], r["scenario"], r["baseline_mbps"], r["gateway_mbps"],
                                    r["gateway_mbps"] / r["baseline_mbps"]))
+    out.append("")
+    out.append("r2mpu's own CPU, seconds per GiB uploaded (every r2mpu process, user + system; "
+               "every part with its Content-MD5):")
+    out.append("")
+    gib = args.size_mib / 1024
+    for r in rows:
+        if r["direct_mbps"] is None:      # the one big part: no baseline turn
+            continue
+        line = "%-8s %-10s this build %5.2f" % (r["store"], r["scenario"],
+                                                r["r2mpu_cpu_s_per_upload"] / gib)
+        if "baseline_r2mpu_cpu_s_per_upload" in r:
+            line += "   baseline build %5.2f" % (r["baseline_r2mpu_cpu_s_per_upload"] / gib)
+        out.append(line)
     out.append("")
     out.append("Latency of sequential requests, ms (%d of each op per side; one curl per "
                "block of %d, keep-alive):" % (args.latency_samples, LATENCY_BLOCK))
