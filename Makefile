@@ -12,7 +12,7 @@ WARNINGS  = -Wall -Wextra $(WERROR) -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-missing-field-initializers
 # The caller's CPPFLAGS, CFLAGS and LDFLAGS (dpkg-buildflags' hardening) reach every
 # object and link, after ours.
-ALL_CPPFLAGS = -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CPPFLAGS)
+ALL_CPPFLAGS = -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CPPFLAGS)
 ALL_CFLAGS = -std=c11 $(WARNINGS) $(CFLAGS)
 LDLIBS   += -lfcgi $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -335,7 +335,7 @@ fuzz: deps-test
 	@$(MAKE) --no-print-directory -j2 --output-sync=target $(FUZZERS:%=fuzz-run-%)
 # One fuzzer: built, then run; two at a time, as each keeps one core busy.
 fuzz-run-%:
-	@clang $(FUZZ_FLAGS) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -Isrc \
+	@clang $(FUZZ_FLAGS) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Isrc \
 		$$(pkg-config --cflags $(PKGS)) -o build-fuzz/fuzz_$* tests/fuzz/fuzz_$*.c \
 		$(CORE_OBJS:$(BUILD)/%=build-fuzz/%) $(LDLIBS)
 	@mkdir -p build-fuzz/corpus/$* build-fuzz/found/$*

@@ -45,8 +45,9 @@ void say_verbose(const struct client_opts *o, const char *fmt, ...)
  */
 int say_failed(const struct xfer *x, const char *doing);
 
-/* The engine for these options (jobs requests at once); NULL with a message. */
-struct engine *client_engine(const struct client_opts *o, unsigned jobs);
+/* The engine for these options (jobs requests at once) and this target: a signed
+ * URL is sent without the token, which its issuer must never see. NULL with a message. */
+struct engine *client_engine(const struct client_opts *o, const struct target *t, unsigned jobs);
 /* Sends x alone, retried as the options say, and waits for its end. Returns its
  * outcome: OUTCOME_OK, or OUTCOME_FATAL when it failed for good or was interrupted. */
 enum outcome run_one(struct engine *e, struct xfer *x);

@@ -162,7 +162,7 @@ int cmd_check(const struct client_opts *o, char **args, int nargs)
 		rc = EXIT_FAILED;
 		goto out;
 	}
-	if (!(e = client_engine(o, 1))) {
+	if (!(e = client_engine(o, &t, 1))) {
 		rc = EXIT_FAILED;
 		goto out;
 	}
@@ -173,8 +173,10 @@ int cmd_check(const struct client_opts *o, char **args, int nargs)
 		goto out;
 	}
 	j = x.answer ? json_tokener_parse(x.answer) : NULL;
-	if (!j || !json_object_object_get_ex(j, "key", &v) || !(key = strdup(json_object_get_string(v))) ||
-	    !json_object_object_get_ex(j, "uploadId", &v) || !(id = strdup(json_object_get_string(v)))) {
+	if (!j || !json_object_object_get_ex(j, "key", &v) || !json_object_is_type(v, json_type_string) ||
+	    !(key = strdup(json_object_get_string(v))) ||
+	    !json_object_object_get_ex(j, "uploadId", &v) || !json_object_is_type(v, json_type_string) ||
+	    !(id = strdup(json_object_get_string(v)))) {
 		say("creating an upload: the answer is not r2mpu's JSON: is this URL an r2mpu "
 		    "gateway?");
 		rc = EXIT_SERVER;

@@ -19,7 +19,7 @@
 
 #define CHUNK ((uint64_t)(16 * MiB))        /* one range request */
 #define STATE_EVERY_MS 1000        /* how often the state file is brought up to date */
-#define STATE_MAGIC "r2mpu-client download 1"
+#define STATE_MAGIC "r2mpu-client download 2"
 
 struct chunk_slot {
 	struct xfer x;
@@ -34,6 +34,7 @@ struct download {
 	struct engine *e;
 	char *path, *part_path, *state_path;   /* FILE, FILE.part, FILE.r2mpu */
 	int fd;                                /* FILE.part */
+	unsigned long long part_ino;           /* its inode: a state is of this file only */
 	char etag[130];                        /* as the gateway sent it, quotes and all */
 	uint64_t size, chunks, next, done_chunks, bytes_done;
 	unsigned char *done;                   /* one byte per chunk: 1 when it is on disk */
@@ -65,8 +66,8 @@ static int save_state(struct download *d)
 	f = fopen(tmp, "w");
 	if (!f)
 		return -1;
-	fprintf(f, "%s\netag %s\nsize %" PRIu64 "\nchunk %llu\ndone ", STATE_MAGIC, d->etag,
-		d->size, (unsigned long long)CHUNK);
+	fprintf(f, "%s\netag %s\nsize %" PRIu64 "\nchunk %llu\nfile %llu\ndone ", STATE_MAGIC,
+		d->etag, d->size, (unsigned long long)CHUNK, d->part_ino);
 	for (uint64_t c = 0; c < d->chunks; c++)
 		fputc(d->done[c] ? '1' : '0', f);
 	fputc('\n', f);
@@ -84,7 +85,7 @@ static int save_state(struct download *d)
 static int load_state(struct download *d)
 {
 	char line[256], want[256];
-	unsigned long long size = 0, chunk = 0;
+	unsigned long long size = 0, chunk = 0, ino = 0;
 	FILE *f = fopen(d->state_path, "r");
 	int c, n = 0;
 
@@ -93,8 +94,8 @@ static int load_state(struct download *d)
 	snprintf(want, sizeof(want), "etag %s\n", d->etag);
 	if (!fgets(line, sizeof(line), f) || strcmp(line, STATE_MAGIC "\n") != 0 ||
 	    !fgets(line, sizeof(line), f) || strcmp(line, want) != 0 ||
-	    fscanf(f, "size %llu\nchunk %llu\ndone ", &size, &chunk) != 2 ||
-	    size != d->size || chunk != CHUNK)
+	    fscanf(f, "size %llu\nchunk %llu\nfile %llu\ndone ", &size, &chunk, &ino) != 3 ||
+	    size != d->size || chunk != CHUNK || ino != d->part_ino)
 		goto out;
 	for (uint64_t i = 0; i < d->chunks && (c = fgetc(f)) != EOF; i++) {
 		if (c == '1') {
@@ -114,11 +115,16 @@ static void chunk_done(struct xfer *x)
 	struct chunk_slot *s = x->arg;
 	struct download *d = s->d;
 	uint64_t len = chunk_length(d, s->chunk);
-	char doing[64];
+	char doing[64], range[96];
 
 	snprintf(doing, sizeof(doing), "reading bytes %" PRIu64 "-%" PRIu64,
 		 s->chunk * CHUNK, s->chunk * CHUNK + len - 1);
-	if (x->status == 412) {
+	snprintf(range, sizeof(range), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
+		 s->chunk * CHUNK, s->chunk * CHUNK + len - 1, d->size);
+	if (x->overlong) {
+		say("%s: the gateway sent more than the %" PRIu64 " bytes asked for", doing, len);
+		d->failed = EXIT_SERVER;
+	} else if (x->status == 412) {
 		say("the object changed since this download began (its ETag is no longer %s): "
 		    "run the same command again to start over", d->etag);
 		d->failed = EXIT_INTEGRITY;
@@ -131,6 +137,10 @@ static void chunk_done(struct xfer *x)
 	} else if (x->status != 206 || x->written != len) {
 		say("%s: the gateway answered %ld with %" PRIu64 " bytes, not 206 with %" PRIu64,
 		    doing, x->status, x->written, len);
+		d->failed = EXIT_SERVER;
+	} else if (strcmp(x->content_range, range) != 0) {
+		say("%s: the gateway sent \"Content-Range: %s\", not %s", doing,
+		    x->content_range, range);
 		d->failed = EXIT_SERVER;
 	} else {
 		d->done[s->chunk] = 1;
@@ -155,6 +165,7 @@ static void get_chunk(struct download *d, struct chunk_slot *s, uint64_t c)
 	s->x.out_fd = d->fd;
 	s->x.out_off = from;
 	s->x.out_status = 206;
+	s->x.out_max = len;
 	s->x.done = chunk_done;
 	s->x.arg = s;
 	s->chunk = c;
@@ -340,7 +351,8 @@ int cmd_download(const struct client_opts *o, char **args, int nargs)
 {
 	struct download d = { .o = o, .fd = -1 };
 	char err[256];
-	int rc = EXIT_DONE, resumed;
+	int rc = EXIT_DONE, resumed, fresh = 0;
+	struct stat st;
 
 	if (nargs != 2) {
 		say("download needs a URL and a FILE to write");
@@ -354,7 +366,7 @@ int cmd_download(const struct client_opts *o, char **args, int nargs)
 		say("%s", err);
 		return EXIT_USAGE;
 	}
-	if (names(&d, args[1]) < 0 || !(d.e = client_engine(o, o->jobs)) ||
+	if (names(&d, args[1]) < 0 || !(d.e = client_engine(o, &d.t, o->jobs)) ||
 	    !(d.slots = calloc(o->jobs, sizeof(*d.slots)))) {
 		rc = EXIT_FAILED;
 		goto out;
@@ -368,13 +380,20 @@ int cmd_download(const struct client_opts *o, char **args, int nargs)
 		rc = EXIT_FAILED;
 		goto out;
 	}
-	d.fd = open(d.part_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (d.fd < 0 || ftruncate(d.fd, (off_t)d.size) < 0) {
+	/* A FILE.part made now holds nothing, whatever a state file says (it was
+	 * removed, or its name was lost in a crash): a state is of one file, by inode. */
+	d.fd = open(d.part_path, O_RDWR | O_CLOEXEC);
+	if (d.fd < 0 && errno == ENOENT) {
+		fresh = 1;
+		d.fd = open(d.part_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	}
+	if (d.fd < 0 || fstat(d.fd, &st) < 0 || ftruncate(d.fd, (off_t)d.size) < 0) {
 		say("%s: %s", d.part_path, strerror(errno));
 		rc = EXIT_FAILED;
 		goto out;
 	}
-	resumed = load_state(&d);
+	d.part_ino = (unsigned long long)st.st_ino;
+	resumed = fresh ? 0 : load_state(&d);
 	if (resumed)
 		say_verbose(o, "resuming: %d of %" PRIu64 " ranges are there already", resumed,
 			    d.chunks);

@@ -178,6 +178,7 @@ int main(int argc, char **argv)
 	o.progress = !o.quiet && !o.json && isatty(STDERR_FILENO);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESETHAND;     /* a second Ctrl-C ends the client at once */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);

@@ -42,7 +42,7 @@ int cmd_list(const struct client_opts *o, char **args, int nargs)
 	}
 	if (open_target(args[0], &t) < 0)
 		return EXIT_USAGE;
-	if (!(e = client_engine(o, 1))) {
+	if (!(e = client_engine(o, &t, 1))) {
 		rc = EXIT_FAILED;
 		goto out;
 	}
@@ -67,9 +67,15 @@ int cmd_list(const struct client_opts *o, char **args, int nargs)
 	}
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *up = json_object_array_get_idx(list, i);
+		const char *when = member(up, "initiated"), *id = member(up, "uploadId");
+		const char *key = member(up, "key");
+		char when_p[64], id_p[1024], key_p[4096];
 
-		printf("%-20s  %s  %s\n", member(up, "initiated"), member(up, "uploadId"),
-		       member(up, "key"));
+		/* What the gateway sent, never a terminal's escape sequence. */
+		printable(when, strlen(when), when_p, sizeof(when_p));
+		printable(id, strlen(id), id_p, sizeof(id_p));
+		printable(key, strlen(key), key_p, sizeof(key_p));
+		printf("%-20s  %s  %s\n", when_p, id_p, key_p);
 	}
 	if (json_object_object_get_ex(j, "truncated", &list) && json_object_get_boolean(list))
 		say("the gateway listed only the first uploads: give a longer prefix");
@@ -94,7 +100,7 @@ int cmd_abort(const struct client_opts *o, char **args, int nargs)
 	}
 	if (open_target(args[0], &t) < 0)
 		return EXIT_USAGE;
-	if (!(e = client_engine(o, 1))) {
+	if (!(e = client_engine(o, &t, 1))) {
 		rc = EXIT_FAILED;
 		goto out;
 	}

@@ -35,7 +35,9 @@ enum outcome outcome_of(int curl_code, long status, const char *error_code)
 				return OUTCOME_RETRY;
 		return OUTCOME_FATAL;
 	}
-	if (status >= 200 && status < 400)
+	/* A redirect is no success: the client follows none (a token or a file would go
+	 * with it), so the request was not done. */
+	if (status >= 200 && status < 300)
 		return OUTCOME_OK;
 	if (status >= 500 || status == 429 || status == 408 || is_transient_code(error_code))
 		return OUTCOME_RETRY;
@@ -46,7 +48,7 @@ enum exit_code exit_code_of(int curl_code, long status, const char *error_code)
 {
 	if (curl_code != CURLE_OK)
 		return outcome_of(curl_code, 0, NULL) == OUTCOME_RETRY ? EXIT_SERVER : EXIT_FAILED;
-	if (status >= 200 && status < 400)
+	if (status >= 200 && status < 300)
 		return EXIT_DONE;
 	if (error_code && (strcmp(error_code, "BadDigest") == 0 ||
 			   strcmp(error_code, "StoreDigestMismatch") == 0 ||

@@ -54,6 +54,11 @@ int say_failed(const struct xfer *x, const char *doing)
 {
 	char url[512], what[512];
 
+	if (x->curl_code == CURLE_OK && x->status == 0 && !x->local_error) {
+		/* No answer, and no error: the engine was stopped (SIGINT, SIGTERM) first. */
+		say("%s: interrupted", doing);
+		return EXIT_FAILED;
+	}
 	url_for_people(x->url, url, sizeof(url));
 	xfer_describe(x, what, sizeof(what));
 	say("%s failed: %s (%s %s%s)", doing, what, x->method, url,
@@ -63,11 +68,12 @@ int say_failed(const struct xfer *x, const char *doing)
 	return (int)exit_code_of(x->curl_code, x->status, x->error_code);
 }
 
-struct engine *client_engine(const struct client_opts *o, unsigned jobs)
+struct engine *client_engine(const struct client_opts *o, const struct target *t, unsigned jobs)
 {
 	struct engine_opts eo = {
 		.jobs = jobs, .retries = o->retries, .retry_base_ms = 500,
-		.retry_cap_ms = 20000, .timeout_s = o->timeout_s, .token = o->token,
+		.retry_cap_ms = 20000, .timeout_s = o->timeout_s,
+		.token = t->is_signed ? NULL : o->token,
 		.cacert = o->cacert, .verbose = o->verbose,
 	};
 	struct engine *e = engine_new(&eo);
@@ -115,6 +121,9 @@ void progress_line(uint64_t done, uint64_t total, long long elapsed_ms, unsigned
 	double per_s = secs > 0.2 ? (double)done / secs : 0;
 	int known = total != UINT64_MAX, n;
 
+	/* A server may send more than it announced: the line never goes past the total. */
+	if (known && done > total)
+		done = total;
 	format_size(done, d, sizeof(d));
 	if (per_s > 0) {
 		format_size((uint64_t)per_s, rate, sizeof(rate));

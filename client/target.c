@@ -2,6 +2,7 @@
 /* target.c: the URL a command names, and the URLs of the gateway's actions on it */
 #include "target.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,17 +105,22 @@ int percent_encode(const char *s, char *out, unsigned outlen)
 char *target_url(const struct target *t, const char *action, const char *upload_id,
 		 unsigned part)
 {
-	char id[1024] = "", number[24] = "";
+	/* An id of any length (the server chose it): each byte is at most 3 encoded. */
+	size_t idlen = upload_id ? 3 * strlen(upload_id) + 1 : 1;
+	char *id = calloc(1, idlen), number[24] = "";
 	char *url = NULL;
 
-	if (upload_id && percent_encode(upload_id, id, sizeof(id)) < 0)
-		return NULL;
+	if (!id || idlen > UINT_MAX ||
+	    (upload_id && percent_encode(upload_id, id, (unsigned)idlen) < 0))
+		goto out;
 	if (part)
 		snprintf(number, sizeof(number), "&partNumber=%u", part);
 	if (asprintf(&url, "%s?%s%saction=%s%s%s%s", t->base, t->query ? t->query : "",
 		     t->query ? "&" : "", action, upload_id ? "&uploadId=" : "", id,
 		     number) < 0)
-		return NULL;
+		url = NULL;
+out:
+	free(id);
 	return url;
 }
 
@@ -141,11 +147,16 @@ int target_child(const struct target *t, const char *name, struct target *child)
 void url_for_people(const char *url, char *out, unsigned outlen)
 {
 	static const char secret[] = "r2mpu-signature=";
-	const char *q = strchr(url, '?');
+	const char *q;
 	size_t o = 0;
 
 	if (outlen == 0)
 		return;
+	if (!url) {     /* it could not be made: out of memory */
+		snprintf(out, outlen, "(no URL)");
+		return;
+	}
+	q = strchr(url, '?');
 	for (const char *p = url; *p && o + 1 < outlen; ) {
 		/* At the start of a parameter that holds the secret: write "..." for its value. */
 		if (q && p > q && (p[-1] == '?' || p[-1] == '&') &&

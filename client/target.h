@@ -42,7 +42,7 @@ int target_child(const struct target *t, const char *name, struct target *child)
 int percent_encode(const char *s, char *out, unsigned outlen);
 
 /* url with the value of r2mpu-signature (a credential) replaced by "...", for
- * messages and logs, in out (cut to outlen bytes with the NUL). */
+ * messages and logs, in out (cut to outlen bytes with the NUL); url may be NULL. */
 void url_for_people(const char *url, char *out, unsigned outlen);
 
 #endif

@@ -74,8 +74,9 @@ int xfer_header(struct xfer *x, const char *fmt, ...)
 	return 0;
 }
 
-/* Bytes a hostile or broken server sent, made safe to print on a terminal. */
-static void printable(const char *in, size_t len, char *out, size_t outlen)
+_Static_assert(sizeof(off_t) == 8, "files over 4 GiB need 64-bit offsets");
+
+void printable(const char *in, size_t len, char *out, size_t outlen)
 {
 	size_t o = 0;
 
@@ -164,6 +165,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (x->out_fd >= 0 && status_matches(status, x->out_status)) {
+		/* Never past what was asked for: it would land on the next range's bytes. */
+		if (x->out_max && len > x->out_max - x->written) {
+			x->overlong = 1;
+			return 0;   /* libcurl ends the transfer with CURLE_WRITE_ERROR */
+		}
 		for (size_t done = 0; done < len; ) {
 			ssize_t w = pwrite(x->out_fd, data + done, len - done,
 					   (off_t)(x->out_off + x->written));
@@ -258,7 +264,7 @@ static int attempt(struct engine *e, struct xfer *x)
 	x->answer_len = 0;
 	if (x->answer)
 		x->answer[0] = '\0';
-	x->local_error = 0;
+	x->local_error = x->overlong = 0;
 	x->written = x->read_pos = x->sent = 0;
 	x->retry_after_s = 0;
 	x->attempts++;

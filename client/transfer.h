@@ -27,6 +27,7 @@ struct xfer {
 	int out_fd;                    /* a 2xx answer's body is written here at out_off, */
 	uint64_t out_off;              /* when its status is out_status (0: any 2xx); else */
 	long out_status;               /* it is kept in `answer`, up to answer_max bytes */
+	uint64_t out_max;              /* more than this to out_fd ends it (0: no limit) */
 	size_t answer_max;             /* 0: XFER_ANSWER_MAX */
 	void (*done)(struct xfer *x);  /* called once, when it ended; may add requests */
 	void *arg;                     /* the caller's */
@@ -43,6 +44,7 @@ struct xfer {
 	size_t answer_len;
 	int local_error;               /* errno of a failed read or write of a local file */
 	uint64_t written;              /* bytes of the answer's body written to out_fd */
+	int overlong;                  /* the answer had more than out_max: ended there */
 	unsigned attempts;             /* how many were sent */
 
 	/* The engine's. */
@@ -98,6 +100,10 @@ void engine_stop(struct engine *e);
 void engine_wakeup(struct engine *e);
 /* Body bytes sent so far by the requests now running (for progress). */
 uint64_t engine_sending(const struct engine *e);
+/* Bytes a hostile or broken server sent, made safe to print on a terminal: control
+ * characters as '?', up to the first newline, cut to outlen bytes with the NUL. */
+void printable(const char *in, size_t len, char *out, size_t outlen);
+
 /* Answer bytes written so far to out_fd by the requests now running. */
 uint64_t engine_receiving(const struct engine *e);
 

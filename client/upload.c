@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@ struct upload {
 	uint32_t nparts, cap;          /* known so far (a pipe), all of them (a file) */
 	unsigned ahead;                /* hashed parts not yet handed to the engine */
 	int input_done, reader_error, stop_reader;
+	int wake[2];                   /* a pipe: a byte on it ends the reader's wait on stdin */
 
 	uint32_t next_send;            /* the sender's cursor into parts */
 	struct slot *slots;
@@ -148,7 +150,21 @@ static int spool_part(struct upload *u, unsigned char *buf, struct part *p)
 		return ENOMEM;
 	while (p->len < u->plan.part_size) {
 		uint64_t want = u->plan.part_size - p->len;
-		ssize_t r = read(u->src_fd, buf, want < READ_BUF ? (size_t)want : READ_BUF);
+		struct pollfd ready[2] = { { u->src_fd, POLLIN, 0 }, { u->wake[0], POLLIN, 0 } };
+		ssize_t r;
+
+		/* A pipe may stay silent for ever: the sender's stop must end the wait. */
+		if (poll(ready, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			err = errno;
+			break;
+		}
+		if (ready[1].revents) {
+			err = ECANCELED;
+			break;
+		}
+		r = read(u->src_fd, buf, want < READ_BUF ? (size_t)want : READ_BUF);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -451,6 +467,8 @@ static int take_listed(struct upload *u, const char *upload_id)
 
 		json_object_object_get_ex(p, "partNumber", &num);
 		part = &u->parts[json_object_get_int64(num) - 1];
+		if (part->listed)
+			continue;       /* listed twice (a broken server): counted once */
 		part->listed = 1;
 		snprintf(part->etag, sizeof(part->etag), "%s", json_str(p, "etag"));
 		/* Trusted by its size alone (--no-verify): its MD5 is the one it was sent with. */
@@ -491,7 +509,7 @@ static int find_upload(struct upload *u)
 	int rc = 0;
 
 	request_init(&x, "GET", target_url(&u->t, "mpu-list", NULL, 0));
-	x.answer_max = 1 << 20;
+	x.answer_max = 16 << 20;   /* up to 10,000 uploads listed, as in `list` */
 	if (run_one(u->e, &x) != OUTCOME_OK) {
 		if (client_interrupted)
 			rc = -EXIT_FAILED;
@@ -767,6 +785,8 @@ static int send_all(struct upload *u)
 	u->stop_reader = 1;
 	pthread_cond_broadcast(&u->room);
 	pthread_mutex_unlock(&u->lock);
+	if (write(u->wake[1], "", 1) < 0)
+		say("cannot wake the reader: %s", strerror(errno));
 	pthread_join(thread, NULL);
 	progress_end(&u->bar);
 	/* Requests the engine dropped when it stopped still own their URLs. */
@@ -801,6 +821,10 @@ int cmd_upload(const struct client_opts *o, char **args, int nargs)
 
 	pthread_mutex_init(&u.lock, NULL);
 	pthread_cond_init(&u.room, NULL);
+	if (pipe2(u.wake, O_CLOEXEC) < 0) {
+		say("cannot make a pipe: %s", strerror(errno));
+		return EXIT_FAILED;
+	}
 	if (nargs != 2 && !(o->plan_only && nargs == 1)) {
 		say("upload needs a FILE (or - for stdin) and a URL");
 		return EXIT_USAGE;
@@ -842,7 +866,7 @@ int cmd_upload(const struct client_opts *o, char **args, int nargs)
 		rc = EXIT_FAILED;
 		goto out;
 	}
-	u.e = client_engine(o, o->jobs);
+	u.e = client_engine(o, &u.t, o->jobs);
 	if (!u.e) {
 		rc = EXIT_FAILED;
 		goto out;
@@ -922,6 +946,8 @@ out:
 	free(u.slots);
 	free(u.key);
 	free(u.upload_id);
+	close(u.wake[0]);
+	close(u.wake[1]);
 	pthread_mutex_destroy(&u.lock);
 	pthread_cond_destroy(&u.room);
 	return rc;

@@ -352,6 +352,12 @@ def signed(s):
     p = run(["upload", "--part-size", "5M", f, s.url.rstrip("/") + url], token=None)
     check("a signed URL, no token: exit 0, the object identical",
           p.returncode == 0 and s.stored("signed/one.bin") == body, text(p))
+    s.px.forget()
+    p = run(["upload", "--part-size", "5M", f, s.url.rstrip("/") + url])
+    check("a signed URL with R2MPU_TOKEN set: the token is sent with no request "
+          "(the URL's issuer must never see it)",
+          p.returncode == 0 and s.ops() and not any(e["authorization"] for e in s.ops()),
+          (text(p), [e for e in s.ops() if e["authorization"]][:2]))
     sig = re.search(r"r2mpu-signature=([0-9a-f]+)", url).group(1)
     p = run(["upload", "-v", f, s.url.rstrip("/") + url.replace(sig, sig[:-1] + "0"
                                                                 if sig[-1] != "0" else sig[:-1] + "1")],
@@ -417,6 +423,95 @@ def downloads(s):
           not os.path.exists(out + ".part"), (proc.returncode, err[-600:]))
     p = run(["download", s.url + "dl/none", out])
     check("download of a missing key: exit 4", p.returncode == 4, text(p))
+
+    # A state file whose FILE.part is gone (removed, or its name lost in a crash)
+    # describes nothing: every range is fetched again.
+    proc = stalled_download(s, out)
+    ok = wait_for(lambda: os.path.exists(state) and "done 100" in open(state).read())
+    proc.kill()
+    proc.communicate()
+    os.unlink(out + ".part")
+    s.px.clear()
+    s.px.forget()
+    p = run(["download", s.url + "dl/d.bin", out])
+    check("FILE.part removed, its state file kept: all 3 ranges fetched again, identical",
+          ok and p.returncode == 0 and len(s.ops("get", "GET")) == 3 and
+          open(out, "rb").read() == s.stored("dl/d.bin"), (ok, len(s.ops("get", "GET")), text(p)))
+    for f in (out, out + ".part", out + ".r2mpu"):
+        if os.path.exists(f):
+            os.unlink(f)
+    s.px.forget()
+
+
+# ---- a broken or hostile gateway (the proxy lies in its place) ---------------------------
+
+def hostile(s):
+    small = data(1000, 10)
+    run(["upload", write(s.path("small.bin"), small), s.url + "hostile/small.bin"])
+    out = s.path("small.out")
+
+    s.px.fault(op="get", method="GET", action="garbage", status=206, times=1,
+               body="x" * (2 * MiB), headers={"Content-Range": "bytes 0-999/1000"})
+    p = run(["download", s.url + "hostile/small.bin", out])
+    size = os.path.getsize(out + ".part") if os.path.exists(out + ".part") else 0
+    check("a 206 longer than the range asked for: exit 6, nothing written past the range",
+          p.returncode == 6 and b"more than" in p.stderr and size <= 1000 and
+          not os.path.exists(out), (size, text(p)))
+    for f in (out + ".part", out + ".r2mpu"):
+        if os.path.exists(f):
+            os.unlink(f)
+
+    s.px.fault(op="get", method="GET", action="garbage", status=206, times=1,
+               body="y" * 1000, headers={"Content-Range": "bytes 5000-5999/9000"})
+    p = run(["download", s.url + "hostile/small.bin", out])
+    check("a 206 of other bytes than asked for (its Content-Range): exit 6, no file",
+          p.returncode == 6 and b"Content-Range" in p.stderr and not os.path.exists(out), text(p))
+    for f in (out + ".part", out + ".r2mpu"):
+        if os.path.exists(f):
+            os.unlink(f)
+
+    s.px.fault(op="mpu-abort", action="garbage", status=301, times=1,
+               headers={"Location": "https://elsewhere.example/"})
+    p = run(["abort", s.url + "hostile/small.bin", "some-id"])
+    check("a redirect is no success: abort answered 301 exits 7, 'aborted' never said",
+          p.returncode == 7 and b"aborted" not in p.stdout and b"301" in p.stderr, text(p))
+
+    s.px.fault(op="mpu-create", action="garbage", status=200, times=1,
+               body='{"key": null, "uploadId": null}', content_type="application/json")
+    p = run(["check", s.url + "hostile/"])
+    check("check: JSON nulls where strings belong: exit 6, said, no crash",
+          p.returncode == 6 and b"not r2mpu's JSON" in p.stderr, text(p))
+
+    p = run(["abort", s.url + "hostile/small.bin", "a" * 1100])
+    check("an upload id longer than any URL buffer: sent whole, the gateway's 400, no crash",
+          p.returncode == 7 and b"uploadId is too long" in p.stderr, text(p))
+
+    # Interrupted while waiting for an answer: exit 1 (local), not a refusal.
+    s.px.forget()
+    s.px.fault(op="mpu-create", action="stall", times=1)
+    proc = start(["upload", s.path("small.bin"), s.url + "hostile/int.bin"])
+    wait_for(lambda: s.px.hits("mpu-create"))
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    s.px.clear()
+    check("SIGINT while the create is unanswered: exit 1, 'interrupted'",
+          proc.returncode == 1 and b"interrupted" in err, (proc.returncode, err[-400:]))
+
+    # A pipe that stays silent must not hold a failed upload: part 1 is refused, and the
+    # client ends while the producer still sleeps.
+    s.px.fault(op="mpu-uploadpart", action="garbage", status=403, times=1,
+               body='{"error": "no"}', headers={"X-R2mpu-Error": "AccessDenied"})
+    producer = subprocess.Popen(["sh", "-c", "head -c 6000000 /dev/zero; exec sleep 60"],
+                                stdout=subprocess.PIPE)
+    t = time.monotonic()
+    p = run(["upload", "--part-size", "5M", "-", s.url + "hostile/pipe.bin"],
+            stdin=producer.stdout, timeout=90)
+    took = time.monotonic() - t
+    producer.kill()
+    producer.wait()
+    s.px.clear()
+    check("a refused part of a silent pipe: exit 3 without waiting for the pipe's end",
+          p.returncode == 3 and took < 30, ("%.1f s" % took, text(p)))
     s.px.forget()
 
 
@@ -506,7 +601,8 @@ def main():
                 FaultyProxy("127.0.0.1:%d" % gw.port, os.path.join(sandbox, "proxy.log")) as px:
             Logs.watch(os.path.join(sandbox, "proxy.log"))
             s = Suite(sandbox, gw, px)
-            for case in (uploads, bad_input, retries, resume, signed, downloads, progress_bar):
+            for case in (uploads, bad_input, retries, resume, signed, downloads, hostile,
+                         progress_bar):
                 case(s)
             doctor(s, sandbox)
     finally:

@@ -54,7 +54,7 @@ import urllib.parse
 
 HEAD_MAX = 64 * 1024
 CHUNK = 256 * 1024
-REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+REASONS = {200: "OK", 206: "Partial Content", 301: "Moved Permanently", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
            500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
            504: "Gateway Timeout"}
 
@@ -270,7 +270,7 @@ class Conn:
         action = rule["action"] if rule else None
         entry = {"op": op, "method": method, "target": target, "length": length,
                  "fault": action, "received": 0, "forwarded": 0, "status": None,
-                 "client_gone": False}
+                 "client_gone": False, "authorization": "authorization" in headers}
         self.proxy.record(entry)
         forward = rule is None or rule.get("forward") or action in ("stall_body", "cut_request",
                                                                     "flip")

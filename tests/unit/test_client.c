@@ -127,6 +127,8 @@ static const struct outcome_row {
 } outcome_rows[] = {
 	{ CURLE_OK, 200, NULL, OUTCOME_OK, EXIT_DONE },
 	{ CURLE_OK, 204, "", OUTCOME_OK, EXIT_DONE },
+	{ CURLE_OK, 301, NULL, OUTCOME_FATAL, EXIT_REFUSED },   /* followed by nobody */
+	{ CURLE_OK, 307, "", OUTCOME_FATAL, EXIT_REFUSED },
 	{ CURLE_OK, 500, "InternalError", OUTCOME_RETRY, EXIT_SERVER },
 	{ CURLE_OK, 502, "StoreError", OUTCOME_RETRY, EXIT_SERVER },
 	{ CURLE_OK, 503, "StoreBusy", OUTCOME_RETRY, EXIT_SERVER },
@@ -356,6 +358,9 @@ START_TEST(test_progress_line)
 	ck_assert_msg(strlen(out) <= 79, "\"%s\"", out);
 	progress_line(1 * GiB, 4 * GiB, 10000, 30, out, sizeof(out));   /* narrow: no bar */
 	ck_assert_msg(!strchr(out, '['), "\"%s\"", out);
+	/* More than announced (a server's long answer): a full bar, never past it. */
+	progress_line(50 * GiB, 1 * GiB, 10000, 200, out, sizeof(out));
+	ck_assert_msg(strstr(out, "1 GiB / 1 GiB 100% [") && strlen(out) <= 200, "\"%s\"", out);
 }
 END_TEST
 
