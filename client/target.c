@@ -2,7 +2,6 @@
 /* target.c: the URL a command names, and the URLs of the gateway's actions on it */
 #include "target.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +77,7 @@ void target_free(struct target *t)
 	memset(t, 0, sizeof(*t));
 }
 
-int percent_encode(const char *s, char *out, unsigned outlen)
+int percent_encode(const char *s, char *out, size_t outlen)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = strlen(out);
@@ -110,8 +109,7 @@ char *target_url(const struct target *t, const char *action, const char *upload_
 	char *id = calloc(1, idlen), number[24] = "";
 	char *url = NULL;
 
-	if (!id || idlen > UINT_MAX ||
-	    (upload_id && percent_encode(upload_id, id, (unsigned)idlen) < 0))
+	if (!id || (upload_id && percent_encode(upload_id, id, idlen) < 0))
 		goto out;
 	if (part)
 		snprintf(number, sizeof(number), "&partNumber=%u", part);

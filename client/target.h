@@ -3,6 +3,8 @@
 #ifndef R2MPU_CLIENT_TARGET_H
 #define R2MPU_CLIENT_TARGET_H
 
+#include <stddef.h>
+
 /*
  * A URL as the user gave it: the gateway's URL followed by the key, or a signed URL
  * (which carries its own r2mpu-* parameters). The client adds `action=` and the rest.
@@ -39,7 +41,7 @@ int target_child(const struct target *t, const char *name, struct target *child)
 
 /* Appends the percent-encoding of s (all but RFC 3986's unreserved bytes) to out, at
  * most outlen bytes with the NUL; returns -1 when it does not fit. */
-int percent_encode(const char *s, char *out, unsigned outlen);
+int percent_encode(const char *s, char *out, size_t outlen);
 
 /* url with the value of r2mpu-signature (a credential) replaced by "...", for
  * messages and logs, in out (cut to outlen bytes with the NUL); url may be NULL. */

@@ -65,6 +65,9 @@ void xfer_release(struct xfer *x);
 int xfer_header(struct xfer *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "401 Unauthorized: the gateway's message" or libcurl's error, for people, into out. */
 void xfer_describe(const struct xfer *x, char *out, size_t outlen);
+/* Bytes a hostile or broken server sent, made safe to print on a terminal: control
+ * characters as '?', up to the first newline, cut to outlen bytes with the NUL. */
+void printable(const char *in, size_t len, char *out, size_t outlen);
 
 struct engine_opts {
 	unsigned jobs;          /* requests at once (at least 1) */
@@ -100,10 +103,6 @@ void engine_stop(struct engine *e);
 void engine_wakeup(struct engine *e);
 /* Body bytes sent so far by the requests now running (for progress). */
 uint64_t engine_sending(const struct engine *e);
-/* Bytes a hostile or broken server sent, made safe to print on a terminal: control
- * characters as '?', up to the first newline, cut to outlen bytes with the NUL. */
-void printable(const char *in, size_t len, char *out, size_t outlen);
-
 /* Answer bytes written so far to out_fd by the requests now running. */
 uint64_t engine_receiving(const struct engine *e);
 

@@ -58,7 +58,7 @@ struct upload {
 	uint32_t nparts, cap;          /* known so far (a pipe), all of them (a file) */
 	unsigned ahead;                /* hashed parts not yet handed to the engine */
 	int input_done, reader_error, stop_reader;
-	int wake[2];                   /* a pipe: a byte on it ends the reader's wait on stdin */
+	int wake[2];                   /* send_all's pipe: a byte on it ends the reader's wait on stdin */
 
 	uint32_t next_send;            /* the sender's cursor into parts */
 	struct slot *slots;
@@ -775,8 +775,14 @@ static int send_all(struct upload *u)
 		return EXIT_FAILED;
 	for (unsigned j = 0; j < u->o->jobs; j++)
 		u->slots[j].u = u;
+	if (pipe2(u->wake, O_CLOEXEC) < 0) {
+		say("cannot make a pipe: %s", strerror(errno));
+		return EXIT_FAILED;
+	}
 	if (pthread_create(&thread, NULL, reader, u) != 0) {
 		say("cannot start a thread");
+		close(u->wake[0]);
+		close(u->wake[1]);
 		return EXIT_FAILED;
 	}
 	progress_start(&u->bar, u->o->progress, u->stream ? UINT64_MAX : u->plan.size);
@@ -788,6 +794,8 @@ static int send_all(struct upload *u)
 	if (write(u->wake[1], "", 1) < 0)
 		say("cannot wake the reader: %s", strerror(errno));
 	pthread_join(thread, NULL);
+	close(u->wake[0]);
+	close(u->wake[1]);
 	progress_end(&u->bar);
 	/* Requests the engine dropped when it stopped still own their URLs. */
 	for (unsigned j = 0; j < u->o->jobs; j++)
@@ -821,10 +829,6 @@ int cmd_upload(const struct client_opts *o, char **args, int nargs)
 
 	pthread_mutex_init(&u.lock, NULL);
 	pthread_cond_init(&u.room, NULL);
-	if (pipe2(u.wake, O_CLOEXEC) < 0) {
-		say("cannot make a pipe: %s", strerror(errno));
-		return EXIT_FAILED;
-	}
 	if (nargs != 2 && !(o->plan_only && nargs == 1)) {
 		say("upload needs a FILE (or - for stdin) and a URL");
 		return EXIT_USAGE;
@@ -946,8 +950,6 @@ out:
 	free(u.slots);
 	free(u.key);
 	free(u.upload_id);
-	close(u.wake[0]);
-	close(u.wake[1]);
 	pthread_mutex_destroy(&u.lock);
 	pthread_cond_destroy(&u.room);
 	return rc;
