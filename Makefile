@@ -374,7 +374,7 @@ lint: deps-test
 NOOP_BIN = $(BUILD)/bench/noop.fcgi
 $(NOOP_BIN): tests/bench/noop_fcgi.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lfcgi
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lfcgi -lcrypto
 # The peer users would pick instead: @tus/server and @tus/file-store from npm (the
 # versions the issue measured), into build/tus; without npm bench.py says it skips them.
 TUS_DIR = build/tus

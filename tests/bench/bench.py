@@ -53,7 +53,11 @@ build/bench/noop.fcgi (tests/bench/noop_fcgi.c: answers the API minimally and
 discards every body) takes a third turn in each alternation of the throughput
 runs and of the latency blocks. What the client, lighttpd and FastCGI cost
 with no store behind them: r2mpu's share of it ("of ceiling") is what r2mpu
-itself leaves on the table.
+itself leaves on the table. Two more turns of the same app do only the work any
+store with S3's answers must do: each part's MD5 (its ETag), and that MD5 with
+the part written to the same disk and fdatasync()ed (NOOP_WORK in noop_fcgi.c).
+What separates them from the ceiling is the price of that work on this machine;
+what separates r2mpu from them is r2mpu's own.
 
 With --baseline-bin, another build of r2mpu takes a turn too, behind its own
 lighttpd: an A/B of a change, measured side by side, with each build's CPU.
@@ -467,6 +471,19 @@ SMALL_CLIENTS = 8    # concurrent clients of the small-request run, and processe
 SMALL_PAIRS = 100    # create+abort pairs each
 
 
+def work_ceilings(store_dir):
+    """The no-op app's turns in the file store's throughput runs: (side, its environment).
+    "ceiling" discards each part; the others do only the work any store that gives S3's
+    answers must do (tests/bench/noop_fcgi.c): the part's MD5, which is its ETag, and with
+    "md5-durable" also its bytes written to the same disk and fdatasync()ed. r2mpu's share
+    of those tells its own cost from that work's."""
+    spill = os.path.join(store_dir, "noop-durable")
+    os.makedirs(spill, exist_ok=True)
+    return [("ceiling", {}),
+            ("ceiling-md5", {"NOOP_WORK": "md5"}),
+            ("ceiling-md5-durable", {"NOOP_WORK": "md5-durable", "NOOP_DIR": spill})]
+
+
 def small_requests(side, work, name):
     """create+abort pairs per second: SMALL_CLIENTS clients at once, each sending
     SMALL_PAIRS creates and then their aborts, each batch on one connection."""
@@ -756,9 +773,11 @@ def bench_store(store, args, work, data, log):
                 watch = ProcWatch(web.proc.pid, web.binary)
                 sides = {"gateway": Gateway(client.port), "direct": direct}
                 if with_ceiling:
-                    noop = stack.enter_context(serve(work, settings, "noop-%d" % part_mib,
-                                                     parallel, part_mib, "noop.fcgi"))
-                    sides["ceiling"] = Gateway(noop.port)
+                    for name, work_env in work_ceilings(store_dir):
+                        noop = stack.enter_context(serve(
+                            work, dict(settings, **work_env), "%s-%d" % (name, part_mib),
+                            parallel, part_mib, "noop.fcgi"))
+                        sides[name] = Gateway(noop.port)
                 if args.baseline_bin:
                     base_web = serve(work, dict(settings, R2MPU_FS_ROOT=os.path.join(
                         store_dir, "baseline")), "baseline-%d" % part_mib, parallel, part_mib,
@@ -801,6 +820,12 @@ def bench_store(store, args, work, data, log):
                 "direct_runs_s": " ".join("%.2f" % t for t in times["direct"]),
                 "ceiling_runs_s": " ".join("%.2f" % t for t in times.get("ceiling", [])),
             })
+            for name in [n for n in times if n.startswith("ceiling-")]:
+                tag = name[len("ceiling-"):].replace("-", "_")
+                c = statistics.median(times[name])
+                rows[-1].update({"ceiling_%s_mbps" % tag: size / c / 1e6,
+                                 "of_ceiling_%s" % tag: c / gw,
+                                 "ceiling_%s_runs_s" % tag: " ".join("%.2f" % t for t in times[name])})
             if "baseline" in times:
                 rows[-1]["baseline_mbps"] = size / statistics.median(times["baseline"]) / 1e6
                 rows[-1]["baseline_runs_s"] = " ".join("%.2f" % t for t in times["baseline"])
@@ -921,6 +946,25 @@ def tables(rows, lat_rows, args, elapsed, load):
             yes_no(r["ratio_goal_met"]), fmt(r.get("ceiling_mbps"), "%.1f"),
             fmt(r.get("of_ceiling"), "%.2f"), yes_no(r.get("ceiling_goal_met")), r["max_rss_mib"],
             yes_no(r["rss_goal_met"])))
+    work_rows = [r for r in rows if "ceiling_md5_mbps" in r]
+    if work_rows:
+        out.append("")
+        out.append("The file store against the no-op app doing only the work any store with "
+                   "S3's answers must do:")
+        out.append("nothing (ceiling), each part's MD5 (its ETag), and the MD5 with the part "
+                   "written and fdatasync()ed:")
+        out.append("")
+        head = "%-10s %12s %13s %8s %13s %8s %13s %8s" % (
+            "scenario", "r2mpu MB/s", "ceiling MB/s", "of it", "+md5 MB/s", "of it",
+            "+durable MB/s", "of it")
+        out.append(head)
+        out.append("-" * len(head))
+        for r in work_rows:
+            out.append("%-10s %12.1f %13.1f %8.2f %13.1f %8.2f %13s %8s" % (
+                r["scenario"], r["gateway_mbps"], r["ceiling_mbps"], r["of_ceiling"],
+                r["ceiling_md5_mbps"], r["of_ceiling_md5"],
+                fmt(r.get("ceiling_md5_durable_mbps"), "%.1f"),
+                fmt(r.get("of_ceiling_md5_durable"), "%.2f")))
     for r in rows:
         if "baseline_mbps" in r:
             out.append("%-8s %-10s baseline build (--baseline-bin): %.1f MB/s; this build %.1f "
