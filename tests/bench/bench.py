@@ -56,6 +56,9 @@ with no store behind them: r2mpu's share of it ("of ceiling") is what r2mpu
 itself leaves on the table. Two more turns of the same app do only the work any
 store with S3's answers must do: each part's MD5 (its ETag), and that MD5 with
 the part written to the same disk and fdatasync()ed (NOOP_WORK in noop_fcgi.c).
+On the S3 stores the same kind of floor: the direct side's signed requests sent
+through a lighttpd that forwards them with mod_proxy ("proxied": the same spool
+and body settings, no application), the least a hop through the web server costs.
 What separates them from the ceiling is the price of that work on this machine;
 what separates r2mpu from them is r2mpu's own.
 
@@ -104,7 +107,7 @@ import traceback
 import urllib.parse
 
 from lib import BIN, TOP, procs
-from lib.servers import Lighttpd, S3Server, free_port, wait_for_port
+from lib.servers import Lighttpd, S3Server, free_port, stop, wait_for_port
 MiB = 1024 * 1024
 CHUNK = 256 * 1024           # r2mpu's STREAM_CHUNK
 RATIO_GOAL = 0.90
@@ -484,6 +487,39 @@ def work_ceilings(store_dir):
             ("ceiling-md5-durable", {"NOOP_WORK": "md5-durable", "NOOP_DIR": spill})]
 
 
+@contextlib.contextmanager
+def lighttpd_proxy(work, backend, name):
+    """lighttpd forwarding every request as it is to backend (http://host:port) with
+    mod_proxy: the same web server, body handling and spool as make run's, and no
+    application. The S3 requests signed for this port pass through unchanged (lighttpd
+    keeps the Host header), so a client that sends them here pays only the hop through
+    the web server: the cheapest any gateway behind it can be. Yields the port."""
+    u = urllib.parse.urlsplit(backend)
+    state = tempfile.mkdtemp(prefix="proxy-", dir=work)
+    spool = tempfile.mkdtemp(prefix="r2mpu-bench-spool-",
+                             dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else state)
+    port = free_port()
+    conf = os.path.join(state, "lighttpd.conf")
+    with open(conf, "w") as f:
+        f.write('server.modules = ( "mod_proxy" )\n'
+                'server.bind = "127.0.0.1"\nserver.port = %d\n'
+                'server.document-root = "%s"\nserver.upload-dirs = ( "%s" )\n'
+                'server.errorlog = "%s"\n'
+                # as lighttpd-conf/r2mpu.conf
+                'server.stream-request-body = 1\nserver.stream-response-body = 1\n'
+                'server.max-request-size = 5242881\n'
+                'proxy.server = ( "" => (( "host" => "%s", "port" => %d )) )\n'
+                % (port, state, spool, os.path.join(work, "lighttpd-%s.log" % name),
+                   u.hostname, u.port))
+    proc = subprocess.Popen(["lighttpd", "-D", "-f", conf])
+    try:
+        wait_for_port(port, proc)
+        yield port
+    finally:
+        stop(proc)
+        shutil.rmtree(spool, ignore_errors=True)
+
+
 def small_requests(side, work, name):
     """create+abort pairs per second: SMALL_CLIENTS clients at once, each sending
     SMALL_PAIRS creates and then their aborts, each batch on one connection."""
@@ -778,6 +814,12 @@ def bench_store(store, args, work, data, log):
                             work, dict(settings, **work_env), "%s-%d" % (name, part_mib),
                             parallel, part_mib, "noop.fcgi"))
                         sides[name] = Gateway(noop.port)
+                if store != "fs":
+                    # The same signed requests through lighttpd alone: the hop's own cost.
+                    proxy_port = stack.enter_context(lighttpd_proxy(
+                        work, settings["R2MPU_S3_ENDPOINT"], "proxy-%d" % part_mib))
+                    sides["proxied"] = S3Direct(dict(settings, R2MPU_S3_ENDPOINT=
+                                                     "http://127.0.0.1:%d" % proxy_port))
                 if args.baseline_bin:
                     base_web = serve(work, dict(settings, R2MPU_FS_ROOT=os.path.join(
                         store_dir, "baseline")), "baseline-%d" % part_mib, parallel, part_mib,
@@ -826,6 +868,10 @@ def bench_store(store, args, work, data, log):
                 rows[-1].update({"ceiling_%s_mbps" % tag: size / c / 1e6,
                                  "of_ceiling_%s" % tag: c / gw,
                                  "ceiling_%s_runs_s" % tag: " ".join("%.2f" % t for t in times[name])})
+            if "proxied" in times:
+                px = statistics.median(times["proxied"])
+                rows[-1].update({"proxied_mbps": size / px / 1e6, "proxied_ratio": dr / px,
+                                 "proxied_runs_s": " ".join("%.2f" % t for t in times["proxied"])})
             if "baseline" in times:
                 rows[-1]["baseline_mbps"] = size / statistics.median(times["baseline"]) / 1e6
                 rows[-1]["baseline_runs_s"] = " ".join("%.2f" % t for t in times["baseline"])
@@ -927,6 +973,13 @@ def fmt(v, spec):
     return "-" if v is None else spec % v
 
 
+def table(out, intro, head, lines):
+    """Appends to out a table of lines under its intro and head; nothing if no lines."""
+    if not lines:
+        return
+    out.extend([""] + intro + ["", head, "-" * len(head)] + lines)
+
+
 def tables(rows, lat_rows, args, elapsed, load):
     out = []
     out.append("Upload of %d MiB: through r2mpu behind lighttpd (gateway) vs straight to the "
@@ -947,24 +1000,29 @@ def tables(rows, lat_rows, args, elapsed, load):
             fmt(r.get("of_ceiling"), "%.2f"), yes_no(r.get("ceiling_goal_met")), r["max_rss_mib"],
             yes_no(r["rss_goal_met"])))
     work_rows = [r for r in rows if "ceiling_md5_mbps" in r]
-    if work_rows:
-        out.append("")
-        out.append("The file store against the no-op app doing only the work any store with "
-                   "S3's answers must do:")
-        out.append("nothing (ceiling), each part's MD5 (its ETag), and the MD5 with the part "
-                   "written and fdatasync()ed:")
-        out.append("")
-        head = "%-10s %12s %13s %8s %13s %8s %13s %8s" % (
-            "scenario", "r2mpu MB/s", "ceiling MB/s", "of it", "+md5 MB/s", "of it",
-            "+durable MB/s", "of it")
-        out.append(head)
-        out.append("-" * len(head))
-        for r in work_rows:
-            out.append("%-10s %12.1f %13.1f %8.2f %13.1f %8.2f %13s %8s" % (
-                r["scenario"], r["gateway_mbps"], r["ceiling_mbps"], r["of_ceiling"],
-                r["ceiling_md5_mbps"], r["of_ceiling_md5"],
-                fmt(r.get("ceiling_md5_durable_mbps"), "%.1f"),
-                fmt(r.get("of_ceiling_md5_durable"), "%.2f")))
+    table(out, ["The file store against the no-op app doing only the work any store with "
+                "S3's answers must do:",
+                "nothing (ceiling), each part's MD5 (its ETag), and the MD5 with the part "
+                "written and fdatasync()ed:"],
+          "%-10s %12s %13s %8s %13s %8s %13s %8s" % (
+              "scenario", "r2mpu MB/s", "ceiling MB/s", "of it", "+md5 MB/s", "of it",
+              "+durable MB/s", "of it"),
+          ["%-10s %12.1f %13.1f %8.2f %13.1f %8.2f %13s %8s" % (
+              r["scenario"], r["gateway_mbps"], r["ceiling_mbps"], r["of_ceiling"],
+              r["ceiling_md5_mbps"], r["of_ceiling_md5"],
+              fmt(r.get("ceiling_md5_durable_mbps"), "%.1f"),
+              fmt(r.get("of_ceiling_md5_durable"), "%.2f")) for r in work_rows])
+    table(out, ["The S3 stores: the same signed requests sent through lighttpd alone "
+                "(mod_proxy, no application),",
+                "the cheapest hop any gateway behind the web server can take, against direct "
+                "and r2mpu:"],
+          "%-8s %-10s %12s %13s %10s %12s %10s" % (
+              "store", "scenario", "direct MB/s", "proxied MB/s", "of direct", "r2mpu MB/s",
+              "of proxied"),
+          ["%-8s %-10s %12.1f %13.1f %10.2f %12.1f %10.2f" % (
+              r["store"], r["scenario"], r["direct_mbps"], r["proxied_mbps"],
+              r["proxied_ratio"], r["gateway_mbps"], r["gateway_mbps"] / r["proxied_mbps"])
+           for r in rows if "proxied_mbps" in r])
     for r in rows:
         if "baseline_mbps" in r:
             out.append("%-8s %-10s baseline build (--baseline-bin): %.1f MB/s; this build %.1f "
