@@ -107,7 +107,7 @@ import traceback
 import urllib.parse
 
 from lib import BIN, TOP, procs
-from lib.servers import Lighttpd, S3Server, free_port, stop, wait_for_port
+from lib.servers import Lighttpd, Nginx, S3Server, free_port, stop, wait_for_port
 MiB = 1024 * 1024
 CHUNK = 256 * 1024           # r2mpu's STREAM_CHUNK
 RATIO_GOAL = 0.90
@@ -373,12 +373,13 @@ class FsDirect:
 
 
 class ProcWatch:
-    """Peak RSS and CPU time of the processes below one lighttpd, read from /proc
-    every 0.2 s while they live (the last reading of each process counts). CPU is
-    counted from the first reading, so a server's start-up (node's JIT) is not."""
+    """Peak RSS and CPU time of a server's processes (roots: the ones started, and
+    everything below them), read from /proc every 0.2 s while they live (the last
+    reading of each process counts). CPU is counted from the first reading, so a
+    server's start-up (node's JIT) is not."""
 
-    def __init__(self, root_pid, binary):
-        self.root = root_pid
+    def __init__(self, binary, *roots):
+        self.roots = roots
         self.bin = os.path.realpath(binary)
         self.seen = {}          # pid -> (is r2mpu, VmHWM KiB, CPU seconds since first seen)
         self.first = {}         # pid -> CPU seconds when first seen
@@ -391,7 +392,7 @@ class ProcWatch:
     def poll(self):
         tick = os.sysconf("SC_CLK_TCK")
         pss = 0
-        for pid in procs.descendants(self.root):
+        for pid in [p for root in self.roots for p in [root] + procs.descendants(root)]:
             try:
                 exe = os.readlink("/proc/%d/exe" % pid)
                 hwm = procs.status_kib(pid, "VmHWM")
@@ -426,20 +427,22 @@ class ProcWatch:
             "lighttpd_hwm_kib": max((v[1] for v in self.seen.values() if v[3] == "lighttpd"),
                                     default=0),
             "pss_peak_kib": self.pss_peak,
-            "node_cpu_s": sum(v[2] for v in self.seen.values() if v[3] == "node"),
-            "node_hwm_kib": max((v[1] for v in self.seen.values() if v[3] == "node"), default=0),
+            "server_cpu_s": sum(v[2] for v in self.seen.values()),
         }
 
 
 NOOP = os.path.join(TOP, "build", "bench", "noop.fcgi")   # make bench builds it
 
 
+def gateway_settings(store_settings, procs, max_part_mib):
+    """r2mpu's settings in every bench: the store's, open access, procs processes."""
+    return dict(store_settings, R2MPU_OPEN_ACCESS="yes", R2MPU_PROCS=str(procs),
+                R2MPU_MAX_PART_SIZE="%dM" % max(64, max_part_mib))
+
+
 def serve(work, store_settings, name, procs, max_part_mib, binary="r2mpu.fcgi"):
-    settings = dict(store_settings,
-                    R2MPU_TEST_BIN=os.path.join(work, binary),
-                    R2MPU_OPEN_ACCESS="yes",
-                    R2MPU_PROCS=str(procs),
-                    R2MPU_MAX_PART_SIZE="%dM" % max(64, max_part_mib))
+    settings = dict(gateway_settings(store_settings, procs, max_part_mib),
+                    R2MPU_TEST_BIN=os.path.join(work, binary))
     return Lighttpd(settings, os.path.join(work, "lighttpd-%s.log" % name))
 
 
@@ -633,7 +636,7 @@ def body_modes_run(work, settings, args, data, log):
                 web = serve(work, dict(settings, R2MPU_LIGHTTPD_CONF=body_mode_conf(work, i, extra)),
                             "fs-body-%d-%d" % (i, part_mib), parallel, part_mib)
                 client = stack.enter_context(web)
-                sides[mode] = (Gateway(client.port), ProcWatch(web.proc.pid, web.binary))
+                sides[mode] = (Gateway(client.port), ProcWatch(web.binary, web.proc.pid))
             names = list(sides)
             for run in range(args.runs):
                 for mode in names[run % len(names):] + names[:run % len(names)]:
@@ -725,9 +728,13 @@ def tus_server(work):
         shutil.rmtree(store, ignore_errors=True)
 
 
+PEER_WORK = {"ceiling": "", "ceiling-md5": " +md5", "ceiling-md5-durable": " +md5+fdatasync"}
+
+
 def peer(work, settings, args, data, log):
-    """r2mpu (lighttpd, the file store, fsync on and off) against @tus/server +
-    @tus/file-store on the same disk, the same parts of 10 MiB, the same curl:
+    """r2mpu (lighttpd, the file store, fsync on and off) and the no-op app's turns
+    (work_ceilings) against @tus/server + @tus/file-store on the same disk, the same
+    parts of 10 MiB, the same curl:
     one at a time, then PEER_PARALLEL at a time; --runs each, alternating, medians.
     Server CPU: lighttpd + r2mpu, or node; memory: r2mpu's or node's peak RSS."""
     if not os.path.exists(os.path.join(TUS_DIR, "node_modules", "@tus", "file-store")):
@@ -746,9 +753,27 @@ def peer(work, settings, args, data, log):
                                        R2MPU_FS_ROOT=os.path.join(work, "peer-" + fsync)),
                             "peer-%s-%d" % (fsync, parallel), parallel, 10)
                 client = stack.enter_context(web)
-                sides[name] = (Gateway(client.port), ProcWatch(web.proc.pid, web.binary))
+                sides[name] = (Gateway(client.port), ProcWatch(web.binary, web.proc.pid))
+            if os.path.exists(os.path.join(work, "noop.fcgi")):
+                # What any FastCGI app behind this lighttpd pays, with only the work
+                # S3's answers need (an MD5 ETag), and that with the bytes made durable.
+                for name, work_env in work_ceilings(os.path.join(work, "peer-noop")):
+                    web = serve(work, dict(settings, **work_env), "peer-%s-%d" % (name, parallel),
+                                parallel, 10, "noop.fcgi")
+                    client = stack.enter_context(web)
+                    sides["no-op app" + PEER_WORK[name]] = (
+                        Gateway(client.port), ProcWatch(web.binary, web.proc.pid))
+            if shutil.which("nginx"):
+                # nginx-conf/r2mpu.conf before a standalone r2mpu: no spool, a cheaper hop.
+                nginx = Nginx(gateway_settings(dict(settings, R2MPU_FS_ROOT=os.path.join(
+                                  work, "peer-nginx")), parallel, 10),
+                              os.path.join(work, "nginx-peer-%d.log" % parallel),
+                              os.path.join(work, "peer-nginx-%d" % parallel))
+                client = stack.enter_context(nginx)
+                sides["r2mpu behind nginx"] = (Gateway(client.port, client.prefix + "/"),
+                                               ProcWatch(BIN, *(p.pid for p in nginx.procs)))
             proc, tus = stack.enter_context(tus_server(work))
-            sides["tus"] = (tus, ProcWatch(proc.pid, "/nonexistent"))
+            sides["tus"] = (tus, ProcWatch("/nonexistent", proc.pid))
             times = {name: [] for name in sides}
             names = list(sides)
             for run in range(args.runs):
@@ -762,9 +787,9 @@ def peer(work, settings, args, data, log):
             gib = args.size_mib / 1024 * args.runs
             for name, (_, watch) in sides.items():
                 p = watch.finish()
-                cpu = p["node_cpu_s"] if name == "tus" else p["r2mpu_cpu_s"] + p["lighttpd_cpu_s"]
-                # The whole server's memory at its peak: node, or lighttpd and all its
-                # r2mpu processes, with shared pages split between them (PSS).
+                cpu = p["server_cpu_s"]
+                # The whole server's memory at its peak: node, or the web server and all
+                # its r2mpu processes, with shared pages split between them (PSS).
                 hwm = p["pss_peak_kib"]
                 rows.append({"store": "fs", "op": "peer", "server": name, "parallel": parallel,
                              "runs": args.runs,
@@ -806,7 +831,7 @@ def bench_store(store, args, work, data, log):
             web = serve(work, settings, "%s-%d" % (store, part_mib), parallel, part_mib)
             with contextlib.ExitStack() as stack:
                 client = stack.enter_context(web)
-                watch = ProcWatch(web.proc.pid, web.binary)
+                watch = ProcWatch(web.binary, web.proc.pid)
                 sides = {"gateway": Gateway(client.port), "direct": direct}
                 if with_ceiling:
                     for name, work_env in work_ceilings(store_dir):
@@ -825,7 +850,7 @@ def bench_store(store, args, work, data, log):
                         store_dir, "baseline")), "baseline-%d" % part_mib, parallel, part_mib,
                         "baseline.fcgi")
                     base = stack.enter_context(base_web)
-                    base_watch = ProcWatch(base_web.proc.pid, base_web.binary)
+                    base_watch = ProcWatch(base_web.binary, base_web.proc.pid)
                     sides["baseline"] = Gateway(base.port)
                 times = {name: [] for name in sides}
                 names = list(sides)
@@ -939,7 +964,7 @@ def bench_store(store, args, work, data, log):
             # One part of the whole size alone, for the RSS of a large streaming part.
             web = serve(work, settings, store + "-big", 1, args.size_mib)
             with web as client:
-                watch = ProcWatch(web.proc.pid, web.binary)
+                watch = ProcWatch(web.binary, web.proc.pid)
                 gwy = Gateway(client.port)
                 t = time.monotonic()
                 gwy.upload("bench/big-part.bin", [data["whole"]], 1)
@@ -1091,7 +1116,7 @@ def tables(rows, lat_rows, args, elapsed, load):
                    "requests (median of %d, alternating; tus never fsyncs):" % args.runs)
         out.append("")
         for r in peer_rows:
-            out.append("%-18s %d at a time %8.1f MB/s  server %5.2f CPU-s/GiB  server's peak PSS %6.1f MiB"
+            out.append("%-24s %d at a time %8.1f MB/s  server %5.2f CPU-s/GiB  server's peak PSS %6.1f MiB"
                        % (r["server"], r["parallel"], r["mbps"], r["cpu_s_per_gib"],
                           r["peak_pss_mib"]))
     out.append("")
